@@ -1,0 +1,30 @@
+namespace Sluice.Server.Capture;
+
+/// <summary>
+/// One row change, immutable once captured. Values are PostgreSQL's text representation per column
+/// position of <see cref="Table"/>; a null entry is SQL NULL and <see cref="RowValues.Unavailable"/>
+/// marks a value the WAL did not carry (unchanged TOAST without a full old row, or a non-key column of
+/// a key-only old row).
+/// </summary>
+public sealed class RowChange
+{
+    public RowChange(ChangeKind kind, TableSchema table, string?[]? newValues, string?[]? oldValues)
+    {
+        Kind = kind;
+        Table = table;
+        NewValues = newValues;
+        OldValues = oldValues;
+    }
+
+    public ChangeKind Kind { get; }
+    public TableSchema Table { get; }
+
+    /// <summary>The row after an INSERT or UPDATE; null for DELETE.</summary>
+    public string?[]? NewValues { get; }
+
+    /// <summary>The row before an UPDATE or DELETE when the WAL carried it; null for INSERT.</summary>
+    public string?[]? OldValues { get; }
+
+    /// <summary>The row a filter is evaluated against: the new row, or the old one for DELETE.</summary>
+    public string?[] FilterRow => NewValues ?? OldValues!;
+}
