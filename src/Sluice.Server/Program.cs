@@ -1,2 +1,3 @@
-var app = WebApplication.CreateBuilder(args).Build();
-app.Run();
+using Sluice.Server.Hosting;
+
+return await SluiceProgram.RunAsync(args);

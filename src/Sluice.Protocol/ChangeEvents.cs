@@ -1,0 +1,17 @@
+namespace Sluice.Protocol;
+
+/// <summary>The set of change types a subscription wants.</summary>
+[Flags]
+public enum ChangeEvents : byte
+{
+    /// <summary>No change type.</summary>
+    None = 0,
+    /// <summary>INSERT.</summary>
+    Insert = 1,
+    /// <summary>UPDATE.</summary>
+    Update = 2,
+    /// <summary>DELETE.</summary>
+    Delete = 4,
+    /// <summary>All change types.</summary>
+    All = Insert | Update | Delete,
+}

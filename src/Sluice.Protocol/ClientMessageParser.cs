@@ -1,0 +1,141 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+
+namespace Sluice.Protocol;
+
+/// <summary>Parses client frames of the native protocol, with a precise error for anything malformed.</summary>
+public static class ClientMessageParser
+{
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 16 };
+
+    /// <summary>Parses one UTF-8 JSON frame. Unknown properties are ignored.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> utf8, [NotNullWhen(true)] out ClientMessage? message, [NotNullWhen(false)] out ProtocolError? error)
+    {
+        message = null;
+        try
+        {
+            return TryParseCore(utf8, out message, out error);
+        }
+        catch (JsonException ex)
+        {
+            error = new ProtocolError(ErrorCodes.InvalidJson, $"frame is not valid JSON: {ex.Message}");
+            return false;
+        }
+    }
+
+    private static bool TryParseCore(ReadOnlySpan<byte> utf8, out ClientMessage? message, [NotNullWhen(false)] out ProtocolError? error)
+    {
+        message = null;
+        var reader = new Utf8JsonReader(utf8, ReaderOptions);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            error = new ProtocolError(ErrorCodes.InvalidJson, "frame must be a JSON object");
+            return false;
+        }
+
+        string? type = null, channel = null, filter = null, since = null;
+        ChangeEvents? events = null;
+        var snapshot = false;
+        ProtocolError? fieldError = null;
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = reader.GetString();
+            reader.Read();
+            switch (name)
+            {
+                case "type":
+                    type = ReadString(ref reader, "type", ref fieldError);
+                    break;
+                case "channel":
+                    channel = ReadString(ref reader, "channel", ref fieldError);
+                    break;
+                case "filter":
+                    filter = ReadString(ref reader, "filter", ref fieldError);
+                    break;
+                case "since":
+                    since = ReadString(ref reader, "since", ref fieldError);
+                    break;
+                case "snapshot":
+                    if (reader.TokenType is JsonTokenType.True or JsonTokenType.False)
+                        snapshot = reader.GetBoolean();
+                    else if (reader.TokenType != JsonTokenType.Null)
+                        fieldError ??= new ProtocolError(ErrorCodes.InvalidField, "\"snapshot\" must be true or false");
+                    break;
+                case "events":
+                    events = ReadEvents(ref reader, ref fieldError);
+                    break;
+                default:
+                    reader.Skip();
+                    break;
+            }
+        }
+        // Reading to the end validates the rest of the document (trailing garbage throws).
+        while (reader.Read())
+        {
+        }
+
+        if (type is null)
+        {
+            error = fieldError ?? new ProtocolError(ErrorCodes.MissingField, "frame has no \"type\"", channel);
+            return false;
+        }
+        if (fieldError is not null)
+        {
+            error = fieldError with { Channel = channel };
+            return false;
+        }
+
+        message = new ClientMessage { Type = type, Channel = channel, Filter = filter, Since = since, Events = events, Snapshot = snapshot };
+        error = null;
+        return true;
+    }
+
+    private static string? ReadString(ref Utf8JsonReader reader, string field, ref ProtocolError? error)
+    {
+        if (reader.TokenType == JsonTokenType.String)
+            return reader.GetString();
+        if (reader.TokenType != JsonTokenType.Null)
+        {
+            error ??= new ProtocolError(ErrorCodes.InvalidField, $"\"{field}\" must be a string");
+            reader.Skip();
+        }
+        return null;
+    }
+
+    private static ChangeEvents? ReadEvents(ref Utf8JsonReader reader, ref ProtocolError? error)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+            return null;
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            error ??= new ProtocolError(ErrorCodes.InvalidEvents, "\"events\" must be an array such as [\"INSERT\", \"UPDATE\"]");
+            reader.Skip();
+            return null;
+        }
+
+        var events = ChangeEvents.None;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            var value = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+            if (value is null)
+                reader.Skip();
+            var parsed = ParseEvent(value);
+            if (parsed == ChangeEvents.None)
+                error ??= new ProtocolError(ErrorCodes.InvalidEvents, $"unknown event {(value is null ? "(not a string)" : "\"" + value + "\"")}; use INSERT, UPDATE, DELETE or *");
+            events |= parsed;
+        }
+        if (events == ChangeEvents.None)
+            error ??= new ProtocolError(ErrorCodes.InvalidEvents, "\"events\" must name at least one of INSERT, UPDATE, DELETE or *");
+        return events;
+    }
+
+    private static ChangeEvents ParseEvent(string? value) => value?.ToUpperInvariant() switch
+    {
+        ChangeTypes.Insert => ChangeEvents.Insert,
+        ChangeTypes.Update => ChangeEvents.Update,
+        ChangeTypes.Delete => ChangeEvents.Delete,
+        ChangeTypes.All => ChangeEvents.All,
+        _ => ChangeEvents.None,
+    };
+}

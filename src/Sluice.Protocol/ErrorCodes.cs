@@ -1,0 +1,36 @@
+namespace Sluice.Protocol;
+
+/// <summary>Stable machine-readable codes carried in the <c>code</c> field of <c>error</c> frames.</summary>
+public static class ErrorCodes
+{
+    /// <summary>The frame is not valid JSON or not a JSON object.</summary>
+    public const string InvalidJson = "invalid_json";
+    /// <summary>The frame is a binary WebSocket message; the protocol is text only.</summary>
+    public const string UnsupportedFrame = "unsupported_frame";
+    /// <summary>The frame has no <c>type</c>, or a required field such as <c>channel</c> is missing.</summary>
+    public const string MissingField = "missing_field";
+    /// <summary>A field has the wrong JSON type or an invalid value.</summary>
+    public const string InvalidField = "invalid_field";
+    /// <summary>The <c>type</c> is not one the server understands.</summary>
+    public const string UnknownType = "unknown_type";
+    /// <summary>The channel name is malformed (see the channel naming rules).</summary>
+    public const string InvalidChannel = "invalid_channel";
+    /// <summary>The table of a <c>table:</c> channel does not exist.</summary>
+    public const string TableNotFound = "table_not_found";
+    /// <summary>The table exists but realtime is not enabled for it (<c>SELECT enable_realtime(…)</c>).</summary>
+    public const string RealtimeNotEnabled = "realtime_not_enabled";
+    /// <summary>The <c>filter</c> cannot be parsed or does not fit the table's columns.</summary>
+    public const string InvalidFilter = "invalid_filter";
+    /// <summary>The <c>events</c> list contains something other than INSERT, UPDATE, DELETE or *.</summary>
+    public const string InvalidEvents = "invalid_events";
+    /// <summary>An <c>unsubscribe</c> named a channel this connection is not subscribed to.</summary>
+    public const string NotSubscribed = "not_subscribed";
+    /// <summary>The frame is larger than the server's maximum message size; the connection is closed with 1009.</summary>
+    public const string MessageTooLarge = "message_too_large";
+    /// <summary>A subscription ended because its table changed so that its filter no longer applies.</summary>
+    public const string SubscriptionInvalidated = "subscription_invalidated";
+    /// <summary>The server failed while handling the frame; the connection stays usable.</summary>
+    public const string InternalError = "internal_error";
+    /// <summary>The server cannot reach the database right now; retry later.</summary>
+    public const string DatabaseUnavailable = "database_unavailable";
+}

@@ -1,0 +1,20 @@
+namespace Sluice.Protocol;
+
+/// <summary>Values of the <c>type</c> field of native protocol frames.</summary>
+public static class FrameTypes
+{
+    /// <summary>Client: subscribe to a channel.</summary>
+    public const string Subscribe = "subscribe";
+    /// <summary>Client: stop receiving a channel.</summary>
+    public const string Unsubscribe = "unsubscribe";
+    /// <summary>Server: the subscription is live. Client or server: keep-alive.</summary>
+    public const string Ack = "ack";
+    /// <summary>Server: a subscription ended at the client's request.</summary>
+    public const string Unsubscribed = "unsubscribed";
+    /// <summary>Server: a database change (payload type INSERT, UPDATE or DELETE).</summary>
+    public const string Broadcast = "broadcast";
+    /// <summary>Server every 30 s; a client may send it too and gets one back.</summary>
+    public const string Heartbeat = "heartbeat";
+    /// <summary>Server: something went wrong; see <c>code</c> and <c>error</c>.</summary>
+    public const string Error = "error";
+}

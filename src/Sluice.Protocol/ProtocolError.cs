@@ -1,0 +1,7 @@
+namespace Sluice.Protocol;
+
+/// <summary>A problem with a client frame, reported to the client in an <c>error</c> frame.</summary>
+/// <param name="Code">One of <see cref="ErrorCodes"/>.</param>
+/// <param name="Message">A human-readable explanation.</param>
+/// <param name="Channel">The channel the frame was about, when known.</param>
+public sealed record ProtocolError(string Code, string Message, string? Channel = null);

@@ -1,0 +1,10 @@
+namespace Sluice.Server.Capture;
+
+/// <summary>Where the replication stream stands.</summary>
+public enum CaptureState
+{
+    Starting,
+    Streaming,
+    Retrying,
+    Stopped,
+}

@@ -1,0 +1,221 @@
+using System.Collections.Immutable;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Npgsql.Replication;
+using Npgsql.Replication.PgOutput;
+using Npgsql.Replication.PgOutput.Messages;
+using NpgsqlTypes;
+using Sluice.Server.Database;
+using Sluice.Server.Hosting;
+
+namespace Sluice.Server.Capture;
+
+/// <summary>
+/// Owns the one logical replication connection: decodes pgoutput into immutable
+/// <see cref="TransactionBatch"/>es for the dispatcher, and advances the slot only to what
+/// <see cref="Acknowledge"/> reports handled. Reconnects with backoff when the stream breaks.
+/// </summary>
+public sealed partial class LogicalCapture(
+    DatabaseConnection database,
+    ColumnTypeResolver types,
+    IOptions<SluiceOptions> options,
+    ILogger<LogicalCapture> logger) : BackgroundService
+{
+    private const int MaxBatchChanges = 256;
+
+    private readonly Channel<TransactionBatch> _output = Channel.CreateBounded<TransactionBatch>(
+        new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+
+    private LogicalReplicationConnection? _connection;
+    private ulong _acknowledged;
+
+    public ChannelReader<TransactionBatch> Transactions => _output.Reader;
+
+    public CaptureState State { get; private set; } = CaptureState.Starting;
+
+    /// <summary>The highest WAL position confirmed to PostgreSQL.</summary>
+    public ulong AcknowledgedLsn => Interlocked.Read(ref _acknowledged);
+
+    /// <summary>Everything up to <paramref name="endLsn"/> is handled: the slot may advance there.</summary>
+    public void Acknowledge(ulong endLsn)
+    {
+        if (endLsn <= Interlocked.Read(ref _acknowledged))
+            return;
+        Interlocked.Exchange(ref _acknowledged, endLsn);
+        _connection?.SetReplicationStatus(new NpgsqlLogSequenceNumber(endLsn));
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(250);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await StreamAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                State = CaptureState.Retrying;
+                LogStreamFailed(ex, delay.TotalSeconds);
+                try
+                {
+                    await Task.Delay(delay, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                continue;
+            }
+            delay = TimeSpan.FromMilliseconds(250);
+        }
+        State = CaptureState.Stopped;
+        _output.Writer.TryComplete();
+    }
+
+    private async Task StreamAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        await using var connection = new LogicalReplicationConnection(database.ConnectionString);
+        await connection.Open(cancellationToken);
+
+        var slot = new PgOutputReplicationSlot(settings.SlotName);
+        var replicationOptions = new PgOutputReplicationOptions(
+            settings.PublicationName, PgOutputProtocolVersion.V1, binary: false, streamingMode: null, messages: true);
+        var relations = new Dictionary<uint, TableSchema>();
+        var pending = new List<RowChange>(MaxBatchChanges);
+        uint xid = 0, firstIndex = 0;
+        ulong commitLsn = 0;
+        var commitTimestamp = default(DateTime);
+
+        _connection = connection;
+        try
+        {
+            var acknowledged = AcknowledgedLsn;
+            if (acknowledged != 0)
+                connection.SetReplicationStatus(new NpgsqlLogSequenceNumber(acknowledged));
+
+            LogStreaming(settings.SlotName, settings.PublicationName);
+            State = CaptureState.Streaming;
+            await foreach (var message in connection.StartReplication(slot, replicationOptions, cancellationToken))
+            {
+                switch (message)
+                {
+                    case BeginMessage begin:
+                        xid = begin.TransactionXid ?? 0;
+                        commitLsn = (ulong)begin.TransactionFinalLsn;
+                        commitTimestamp = begin.TransactionCommitTimestamp;
+                        firstIndex = 0;
+                        pending.Clear();
+                        break;
+                    case RelationMessage relation:
+                        relations[relation.RelationId] = await DescribeAsync(relation, cancellationToken);
+                        break;
+                    case InsertMessage insert:
+                        {
+                            var table = relations[insert.Relation.RelationId];
+                            var row = await RowReader.ReadAsync(insert.NewRow, table, keyOnly: false, cancellationToken);
+                            pending.Add(new RowChange(ChangeKind.Insert, table, row, null));
+                            break;
+                        }
+                    case FullUpdateMessage update:
+                        {
+                            var table = relations[update.Relation.RelationId];
+                            var old = await RowReader.ReadAsync(update.OldRow, table, keyOnly: false, cancellationToken);
+                            var row = await RowReader.ReadAsync(update.NewRow, table, keyOnly: false, cancellationToken);
+                            RowReader.FillUnavailable(row, old);
+                            pending.Add(new RowChange(ChangeKind.Update, table, row, old));
+                            break;
+                        }
+                    case IndexUpdateMessage update:
+                        {
+                            var table = relations[update.Relation.RelationId];
+                            var key = await RowReader.ReadAsync(update.Key, table, keyOnly: true, cancellationToken);
+                            var row = await RowReader.ReadAsync(update.NewRow, table, keyOnly: false, cancellationToken);
+                            pending.Add(new RowChange(ChangeKind.Update, table, row, key));
+                            break;
+                        }
+                    case UpdateMessage update:
+                        {
+                            var table = relations[update.Relation.RelationId];
+                            var row = await RowReader.ReadAsync(update.NewRow, table, keyOnly: false, cancellationToken);
+                            pending.Add(new RowChange(ChangeKind.Update, table, row, null));
+                            break;
+                        }
+                    case FullDeleteMessage delete:
+                        {
+                            var table = relations[delete.Relation.RelationId];
+                            var old = await RowReader.ReadAsync(delete.OldRow, table, keyOnly: false, cancellationToken);
+                            pending.Add(new RowChange(ChangeKind.Delete, table, null, old));
+                            break;
+                        }
+                    case KeyDeleteMessage delete:
+                        {
+                            var table = relations[delete.Relation.RelationId];
+                            var key = await RowReader.ReadAsync(delete.Key, table, keyOnly: true, cancellationToken);
+                            pending.Add(new RowChange(ChangeKind.Delete, table, null, key));
+                            break;
+                        }
+                    case CommitMessage commit:
+                        // Emitted even when empty, so the slot only advances in order behind the dispatcher.
+                        await EmitAsync(xid, commitLsn, commitTimestamp, firstIndex, pending, isLast: true, (ulong)commit.TransactionEndLsn, cancellationToken);
+                        pending = new List<RowChange>(MaxBatchChanges);
+                        break;
+                    case TruncateMessage truncate:
+                        LogTruncateIgnored(truncate.Relations.Count);
+                        break;
+                }
+
+                if (pending.Count >= MaxBatchChanges)
+                {
+                    await EmitAsync(xid, commitLsn, commitTimestamp, firstIndex, pending, isLast: false, 0, cancellationToken);
+                    firstIndex += (uint)pending.Count;
+                    pending = new List<RowChange>(MaxBatchChanges);
+                }
+            }
+        }
+        finally
+        {
+            _connection = null;
+        }
+    }
+
+    private ValueTask EmitAsync(uint xid, ulong commitLsn, DateTime commitTimestamp, uint firstIndex, List<RowChange> changes, bool isLast, ulong endLsn, CancellationToken cancellationToken) =>
+        _output.Writer.WriteAsync(new TransactionBatch
+        {
+            Xid = xid,
+            CommitLsn = commitLsn,
+            CommitTimestamp = commitTimestamp,
+            FirstIndex = firstIndex,
+            Changes = changes,
+            IsLast = isLast,
+            EndLsn = endLsn,
+        }, cancellationToken);
+
+    private async Task<TableSchema> DescribeAsync(RelationMessage relation, CancellationToken cancellationToken)
+    {
+        var columns = ImmutableArray.CreateBuilder<TableColumn>(relation.Columns.Count);
+        foreach (var column in relation.Columns)
+        {
+            var type = await types.ResolveAsync(column.DataTypeId, cancellationToken);
+            columns.Add(new TableColumn(column.ColumnName, type, column.Flags.HasFlag(RelationMessage.Column.ColumnFlags.PartOfKey)));
+        }
+        return new TableSchema(relation.RelationId, relation.Namespace, relation.RelationName, columns.MoveToImmutable());
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Streaming changes from slot {Slot}, publication {Publication}")]
+    private partial void LogStreaming(string slot, string publication);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replication stream failed; retrying in {DelaySeconds} s")]
+    private partial void LogStreamFailed(Exception exception, double delaySeconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "TRUNCATE of {Count} table(s) is not streamed to subscribers")]
+    private partial void LogTruncateIgnored(int count);
+}

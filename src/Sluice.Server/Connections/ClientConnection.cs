@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using Sluice.Protocol;
+
+namespace Sluice.Server.Connections;
+
+/// <summary>
+/// One WebSocket client: a bounded outbound queue drained by a single writer loop. Frames are shared,
+/// immutable byte arrays. A client that cannot keep up is disconnected with <see cref="CloseCodes.SlowConsumer"/>
+/// instead of making the server buffer without bound.
+/// </summary>
+public sealed partial class ClientConnection
+{
+    private static readonly TimeSpan CloseGracePeriod = TimeSpan.FromSeconds(2);
+    private static long s_nextId;
+
+    private readonly WebSocket _socket;
+    private readonly Action _abortTransport;
+    private readonly Channel<byte[]> _outbound;
+    private readonly long _maxQueuedBytes;
+    private readonly CancellationTokenSource _sendCancellation = new();
+    private readonly ILogger _logger;
+    private long _queuedBytes;
+    private long _sendStartedTimestamp;
+    private int _closeCode;
+    private string? _closeReason;
+    private volatile bool _dropQueued;
+
+    public ClientConnection(WebSocket socket, Action abortTransport, int maxQueuedFrames, long maxQueuedBytes, ILogger logger)
+    {
+        _socket = socket;
+        _abortTransport = abortTransport;
+        _maxQueuedBytes = maxQueuedBytes;
+        _logger = logger;
+        _outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(maxQueuedFrames)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public long Id { get; } = Interlocked.Increment(ref s_nextId);
+
+    /// <summary>Set once the connection is closing; nothing more is queued.</summary>
+    public bool IsClosing => Volatile.Read(ref _closeCode) != 0;
+
+    /// <summary>The close code chosen when closing started; 0 while open.</summary>
+    public int CloseCode => Volatile.Read(ref _closeCode);
+
+    /// <summary>Subscriptions of this connection by channel; guarded by the router's lock.</summary>
+    internal Dictionary<string, Routing.Subscription> Subscriptions { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Queues a frame; a full queue marks the client a slow consumer and closes it.</summary>
+    public bool TryEnqueue(byte[] frame)
+    {
+        if (IsClosing)
+            return false;
+        if (Interlocked.Add(ref _queuedBytes, frame.Length) > _maxQueuedBytes || !_outbound.Writer.TryWrite(frame))
+        {
+            Close(CloseCodes.SlowConsumer, "slow_consumer: outbound queue full; reconnect and resubscribe");
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Whether a send has been pending longer than <paramref name="limit"/>.</summary>
+    public bool IsSendStalled(TimeSpan limit)
+    {
+        var started = Volatile.Read(ref _sendStartedTimestamp);
+        return started != 0 && Stopwatch.GetElapsedTime(started) > limit;
+    }
+
+    /// <summary>
+    /// Starts closing: queued frames are dropped (or, with <paramref name="sendQueued"/>, sent first), a close
+    /// frame is sent if the client still reads, and the transport is cut after a short grace period either way.
+    /// </summary>
+    public void Close(int code, string reason, bool sendQueued = false)
+    {
+        if (Interlocked.CompareExchange(ref _closeCode, code, 0) != 0)
+            return;
+        _closeReason = reason;
+        _dropQueued = !sendQueued;
+        if (code == CloseCodes.SlowConsumer)
+            LogSlowConsumer(Id);
+        _outbound.Writer.TryComplete();
+        _sendCancellation.CancelAfter(CloseGracePeriod);
+    }
+
+    /// <summary>Drains the queue to the socket until the connection closes.</summary>
+    public async Task RunWriterAsync()
+    {
+        var reader = _outbound.Reader;
+        var token = _sendCancellation.Token;
+        try
+        {
+            while (await reader.WaitToReadAsync(token))
+            {
+                while (!(IsClosing && _dropQueued) && reader.TryRead(out var frame))
+                {
+                    Volatile.Write(ref _sendStartedTimestamp, Stopwatch.GetTimestamp());
+                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, token);
+                    Volatile.Write(ref _sendStartedTimestamp, 0);
+                    Interlocked.Add(ref _queuedBytes, -frame.Length);
+                }
+                if (IsClosing && _dropQueued)
+                    break;
+            }
+
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                var code = Volatile.Read(ref _closeCode);
+                await _socket.CloseOutputAsync(
+                    code == 0 ? WebSocketCloseStatus.NormalClosure : (WebSocketCloseStatus)code,
+                    _closeReason ?? string.Empty,
+                    token);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
+        {
+            // The client is gone or did not read in time; the transport is cut below.
+        }
+        finally
+        {
+            Volatile.Write(ref _sendStartedTimestamp, 0);
+            if (IsClosing && Volatile.Read(ref _closeCode) != (int)WebSocketCloseStatus.NormalClosure)
+                _abortTransport();
+        }
+    }
+
+    /// <summary>Ends the writer after the reader loop is over (client gone or closed).</summary>
+    public void Complete()
+    {
+        if (Interlocked.CompareExchange(ref _closeCode, (int)WebSocketCloseStatus.NormalClosure, 0) == 0)
+            _dropQueued = true;
+        _outbound.Writer.TryComplete();
+        _sendCancellation.CancelAfter(CloseGracePeriod);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId} is a slow consumer; closing it with 4008")]
+    private partial void LogSlowConsumer(long connectionId);
+}

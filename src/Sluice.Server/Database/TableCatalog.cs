@@ -1,0 +1,57 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Sluice.Server.Capture;
+using Sluice.Server.Hosting;
+
+namespace Sluice.Server.Database;
+
+/// <summary>Reads table definitions from the catalog, with parameters only (names are never spliced into SQL).</summary>
+public sealed class TableCatalog(NpgsqlDataSource dataSource, ColumnTypeResolver types, IOptions<SluiceOptions> options)
+{
+    // Same columns, same order as a pgoutput Relation message: live, non-generated, by attnum.
+    private const string TableQuery = """
+        SELECT c.oid,
+               EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables p
+                       WHERE p.pubname = $3 AND p.schemaname = n.nspname AND p.tablename = c.relname),
+               a.attname, a.atttypid,
+               COALESCE(a.attnum = ANY (i.indkey), false)
+        FROM pg_catalog.pg_class c
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        LEFT JOIN pg_catalog.pg_attribute a
+               ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+        LEFT JOIN pg_catalog.pg_index i ON i.indrelid = c.oid AND i.indisprimary
+        WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+        ORDER BY a.attnum
+        """;
+
+    public async Task<TableLookup> LookUpAsync(string schema, string table, CancellationToken cancellationToken)
+    {
+        uint relationId = 0;
+        var enabled = false;
+        var columns = new List<(string Name, uint TypeOid, bool IsKey)>();
+
+        await using (var command = dataSource.CreateCommand(TableQuery))
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = schema });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = options.Value.PublicationName });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                relationId = reader.GetFieldValue<uint>(0);
+                enabled = reader.GetBoolean(1);
+                if (!reader.IsDBNull(2))
+                    columns.Add((reader.GetString(2), reader.GetFieldValue<uint>(3), reader.GetBoolean(4)));
+            }
+        }
+
+        if (relationId == 0)
+            return new TableLookup(null, false);
+
+        var resolved = ImmutableArray.CreateBuilder<TableColumn>(columns.Count);
+        foreach (var (name, typeOid, isKey) in columns)
+            resolved.Add(new TableColumn(name, await types.ResolveAsync(typeOid, cancellationToken), isKey));
+        return new TableLookup(new TableSchema(relationId, schema, table, resolved.MoveToImmutable()), enabled);
+    }
+}

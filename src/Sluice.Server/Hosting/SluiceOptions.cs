@@ -1,0 +1,54 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Sluice.Server.Hosting;
+
+/// <summary>Server settings, bound from the <c>Sluice</c> configuration section (see the README's table).</summary>
+public sealed class SluiceOptions
+{
+    public const string SectionName = "Sluice";
+
+    /// <summary>Npgsql connection string. Empty: start the embedded PostgreSQL.</summary>
+    public string? Database { get; set; }
+
+    /// <summary>Name of the persistent logical replication slot Sluice owns.</summary>
+    [Required, RegularExpression("^[a-z0-9_]{1,63}$", ErrorMessage = "SlotName must be 1-63 characters of a-z, 0-9 and _ (PostgreSQL's rule for slot names).")]
+    public string SlotName { get; set; } = "sluice";
+
+    /// <summary>Name of the publication holding the realtime-enabled tables.</summary>
+    [Required, RegularExpression("^[A-Za-z_][A-Za-z0-9_]{0,62}$", ErrorMessage = "PublicationName must be a plain identifier of at most 63 characters.")]
+    public string PublicationName { get; set; } = "sluice";
+
+    /// <summary>How often the server sends <c>{"type":"heartbeat"}</c> to every connection.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>WebSocket ping interval; a connection that does not answer within <see cref="KeepAliveTimeout"/> is dropped.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long to wait for a pong before a connection counts as dead.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Largest client frame accepted; larger ones close the connection with 1009.</summary>
+    [Range(256, 64 * 1024 * 1024)]
+    public int MaxMessageBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Most frames waiting to be sent to one connection before it counts as a slow consumer.</summary>
+    [Range(16, 10_000_000)]
+    public int OutboundQueueFrames { get; set; } = 10_000;
+
+    /// <summary>Most bytes waiting to be sent to one connection before it counts as a slow consumer.</summary>
+    [Range(64 * 1024, long.MaxValue)]
+    public long OutboundQueueBytes { get; set; } = 32 * 1024 * 1024;
+
+    /// <summary>Longest a single send may stay pending before the connection counts as a slow consumer.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Data folder of the embedded PostgreSQL; empty: the per-user default.</summary>
+    public string? EmbeddedDataDirectory { get; set; }
+
+    /// <summary>Create and realtime-enable <c>public.products</c> when running the embedded PostgreSQL.</summary>
+    public bool EmbeddedDemoTable { get; set; } = true;
+}

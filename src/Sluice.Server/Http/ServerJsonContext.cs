@@ -1,0 +1,9 @@
+using System.Text.Json.Serialization;
+
+namespace Sluice.Server.Http;
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(StatsResponse))]
+[JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(ErrorResponse))]
+internal sealed partial class ServerJsonContext : JsonSerializerContext;

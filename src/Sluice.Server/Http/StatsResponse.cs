@@ -1,0 +1,10 @@
+namespace Sluice.Server.Http;
+
+/// <summary><c>GET /api/realtime/stats</c>: seed 003's <c>connections</c> and <c>channels</c>, plus additive figures.</summary>
+public sealed record StatsResponse(
+    int Connections,
+    int Channels,
+    string Capture,
+    long ChangesDispatched,
+    long SlowConsumerDisconnects,
+    string AcknowledgedLsn);

@@ -1,0 +1,115 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Sluice.Protocol;
+using Sluice.Server.Capture;
+using Sluice.Server.Log;
+
+namespace Sluice.Server.Protocols.Native;
+
+/// <summary>Serializes server frames of the native protocol (seed 003 plus additive fields) to UTF-8 JSON.</summary>
+public static class NativeFrames
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    /// <summary><c>{"type":"heartbeat"}</c>, shared by every connection.</summary>
+    public static byte[] Heartbeat { get; } = Write(static (writer, _) => writer.WriteString("type"u8, FrameTypes.Heartbeat), 0);
+
+    public static byte[] Ack(string channel) => WithChannel(FrameTypes.Ack, channel);
+
+    public static byte[] Unsubscribed(string channel) => WithChannel(FrameTypes.Unsubscribed, channel);
+
+    public static byte[] Error(string code, string message, string? channel = null) =>
+        Write(static (writer, state) =>
+        {
+            writer.WriteString("type"u8, FrameTypes.Error);
+            writer.WriteString("error"u8, state.message);
+            writer.WriteString("code"u8, state.code);
+            if (state.channel is not null)
+                writer.WriteString("channel"u8, state.channel);
+        }, (code, message, channel));
+
+    public static byte[] Error(ProtocolError error) => Error(error.Code, error.Message, error.Channel);
+
+    /// <summary>A database change: seed 003's <c>broadcast</c> frame plus <c>offset</c> and <c>commit_timestamp</c>.</summary>
+    public static byte[] Change(string channel, RowChange change, ChangeOffset offset, DateTime commitTimestamp) =>
+        Write(static (writer, state) =>
+        {
+            var (channel, change, offset, commitTimestamp) = state;
+            writer.WriteString("type"u8, FrameTypes.Broadcast);
+            writer.WriteString("channel"u8, channel);
+            writer.WriteString("offset"u8, offset.ToString());
+            writer.WriteString("commit_timestamp"u8, FormatTimestamp(commitTimestamp));
+            writer.WritePropertyName("payload"u8);
+            writer.WriteStartObject();
+            writer.WriteString("type"u8, change.Kind switch
+            {
+                ChangeKind.Insert => ChangeTypes.Insert,
+                ChangeKind.Update => ChangeTypes.Update,
+                _ => ChangeTypes.Delete,
+            });
+            writer.WriteString("table"u8, change.Table.Name);
+            writer.WriteString("schema"u8, change.Table.Schema);
+            if (change.NewValues is not null)
+            {
+                writer.WritePropertyName("record"u8);
+                WriteRow(writer, change.Table, change.NewValues);
+            }
+            if (change.OldValues is not null)
+            {
+                writer.WritePropertyName("old_record"u8);
+                WriteRow(writer, change.Table, change.OldValues);
+            }
+            writer.WriteEndObject();
+        }, (channel, change, offset, commitTimestamp));
+
+    /// <summary>Writes a row as a JSON object; values the WAL did not carry are left out.</summary>
+    public static void WriteRow(Utf8JsonWriter writer, TableSchema table, string?[] values)
+    {
+        writer.WriteStartObject();
+        var columns = table.Columns;
+        for (var i = 0; i < columns.Length && i < values.Length; i++)
+        {
+            var value = values[i];
+            if (RowValues.IsUnavailable(value))
+                continue;
+            writer.WritePropertyName(columns[i].Name);
+            if (value is null)
+                writer.WriteNullValue();
+            else
+                PgValueJson.Write(writer, columns[i].Type, value);
+        }
+        writer.WriteEndObject();
+    }
+
+    /// <summary>ISO-8601 in UTC with PostgreSQL's microsecond precision.</summary>
+    public static string FormatTimestamp(DateTime timestamp) =>
+        DateTime.SpecifyKind(timestamp, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static byte[] WithChannel(string type, string channel) =>
+        Write(static (writer, state) =>
+        {
+            writer.WriteString("type"u8, state.type);
+            writer.WriteString("channel"u8, state.channel);
+        }, (type, channel));
+
+    private static byte[] Write<TState>(Action<Utf8JsonWriter, TState> body, TState state)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            body(writer, state);
+            writer.WriteEndObject();
+        }
+        var frame = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > 1024 * 1024)
+            t_buffer = null;
+        return frame;
+    }
+}

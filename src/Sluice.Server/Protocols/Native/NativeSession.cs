@@ -1,0 +1,180 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Connections;
+using Npgsql;
+using Sluice.Protocol;
+using Sluice.Server.Connections;
+using Sluice.Server.Database;
+using Sluice.Server.Routing;
+
+namespace Sluice.Server.Protocols.Native;
+
+/// <summary>Reads and answers one client's frames on the native protocol. Bad input gets an error frame, never a crash.</summary>
+public sealed partial class NativeSession(
+    WebSocket socket,
+    ClientConnection connection,
+    SubscriptionRouter router,
+    TableCatalog catalog,
+    int maxMessageBytes,
+    ILogger logger)
+{
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxMessageBytes + 1, 16 * 1024));
+        try
+        {
+            while (!connection.IsClosing)
+            {
+                var length = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    if (length == buffer.Length)
+                    {
+                        if (buffer.Length > maxMessageBytes)
+                        {
+                            RejectOversized();
+                            return;
+                        }
+                        var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxMessageBytes + 1));
+                        buffer.AsSpan(0, length).CopyTo(larger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
+                    result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+                    length += result.Count;
+                }
+                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
+
+                if (result.MessageType == WebSocketMessageType.Close)
+                    return;
+                if (length > maxMessageBytes)
+                {
+                    RejectOversized();
+                    return;
+                }
+                if (result.MessageType == WebSocketMessageType.Binary)
+                {
+                    connection.TryEnqueue(NativeFrames.Error(ErrorCodes.UnsupportedFrame, "binary frames are not supported; send JSON text frames"));
+                    continue;
+                }
+                await HandleAsync(buffer.AsMemory(0, length), cancellationToken);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ConnectionAbortedException)
+        {
+            // The client went away.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void RejectOversized()
+    {
+        connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MessageTooLarge, $"frame exceeds the maximum of {maxMessageBytes} bytes; closing"));
+        connection.Close(CloseCodes.MessageTooBig, "message_too_large", sendQueued: true);
+    }
+
+    private async Task HandleAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    {
+        if (!ClientMessageParser.TryParse(frame.Span, out var message, out var error))
+        {
+            connection.TryEnqueue(NativeFrames.Error(error));
+            return;
+        }
+        try
+        {
+            switch (message.Type)
+            {
+                case FrameTypes.Subscribe:
+                    await SubscribeAsync(message, cancellationToken);
+                    break;
+                case FrameTypes.Unsubscribe:
+                    Unsubscribe(message);
+                    break;
+                case FrameTypes.Heartbeat:
+                    connection.TryEnqueue(NativeFrames.Heartbeat);
+                    break;
+                default:
+                    connection.TryEnqueue(NativeFrames.Error(ErrorCodes.UnknownType,
+                        $"unknown frame type \"{Truncate(message.Type)}\"; expected subscribe, unsubscribe or heartbeat", message.Channel));
+                    break;
+            }
+        }
+        catch (NpgsqlException ex)
+        {
+            LogDatabaseError(ex, connection.Id);
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.DatabaseUnavailable, "the database could not be queried; try again", message.Channel));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogFrameFailed(ex, connection.Id);
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InternalError, "the server failed to handle this frame", message.Channel));
+        }
+    }
+
+    private async Task SubscribeAsync(ClientMessage message, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(message.Channel))
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MissingField, "subscribe needs a \"channel\" such as table:public.products"));
+            return;
+        }
+        var channel = message.Channel;
+        if (!TableChannel.TryParse(channel, out var table, out var channelError))
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidChannel, channelError, Truncate(channel)));
+            return;
+        }
+        if (message.Since is not null || message.Snapshot)
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidField, "\"since\" and \"snapshot\" are not available on this server yet", channel));
+            return;
+        }
+
+        var lookup = await catalog.LookUpAsync(table.Schema, table.Table, cancellationToken);
+        if (lookup.Table is null)
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.TableNotFound, $"table {table.Schema}.{table.Table} does not exist", channel));
+            return;
+        }
+        if (!lookup.RealtimeEnabled)
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.RealtimeNotEnabled,
+                $"realtime is not enabled for {table.Schema}.{table.Table}; run SELECT enable_realtime('{table.Schema}', '{table.Table}')", channel));
+            return;
+        }
+
+        RowFilter? filter = null;
+        if (message.Filter is not null && !RowFilter.TryParse(message.Filter, lookup.Table, out filter, out var filterError))
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidFilter, filterError, channel));
+            return;
+        }
+
+        var subscription = new Subscription(connection, channel, new TableKey(table.Schema, table.Table),
+            message.Events ?? ChangeEvents.All, message.Filter, filter, lookup.Table);
+        router.Subscribe(subscription, NativeFrames.Ack(channel));
+    }
+
+    private void Unsubscribe(ClientMessage message)
+    {
+        if (string.IsNullOrEmpty(message.Channel))
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MissingField, "unsubscribe needs a \"channel\""));
+            return;
+        }
+        if (!router.Unsubscribe(connection, message.Channel, NativeFrames.Unsubscribed(message.Channel)))
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.NotSubscribed, "not subscribed to this channel", Truncate(message.Channel)));
+    }
+
+    private static string Truncate(string text) => text.Length <= 200 ? text : string.Concat(text.AsSpan(0, 200), "…");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId}: database query failed")]
+    private partial void LogDatabaseError(Exception exception, long connectionId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Connection {ConnectionId}: handling a frame failed")]
+    private partial void LogFrameFailed(Exception exception, long connectionId);
+}

@@ -1,0 +1,20 @@
+using Sluice.Protocol;
+using Sluice.Server.Capture;
+using Sluice.Server.Connections;
+
+namespace Sluice.Server.Routing;
+
+/// <summary>One connection's interest in one table channel. Mutated only under the router's lock.</summary>
+public sealed class Subscription(ClientConnection connection, string channel, TableKey table, ChangeEvents events, string? filterText, RowFilter? filter, TableSchema boundTo)
+{
+    public ClientConnection Connection { get; } = connection;
+    public string Channel { get; } = channel;
+    public TableKey Table { get; } = table;
+    public ChangeEvents Events { get; } = events;
+    public string? FilterText { get; } = filterText;
+
+    /// <summary>The filter bound to the column positions of <see cref="BoundTo"/>.</summary>
+    public RowFilter? Filter { get; internal set; } = filter;
+
+    public TableSchema BoundTo { get; internal set; } = boundTo;
+}
