@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Sluice build script.
+#   ./build.sh test    install what is missing (apt-get), build, run every test
+#   ./build.sh build   build only
+set -euo pipefail
+cd "$(dirname "$0")"
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "need root to install packages: $*" >&2; exit 1; fi
+}
+
+apt_updated=false
+apt_install() {
+  if [ "$apt_updated" = false ]; then as_root apt-get update -qq; apt_updated=true; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+ensure_postgres() {
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
+    echo "Installing PostgreSQL server binaries..."
+    apt_install postgresql
+  fi
+}
+
+ensure_dotnet() {
+  command -v dotnet >/dev/null || { echo "the .NET 10 SDK is required (https://dot.net)" >&2; exit 1; }
+}
+
+run_tests() {
+  local log status
+  log=$(mktemp)
+  set +e
+  dotnet test Sluice.slnx -c Release --nologo 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  set -e
+  # One summary line over all test projects.
+  awk '/(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1) } }
+       END { printf "%d passed, %d failed\n", p, f }' "$log"
+  rm -f "$log"
+  return "$status"
+}
+
+case "${1:-test}" in
+  build)
+    ensure_dotnet
+    dotnet build Sluice.slnx -c Release --nologo
+    ;;
+  test)
+    ensure_dotnet
+    ensure_postgres
+    dotnet build Sluice.slnx -c Release --nologo
+    run_tests
+    ;;
+  *)
+    echo "usage: $0 [test|build]" >&2
+    exit 2
+    ;;
+esac

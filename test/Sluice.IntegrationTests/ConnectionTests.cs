@@ -1,0 +1,117 @@
+using Sluice.IntegrationTests.Infrastructure;
+
+namespace Sluice.IntegrationTests;
+
+public sealed class ConnectionTests(PostgresFixture postgres) : ServerTest(postgres)
+{
+    protected override string[] ServerArgs =>
+        ["--heartbeat-interval", "00:00:00.200", "--queue-frames", "64", "--queue-bytes", "262144"];
+
+    [Fact]
+    public async Task The_server_sends_heartbeats_and_answers_client_heartbeats()
+    {
+        var client = await ConnectAsync();
+        var frame = await client.NextAsync(skipHeartbeats: false);
+        Assert.Equal("heartbeat", frame.GetProperty("type").GetString());
+        await client.SendAsync(new { type = "heartbeat" });
+        Assert.Equal("heartbeat", (await client.NextAsync(skipHeartbeats: false)).GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task Stats_count_connections_and_channels()
+    {
+        await CreateTableAsync("a");
+        await CreateTableAsync("b");
+        var first = await ConnectAsync();
+        var second = await ConnectAsync();
+        await first.SubscribeAsync("table:public.a");
+        await second.SubscribeAsync("table:public.a");
+        await second.SubscribeAsync("table:public.b");
+
+        var stats = await Server.StatsAsync();
+        Assert.Equal(2, stats.GetProperty("connections").GetInt32());
+        Assert.Equal(2, stats.GetProperty("channels").GetInt32());
+        Assert.Equal("streaming", stats.GetProperty("capture").GetString());
+
+        await second.DisposeAsync();
+        await WaitForAsync(async () => (await Server.StatsAsync()).GetProperty("connections").GetInt32() == 1);
+        Assert.Equal(1, (await Server.StatsAsync()).GetProperty("channels").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_client_that_never_reads_is_disconnected_while_others_keep_receiving()
+    {
+        await CreateTableAsync("firehose", "id bigint PRIMARY KEY, body text");
+        var reader = await ConnectAsync();
+        await reader.SubscribeAsync("table:public.firehose");
+        var stalled = await TestClient.ConnectAsync(Server.WebSocketUrl, receive: false);
+        await stalled.SendAsync(new { type = "subscribe", channel = "table:public.firehose" });
+
+        const int rows = 400;
+        var body = new string('z', 64 * 1024);
+        var received = 0;
+        var receiving = Task.Run(async () =>
+        {
+            for (; received < rows; received++)
+            {
+                var frame = await reader.NextChangeAsync();
+                Assert.Equal(received + 1, frame.GetProperty("payload").GetProperty("record").GetProperty("id").GetInt64());
+            }
+        });
+        for (var i = 1; i <= rows; i++)
+            await Database.ExecuteAsync("INSERT INTO firehose VALUES ($1, $2)", (long)i, body);
+        await receiving;
+
+        Assert.Equal(rows, received);
+        await WaitForAsync(async () => (await Server.StatsAsync()).GetProperty("slow_consumer_disconnects").GetInt64() == 1);
+        Assert.Equal(1, (await Server.StatsAsync()).GetProperty("connections").GetInt32());
+        await stalled.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Restarting_the_server_keeps_the_slot_and_continues_the_stream()
+    {
+        await CreateTableAsync("durable");
+        var client = await ConnectAsync();
+        await client.SubscribeAsync("table:public.durable");
+        await Database.ExecuteAsync("INSERT INTO durable VALUES (1, 'before')");
+        var before = await client.NextChangeAsync();
+        await client.DisposeAsync();
+
+        await Server.DisposeAsync();
+        await Database.ExecuteAsync("INSERT INTO durable VALUES (2, 'while down')");
+        Assert.False(await Database.ScalarAsync<bool>("SELECT temporary FROM pg_replication_slots WHERE slot_name = $1", Database.SlotName));
+        Server = await ServerHandle.StartAsync(Database);
+
+        var again = await ConnectAsync();
+        await again.SubscribeAsync("table:public.durable");
+        await Database.ExecuteAsync("INSERT INTO durable VALUES (3, 'after')");
+        var after = await again.NextChangeAsync();
+        Assert.Equal(3, after.GetProperty("payload").GetProperty("record").GetProperty("id").GetInt64());
+        Assert.True(string.CompareOrdinal(before.GetProperty("offset").GetString(), after.GetProperty("offset").GetString()) < 0);
+        Assert.Equal(1L, await Database.ScalarAsync<long>("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", Database.SlotName));
+    }
+
+    [Fact]
+    public async Task A_write_never_fails_because_of_realtime()
+    {
+        await CreateTableAsync("no_key", "name text, qty int");
+        await Database.ExecuteAsync("ALTER TABLE no_key REPLICA IDENTITY DEFAULT");
+        await Database.ExecuteAsync("SELECT enable_realtime('public', 'no_key')");
+        await Database.ExecuteAsync("INSERT INTO no_key VALUES ('a', 1)");
+        await Database.ExecuteAsync("UPDATE no_key SET qty = 2");
+        await Database.ExecuteAsync("DELETE FROM no_key");
+        Assert.Equal(0L, await Database.ScalarAsync<long>("SELECT count(*) FROM no_key"));
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition)
+    {
+        for (var attempt = 0; attempt < 600; attempt++)
+        {
+            if (await condition())
+                return;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException("condition not reached within 30 s");
+    }
+}

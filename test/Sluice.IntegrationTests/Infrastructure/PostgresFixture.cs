@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Sluice.Server.Embedded;
+
+namespace Sluice.IntegrationTests.Infrastructure;
+
+/// <summary>One throwaway PostgreSQL cluster for the whole run, started with the server's own embedded launcher.</summary>
+public sealed class PostgresFixture : IAsyncLifetime
+{
+    private EmbeddedPostgres? _postgres;
+
+    public string AdminConnectionString => _postgres?.ConnectionString ?? throw new InvalidOperationException("PostgreSQL not started");
+
+    public async Task InitializeAsync()
+    {
+        _postgres = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions
+        {
+            DataDirectory = Path.Combine(Path.GetTempPath(), "sluice-it-" + Guid.NewGuid().ToString("N")[..12]),
+            Durable = false,
+            DeleteDataOnDispose = true,
+        }, NullLogger.Instance);
+    }
+
+    /// <summary>A fresh database; tests own it, its slot and its publication, and drop them at the end.</summary>
+    public async Task<TestDatabase> CreateDatabaseAsync()
+    {
+        var name = "t_" + Guid.NewGuid().ToString("N")[..16];
+        await using (var admin = new NpgsqlConnection(AdminConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin);
+            await command.ExecuteNonQueryAsync();
+        }
+        var builder = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, Pooling = false };
+        return new TestDatabase(AdminConnectionString, builder.ConnectionString, name);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_postgres is not null)
+            await _postgres.DisposeAsync();
+    }
+}
