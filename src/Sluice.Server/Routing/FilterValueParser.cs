@@ -1,0 +1,122 @@
+using System.Globalization;
+using Sluice.Server.Capture;
+
+namespace Sluice.Server.Routing;
+
+/// <summary>
+/// Parses a value of a <see cref="ValueKind"/> into a <see cref="FilterValue"/>: row values as PostgreSQL
+/// prints them, and filter values, which may also use ISO-8601 ('T', 'Z') and true/false.
+/// </summary>
+internal static class FilterValueParser
+{
+    private const NumberStyles IntegerStyle = NumberStyles.AllowLeadingSign;
+    private const NumberStyles RealStyle = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent;
+
+    public static bool TryParse(ValueKind kind, string text, out FilterValue value)
+    {
+        var span = text.AsSpan();
+        long key;
+        bool parsed;
+        switch (kind)
+        {
+            case ValueKind.Integer:
+                parsed = long.TryParse(span, IntegerStyle, CultureInfo.InvariantCulture, out key);
+                break;
+            case ValueKind.Boolean:
+                parsed = TryParseBoolean(span, out key);
+                break;
+            case ValueKind.Timestamp:
+                parsed = PgTemporalText.TryParseTimestamp(span, withOffset: false, out key);
+                break;
+            case ValueKind.TimestampTz:
+                parsed = PgTemporalText.TryParseTimestamp(span, withOffset: true, out key);
+                break;
+            case ValueKind.Date:
+                parsed = PgTemporalText.TryParseDate(span, out key);
+                break;
+            case ValueKind.Time:
+                parsed = PgTemporalText.TryParseTime(span, out key);
+                break;
+            case ValueKind.TimeTz:
+                parsed = PgTemporalText.TryParseTimeTz(span, out key);
+                break;
+            case ValueKind.Float:
+                parsed = double.TryParse(span, RealStyle, CultureInfo.InvariantCulture, out var real);
+                value = new FilterValue { Float = real };
+                return parsed;
+            case ValueKind.Numeric:
+                return TryParseNumeric(span, out value);
+            case ValueKind.Uuid:
+                parsed = Guid.TryParse(span, out var uuid);
+                value = new FilterValue { Uuid = uuid };
+                return parsed;
+            case ValueKind.Text:
+                value = new FilterValue { Text = text };
+                return true;
+            default:
+                value = default;
+                return false;
+        }
+
+        value = new FilterValue { Key = key };
+        return parsed;
+    }
+
+    /// <summary>A phrase for error messages: "… is not {phrase} for column …".</summary>
+    public static string Describe(ValueKind kind) => kind switch
+    {
+        ValueKind.Integer => "a valid integer",
+        ValueKind.Float => "a valid floating-point number",
+        ValueKind.Numeric => "a valid numeric",
+        ValueKind.Boolean => "a valid boolean (true, false, t or f)",
+        ValueKind.Timestamp => "a valid timestamp without time zone (yyyy-MM-ddTHH:mm:ss[.ffffff])",
+        ValueKind.TimestampTz => "a valid timestamp with time zone (yyyy-MM-ddTHH:mm:ss[.ffffff] and Z or ±HH:mm)",
+        ValueKind.Date => "a valid date (yyyy-MM-dd)",
+        ValueKind.Time => "a valid time (HH:mm[:ss[.ffffff]])",
+        ValueKind.TimeTz => "a valid time with time zone (HH:mm[:ss[.ffffff]] and Z or ±HH:mm)",
+        ValueKind.Uuid => "a valid uuid",
+        _ => "a valid " + kind.ToString().ToLowerInvariant(),
+    };
+
+    private static bool TryParseBoolean(ReadOnlySpan<char> text, out long key)
+    {
+        key = 0;
+        if (text.Equals("t", StringComparison.OrdinalIgnoreCase) || text.Equals("true", StringComparison.OrdinalIgnoreCase))
+            key = 1;
+        else if (!text.Equals("f", StringComparison.OrdinalIgnoreCase) && !text.Equals("false", StringComparison.OrdinalIgnoreCase))
+            return false;
+        return true;
+    }
+
+    /// <summary>
+    /// numeric text, including 'NaN' and '±Infinity'. A well-formed number beyond decimal's range
+    /// (about ±7.9e28) gets the rank <see cref="FilterValue.NumericAboveRange"/> or <see cref="FilterValue.NumericBelowRange"/>;
+    /// digits beyond decimal's 28–29 significant digits are rounded.
+    /// </summary>
+    private static bool TryParseNumeric(ReadOnlySpan<char> text, out FilterValue value)
+    {
+        if (decimal.TryParse(text, RealStyle, CultureInfo.InvariantCulture, out var number))
+        {
+            value = new FilterValue { Key = FilterValue.NumericFinite, Decimal = number };
+            return true;
+        }
+
+        long rank;
+        if (text.Equals("NaN", StringComparison.OrdinalIgnoreCase))
+            rank = FilterValue.NumericNaN;
+        else if (text.Equals("Infinity", StringComparison.OrdinalIgnoreCase) || text.Equals("+Infinity", StringComparison.OrdinalIgnoreCase))
+            rank = FilterValue.NumericPositiveInfinity;
+        else if (text.Equals("-Infinity", StringComparison.OrdinalIgnoreCase))
+            rank = FilterValue.NumericNegativeInfinity;
+        else if (double.TryParse(text, RealStyle, CultureInfo.InvariantCulture, out var approximate))
+            rank = approximate < 0 ? FilterValue.NumericBelowRange : FilterValue.NumericAboveRange;
+        else
+        {
+            value = default;
+            return false;
+        }
+
+        value = new FilterValue { Key = rank };
+        return true;
+    }
+}
