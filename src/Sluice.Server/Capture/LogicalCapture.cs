@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Npgsql.Replication;
 using Npgsql.Replication.PgOutput;
 using Npgsql.Replication.PgOutput.Messages;
@@ -109,7 +108,7 @@ public sealed partial class LogicalCapture(
                 switch (message)
                 {
                     case BeginMessage begin:
-                        xid = begin.TransactionXid ?? 0;
+                        xid = begin.TransactionXid;
                         commitLsn = (ulong)begin.TransactionFinalLsn;
                         commitTimestamp = begin.TransactionCommitTimestamp;
                         firstIndex = 0;

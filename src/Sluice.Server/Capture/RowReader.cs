@@ -5,7 +5,7 @@ namespace Sluice.Server.Capture;
 /// <summary>Copies a pgoutput tuple out of Npgsql's recycled buffers into an immutable value array.</summary>
 internal static class RowReader
 {
-    /// <param name="keyOnly">The tuple is a replica identity key: columns outside the key carry no value.</param>
+    /// <summary>Reads every column; with <paramref name="keyOnly"/> (a replica identity key tuple) columns outside the key are unavailable.</summary>
     public static async ValueTask<string?[]> ReadAsync(ReplicationTuple tuple, TableSchema table, bool keyOnly, CancellationToken cancellationToken)
     {
         var values = new string?[table.Columns.Length];
