@@ -5,7 +5,7 @@ namespace Sluice.IntegrationTests;
 public sealed class ConnectionTests(PostgresFixture postgres) : ServerTest(postgres)
 {
     protected override string[] ServerArgs =>
-        ["--heartbeat-interval", "00:00:00.200", "--queue-frames", "64", "--queue-bytes", "262144"];
+        ["--heartbeat-interval", "00:00:00.200", "--queue-frames", "64", "--queue-bytes", "4194304"];
 
     [Fact]
     public async Task The_server_sends_heartbeats_and_answers_client_heartbeats()
@@ -47,7 +47,7 @@ public sealed class ConnectionTests(PostgresFixture postgres) : ServerTest(postg
         var stalled = await TestClient.ConnectAsync(Server.WebSocketUrl, receive: false);
         await stalled.SendAsync(new { type = "subscribe", channel = "table:public.firehose" });
 
-        const int rows = 400;
+        const int rows = 600;
         var body = new string('z', 64 * 1024);
         var received = 0;
         var receiving = Task.Run(async () =>

@@ -16,7 +16,6 @@ public sealed partial class ClientConnection
     private static long s_nextId;
 
     private readonly WebSocket _socket;
-    private readonly Action _abortTransport;
     private readonly Channel<byte[]> _outbound;
     private readonly long _maxQueuedBytes;
     private readonly CancellationTokenSource _sendCancellation = new();
@@ -27,10 +26,9 @@ public sealed partial class ClientConnection
     private string? _closeReason;
     private volatile bool _dropQueued;
 
-    public ClientConnection(WebSocket socket, Action abortTransport, int maxQueuedFrames, long maxQueuedBytes, ILogger logger)
+    public ClientConnection(WebSocket socket, int maxQueuedFrames, long maxQueuedBytes, ILogger logger)
     {
         _socket = socket;
-        _abortTransport = abortTransport;
         _maxQueuedBytes = maxQueuedBytes;
         _logger = logger;
         _outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(maxQueuedFrames)
@@ -92,6 +90,7 @@ public sealed partial class ClientConnection
     {
         var reader = _outbound.Reader;
         var token = _sendCancellation.Token;
+        var closeSent = false;
         try
         {
             while (await reader.WaitToReadAsync(token))
@@ -114,18 +113,30 @@ public sealed partial class ClientConnection
                     code == 0 ? WebSocketCloseStatus.NormalClosure : (WebSocketCloseStatus)code,
                     _closeReason ?? string.Empty,
                     token);
+                closeSent = true;
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
         {
-            // The client is gone or did not read in time; the transport is cut below.
+            // The client is gone or did not read in time.
         }
         finally
         {
             Volatile.Write(ref _sendStartedTimestamp, 0);
-            if (IsClosing && Volatile.Read(ref _closeCode) != (int)WebSocketCloseStatus.NormalClosure)
-                _abortTransport();
         }
+
+        if (!closeSent)
+            _socket.Abort();
+        else if (_socket.State != WebSocketState.Closed)
+            _ = AbortUnlessClosedAsync();
+    }
+
+    /// <summary>A client that does not answer our close frame is cut off after the grace period.</summary>
+    private async Task AbortUnlessClosedAsync()
+    {
+        await Task.Delay(CloseGracePeriod);
+        if (_socket.State != WebSocketState.Closed)
+            _socket.Abort();
     }
 
     /// <summary>Ends the writer after the reader loop is over (client gone or closed).</summary>

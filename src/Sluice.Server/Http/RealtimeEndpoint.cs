@@ -36,7 +36,7 @@ public static class RealtimeEndpoint
             KeepAliveTimeout = settings.KeepAliveTimeout,
         });
         var logger = loggers.CreateLogger("Sluice.Connection");
-        var connection = new ClientConnection(socket, context.Abort, settings.OutboundQueueFrames, settings.OutboundQueueBytes, logger);
+        var connection = new ClientConnection(socket, settings.OutboundQueueFrames, settings.OutboundQueueBytes, logger);
         connections.Add(connection);
         var writer = connection.RunWriterAsync();
         try

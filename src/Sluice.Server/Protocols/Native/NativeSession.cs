@@ -33,7 +33,7 @@ public sealed partial class NativeSession(
                     {
                         if (buffer.Length > maxMessageBytes)
                         {
-                            RejectOversized();
+                            await RejectOversizedAsync(buffer);
                             return;
                         }
                         var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxMessageBytes + 1));
@@ -50,7 +50,7 @@ public sealed partial class NativeSession(
                     return;
                 if (length > maxMessageBytes)
                 {
-                    RejectOversized();
+                    await RejectOversizedAsync(buffer);
                     return;
                 }
                 if (result.MessageType == WebSocketMessageType.Binary)
@@ -71,10 +71,20 @@ public sealed partial class NativeSession(
         }
     }
 
-    private void RejectOversized()
+    private async Task RejectOversizedAsync(byte[] buffer)
     {
         connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MessageTooLarge, $"frame exceeds the maximum of {maxMessageBytes} bytes; closing"));
         connection.Close(CloseCodes.MessageTooBig, "message_too_large", sendQueued: true);
+
+        // Read and discard what the client still sends until it answers the close, so the error and the
+        // close frame reach it instead of a connection reset.
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer.AsMemory(), grace.Token);
+            if (result.MessageType == WebSocketMessageType.Close)
+                return;
+        }
     }
 
     private async Task HandleAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
