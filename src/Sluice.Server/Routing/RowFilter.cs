@@ -13,7 +13,8 @@ namespace Sluice.Server.Routing;
 /// (at most <see cref="MaxInValues"/> values; quote a value to keep ',', '(', ')', '"' or surrounding spaces,
 /// with '\' escaping the next character), <c>is.null</c> and <c>is.not_null</c>. Names and operators are
 /// case-sensitive; the value after <c>eq.</c> and the like is taken exactly as written, quotes included.</para>
-/// <para>Values compare by value as PostgreSQL would: integers and numerics numerically (12.5 equals 12.50),
+/// <para>Values compare by value as PostgreSQL would: integers numerically, numerics exactly at any precision
+/// (12.5 equals 12.50),
 /// timestamps with time zone by instant, time with time zone by UTC time then zone, uuids by bytes, text
 /// ordinally (as the C collation would, not the column's collation). Array and json columns support only
 /// <c>is.null</c> and <c>is.not_null</c>.</para>
@@ -196,8 +197,6 @@ public sealed class RowFilter
         error = null;
         if (!FilterValueParser.TryParse(kind, text, out value))
             return Fail($"filter value \"{Shorten(text)}\" is not {FilterValueParser.Describe(kind)} for column {column}", out error);
-        if (kind == ValueKind.Numeric && value.Key is FilterValue.NumericAboveRange or FilterValue.NumericBelowRange)
-            return Fail($"filter value \"{Shorten(text)}\" for column {column} is outside the supported numeric range (about ±7.9e28)", out error);
         if (kind is ValueKind.Timestamp or ValueKind.TimestampTz or ValueKind.Date
             && value.Key is FilterValue.BeforeRangeKey or FilterValue.AfterRangeKey)
             return Fail($"filter value \"{Shorten(text)}\" for column {column} is outside the supported range (years 1 to 9999)", out error);

@@ -65,4 +65,21 @@ public class RowFilterProperties
     }
 
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
+    [Fact]
+    public void Numeric_comparisons_agree_with_decimal_comparison_whatever_the_scale()
+    {
+        var number = Gen.OneOf(Gen.Decimal, Gen.Long[-1000, 1000].Select(n => n / 100m), Gen.Long[-5, 5].Select(n => (decimal)n));
+        Gen.Select(number, number, Gen.Int[0, 3]).Sample((x, n, extraZeros) =>
+        {
+            var rowText = x.ToString(CultureInfo.InvariantCulture);
+            if (extraZeros > 0)
+                rowText += (rowText.Contains('.', StringComparison.Ordinal) ? "" : ".") + new string('0', extraZeros);
+            var bound = n.ToString(CultureInfo.InvariantCulture);
+            var row = Products.RowWith("price", rowText);
+            return Products.Filter("price=lt." + bound).Matches(row) == (x < n)
+                && Products.Filter("price=eq." + bound).Matches(row) == (x == n)
+                && Products.Filter("price=gte." + bound).Matches(row) == (x >= n);
+        }, iter: 2_000);
+    }
 }
