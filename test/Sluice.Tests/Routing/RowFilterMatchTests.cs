@@ -180,4 +180,22 @@ public class RowFilterMatchTests
     {
         Assert.False(Products.Filter("Name=is.null").Matches(["1"]));
     }
+
+    [Theory]
+    [InlineData("id=gt.5", "10")]
+    [InlineData("price=eq.12.5", "12.50")]
+    [InlineData("ratio=lt.1", "0.5")]
+    [InlineData("created_at=gte.2024-01-02T03:04:05Z", "2024-01-02 08:34:05.123456+05:30")]
+    [InlineData("uid=eq.a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")]
+    [InlineData("name=in.(a,b,c)", "c")]
+    public void Matching_does_not_allocate(string filter, string rowValue)
+    {
+        var parsed = Products.Filter(filter);
+        var row = Products.RowWith(parsed.Column, rowValue);
+        Assert.True(parsed.Matches(row));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+            parsed.Matches(row);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }
