@@ -5,8 +5,8 @@ namespace Sluice.Server.Routing;
 /// <summary>
 /// A value parsed once for comparison. Which field holds it depends on the column's <see cref="ValueKind"/>:
 /// <see cref="Key"/> for integers, booleans and temporal kinds (an order-preserving number);
-/// <see cref="Float"/>; <see cref="Decimal"/> with <see cref="Key"/> as its rank (NaN, ±Infinity, out of range);
-/// <see cref="Uuid"/>; <see cref="Text"/>.
+/// <see cref="Float"/>; <see cref="Uuid"/>; <see cref="Text"/> for text, and for numeric a plain numeral
+/// with <see cref="Key"/> as its rank (finite, NaN, ±Infinity).
 /// </summary>
 internal readonly struct FilterValue
 {
@@ -20,12 +20,10 @@ internal readonly struct FilterValue
     public const long PositiveInfinityKey = long.MaxValue;
 
     /// <summary>Numeric ranks, ordered as PostgreSQL orders numeric: NaN above everything.</summary>
-    public const long NumericNegativeInfinity = -2, NumericBelowRange = -1, NumericFinite = 0,
-        NumericAboveRange = 1, NumericPositiveInfinity = 2, NumericNaN = 3;
+    public const long NumericNegativeInfinity = -1, NumericFinite = 0, NumericPositiveInfinity = 1, NumericNaN = 2;
 
     public long Key { get; init; }
     public double Float { get; init; }
-    public decimal Decimal { get; init; }
     public Guid Uuid { get; init; }
     public string? Text { get; init; }
 
@@ -39,7 +37,7 @@ internal readonly struct FilterValue
             case ValueKind.Numeric:
                 if (left.Key != right.Key)
                     return left.Key.CompareTo(right.Key);
-                return left.Key == NumericFinite ? decimal.Compare(left.Decimal, right.Decimal) : 0;
+                return left.Key == NumericFinite ? NumericText.Compare(left.Text, right.Text) : 0;
             case ValueKind.Uuid:
                 return left.Uuid.CompareTo(right.Uuid);
             case ValueKind.Text:

@@ -45,7 +45,7 @@ internal static class FilterValueParser
                 value = new FilterValue { Float = real };
                 return parsed;
             case ValueKind.Numeric:
-                return TryParseNumeric(span, out value);
+                return TryParseNumeric(text, out value);
             case ValueKind.Uuid:
                 parsed = Guid.TryParse(span, out var uuid);
                 value = new FilterValue { Uuid = uuid };
@@ -67,7 +67,7 @@ internal static class FilterValueParser
     {
         ValueKind.Integer => "a valid integer",
         ValueKind.Float => "a valid floating-point number",
-        ValueKind.Numeric => "a valid numeric",
+        ValueKind.Numeric => "a valid numeric (exponent notation only within ±7.9e28)",
         ValueKind.Boolean => "a valid boolean (true, false, t or f)",
         ValueKind.Timestamp => "a valid timestamp without time zone (yyyy-MM-ddTHH:mm:ss[.ffffff])",
         ValueKind.TimestampTz => "a valid timestamp with time zone (yyyy-MM-ddTHH:mm:ss[.ffffff] and Z or ±HH:mm)",
@@ -89,27 +89,31 @@ internal static class FilterValueParser
     }
 
     /// <summary>
-    /// numeric text, including 'NaN' and '±Infinity'. A well-formed number beyond decimal's range
-    /// (about ±7.9e28) gets the rank <see cref="FilterValue.NumericAboveRange"/> or <see cref="FilterValue.NumericBelowRange"/>;
-    /// digits beyond decimal's 28–29 significant digits are rounded.
+    /// numeric text: a plain numeral of any size is kept as text and compared exactly by
+    /// <see cref="NumericText"/>; exponent notation (filter values only) is read through decimal, so it must
+    /// fit decimal's range (about ±7.9e28); 'NaN' and '±Infinity' get their rank.
     /// </summary>
-    private static bool TryParseNumeric(ReadOnlySpan<char> text, out FilterValue value)
+    private static bool TryParseNumeric(string text, out FilterValue value)
     {
-        if (decimal.TryParse(text, RealStyle, CultureInfo.InvariantCulture, out var number))
+        long rank;
+        if (NumericText.IsPlainNumeral(text))
         {
-            value = new FilterValue { Key = FilterValue.NumericFinite, Decimal = number };
+            value = new FilterValue { Key = FilterValue.NumericFinite, Text = text };
             return true;
         }
 
-        long rank;
+        if (decimal.TryParse(text, RealStyle, CultureInfo.InvariantCulture, out var number))
+        {
+            value = new FilterValue { Key = FilterValue.NumericFinite, Text = number.ToString(CultureInfo.InvariantCulture) };
+            return true;
+        }
+
         if (text.Equals("NaN", StringComparison.OrdinalIgnoreCase))
             rank = FilterValue.NumericNaN;
         else if (text.Equals("Infinity", StringComparison.OrdinalIgnoreCase) || text.Equals("+Infinity", StringComparison.OrdinalIgnoreCase))
             rank = FilterValue.NumericPositiveInfinity;
         else if (text.Equals("-Infinity", StringComparison.OrdinalIgnoreCase))
             rank = FilterValue.NumericNegativeInfinity;
-        else if (double.TryParse(text, RealStyle, CultureInfo.InvariantCulture, out var approximate))
-            rank = approximate < 0 ? FilterValue.NumericBelowRange : FilterValue.NumericAboveRange;
         else
         {
             value = default;

@@ -193,8 +193,7 @@ internal static class PgTemporalText
         var start = pos;
         while (pos < text.Length && char.IsAsciiDigit(text[pos]) && pos - start < maxDigits)
             value = (value * 10) + (text[pos++] - '0');
-        var digits = pos - start;
-        return digits >= minDigits && (pos >= text.Length || !char.IsAsciiDigit(text[pos]));
+        return pos - start >= minDigits;
     }
 
     private static bool Expect(ReadOnlySpan<char> text, ref int pos, char expected)

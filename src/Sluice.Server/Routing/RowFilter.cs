@@ -13,10 +13,13 @@ namespace Sluice.Server.Routing;
 /// (at most <see cref="MaxInValues"/> values; quote a value to keep ',', '(', ')', '"' or surrounding spaces,
 /// with '\' escaping the next character), <c>is.null</c> and <c>is.not_null</c>. Names and operators are
 /// case-sensitive; the value after <c>eq.</c> and the like is taken exactly as written, quotes included.</para>
-/// <para>Values compare by value as PostgreSQL would: integers and numerics numerically (12.5 equals 12.50),
-/// timestamps with time zone by instant, time with time zone by UTC time then zone, uuids by bytes, text
-/// ordinally (as the C collation would, not the column's collation). Array and json columns support only
-/// <c>is.null</c> and <c>is.not_null</c>.</para>
+/// <para>Values are parsed once here and compared by value as PostgreSQL would: integers numerically,
+/// numerics exactly at any precision (12.5 equals 12.50), floats with NaN above everything, timestamps with
+/// time zone by instant (filter values need an offset: 2024-01-02T03:04:05Z), timestamps without time zone
+/// and dates by calendar value, time by time of day, time with time zone by UTC time then zone (so
+/// 03:00+02 does not equal 01:00Z, as in PostgreSQL), uuids by bytes, text ordinally (as the C collation
+/// would, not the column's collation). Array and json columns support only <c>is.null</c> and
+/// <c>is.not_null</c>.</para>
 /// <para>As in SQL, a NULL column matches only <c>is.null</c>. A value the WAL did not carry
 /// (<see cref="RowValues.Unavailable"/>) matches nothing, not even <c>is.not_null</c>: the filter cannot
 /// tell, so the change is not sent.</para>
@@ -155,7 +158,7 @@ public sealed class RowFilter
 
     private static bool TryParseOperator(string name, string argument, out FilterOperator op)
     {
-        op = name switch
+        FilterOperator? parsed = name switch
         {
             "eq" => FilterOperator.Eq,
             "neq" => FilterOperator.Neq,
@@ -166,9 +169,10 @@ public sealed class RowFilter
             "in" => FilterOperator.In,
             "is" when argument == "null" => FilterOperator.IsNull,
             "is" when argument == "not_null" => FilterOperator.IsNotNull,
-            _ => (FilterOperator)byte.MaxValue,
+            _ => null,
         };
-        return Enum.IsDefined(op);
+        op = parsed.GetValueOrDefault();
+        return parsed.HasValue;
     }
 
     private static bool TryCreateIn(string text, string column, int ordinal, ValueKind kind, string list, [NotNullWhen(true)] out RowFilter? filter, [NotNullWhen(false)] out string? error)
@@ -196,8 +200,6 @@ public sealed class RowFilter
         error = null;
         if (!FilterValueParser.TryParse(kind, text, out value))
             return Fail($"filter value \"{Shorten(text)}\" is not {FilterValueParser.Describe(kind)} for column {column}", out error);
-        if (kind == ValueKind.Numeric && value.Key is FilterValue.NumericAboveRange or FilterValue.NumericBelowRange)
-            return Fail($"filter value \"{Shorten(text)}\" for column {column} is outside the supported numeric range (about ±7.9e28)", out error);
         if (kind is ValueKind.Timestamp or ValueKind.TimestampTz or ValueKind.Date
             && value.Key is FilterValue.BeforeRangeKey or FilterValue.AfterRangeKey)
             return Fail($"filter value \"{Shorten(text)}\" for column {column} is outside the supported range (years 1 to 9999)", out error);
