@@ -86,22 +86,44 @@ public sealed class ConnectionTests(PostgresFixture postgres) : ServerTest(postg
         var again = await ConnectAsync();
         await again.SubscribeAsync("table:public.durable");
         await Database.ExecuteAsync("INSERT INTO durable VALUES (3, 'after')");
-        var after = await again.NextChangeAsync();
-        Assert.Equal(3, after.GetProperty("payload").GetProperty("record").GetProperty("id").GetInt64());
-        Assert.True(string.CompareOrdinal(before.GetProperty("offset").GetString(), after.GetProperty("offset").GetString()) < 0);
+
+        // Row 2 streams from the slot after the restart; whether it reaches this subscriber depends on whether
+        // the subscription came first. Row 1 was handled and acknowledged before the stop: it never comes back.
+        var ids = new List<long>();
+        var offsets = new List<string> { before.GetProperty("offset").GetString()! };
+        while (ids.LastOrDefault() != 3)
+        {
+            var frame = await again.NextChangeAsync();
+            ids.Add(frame.GetProperty("payload").GetProperty("record").GetProperty("id").GetInt64());
+            offsets.Add(frame.GetProperty("offset").GetString()!);
+        }
+        Assert.True(ids.SequenceEqual([2L, 3L]) || ids.SequenceEqual([3L]), string.Join(",", ids));
+        Assert.Equal(offsets.Order(StringComparer.Ordinal), offsets);
+        Assert.Equal(offsets.Count, offsets.Distinct().Count());
         Assert.Equal(1L, await Database.ScalarAsync<long>("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", Database.SlotName));
     }
 
     [Fact]
-    public async Task A_write_never_fails_because_of_realtime()
+    public async Task Writes_to_an_enabled_table_without_a_primary_key_never_fail()
     {
         await CreateTableAsync("no_key", "name text, qty int");
-        await Database.ExecuteAsync("ALTER TABLE no_key REPLICA IDENTITY DEFAULT");
-        await Database.ExecuteAsync("SELECT enable_realtime('public', 'no_key')");
         await Database.ExecuteAsync("INSERT INTO no_key VALUES ('a', 1)");
         await Database.ExecuteAsync("UPDATE no_key SET qty = 2");
         await Database.ExecuteAsync("DELETE FROM no_key");
         Assert.Equal(0L, await Database.ScalarAsync<long>("SELECT count(*) FROM no_key"));
+    }
+
+    [Fact]
+    public async Task A_connection_that_stops_answering_pings_is_cleaned_up()
+    {
+        await using var server = await ServerHandle.StartAsync(Database, "--slot", Database.SlotName + "_ka",
+            "--Sluice:KeepAliveInterval", "00:00:00.200", "--Sluice:KeepAliveTimeout", "00:00:00.500");
+        var silent = await TestClient.ConnectAsync(server.WebSocketUrl, receive: false);
+        Assert.Equal(1, (await server.StatsAsync()).GetProperty("connections").GetInt32());
+
+        // The client never reads, so it never answers a ping.
+        await WaitForAsync(async () => (await server.StatsAsync()).GetProperty("connections").GetInt32() == 0);
+        await silent.DisposeAsync();
     }
 
     private static async Task WaitForAsync(Func<Task<bool>> condition)

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Npgsql.Replication;
 using Npgsql.Replication.PgOutput;
 using Npgsql.Replication.PgOutput.Messages;
@@ -183,6 +184,21 @@ public sealed partial class LogicalCapture(
         finally
         {
             _connection = null;
+            await TryFlushStatusAsync(connection);
+        }
+    }
+
+    /// <summary>Tells PostgreSQL what was handled before the connection goes, so a restart replays less.</summary>
+    private async Task TryFlushStatusAsync(LogicalReplicationConnection connection)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await connection.SendStatusUpdate(timeout.Token);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or OperationCanceledException or ObjectDisposedException)
+        {
+            LogStatusFlushFailed(ex);
         }
     }
 
@@ -214,6 +230,9 @@ public sealed partial class LogicalCapture(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replication stream failed; retrying in {DelaySeconds} s")]
     private partial void LogStreamFailed(Exception exception, double delaySeconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not send the final replication status")]
+    private partial void LogStatusFlushFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "TRUNCATE of {Count} table(s) is not streamed to subscribers")]
     private partial void LogTruncateIgnored(int count);

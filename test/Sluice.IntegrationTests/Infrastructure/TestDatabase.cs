@@ -42,14 +42,14 @@ public sealed class TestDatabase(string adminConnectionString, string connection
     {
         await using var admin = new NpgsqlConnection(adminConnectionString);
         await admin.OpenAsync();
-        // The server's walsender may outlive its connection for a moment; a database with a slot cannot be dropped.
+        // A walsender may outlive its server for a moment, and a database with a slot cannot be dropped.
         for (var attempt = 0; attempt < 100; attempt++)
         {
             await using var dropSlot = new NpgsqlCommand("""
                 SELECT CASE WHEN active THEN pg_terminate_backend(active_pid) ELSE pg_drop_replication_slot(slot_name) IS NULL END
-                FROM pg_replication_slots WHERE slot_name = $1
+                FROM pg_replication_slots WHERE database = $1 LIMIT 1
                 """, admin);
-            dropSlot.Parameters.Add(new NpgsqlParameter { Value = SlotName });
+            dropSlot.Parameters.Add(new NpgsqlParameter { Value = Name });
             if (await dropSlot.ExecuteScalarAsync() is null)
                 break;
             await Task.Delay(100);
