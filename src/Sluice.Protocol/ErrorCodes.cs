@@ -29,6 +29,8 @@ public static class ErrorCodes
     public const string MessageTooLarge = "message_too_large";
     /// <summary>A subscription ended because its table changed so that its filter no longer applies.</summary>
     public const string SubscriptionInvalidated = "subscription_invalidated";
+    /// <summary>The <c>since</c> value is not an offset this server ever issued.</summary>
+    public const string InvalidOffset = "invalid_offset";
     /// <summary>The server failed while handling the frame; the connection stays usable.</summary>
     public const string InternalError = "internal_error";
     /// <summary>The server cannot reach the database right now; retry later.</summary>

@@ -15,6 +15,10 @@ public static class FrameTypes
     public const string Broadcast = "broadcast";
     /// <summary>Server every 30 s; a client may send it too and gets one back.</summary>
     public const string Heartbeat = "heartbeat";
+    /// <summary>Server: current rows of a channel, sent after the ack of a <c>snapshot: true</c> subscription.</summary>
+    public const string Snapshot = "snapshot";
+    /// <summary>Server: the requested <c>since</c> is outside retention or from another log epoch; subscribe again with a snapshot.</summary>
+    public const string ResyncRequired = "resync_required";
     /// <summary>Server: something went wrong; see <c>code</c> and <c>error</c>.</summary>
     public const string Error = "error";
 }

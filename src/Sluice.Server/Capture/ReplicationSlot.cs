@@ -11,6 +11,25 @@ public static class ReplicationSlot
         FROM pg_catalog.pg_replication_slots WHERE slot_name = $1
         """;
 
+    private const string PositionQuery = """
+        SELECT confirmed_flush_lsn,
+               COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint,
+               COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint
+        FROM pg_catalog.pg_replication_slots WHERE slot_name = $1
+        """;
+
+    /// <summary>The slot's position, or null when it does not exist.</summary>
+    public static async Task<SlotPosition?> ReadPositionAsync(NpgsqlDataSource dataSource, string slotName, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(PositionQuery);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = slotName });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+            return null;
+        var confirmed = reader.IsDBNull(0) ? 0UL : (ulong)reader.GetFieldValue<NpgsqlTypes.NpgsqlLogSequenceNumber>(0);
+        return new SlotPosition(confirmed, reader.GetInt64(1), reader.GetInt64(2));
+    }
+
     /// <summary>Creates the slot when missing; returns true when it was created.</summary>
     public static async Task<bool> EnsureAsync(NpgsqlDataSource dataSource, string connectionString, string slotName, CancellationToken cancellationToken)
     {

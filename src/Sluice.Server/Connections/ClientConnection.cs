@@ -18,6 +18,7 @@ public sealed partial class ClientConnection
     private readonly WebSocket _socket;
     private readonly Channel<byte[]> _outbound;
     private readonly long _maxQueuedBytes;
+    private readonly int _maxQueuedFrames;
     private readonly CancellationTokenSource _sendCancellation = new();
     private readonly ILogger _logger;
     private long _queuedBytes;
@@ -30,6 +31,7 @@ public sealed partial class ClientConnection
     {
         _socket = socket;
         _maxQueuedBytes = maxQueuedBytes;
+        _maxQueuedFrames = maxQueuedFrames;
         _logger = logger;
         _outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(maxQueuedFrames)
         {
@@ -60,6 +62,13 @@ public sealed partial class ClientConnection
             return false;
         }
         return true;
+    }
+
+    /// <summary>Waits until fewer than <paramref name="bytes"/> are queued (or the connection closes): back-pressure for bulk sends.</summary>
+    public async Task WaitForQueueBelowAsync(long bytes, CancellationToken cancellationToken)
+    {
+        while (!IsClosing && (Interlocked.Read(ref _queuedBytes) > bytes || _outbound.Reader.Count > _maxQueuedFrames / 2))
+            await Task.Delay(2, cancellationToken);
     }
 
     /// <summary>Whether a send has been pending longer than <paramref name="limit"/>.</summary>

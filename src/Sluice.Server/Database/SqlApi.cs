@@ -12,6 +12,14 @@ public static class SqlApi
     private const string Template = """
         SELECT pg_catalog.pg_advisory_xact_lock(7305186172619410227);
 
+        CREATE SCHEMA IF NOT EXISTS sluice;
+        CREATE TABLE IF NOT EXISTS sluice.slot_epochs (
+          slot_name text PRIMARY KEY,
+          epoch text NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now()
+        );
+        COMMENT ON TABLE sluice.slot_epochs IS 'Sluice: the log epoch of each replication slot; offsets of another epoch need a resync.';
+
         DO $do$
         BEGIN
           IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = @@PUB_LITERAL@@) THEN

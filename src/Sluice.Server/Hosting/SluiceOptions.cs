@@ -46,6 +46,26 @@ public sealed class SluiceOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Most changes kept for resuming with <c>since</c>.</summary>
+    [Range(1, 100_000_000)]
+    public int RetentionChanges { get; set; } = 100_000;
+
+    /// <summary>Most bytes (estimated, in memory) of changes kept for resuming.</summary>
+    [Range(1024, long.MaxValue)]
+    public long RetentionBytes { get; set; } = 128L * 1024 * 1024;
+
+    /// <summary>Changes older than this (by commit time) leave the retention window.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan RetentionAge { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often a logical message is written so the slot advances even when published tables are quiet.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan WalHeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Rows per <c>snapshot</c> frame (frames are also cut at about 256 kB).</summary>
+    [Range(1, 100_000)]
+    public int SnapshotRowsPerFrame { get; set; } = 500;
+
     /// <summary>Data folder of the embedded PostgreSQL; empty: the per-user default.</summary>
     public string? EmbeddedDataDirectory { get; set; }
 

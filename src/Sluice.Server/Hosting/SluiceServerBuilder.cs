@@ -4,7 +4,10 @@ using Npgsql;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
 using Sluice.Server.Database;
+using Microsoft.Extensions.Options;
 using Sluice.Server.Http;
+using Sluice.Server.Log;
+using Sluice.Server.Snapshots;
 using Sluice.Server.Routing;
 
 namespace Sluice.Server.Hosting;
@@ -23,6 +26,10 @@ public static class SluiceServerBuilder
         ["--queue-frames"] = "Sluice:OutboundQueueFrames",
         ["--queue-bytes"] = "Sluice:OutboundQueueBytes",
         ["--send-timeout"] = "Sluice:SendTimeout",
+        ["--retention-changes"] = "Sluice:RetentionChanges",
+        ["--retention-bytes"] = "Sluice:RetentionBytes",
+        ["--retention-age"] = "Sluice:RetentionAge",
+        ["--wal-heartbeat-interval"] = "Sluice:WalHeartbeatInterval",
         ["--data-dir"] = "Sluice:EmbeddedDataDirectory",
         ["--demo-table"] = "Sluice:EmbeddedDemoTable",
     };
@@ -39,43 +46,53 @@ public static class SluiceServerBuilder
         return builder;
     }
 
-    /// <summary>Registers services, connects to the database, installs the SQL API and the slot, and maps endpoints.</summary>
+    /// <summary>Validates settings, prepares the database (SQL API, publication, slot, log epoch), registers services and maps endpoints.</summary>
     public static async Task<WebApplication> BuildAsync(WebApplicationBuilder builder, CancellationToken cancellationToken = default)
     {
-        builder.Services.AddOptions<SluiceOptions>()
-            .Bind(builder.Configuration.GetSection(SluiceOptions.SectionName))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        var settings = builder.Configuration.GetSection(SluiceOptions.SectionName).Get<SluiceOptions>() ?? new SluiceOptions();
+        var validation = new DataAnnotationValidateOptions<SluiceOptions>(null).Validate(null, settings);
+        if (validation.Failed)
+            throw new OptionsValidationException(SluiceOptions.SectionName, typeof(SluiceOptions), validation.Failures);
+        builder.Services.AddOptions<SluiceOptions>().Bind(builder.Configuration.GetSection(SluiceOptions.SectionName));
 
-        var connectionString = builder.Configuration["Sluice:Database"];
-        if (string.IsNullOrWhiteSpace(connectionString))
+        if (string.IsNullOrWhiteSpace(settings.Database))
             throw new InvalidOperationException("No database configured: pass --database \"Host=…\" or set SLUICE_DATABASE.");
 
-        var database = new DatabaseConnection(connectionString);
+        var database = new DatabaseConnection(settings.Database);
+        ChangeLog log;
+        try
+        {
+            await SqlApi.InstallAsync(database.DataSource, settings.PublicationName, cancellationToken);
+            var created = await ReplicationSlot.EnsureAsync(database.DataSource, database.ConnectionString, settings.SlotName, cancellationToken);
+            var epoch = await LogEpoch.ResolveAsync(database.DataSource, settings.SlotName, created, cancellationToken);
+            var position = await ReplicationSlot.ReadPositionAsync(database.DataSource, settings.SlotName, cancellationToken);
+            log = new ChangeLog(epoch, new RetentionLimits(settings.RetentionChanges, settings.RetentionBytes, settings.RetentionAge));
+            log.Start(position?.ConfirmedFlushLsn ?? 0);
+        }
+        catch (NpgsqlException ex)
+        {
+            await database.DisposeAsync();
+            throw new DatabaseSetupException($"Cannot prepare the database for Sluice: {ex.Message}", ex);
+        }
+
         builder.Services.AddSingleton(database);
         builder.Services.AddSingleton(database.DataSource);
+        builder.Services.AddSingleton(log);
         builder.Services.AddSingleton<ColumnTypeResolver>();
         builder.Services.AddSingleton<TableCatalog>();
         builder.Services.AddSingleton<ConnectionRegistry>();
         builder.Services.AddSingleton<SubscriptionRouter>();
+        builder.Services.AddSingleton<SnapshotReader>();
+        builder.Services.AddSingleton<SubscriptionServices>();
         builder.Services.AddSingleton<LogicalCapture>();
         builder.Services.AddHostedService(static services => services.GetRequiredService<LogicalCapture>());
         builder.Services.AddSingleton<ChangeDispatcher>();
         builder.Services.AddHostedService(static services => services.GetRequiredService<ChangeDispatcher>());
+        builder.Services.AddSingleton<WalHeartbeat>();
+        builder.Services.AddHostedService(static services => services.GetRequiredService<WalHeartbeat>());
         builder.Services.AddHostedService<HeartbeatService>();
 
         var app = builder.Build();
-        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SluiceOptions>>().Value;
-        try
-        {
-            await SqlApi.InstallAsync(database.DataSource, options.PublicationName, cancellationToken);
-            await ReplicationSlot.EnsureAsync(database.DataSource, database.ConnectionString, options.SlotName, cancellationToken);
-        }
-        catch (NpgsqlException ex)
-        {
-            await app.DisposeAsync();
-            throw new DatabaseSetupException($"Cannot prepare the database for Sluice: {ex.Message}", ex);
-        }
         app.MapSluice();
         return app;
     }

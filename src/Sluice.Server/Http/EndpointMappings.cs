@@ -1,4 +1,8 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
 using NpgsqlTypes;
+using Sluice.Server.Hosting;
+using Sluice.Server.Log;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
 using Sluice.Server.Routing;
@@ -13,15 +17,32 @@ public static class EndpointMappings
         app.UseWebSockets();
         app.Map("/realtime", RealtimeEndpoint.HandleAsync);
 
-        app.MapGet("/api/realtime/stats", (ConnectionRegistry connections, SubscriptionRouter router, LogicalCapture capture, ChangeDispatcher dispatcher) =>
-            TypedResults.Json(new StatsResponse(
+        app.MapGet("/api/realtime/stats", async (ConnectionRegistry connections, SubscriptionRouter router, LogicalCapture capture,
+            ChangeDispatcher dispatcher, ChangeLog log, NpgsqlDataSource dataSource, IOptions<SluiceOptions> options, CancellationToken cancellationToken) =>
+        {
+            SlotPosition? slot = null;
+            try
+            {
+                slot = await ReplicationSlot.ReadPositionAsync(dataSource, options.Value.SlotName, cancellationToken);
+            }
+            catch (NpgsqlException)
+            {
+                // Stats stay available while the database is not; slot figures are then null.
+            }
+            var retention = router.Retention;
+            return TypedResults.Json(new StatsResponse(
                 connections.Count,
                 router.ChannelCount,
                 capture.State.ToString().ToLowerInvariant(),
                 dispatcher.ChangesDispatched,
                 connections.SlowConsumerDisconnects,
-                new NpgsqlLogSequenceNumber(capture.AcknowledgedLsn).ToString()),
-                ServerJsonContext.Default.StatsResponse));
+                new NpgsqlLogSequenceNumber(capture.AcknowledgedLsn).ToString(),
+                new RetentionResponse(retention.Changes, retention.Bytes, retention.OldestOffset, retention.NewestOffset,
+                    log.Limits.MaxChanges, log.Limits.MaxBytes, log.Limits.MaxAge.TotalSeconds),
+                slot?.LagBytes,
+                slot?.RetainedWalBytes),
+                ServerJsonContext.Default.StatsResponse);
+        });
 
         app.MapGet("/health", (LogicalCapture capture) =>
         {

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using Sluice.Protocol;
 using Sluice.Server.Connections;
-using Sluice.Server.Database;
 using Sluice.Server.Hosting;
 using Sluice.Server.Protocols.Native;
 using Sluice.Server.Routing;
@@ -14,8 +13,7 @@ public static class RealtimeEndpoint
     public static async Task HandleAsync(
         HttpContext context,
         ConnectionRegistry connections,
-        SubscriptionRouter router,
-        TableCatalog catalog,
+        SubscriptionServices services,
         IOptions<SluiceOptions> options,
         ILoggerFactory loggers,
         IHostApplicationLifetime lifetime)
@@ -43,11 +41,11 @@ public static class RealtimeEndpoint
         {
             using var stopping = lifetime.ApplicationStopping.Register(
                 static state => ((ClientConnection)state!).Close(CloseCodes.GoingAway, "server shutting down", sendQueued: true), connection);
-            await new NativeSession(socket, connection, router, catalog, settings.MaxMessageBytes, logger).RunAsync(context.RequestAborted);
+            await new NativeSession(socket, connection, services, settings.MaxMessageBytes, logger).RunAsync(context.RequestAborted);
         }
         finally
         {
-            router.RemoveAll(connection);
+            services.Router.RemoveAll(connection);
             connection.Complete();
             await writer;
             connections.Remove(connection);

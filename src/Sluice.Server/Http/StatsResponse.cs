@@ -7,4 +7,7 @@ public sealed record StatsResponse(
     string Capture,
     long ChangesDispatched,
     long SlowConsumerDisconnects,
-    string AcknowledgedLsn);
+    string AcknowledgedLsn,
+    RetentionResponse Retention,
+    long? SlotLagBytes,
+    long? RetainedWalBytes);

@@ -1,9 +1,10 @@
 using Sluice.Server.Capture;
+using Sluice.Server.Log;
 
 namespace Sluice.Server.Routing;
 
-/// <summary>Moves captured transactions to subscribers in commit order, then lets the slot advance past them.</summary>
-public sealed class ChangeDispatcher(LogicalCapture capture, SubscriptionRouter router) : BackgroundService
+/// <summary>Moves captured transactions into the log and to subscribers in commit order; the slot advances past what leaves the log.</summary>
+public sealed class ChangeDispatcher(LogicalCapture capture, SubscriptionRouter router, ChangeLog log) : BackgroundService
 {
     private long _changesDispatched;
 
@@ -18,10 +19,9 @@ public sealed class ChangeDispatcher(LogicalCapture capture, SubscriptionRouter 
             {
                 while (transactions.TryRead(out var batch))
                 {
-                    router.Dispatch(batch);
+                    router.Dispatch(batch, DateTime.UtcNow);
                     Interlocked.Add(ref _changesDispatched, batch.Changes.Count);
-                    if (batch.IsLast)
-                        capture.Acknowledge(batch.EndLsn);
+                    capture.Acknowledge(log.AcknowledgeableLsn);
                 }
             }
         }

@@ -1,6 +1,7 @@
 using Sluice.Protocol;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
+using Sluice.Server.Log;
 
 namespace Sluice.Server.Routing;
 
@@ -17,4 +18,13 @@ public sealed class Subscription(ClientConnection connection, string channel, Ta
     public RowFilter? Filter { get; internal set; } = filter;
 
     public TableSchema BoundTo { get; internal set; } = boundTo;
+
+    /// <summary>Changes at or before this offset are not delivered (the client has them).</summary>
+    public ChangeOffset ResumeAfter { get; internal set; }
+
+    /// <summary>The newest matching change of the current transaction, held back until we know whether it ends it.</summary>
+    internal FrameSource? Pending { get; set; }
+
+    /// <summary>Listed among the subscriptions to flush when the current transaction ends.</summary>
+    internal bool PendingTracked { get; set; }
 }

@@ -3,19 +3,24 @@ using Sluice.Server.Capture;
 using Sluice.Server.Connections;
 using Sluice.Server.Log;
 using Sluice.Server.Protocols.Native;
+using Sluice.Server.Snapshots;
 
 namespace Sluice.Server.Routing;
 
 /// <summary>
-/// Matches each change once against the subscriptions of its table and hands every matching connection
-/// the same serialized frame. Subscribing and dispatching share one lock, so an <c>ack</c> is queued
-/// exactly between the changes a subscription misses and the ones it receives.
+/// Appends each committed change to the <see cref="ChangeLog"/> and matches it once against the
+/// subscriptions of its table, handing every matching connection the same serialized frame. Subscribing,
+/// catching up from the log and dispatching share one lock, so the hand-over from history to live
+/// changes has no gap, no repeat and no reordering.
 /// </summary>
-public sealed class SubscriptionRouter
+public sealed class SubscriptionRouter(ChangeLog log)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<TableKey, Dictionary<string, List<Subscription>>> _tables = [];
+    private readonly List<Subscription> _pendingInTransaction = [];
+    private readonly List<(ulong Lsn, TaskCompletionSource Done)> _waiters = [];
     private ChangeOffset _lastDispatched;
+    private ulong _lastCommitLsn;
 
     /// <summary>Distinct channels with at least one subscriber.</summary>
     public int ChannelCount
@@ -32,30 +37,93 @@ public sealed class SubscriptionRouter
         }
     }
 
-    /// <summary>Adds or replaces <paramref name="subscription"/> and queues its ack in the same step.</summary>
+    public RetentionStats Retention
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new RetentionStats(log.Count, log.Bytes,
+                    log.Count > 0 ? log[0].OffsetText : null,
+                    log.Newest is { } newest ? log.Format(newest) : null);
+            }
+        }
+    }
+
+    /// <summary>Adds or replaces a live subscription and queues its ack in the same step.</summary>
     public void Subscribe(Subscription subscription, byte[] ack)
     {
         lock (_gate)
         {
-            RemoveLocked(subscription.Connection, subscription.Channel);
-            if (!_tables.TryGetValue(subscription.Table, out var channels))
-                _tables[subscription.Table] = channels = new Dictionary<string, List<Subscription>>(StringComparer.Ordinal);
-            if (!channels.TryGetValue(subscription.Channel, out var subscribers))
-                channels[subscription.Channel] = subscribers = [];
-            subscribers.Add(subscription);
-            subscription.Connection.Subscriptions[subscription.Channel] = subscription;
+            // Live from the next transaction: a subscription never starts halfway through one.
+            subscription.ResumeAfter = log.Count > 0 && log[log.Count - 1] is { TransactionEnd: false } inProgress
+                ? new ChangeOffset(inProgress.Offset.CommitLsn, uint.MaxValue)
+                : log.Newest ?? log.Horizon;
+            AddLocked(subscription);
             subscription.Connection.TryEnqueue(ack);
         }
     }
 
+    /// <summary>
+    /// Resumes after <paramref name="since"/>: ack, the retained changes after it, then live ones. False (and
+    /// nothing registered) when the history since then is no longer retained.
+    /// </summary>
+    public bool Resume(Subscription subscription, ChangeOffset since, byte[] ack)
+    {
+        lock (_gate)
+        {
+            if (since < log.Horizon)
+                return false;
+            RemoveLocked(subscription.Connection, subscription.Channel);
+            subscription.Connection.TryEnqueue(ack);
+            subscription.ResumeAfter = since;
+            if (!CatchUpLocked(subscription, log.FirstIndexAfter(since), visibility: null))
+                return true;
+            AddLocked(subscription);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Ends a snapshot: queues the final snapshot frame with the offset the snapshot is consistent with,
+    /// then the retained changes the snapshot does not contain, then goes live. False when changes the
+    /// snapshot needs have already left the retention window.
+    /// </summary>
+    public bool CompleteSnapshot(Subscription subscription, SnapshotVisibility visibility, Func<string, byte[]> finalFrame)
+    {
+        lock (_gate)
+        {
+            if (log.Horizon.CommitLsn >= visibility.StartLsn && log.Horizon != default)
+                return false;
+
+            // The snapshot's offset: the last change before the first transaction the snapshot does not contain.
+            var consistentWith = log.Horizon;
+            var first = 0;
+            for (; first < log.Count; first++)
+            {
+                var entry = log[first];
+                if (!visibility.Contains(entry.Xid, entry.Offset.CommitLsn))
+                    break;
+                consistentWith = entry.Offset;
+            }
+            subscription.Connection.TryEnqueue(finalFrame(log.Format(consistentWith)));
+            subscription.ResumeAfter = consistentWith;
+            if (!CatchUpLocked(subscription, first, visibility))
+                return true;
+            AddLocked(subscription);
+            return true;
+        }
+    }
+
     /// <summary>Removes a subscription; false when the connection had none on that channel.</summary>
-    public bool Unsubscribe(ClientConnection connection, string channel, byte[] confirmation)
+    public bool Unsubscribe(ClientConnection connection, string channel, byte[]? confirmation)
     {
         lock (_gate)
         {
             if (!RemoveLocked(connection, channel))
                 return false;
-            connection.TryEnqueue(confirmation);
+            if (confirmation is not null)
+                connection.TryEnqueue(confirmation);
             return true;
         }
     }
@@ -69,8 +137,21 @@ public sealed class SubscriptionRouter
         }
     }
 
-    /// <summary>Routes one batch; changes at or before the last routed offset (a replay after reconnect) are skipped.</summary>
-    public void Dispatch(TransactionBatch batch)
+    /// <summary>Completes once a transaction committed at or after <paramref name="lsn"/> has been dispatched.</summary>
+    public Task WaitForCommitAsync(ulong lsn)
+    {
+        lock (_gate)
+        {
+            if (_lastCommitLsn >= lsn)
+                return Task.CompletedTask;
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((lsn, done));
+            return done.Task;
+        }
+    }
+
+    /// <summary>Logs and routes one batch; changes at or before the last routed offset (a replay after reconnect) are skipped.</summary>
+    public void Dispatch(TransactionBatch batch, DateTime utcNow)
     {
         lock (_gate)
         {
@@ -78,17 +159,128 @@ public sealed class SubscriptionRouter
             for (var i = 0; i < changes.Count; i++)
             {
                 var offset = new ChangeOffset(batch.CommitLsn, batch.FirstIndex + (uint)i);
-                if (offset.CompareTo(_lastDispatched) <= 0)
+                if (offset <= _lastDispatched)
                     continue;
                 _lastDispatched = offset;
                 var change = changes[i];
+                var entry = log.Append(offset, change, batch.CommitTimestamp, batch.Xid, transactionEnd: batch.IsLast && i == changes.Count - 1);
                 if (_tables.TryGetValue(new TableKey(change.Table.Schema, change.Table.Name), out var channels))
-                    DispatchLocked(change, offset, batch.CommitTimestamp, channels);
+                    RouteLocked(entry, channels);
+            }
+
+            if (batch.IsLast && batch.CommitLsn > _lastCommitLsn)
+            {
+                log.EndTransaction(batch.CommitLsn, batch.EndLsn);
+                _lastCommitLsn = batch.CommitLsn;
+                FlushPendingLocked();
+                ReleaseWaitersLocked();
+            }
+            log.Evict(utcNow);
+        }
+    }
+
+    private void RouteLocked(LogEntry entry, Dictionary<string, List<Subscription>> channels)
+    {
+        List<Subscription>? invalidated = null;
+        foreach (var (channel, subscribers) in channels)
+        {
+            FrameSource? source = null;
+            foreach (var subscription in subscribers)
+            {
+                if (entry.Offset <= subscription.ResumeAfter)
+                    continue;
+                switch (Match(subscription, entry.Change))
+                {
+                    case MatchResult.Matches:
+                        Deliver(subscription, source ??= new FrameSource(channel, entry));
+                        TrackPending(subscription);
+                        break;
+                    case MatchResult.Invalidated:
+                        (invalidated ??= []).Add(subscription);
+                        break;
+                }
+            }
+        }
+        if (invalidated is not null)
+        {
+            foreach (var subscription in invalidated)
+                InvalidateLocked(subscription);
+        }
+    }
+
+    /// <summary>Replays retained changes from <paramref name="from"/>; false when the subscription got invalidated.</summary>
+    private bool CatchUpLocked(Subscription subscription, int from, SnapshotVisibility? visibility)
+    {
+        var table = subscription.Table;
+        for (var i = from; i < log.Count; i++)
+        {
+            var entry = log[i];
+            var change = entry.Change;
+            if (change.Table.Name == table.Table && change.Table.Schema == table.Schema
+                && entry.Offset > subscription.ResumeAfter
+                && (visibility is null || !visibility.Contains(entry.Xid, entry.Offset.CommitLsn)))
+            {
+                switch (Match(subscription, change))
+                {
+                    case MatchResult.Matches:
+                        Deliver(subscription, new FrameSource(subscription.Channel, entry));
+                        break;
+                    case MatchResult.Invalidated:
+                        InvalidateLocked(subscription);
+                        return false;
+                }
+            }
+            if (entry.TransactionEnd && subscription.Pending is { } pending)
+            {
+                subscription.Connection.TryEnqueue(pending.Frame(transactionEnd: true));
+                subscription.Pending = null;
+            }
+        }
+        if (subscription.Pending is not null)
+            TrackPending(subscription);
+        return true;
+    }
+
+    private void TrackPending(Subscription subscription)
+    {
+        if (subscription.PendingTracked)
+            return;
+        subscription.PendingTracked = true;
+        _pendingInTransaction.Add(subscription);
+    }
+
+    private static void Deliver(Subscription subscription, FrameSource source)
+    {
+        if (subscription.Pending is { } previous)
+            subscription.Connection.TryEnqueue(previous.Frame(transactionEnd: false));
+        subscription.Pending = source;
+    }
+
+    private void FlushPendingLocked()
+    {
+        foreach (var subscription in _pendingInTransaction)
+        {
+            if (subscription.Pending is { } pending)
+                subscription.Connection.TryEnqueue(pending.Frame(transactionEnd: true));
+            subscription.Pending = null;
+            subscription.PendingTracked = false;
+        }
+        _pendingInTransaction.Clear();
+    }
+
+    private void ReleaseWaitersLocked()
+    {
+        for (var i = _waiters.Count - 1; i >= 0; i--)
+        {
+            if (_waiters[i].Lsn <= _lastCommitLsn)
+            {
+                _waiters[i].Done.TrySetResult();
+                _waiters.RemoveAt(i);
             }
         }
     }
 
-    private void DispatchLocked(RowChange change, ChangeOffset offset, DateTime commitTimestamp, Dictionary<string, List<Subscription>> channels)
+    private static MatchResult Match(Subscription subscription, RowChange change)
     {
         var kind = change.Kind switch
         {
@@ -96,54 +288,50 @@ public sealed class SubscriptionRouter
             ChangeKind.Update => ChangeEvents.Update,
             _ => ChangeEvents.Delete,
         };
-        List<Subscription>? invalidated = null;
-        foreach (var (channel, subscribers) in channels)
+        if ((subscription.Events & kind) == 0)
+            return MatchResult.Skip;
+        if (subscription.FilterText is null)
+            return MatchResult.Matches;
+        if (!ReferenceEquals(subscription.BoundTo, change.Table))
         {
-            byte[]? frame = null;
-            foreach (var subscription in subscribers)
-            {
-                if ((subscription.Events & kind) == 0)
-                    continue;
-                if (subscription.FilterText is not null)
-                {
-                    if (!ReferenceEquals(subscription.BoundTo, change.Table) && !Rebind(subscription, change.Table))
-                    {
-                        (invalidated ??= []).Add(subscription);
-                        continue;
-                    }
-                    if (!subscription.Filter!.Matches(change.FilterRow))
-                        continue;
-                }
-                frame ??= NativeFrames.Change(channel, change, offset, commitTimestamp);
-                subscription.Connection.TryEnqueue(frame);
-            }
+            if (!RowFilter.TryParse(subscription.FilterText, change.Table, out var filter, out _))
+                return MatchResult.Invalidated;
+            subscription.Filter = filter;
+            subscription.BoundTo = change.Table;
         }
-
-        if (invalidated is null)
-            return;
-        foreach (var subscription in invalidated)
-        {
-            RemoveLocked(subscription.Connection, subscription.Channel);
-            subscription.Connection.TryEnqueue(NativeFrames.Error(
-                ErrorCodes.SubscriptionInvalidated,
-                $"the table changed and the filter \"{subscription.FilterText}\" no longer applies; subscription ended",
-                subscription.Channel));
-        }
+        return subscription.Filter!.Matches(change.FilterRow) ? MatchResult.Matches : MatchResult.Skip;
     }
 
-    private static bool Rebind(Subscription subscription, TableSchema table)
+    private void InvalidateLocked(Subscription subscription)
     {
-        if (!RowFilter.TryParse(subscription.FilterText!, table, out var filter, out _))
-            return false;
-        subscription.Filter = filter;
-        subscription.BoundTo = table;
-        return true;
+        RemoveLocked(subscription.Connection, subscription.Channel);
+        subscription.Connection.TryEnqueue(NativeFrames.Error(
+            ErrorCodes.SubscriptionInvalidated,
+            $"the table changed and the filter \"{subscription.FilterText}\" no longer applies; subscription ended",
+            subscription.Channel));
+    }
+
+    private void AddLocked(Subscription subscription)
+    {
+        RemoveLocked(subscription.Connection, subscription.Channel);
+        if (!_tables.TryGetValue(subscription.Table, out var channels))
+            _tables[subscription.Table] = channels = new Dictionary<string, List<Subscription>>(StringComparer.Ordinal);
+        if (!channels.TryGetValue(subscription.Channel, out var subscribers))
+            channels[subscription.Channel] = subscribers = [];
+        subscribers.Add(subscription);
+        subscription.Connection.Subscriptions[subscription.Channel] = subscription;
     }
 
     private bool RemoveLocked(ClientConnection connection, string channel)
     {
         if (!connection.Subscriptions.Remove(channel, out var existing))
             return false;
+        existing.Pending = null;
+        if (existing.PendingTracked)
+        {
+            existing.PendingTracked = false;
+            _pendingInTransaction.Remove(existing);
+        }
         if (_tables.TryGetValue(existing.Table, out var channels) && channels.TryGetValue(channel, out var subscribers))
         {
             subscribers.Remove(existing);
@@ -155,5 +343,12 @@ public sealed class SubscriptionRouter
             }
         }
         return true;
+    }
+
+    private enum MatchResult
+    {
+        Skip,
+        Matches,
+        Invalidated,
     }
 }

@@ -5,10 +5,12 @@ namespace Sluice.Tests.Log;
 
 public sealed class ChangeOffsetTests
 {
+    private static readonly LogEpoch Epoch = new("0a1b2c3d");
+
     [Fact]
-    public void Formats_as_fixed_width_hex()
+    public void Formats_with_epoch_and_fixed_width_hex()
     {
-        Assert.Equal("00000000016B3748-00000003", new ChangeOffset(0x16B3748, 3).ToString());
+        Assert.Equal("0a1b2c3d-00000000016B3748-00000003", new ChangeOffset(0x16B3748, 3).Format(Epoch));
     }
 
     [Fact]
@@ -17,9 +19,10 @@ public sealed class ChangeOffsetTests
         var offsets = Gen.Select(Gen.ULong, Gen.UInt, (lsn, index) => new ChangeOffset(lsn, index));
         Gen.Select(offsets, offsets).Sample((a, b) =>
         {
-            Assert.True(ChangeOffset.TryParse(a.ToString(), out var parsed));
+            Assert.True(ChangeOffset.TryParse(a.Format(Epoch), out var epoch, out var parsed));
+            Assert.Equal(Epoch.Value, epoch);
             Assert.Equal(a, parsed);
-            Assert.Equal(Math.Sign(a.CompareTo(b)), Math.Sign(string.CompareOrdinal(a.ToString(), b.ToString())));
+            Assert.Equal(Math.Sign(a.CompareTo(b)), Math.Sign(string.CompareOrdinal(a.Format(Epoch), b.Format(Epoch))));
         });
     }
 
@@ -27,8 +30,10 @@ public sealed class ChangeOffsetTests
     [InlineData(null)]
     [InlineData("")]
     [InlineData("garbage")]
-    [InlineData("00000000016B3748:00000003")]
-    [InlineData("00000000016B374G-00000003")]
-    [InlineData("00000000016B3748-0000000")]
-    public void Rejects_garbage(string? text) => Assert.False(ChangeOffset.TryParse(text, out _));
+    [InlineData("00000000016B3748-00000003")]
+    [InlineData("0a1b2c3d-00000000016B3748:00000003")]
+    [InlineData("0a1b2c3d-00000000016B374G-00000003")]
+    [InlineData("0A1B2C3D-00000000016B3748-00000003")]
+    [InlineData("0a1b2c3d-00000000016B3748-0000000")]
+    public void Rejects_garbage(string? text) => Assert.False(ChangeOffset.TryParse(text, out _, out _));
 }

@@ -35,15 +35,21 @@ public static class NativeFrames
 
     public static byte[] Error(ProtocolError error) => Error(error.Code, error.Message, error.Channel);
 
-    /// <summary>A database change: seed 003's <c>broadcast</c> frame plus <c>offset</c> and <c>commit_timestamp</c>.</summary>
-    public static byte[] Change(string channel, RowChange change, ChangeOffset offset, DateTime commitTimestamp) =>
+    /// <summary>
+    /// A database change: seed 003's <c>broadcast</c> frame plus <c>offset</c>, <c>commit_timestamp</c> and,
+    /// on the last change of its transaction for this channel, <c>tx_end</c>.
+    /// </summary>
+    public static byte[] Change(string channel, LogEntry entry, bool transactionEnd) =>
         Write(static (writer, state) =>
         {
-            var (channel, change, offset, commitTimestamp) = state;
+            var (channel, entry, transactionEnd) = state;
+            var change = entry.Change;
             writer.WriteString("type"u8, FrameTypes.Broadcast);
             writer.WriteString("channel"u8, channel);
-            writer.WriteString("offset"u8, offset.ToString());
-            writer.WriteString("commit_timestamp"u8, FormatTimestamp(commitTimestamp));
+            writer.WriteString("offset"u8, entry.OffsetText);
+            writer.WriteString("commit_timestamp"u8, FormatTimestamp(entry.CommitTimestamp));
+            if (transactionEnd)
+                writer.WriteBoolean("tx_end"u8, true);
             writer.WritePropertyName("payload"u8);
             writer.WriteStartObject();
             writer.WriteString("type"u8, change.Kind switch
@@ -65,7 +71,30 @@ public static class NativeFrames
                 WriteRow(writer, change.Table, change.OldValues);
             }
             writer.WriteEndObject();
-        }, (channel, change, offset, commitTimestamp));
+        }, (channel, entry, transactionEnd));
+
+    /// <summary><c>{"type":"resync_required"}</c>: the requested history is gone; subscribe again with a snapshot.</summary>
+    public static byte[] ResyncRequired(string channel, string reason) =>
+        Write(static (writer, state) =>
+        {
+            writer.WriteString("type"u8, FrameTypes.ResyncRequired);
+            writer.WriteString("channel"u8, state.channel);
+            writer.WriteString("error"u8, state.reason);
+        }, (channel, reason));
+
+    /// <summary>A <c>snapshot</c> frame of rows already serialized as a JSON array.</summary>
+    public static byte[] Snapshot(string channel, ReadOnlyMemory<byte> rowsArray, bool last, string? offset) =>
+        Write(static (writer, state) =>
+        {
+            var (channel, rows, last, offset) = state;
+            writer.WriteString("type"u8, FrameTypes.Snapshot);
+            writer.WriteString("channel"u8, channel);
+            writer.WritePropertyName("rows"u8);
+            writer.WriteRawValue(rows.Span, skipInputValidation: true);
+            writer.WriteBoolean("last"u8, last);
+            if (offset is not null)
+                writer.WriteString("offset"u8, offset);
+        }, (channel, rowsArray, last, offset));
 
     /// <summary>Writes a row as a JSON object; values the WAL did not carry are left out.</summary>
     public static void WriteRow(Utf8JsonWriter writer, TableSchema table, string?[] values)

@@ -4,7 +4,8 @@ using Microsoft.AspNetCore.Connections;
 using Npgsql;
 using Sluice.Protocol;
 using Sluice.Server.Connections;
-using Sluice.Server.Database;
+using Sluice.Server.Capture;
+using Sluice.Server.Log;
 using Sluice.Server.Routing;
 
 namespace Sluice.Server.Protocols.Native;
@@ -13,11 +14,12 @@ namespace Sluice.Server.Protocols.Native;
 public sealed partial class NativeSession(
     WebSocket socket,
     ClientConnection connection,
-    SubscriptionRouter router,
-    TableCatalog catalog,
+    SubscriptionServices services,
     int maxMessageBytes,
     ILogger logger)
 {
+    private static readonly TimeSpan SnapshotCatchUpTimeout = TimeSpan.FromSeconds(60);
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxMessageBytes + 1, 16 * 1024));
@@ -113,6 +115,10 @@ public sealed partial class NativeSession(
                     break;
             }
         }
+        catch (TimeoutException)
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.DatabaseUnavailable, "the change stream did not catch up with the snapshot in time; try again", message.Channel));
+        }
         catch (NpgsqlException ex)
         {
             LogDatabaseError(ex, connection.Id);
@@ -138,13 +144,15 @@ public sealed partial class NativeSession(
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidChannel, channelError, Truncate(channel)));
             return;
         }
-        if (message.Since is not null || message.Snapshot)
+        string? sinceEpoch = null;
+        var since = default(ChangeOffset);
+        if (message.Since is not null && !ChangeOffset.TryParse(message.Since, out sinceEpoch, out since))
         {
-            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidField, "\"since\" and \"snapshot\" are not available on this server yet", channel));
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidOffset, "\"since\" is not an offset issued by Sluice", channel));
             return;
         }
 
-        var lookup = await catalog.LookUpAsync(table.Schema, table.Table, cancellationToken);
+        var lookup = await services.Catalog.LookUpAsync(table.Schema, table.Table, cancellationToken);
         if (lookup.Table is null)
         {
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.TableNotFound, $"table {table.Schema}.{table.Table} does not exist", channel));
@@ -166,7 +174,40 @@ public sealed partial class NativeSession(
 
         var subscription = new Subscription(connection, channel, new TableKey(table.Schema, table.Table),
             message.Events ?? ChangeEvents.All, message.Filter, filter, lookup.Table);
-        router.Subscribe(subscription, NativeFrames.Ack(channel));
+        var ack = NativeFrames.Ack(channel);
+
+        if (message.Since is not null)
+        {
+            if (sinceEpoch != services.Log.Epoch.Value)
+                connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "the offset is from another log epoch (the replication slot was recreated or the database restored); subscribe again with a snapshot"));
+            else if (!services.Router.Resume(subscription, since, ack))
+                connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "the offset is older than the retention window; subscribe again with a snapshot"));
+            return;
+        }
+        if (message.Snapshot)
+        {
+            await SnapshotAsync(subscription, lookup.Table, filter, ack, cancellationToken);
+            return;
+        }
+        services.Router.Subscribe(subscription, ack);
+    }
+
+    private async Task SnapshotAsync(Subscription subscription, TableSchema table, RowFilter? filter, byte[] ack, CancellationToken cancellationToken)
+    {
+        var channel = subscription.Channel;
+        services.Router.Unsubscribe(connection, channel, confirmation: null);
+        connection.TryEnqueue(ack);
+
+        var snapshot = await services.Snapshots.ReadAsync(table, filter, channel, connection, cancellationToken);
+
+        // Every transaction the snapshot could contain commits before its end position; wait until the log has them.
+        var caughtUp = services.Router.WaitForCommitAsync(snapshot.Visibility.EndLsn);
+        await services.Heartbeat.EmitAsync(cancellationToken);
+        await caughtUp.WaitAsync(SnapshotCatchUpTimeout, cancellationToken);
+
+        if (!services.Router.CompleteSnapshot(subscription, snapshot.Visibility,
+                offset => NativeFrames.Snapshot(channel, snapshot.FinalRows, last: true, offset)))
+            connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "changes made during the snapshot left the retention window before it finished; subscribe again"));
     }
 
     private void Unsubscribe(ClientMessage message)
@@ -176,7 +217,7 @@ public sealed partial class NativeSession(
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MissingField, "unsubscribe needs a \"channel\""));
             return;
         }
-        if (!router.Unsubscribe(connection, message.Channel, NativeFrames.Unsubscribed(message.Channel)))
+        if (!services.Router.Unsubscribe(connection, message.Channel, NativeFrames.Unsubscribed(message.Channel)))
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.NotSubscribed, "not subscribed to this channel", Truncate(message.Channel)));
     }
 

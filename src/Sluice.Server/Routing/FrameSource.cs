@@ -1,0 +1,20 @@
+using Sluice.Server.Log;
+using Sluice.Server.Protocols.Native;
+
+namespace Sluice.Server.Routing;
+
+/// <summary>
+/// One change as seen on one channel: serialized lazily, at most once per variant (with and without
+/// <c>tx_end</c>), and the same bytes shared by every receiver.
+/// </summary>
+public sealed class FrameSource(string channel, LogEntry entry)
+{
+    private byte[]? _middle;
+    private byte[]? _last;
+
+    public LogEntry Entry { get; } = entry;
+
+    public byte[] Frame(bool transactionEnd) => transactionEnd
+        ? _last ??= NativeFrames.Change(channel, Entry, transactionEnd: true)
+        : _middle ??= NativeFrames.Change(channel, Entry, transactionEnd: false);
+}

@@ -1,0 +1,121 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+using Sluice.Server.Capture;
+using Sluice.Server.Connections;
+using Sluice.Server.Hosting;
+using Sluice.Server.Protocols.Native;
+using Sluice.Server.Routing;
+
+namespace Sluice.Server.Snapshots;
+
+/// <summary>
+/// Reads a table's current rows in a <c>REPEATABLE READ READ ONLY</c> transaction and streams them as
+/// <c>snapshot</c> frames, holding back the last chunk until the router knows the snapshot's offset. The
+/// snapshot's xid visibility later decides which logged transactions it already contains.
+/// </summary>
+public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceOptions> options)
+{
+    private const int MaxFrameBytes = 256 * 1024;
+    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public async Task<SnapshotResult> ReadAsync(TableSchema table, RowFilter? filter, string channel, ClientConnection connection, CancellationToken cancellationToken)
+    {
+        var rowsPerFrame = options.Value.SnapshotRowsPerFrame;
+        var queueHighWater = options.Value.OutboundQueueBytes / 2;
+
+        await using var db = await dataSource.OpenConnectionAsync(cancellationToken);
+        ulong startLsn;
+        await using (var before = new NpgsqlCommand("SELECT pg_current_wal_insert_lsn()", db))
+            startLsn = (ulong)(NpgsqlLogSequenceNumber)(await before.ExecuteScalarAsync(cancellationToken))!;
+
+        await using var transaction = await db.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", db, transaction))
+            await readOnly.ExecuteNonQueryAsync(cancellationToken);
+
+        SnapshotVisibility visibility;
+        await using (var snapshot = new NpgsqlCommand("SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()", db, transaction))
+        await using (var reader = await snapshot.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.ReadAsync(cancellationToken);
+            visibility = SnapshotVisibility.Parse(reader.GetString(0), startLsn, (ulong)reader.GetFieldValue<NpgsqlLogSequenceNumber>(1));
+        }
+
+        var chunk = new ArrayBufferWriter<byte>(64 * 1024);
+        var writer = new Utf8JsonWriter(chunk, WriterOptions);
+        writer.WriteStartArray();
+        var rowsInChunk = 0;
+        long rowCount = 0;
+        byte[]? held = null;
+
+        await using (var select = new NpgsqlCommand(SelectSql(table), db, transaction) { AllResultTypesAreUnknown = true })
+        await using (var rows = await select.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken))
+        {
+            var values = new string?[table.Columns.Length];
+            while (await rows.ReadAsync(cancellationToken))
+            {
+                for (var i = 0; i < values.Length; i++)
+                    values[i] = await rows.IsDBNullAsync(i, cancellationToken) ? null : rows.GetString(i);
+                if (filter is not null && !filter.Matches(values))
+                    continue;
+                NativeFrames.WriteRow(writer, table, values);
+                rowsInChunk++;
+                rowCount++;
+                if (rowsInChunk >= rowsPerFrame || writer.BytesPending + chunk.WrittenCount >= MaxFrameBytes)
+                {
+                    if (held is not null)
+                        await SendAsync(connection, NativeFrames.Snapshot(channel, held, last: false, offset: null), queueHighWater, cancellationToken);
+                    held = CloseChunk(ref writer, chunk);
+                    rowsInChunk = 0;
+                }
+            }
+        }
+        await transaction.CommitAsync(cancellationToken);
+
+        if (rowsInChunk > 0 || held is null)
+        {
+            if (held is not null)
+                await SendAsync(connection, NativeFrames.Snapshot(channel, held, last: false, offset: null), queueHighWater, cancellationToken);
+            held = CloseChunk(ref writer, chunk);
+        }
+        await writer.DisposeAsync();
+        return new SnapshotResult(visibility, held, rowCount);
+    }
+
+    private static byte[] CloseChunk(ref Utf8JsonWriter writer, ArrayBufferWriter<byte> chunk)
+    {
+        writer.WriteEndArray();
+        writer.Flush();
+        var rows = chunk.WrittenSpan.ToArray();
+        chunk.ResetWrittenCount();
+        writer.Reset(chunk);
+        writer.WriteStartArray();
+        return rows;
+    }
+
+    private static async Task SendAsync(ClientConnection connection, byte[] frame, long queueHighWater, CancellationToken cancellationToken)
+    {
+        await connection.WaitForQueueBelowAsync(queueHighWater, cancellationToken);
+        connection.TryEnqueue(frame);
+    }
+
+    private static string SelectSql(TableSchema table)
+    {
+        var sql = new StringBuilder("SELECT ");
+        for (var i = 0; i < table.Columns.Length; i++)
+        {
+            if (i > 0)
+                sql.Append(", ");
+            sql.Append(QuoteIdentifier(table.Columns[i].Name));
+        }
+        if (table.Columns.Length == 0)
+            sql.Append("NULL");
+        return sql.Append(" FROM ").Append(QuoteIdentifier(table.Schema)).Append('.').Append(QuoteIdentifier(table.Name)).ToString();
+    }
+
+    private static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+}
