@@ -29,6 +29,7 @@ public sealed partial class LogicalCapture(
 
     private LogicalReplicationConnection? _connection;
     private ulong _acknowledged;
+    private ulong _lastEmittedEndLsn;
 
     public ChannelReader<TransactionBatch> Transactions => _output.Reader;
 
@@ -104,7 +105,9 @@ public sealed partial class LogicalCapture(
 
             LogStreaming(settings.SlotName, settings.PublicationName);
             State = CaptureState.Streaming;
-            await foreach (var message in connection.StartReplication(slot, replicationOptions, cancellationToken))
+            // After a reconnect, skip what this process already has instead of re-reading the retention window.
+            NpgsqlLogSequenceNumber? resumeFrom = _lastEmittedEndLsn == 0 ? null : new NpgsqlLogSequenceNumber(_lastEmittedEndLsn);
+            await foreach (var message in connection.StartReplication(slot, replicationOptions, cancellationToken, resumeFrom))
             {
                 switch (message)
                 {
@@ -202,8 +205,9 @@ public sealed partial class LogicalCapture(
         }
     }
 
-    private ValueTask EmitAsync(uint xid, ulong commitLsn, DateTime commitTimestamp, uint firstIndex, List<RowChange> changes, bool isLast, ulong endLsn, CancellationToken cancellationToken) =>
-        _output.Writer.WriteAsync(new TransactionBatch
+    private async ValueTask EmitAsync(uint xid, ulong commitLsn, DateTime commitTimestamp, uint firstIndex, List<RowChange> changes, bool isLast, ulong endLsn, CancellationToken cancellationToken)
+    {
+        await _output.Writer.WriteAsync(new TransactionBatch
         {
             Xid = xid,
             CommitLsn = commitLsn,
@@ -213,6 +217,9 @@ public sealed partial class LogicalCapture(
             IsLast = isLast,
             EndLsn = endLsn,
         }, cancellationToken);
+        if (isLast)
+            _lastEmittedEndLsn = endLsn;
+    }
 
     private async Task<TableSchema> DescribeAsync(RelationMessage relation, CancellationToken cancellationToken)
     {
