@@ -193,6 +193,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
 
         await ClusterDirectory.EnsureLogFolderAsync(dataDirectory, account, cancellationToken).ConfigureAwait(false);
+        await StopLeftoverServerAsync(binDirectory, account, dataDirectory, logger, cancellationToken).ConfigureAwait(false);
         await StaleLockFile.RemoveIfStaleAsync(dataDirectory, logger, cancellationToken).ConfigureAwait(false);
 
         var port = await StartServerAsync(options, binDirectory, account, dataDirectory, logger, cancellationToken)
@@ -210,6 +211,26 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
         EmbeddedPostgresLog.Ready(logger, port, dataDirectory);
         return server;
+    }
+
+    /// <summary>
+    /// The data directory belongs to this launcher: a server still running in it was left by a run that was
+    /// killed before it could stop it, and is stopped so this run can start it with its own settings.
+    /// </summary>
+    private static async Task StopLeftoverServerAsync(
+        string binDirectory, ClusterAccount account, string dataDirectory, ILogger logger, CancellationToken cancellationToken)
+    {
+        if (StaleLockFile.ReadPostmasterId(dataDirectory) is not { } processId
+            || !ProcessProbe.IsAlive(processId)
+            || ProcessProbe.Name(processId) is not ("postgres" or "postmaster"))
+        {
+            return;
+        }
+        EmbeddedPostgresLog.StoppingLeftoverServer(logger, processId, dataDirectory);
+        await account.RunAsync(
+            PostgresBinaries.Tool(binDirectory, "pg_ctl"),
+            ["stop", "-D", dataDirectory, "-m", "fast", "-w", "-t", StartTimeoutSeconds],
+            cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<int> StartServerAsync(

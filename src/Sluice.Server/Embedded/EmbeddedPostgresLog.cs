@@ -40,4 +40,7 @@ internal static partial class EmbeddedPostgresLog
 
     [LoggerMessage(13, LogLevel.Warning, "PostgreSQL did not stop cleanly in {DataDirectory}: {Output}")]
     public static partial void StopFailed(ILogger logger, string dataDirectory, string output);
+
+    [LoggerMessage(14, LogLevel.Warning, "A PostgreSQL server (process {ProcessId}) left by an earlier run is still using {DataDirectory}; stopping it")]
+    public static partial void StoppingLeftoverServer(ILogger logger, int processId, string dataDirectory);
 }
