@@ -39,6 +39,27 @@ public sealed class ConnectionTests(PostgresFixture postgres) : ServerTest(postg
     }
 
     [Fact]
+    public async Task Stats_report_the_retention_window_and_the_slot_lag()
+    {
+        await CreateTableAsync("counted");
+        var client = await ConnectAsync();
+        await client.SubscribeAsync("table:public.counted");
+        await Database.ExecuteAsync("INSERT INTO counted VALUES (1, 'a'), (2, 'b')");
+        await client.NextChangeAsync();
+        var last = await client.NextChangeAsync();
+
+        var stats = await Server.StatsAsync();
+        var retention = stats.GetProperty("retention");
+        Assert.Equal(2, retention.GetProperty("changes").GetInt32());
+        Assert.True(retention.GetProperty("bytes").GetInt64() > 0);
+        Assert.Equal(last.GetProperty("offset").GetString(), retention.GetProperty("newest_offset").GetString());
+        Assert.Equal(100_000, retention.GetProperty("max_changes").GetInt32());
+        Assert.Equal(600, retention.GetProperty("max_age_seconds").GetDouble());
+        Assert.True(stats.GetProperty("slot_lag_bytes").GetInt64() >= 0);
+        Assert.True(stats.GetProperty("retained_wal_bytes").GetInt64() > 0);
+    }
+
+    [Fact]
     public async Task A_client_that_never_reads_is_disconnected_while_others_keep_receiving()
     {
         await CreateTableAsync("firehose", "id bigint PRIMARY KEY, body text");

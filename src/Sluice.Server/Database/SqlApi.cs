@@ -28,12 +28,12 @@ public static class SqlApi
         END
         $do$;
 
-        CREATE OR REPLACE FUNCTION public.enable_realtime(schema_name text, table_name text)
-        RETURNS text
-        LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+        -- The table a caller may enable or disable: it must exist and the session user must own it.
+        CREATE OR REPLACE FUNCTION sluice.owned_table(schema_name text, table_name text, action text)
+        RETURNS oid
+        LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
         AS $fn$
         DECLARE
-          publication constant name := @@PUB_LITERAL@@;
           rel oid;
           owner oid;
         BEGIN
@@ -45,9 +45,21 @@ public static class SqlApi
               USING ERRCODE = 'undefined_table';
           END IF;
           IF NOT pg_has_role(session_user, owner, 'USAGE') THEN
-            RAISE EXCEPTION 'only the owner of %.% can enable realtime on it', quote_ident(schema_name), quote_ident(table_name)
+            RAISE EXCEPTION 'only the owner of %.% can % realtime on it', quote_ident(schema_name), quote_ident(table_name), action
               USING ERRCODE = 'insufficient_privilege';
           END IF;
+          RETURN rel;
+        END
+        $fn$;
+
+        CREATE OR REPLACE FUNCTION public.enable_realtime(schema_name text, table_name text)
+        RETURNS text
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+        AS $fn$
+        DECLARE
+          publication constant name := @@PUB_LITERAL@@;
+          rel oid := sluice.owned_table(schema_name, table_name, 'enable');
+        BEGIN
           -- A full old row on UPDATE and DELETE, and UPDATE/DELETE never fail for lack of a replica identity.
           EXECUTE format('ALTER TABLE %I.%I REPLICA IDENTITY FULL', schema_name, table_name);
           IF NOT EXISTS (SELECT 1 FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
@@ -64,20 +76,8 @@ public static class SqlApi
         AS $fn$
         DECLARE
           publication constant name := @@PUB_LITERAL@@;
-          rel oid;
-          owner oid;
+          rel oid := sluice.owned_table(schema_name, table_name, 'disable');
         BEGIN
-          SELECT c.oid, c.relowner INTO rel, owner
-          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = schema_name AND c.relname = table_name AND c.relkind IN ('r', 'p');
-          IF rel IS NULL THEN
-            RAISE EXCEPTION 'table %.% does not exist', quote_ident(schema_name), quote_ident(table_name)
-              USING ERRCODE = 'undefined_table';
-          END IF;
-          IF NOT pg_has_role(session_user, owner, 'USAGE') THEN
-            RAISE EXCEPTION 'only the owner of %.% can disable realtime on it', quote_ident(schema_name), quote_ident(table_name)
-              USING ERRCODE = 'insufficient_privilege';
-          END IF;
           IF EXISTS (SELECT 1 FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
                      WHERE p.pubname = publication AND pr.prrelid = rel) THEN
             EXECUTE format('ALTER PUBLICATION %I DROP TABLE %I.%I', publication, schema_name, table_name);

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 
 namespace Sluice.IntegrationTests.Infrastructure;
@@ -231,19 +230,7 @@ public sealed class ServerProcess : IAsyncDisposable
         return "dotnet";
     }
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
-    }
+    private static int FreePort() => Sluice.Server.Embedded.LoopbackPort.FindFree();
 
     public ValueTask DisposeAsync()
     {
