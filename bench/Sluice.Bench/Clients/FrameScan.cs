@@ -1,0 +1,31 @@
+using System.Buffers.Text;
+
+namespace Sluice.Bench.Clients;
+
+/// <summary>Cheap byte-level reads of the few fields the harness needs, without parsing whole frames.</summary>
+public static class FrameScan
+{
+    public static bool IsType(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> typeProperty) =>
+        frame.IndexOf(typeProperty) is >= 0 and < 16;
+
+    /// <summary>The integer after <c>"name":</c> (e.g. <c>"sent_ticks":</c>), or null.</summary>
+    public static long? Long(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> propertyWithColon)
+    {
+        var at = frame.IndexOf(propertyWithColon);
+        if (at < 0)
+            return null;
+        var rest = frame[(at + propertyWithColon.Length)..].TrimStart(" "u8);
+        return Utf8Parser.TryParse(rest, out long value, out _) ? value : null;
+    }
+
+    /// <summary>The string after <c>"name":"</c> up to the next quote (no escapes expected), or null.</summary>
+    public static string? String(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> propertyWithQuote)
+    {
+        var at = frame.IndexOf(propertyWithQuote);
+        if (at < 0)
+            return null;
+        var rest = frame[(at + propertyWithQuote.Length)..];
+        var end = rest.IndexOf((byte)'"');
+        return end < 0 ? null : System.Text.Encoding.UTF8.GetString(rest[..end]);
+    }
+}

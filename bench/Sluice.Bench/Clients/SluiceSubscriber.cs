@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+
+namespace Sluice.Bench.Clients;
+
+/// <summary>
+/// One native-protocol subscriber of one channel: counts change frames into a shared
+/// <see cref="DeliveryCounter"/>, optionally records latency, keeps frames, counts snapshot rows.
+/// </summary>
+public sealed class SluiceSubscriber : IAsyncDisposable
+{
+    private readonly TaskCompletionSource<string> _reply = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private WsClient? _client;
+
+    private SluiceSubscriber(DeliveryCounter counter) => Counter = counter;
+
+    public DeliveryCounter Counter { get; set; }
+
+    /// <summary>When set, every change's <c>sent_ticks</c> → now latency is recorded here.</summary>
+    public LatencyRecorder? Latency { get; init; }
+
+    /// <summary>Keep the text of up to this many change frames (payloads for the SignalR baselines).</summary>
+    public int KeepFrames { get; init; }
+
+    public List<string> Frames { get; } = [];
+
+    public string? LastOffset { get; private set; }
+
+    /// <summary>Snapshot rows received; <see cref="Counter"/> counts rows (not frames) of snapshot frames.</summary>
+    public long SnapshotRows { get; private set; }
+
+    public static async Task<SluiceSubscriber> ConnectAsync(
+        Uri uri, DeliveryCounter counter, LatencyRecorder? latency = null, int keepFrames = 0)
+    {
+        var subscriber = new SluiceSubscriber(counter) { Latency = latency, KeepFrames = keepFrames };
+        subscriber._client = await WsClient.ConnectAsync(uri, subscriber.OnMessage);
+        return subscriber;
+    }
+
+    /// <summary>Sends a subscribe frame and waits for the ack (fails on error or resync_required).</summary>
+    public async Task SubscribeAsync(string subscribeFrame)
+    {
+        await _client!.SendAsync(subscribeFrame);
+        var reply = await _reply.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        if (reply != "ack")
+            throw new InvalidOperationException($"subscribe failed: {reply}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client is not null)
+            await _client.DisposeAsync();
+    }
+
+    private void OnMessage(ReadOnlySpan<byte> message)
+    {
+        if (FrameScan.IsType(message, SluiceFrames.Broadcast))
+        {
+            if (Latency is not null && FrameScan.Long(message, SluiceFrames.SentTicks) is { } sent)
+                Latency.Record(Stopwatch.GetTimestamp() - sent);
+            if (Frames.Count < KeepFrames)
+                Frames.Add(Encoding.UTF8.GetString(message));
+            LastOffset = FrameScan.String(message, SluiceFrames.Offset);
+            Counter.Add();
+        }
+        else if (FrameScan.IsType(message, SluiceFrames.Snapshot))
+        {
+            using var document = JsonDocument.Parse(message.ToArray());
+            var rows = document.RootElement.GetProperty("rows").GetArrayLength();
+            SnapshotRows += rows;
+            Counter.Add(rows);
+        }
+        else if (FrameScan.IsType(message, SluiceFrames.Ack))
+        {
+            _reply.TrySetResult("ack");
+        }
+        else if (FrameScan.IsType(message, SluiceFrames.Error) || FrameScan.IsType(message, SluiceFrames.Resync))
+        {
+            _reply.TrySetResult(Encoding.UTF8.GetString(message));
+        }
+    }
+}

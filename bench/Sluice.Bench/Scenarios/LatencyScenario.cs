@@ -1,0 +1,98 @@
+using HdrHistogram;
+using Sluice.Bench.Baselines;
+using Sluice.Bench.Clients;
+using Sluice.Bench.Harness;
+using Sluice.Bench.Results;
+
+namespace Sluice.Bench.Scenarios;
+
+/// <summary>
+/// End-to-end latency: K single-row INSERT transactions per second for T seconds, S subscribers; latency is
+/// from just before the INSERT is sent to the moment a subscriber has the frame (HdrHistogram, every delivery).
+/// Baseline: an AFTER INSERT trigger calling pg_notify with row_to_json(NEW), relayed by one LISTEN connection
+/// to plain WebSockets (<see cref="NotifyRelay"/>, a separate process).
+/// </summary>
+public sealed class LatencyScenario : IScenario
+{
+    private const string Table = "bench_latency";
+
+    public string Name => "latency";
+
+    public string Baseline => "LISTEN/NOTIFY trigger relay";
+
+    public async Task<IReadOnlyList<CaseResult>> RunAsync(ScenarioContext context)
+    {
+        var db = context.Database;
+        var (perSecond, seconds, subscribers) = context.Quick ? (200, 5, 10) : (1_000, 30, 100);
+        context.Details["rate_per_second"] = perSecond;
+        context.Details["seconds"] = seconds;
+        context.Details["subscribers"] = subscribers;
+        await BenchTables.CreateAsync(db, Table);
+
+        HistogramBase sluice;
+        await using (var server = await SluiceServer.StartAsync(db, Table))
+        {
+            await BenchTables.EnableAsync(db, Table);
+            sluice = await MeasureAsync(context, "sluice", subscribers, perSecond, seconds, async (counter, latency) =>
+            {
+                var client = await SluiceSubscriber.ConnectAsync(server.WebSocketUri("/realtime"), counter, latency);
+                await client.SubscribeAsync(SluiceFrames.Subscribe(BenchTables.Channel(Table)));
+                return client;
+            });
+        }
+
+        await db.DropSlotAsync(Table);
+        await db.ExecuteAsync($"TRUNCATE {Table}");
+        await db.ExecuteAsync(NotifyTrigger.Create(Table));
+        HistogramBase baseline;
+        await using (var relay = await BaselineServers.StartNotifyRelayAsync(db))
+        {
+            baseline = await MeasureAsync(context, "notify relay", subscribers, perSecond, seconds, async (counter, latency) =>
+                await WsClient.ConnectAsync(relay.WebSocketUri("/ws"), message =>
+                {
+                    if (FrameScan.Long(message, SluiceFrames.SentTicks) is { } sent)
+                        latency.Record(System.Diagnostics.Stopwatch.GetTimestamp() - sent);
+                    counter.Add();
+                }));
+        }
+
+        await db.ExecuteAsync(NotifyTrigger.Drop(Table));
+        return
+        [
+            Percentile("p50", sluice, baseline, 50),
+            Percentile("p95", sluice, baseline, 95),
+            Percentile("p99", sluice, baseline, 99),
+            new CaseResult("max", "ms", Millis(sluice.GetMaxValue()), Millis(baseline.GetMaxValue()), HigherIsBetter: false),
+        ];
+    }
+
+    private static async Task<HistogramBase> MeasureAsync<TClient>(
+        ScenarioContext context, string who, int subscribers, int perSecond, int seconds,
+        Func<DeliveryCounter, LatencyRecorder, Task<TClient>> connect)
+        where TClient : IAsyncDisposable
+    {
+        var counter = DeliveryCounter.For(long.MaxValue);
+        var latency = new LatencyRecorder();
+        var clients = await ClientPool.OpenAsync(subscribers, _ => connect(counter, latency));
+        try
+        {
+            ScenarioContext.Log($"{who}: {perSecond}/s for {seconds} s to {subscribers} subscribers");
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            var rows = await PacedWriter.RunAsync(context.Database, BenchTables.SingleRowInsert(Table), perSecond, TimeSpan.FromSeconds(seconds));
+            counter.SetTarget((long)rows * subscribers);
+            var (delivered, _, complete) = await context.WaitAsync(who, counter, (long)rows * subscribers, start);
+            context.Details[$"{who.Replace(' ', '_')}_delivered"] = delivered;
+            context.Details[$"{who.Replace(' ', '_')}_complete"] = complete ? 1 : 0;
+            return latency.Snapshot();
+        }
+        finally
+        {
+            await ClientPool.CloseAsync(clients);
+        }
+    }
+
+    private static CaseResult Percentile(string name, HistogramBase sluice, HistogramBase baseline, double percentile) =>
+        new(name, "ms", Millis(sluice.GetValueAtPercentile(percentile)), Millis(baseline.GetValueAtPercentile(percentile)), HigherIsBetter: false);
+
+    private static double Millis(long micros) => micros / 1000.0;
+}

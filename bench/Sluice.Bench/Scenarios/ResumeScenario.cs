@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using Npgsql;
+using Sluice.Bench.Clients;
+using Sluice.Bench.Harness;
+using Sluice.Bench.Results;
+
+namespace Sluice.Bench.Scenarios;
+
+/// <summary>
+/// Catching up. Resume: a client that missed M changes subscribes with <c>since</c> its last offset; replay
+/// changes/s from the subscribe to the M-th change. Snapshot: a table of R rows read with <c>snapshot:true</c>;
+/// rows/s to the last snapshot row. Baseline for both: what a client without them does, in the harness —
+/// re-query the missed rows (<c>seq &gt; last</c>) or the whole table as <c>row_to_json</c> over Npgsql.
+/// </summary>
+public sealed class ResumeScenario : IScenario
+{
+    private const string Table = "bench_resume";
+    private const string SnapshotTable = "bench_snapshot";
+
+    public string Name => "resume";
+
+    public string Baseline => "re-query rows as JSON (Npgsql)";
+
+    public async Task<IReadOnlyList<CaseResult>> RunAsync(ScenarioContext context)
+    {
+        var db = context.Database;
+        var missed = context.Quick ? 20_000 : 100_000;
+        var snapshotRows = context.Quick ? 50_000 : 1_000_000;
+        await BenchTables.CreateAsync(db, Table);
+        await BenchTables.CreateAsync(db, SnapshotTable);
+        await BenchTables.InsertRangeAsync(db, SnapshotTable, 1, snapshotRows);
+        await db.ExecuteAsync($"VACUUM ANALYZE {SnapshotTable}");
+
+        await using var server = await SluiceServer.StartAsync(db, Table, retentionChanges: (missed * 2) + 1_000);
+        await BenchTables.EnableAsync(db, Table);
+        await BenchTables.EnableAsync(db, SnapshotTable);
+        var uri = server.WebSocketUri("/realtime");
+        var channel = BenchTables.Channel(Table);
+
+        // A client sees one change, remembers its offset, and goes away.
+        string offset;
+        long lastSeq;
+        var seen = DeliveryCounter.For(1);
+        await using (var early = await SluiceSubscriber.ConnectAsync(uri, seen))
+        {
+            await early.SubscribeAsync(SluiceFrames.Subscribe(channel));
+            await BenchTables.InsertRangeAsync(db, Table, 0, 0);
+            if (!await seen.WaitAsync(context.Patience))
+                throw new TimeoutException("the first change did not arrive");
+            offset = early.LastOffset ?? throw new InvalidOperationException("a change frame without an offset");
+            lastSeq = await db.ScalarAsync<long>($"SELECT max(seq) FROM {Table}");
+        }
+
+        await BenchTables.InsertRangeAsync(db, Table, 1, missed);
+        await SluiceServer.WaitRetainedAsync(server, missed + 1, context.Patience);
+        ScenarioContext.Log($"resuming after {missed:N0} missed changes");
+        var replayed = DeliveryCounter.For(missed);
+        var start = Stopwatch.GetTimestamp();
+        double replay;
+        bool replayComplete;
+        await using (var late = await SluiceSubscriber.ConnectAsync(uri, replayed))
+        {
+            await late.SubscribeAsync(SluiceFrames.Subscribe(channel, since: offset));
+            var (delivered, seconds, complete) = await context.WaitAsync("replay", replayed, missed, start);
+            (replay, replayComplete) = (delivered / seconds, complete);
+        }
+
+        var requery = await QueryRateAsync(db, $"SELECT row_to_json(t)::text FROM {Table} t WHERE seq > {lastSeq} ORDER BY seq", missed);
+
+        ScenarioContext.Log($"snapshot of {snapshotRows:N0} rows");
+        var rows = DeliveryCounter.For(snapshotRows);
+        start = Stopwatch.GetTimestamp();
+        double snapshot;
+        bool snapshotComplete;
+        await using (var fresh = await SluiceSubscriber.ConnectAsync(uri, rows))
+        {
+            await fresh.SubscribeAsync(SluiceFrames.Subscribe(BenchTables.Channel(SnapshotTable), snapshot: true));
+            var (delivered, seconds, complete) = await context.WaitAsync("snapshot rows", rows, snapshotRows, start);
+            (snapshot, snapshotComplete) = (delivered / seconds, complete);
+        }
+
+        var select = await QueryRateAsync(db, $"SELECT row_to_json(t)::text FROM {SnapshotTable} t", snapshotRows);
+        context.Details["missed_changes"] = missed;
+        context.Details["snapshot_rows"] = snapshotRows;
+        return
+        [
+            new CaseResult($"resume after {missed:N0} missed", "changes/s", replay, requery, HigherIsBetter: true, replayComplete),
+            new CaseResult($"snapshot of {snapshotRows:N0} rows", "rows/s", snapshot, select, HigherIsBetter: true, snapshotComplete),
+        ];
+    }
+
+    /// <summary>Reads every row of <paramref name="sql"/> (one JSON text each) in a repeatable-read transaction; rows/s.</summary>
+    private static async Task<double> QueryRateAsync(BenchDatabase db, string sql, int expected)
+    {
+        var start = Stopwatch.GetTimestamp();
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead);
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        await using var reader = await command.ExecuteReaderAsync();
+        long rows = 0, chars = 0;
+        while (await reader.ReadAsync())
+        {
+            chars += reader.GetString(0).Length;
+            rows++;
+        }
+
+        var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        if (rows != expected || chars == 0)
+            throw new InvalidOperationException($"the baseline query returned {rows} rows, expected {expected}");
+        return rows / seconds;
+    }
+}
