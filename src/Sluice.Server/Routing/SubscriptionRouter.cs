@@ -16,7 +16,8 @@ namespace Sluice.Server.Routing;
 public sealed class SubscriptionRouter(ChangeLog log)
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<TableKey, Dictionary<string, List<Subscription>>> _tables = [];
+    private readonly Dictionary<TableKey, Dictionary<string, ChannelGroup>> _tables = [];
+    private readonly List<Subscription> _candidates = [];
     private readonly List<Subscription> _pendingInTransaction = [];
     private readonly List<(ulong Lsn, TaskCompletionSource Done)> _waiters = [];
     private ChangeOffset _lastDispatched;
@@ -179,20 +180,22 @@ public sealed class SubscriptionRouter(ChangeLog log)
         }
     }
 
-    private void RouteLocked(LogEntry entry, Dictionary<string, List<Subscription>> channels)
+    private void RouteLocked(LogEntry entry, Dictionary<string, ChannelGroup> channels)
     {
         List<Subscription>? invalidated = null;
-        foreach (var (channel, subscribers) in channels)
+        foreach (var group in channels.Values)
         {
+            _candidates.Clear();
+            group.CollectCandidates(entry.Change, _candidates);
             FrameSource? source = null;
-            foreach (var subscription in subscribers)
+            foreach (var subscription in _candidates)
             {
                 if (entry.Offset <= subscription.ResumeAfter)
                     continue;
                 switch (Match(subscription, entry.Change))
                 {
                     case MatchResult.Matches:
-                        Deliver(subscription, source ??= new FrameSource(channel, entry));
+                        Deliver(subscription, source ??= new FrameSource(group.Channel, entry));
                         TrackPending(subscription);
                         break;
                     case MatchResult.Invalidated:
@@ -201,6 +204,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
                 }
             }
         }
+        _candidates.Clear();
         if (invalidated is not null)
         {
             foreach (var subscription in invalidated)
@@ -315,10 +319,10 @@ public sealed class SubscriptionRouter(ChangeLog log)
     {
         RemoveLocked(subscription.Connection, subscription.Channel);
         if (!_tables.TryGetValue(subscription.Table, out var channels))
-            _tables[subscription.Table] = channels = new Dictionary<string, List<Subscription>>(StringComparer.Ordinal);
-        if (!channels.TryGetValue(subscription.Channel, out var subscribers))
-            channels[subscription.Channel] = subscribers = [];
-        subscribers.Add(subscription);
+            _tables[subscription.Table] = channels = new Dictionary<string, ChannelGroup>(StringComparer.Ordinal);
+        if (!channels.TryGetValue(subscription.Channel, out var group))
+            channels[subscription.Channel] = group = new ChannelGroup(subscription.Channel);
+        group.Add(subscription);
         subscription.Connection.Subscriptions[subscription.Channel] = subscription;
     }
 
@@ -332,10 +336,10 @@ public sealed class SubscriptionRouter(ChangeLog log)
             existing.PendingTracked = false;
             _pendingInTransaction.Remove(existing);
         }
-        if (_tables.TryGetValue(existing.Table, out var channels) && channels.TryGetValue(channel, out var subscribers))
+        if (_tables.TryGetValue(existing.Table, out var channels) && channels.TryGetValue(channel, out var group))
         {
-            subscribers.Remove(existing);
-            if (subscribers.Count == 0)
+            group.Remove(existing);
+            if (group.Count == 0)
             {
                 channels.Remove(channel);
                 if (channels.Count == 0)

@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Net.WebSockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sluice.Protocol;
+using Sluice.Server.Capture;
+using Sluice.Server.Connections;
+using Sluice.Server.Routing;
+
+namespace Sluice.Tests.Routing;
+
+public sealed class ChannelGroupTests
+{
+    private static readonly TableSchema Table = new(1, "public", "t",
+    [
+        new TableColumn("id", new ColumnType(20, ValueKind.Integer), IsKey: true),
+        new TableColumn("name", new ColumnType(25, ValueKind.Text), IsKey: false),
+    ]);
+
+    private static Subscription Subscribe(ChannelGroup group, string? filterText, TableSchema? table = null)
+    {
+        table ??= Table;
+        var connection = new ClientConnection(WebSocket.CreateFromStream(new MemoryStream(), isServer: true, null, TimeSpan.Zero), 16, 1 << 20, NullLogger.Instance);
+        RowFilter? filter = null;
+        if (filterText is not null)
+            Assert.True(RowFilter.TryParse(filterText, table, out filter, out var error), error);
+        var subscription = new Subscription(connection, group.Channel, new TableKey("public", "t"), ChangeEvents.All, filterText, filter, table);
+        group.Add(subscription);
+        return subscription;
+    }
+
+    private static List<Subscription> Candidates(ChannelGroup group, long id, TableSchema? table = null)
+    {
+        var change = new RowChange(ChangeKind.Insert, table ?? Table, [id.ToString(CultureInfo.InvariantCulture), "x"], null);
+        var candidates = new List<Subscription>();
+        group.CollectCandidates(change, candidates);
+        return candidates;
+    }
+
+    [Fact]
+    public void Equality_filters_are_found_by_value_and_the_rest_are_always_candidates()
+    {
+        var group = new ChannelGroup("table:public.t");
+        var byId = Enumerable.Range(1, 1000).Select(i => Subscribe(group, $"id=eq.{i}")).ToArray();
+        var all = Subscribe(group, null);
+        var range = Subscribe(group, "id=gt.500");
+
+        var candidates = Candidates(group, 5);
+        Assert.Equal(3, candidates.Count);
+        Assert.Contains(byId[4], candidates);
+        Assert.Contains(all, candidates);
+        Assert.Contains(range, candidates);
+        Assert.Equal(2, Candidates(group, 5000).Count);
+
+        group.Remove(byId[4]);
+        Assert.Equal(2, Candidates(group, 5).Count);
+        Assert.Equal(1001, group.Count);
+    }
+
+    [Fact]
+    public void A_new_table_definition_rebinds_filters_and_one_that_no_longer_applies_is_checked_by_the_router()
+    {
+        var group = new ChannelGroup("table:public.t");
+        var byName = Subscribe(group, "name=eq.x");
+        var byId = Subscribe(group, "id=eq.7");
+        Assert.Contains(byName, Candidates(group, 1));
+
+        var withoutName = new TableSchema(1, "public", "t", [Table.Columns[0]]);
+        var candidates = new List<Subscription>();
+        group.CollectCandidates(new RowChange(ChangeKind.Insert, withoutName, ["7"], null), candidates);
+        Assert.Contains(byName, candidates);
+        Assert.Contains(byId, candidates);
+        Assert.Same(withoutName, byId.BoundTo);
+        Assert.NotSame(withoutName, byName.BoundTo);
+    }
+}
