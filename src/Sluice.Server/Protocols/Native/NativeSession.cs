@@ -22,11 +22,17 @@ public sealed partial class NativeSession(
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxMessageBytes + 1, 16 * 1024));
+        byte[]? buffer = null;
         try
         {
             while (!connection.IsClosing)
             {
+                // Wait for the next frame without holding a buffer: idle connections then cost no receive memory.
+                var ready = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
+                if (ready.MessageType == WebSocketMessageType.Close)
+                    return;
+
+                buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxMessageBytes + 1, 4096));
                 var length = 0;
                 ValueWebSocketReceiveResult result;
                 do
@@ -56,11 +62,12 @@ public sealed partial class NativeSession(
                     return;
                 }
                 if (result.MessageType == WebSocketMessageType.Binary)
-                {
                     connection.TryEnqueue(NativeFrames.Error(ErrorCodes.UnsupportedFrame, "binary frames are not supported; send JSON text frames"));
-                    continue;
-                }
-                await HandleAsync(buffer.AsMemory(0, length), cancellationToken);
+                else
+                    await HandleAsync(buffer.AsMemory(0, length), cancellationToken);
+
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = null;
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ConnectionAbortedException)
@@ -69,7 +76,8 @@ public sealed partial class NativeSession(
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer is not null)
+                ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
