@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Sluice.IntegrationTests.Infrastructure;
 
 namespace Sluice.IntegrationTests.Gapless;
 
@@ -243,27 +244,15 @@ public sealed class ReplicaClient(string name, string channel, Func<Uri> url) : 
 
     private async Task ReceiveLoopAsync(ClientWebSocket socket, int session)
     {
-        var buffer = new byte[256 * 1024];
+        var buffer = new Ref<byte[]>(new byte[256 * 1024]);
         try
         {
-            while (true)
+            while (await WebSocketMessages.ReceiveAsync(socket, buffer) is { } length)
             {
-                var length = 0;
-                WebSocketReceiveResult result;
-                do
-                {
-                    if (length == buffer.Length)
-                        Array.Resize(ref buffer, buffer.Length * 2);
-                    result = await socket.ReceiveAsync(new ArraySegment<byte>(buffer, length, buffer.Length - length), CancellationToken.None);
-                    length += result.Count;
-                }
-                while (!result.EndOfMessage);
-                if (result.MessageType == WebSocketMessageType.Close)
-                    break;
                 JsonElement frame;
                 try
                 {
-                    using var document = JsonDocument.Parse(buffer.AsMemory(0, length));
+                    using var document = JsonDocument.Parse(buffer.Value.AsMemory(0, length));
                     frame = document.RootElement.Clone();
                 }
                 catch (JsonException ex)

@@ -103,24 +103,12 @@ public sealed class TestClient : IAsyncDisposable
 
     private async Task ReceiveLoopAsync()
     {
-        var buffer = new byte[1024 * 1024];
+        var buffer = new Ref<byte[]>(new byte[1024 * 1024]);
         try
         {
-            while (true)
+            while (await WebSocketMessages.ReceiveAsync(_socket, buffer) is { } length)
             {
-                var length = 0;
-                WebSocketReceiveResult result;
-                do
-                {
-                    if (length == buffer.Length)
-                        Array.Resize(ref buffer, buffer.Length * 2);
-                    result = await _socket.ReceiveAsync(new ArraySegment<byte>(buffer, length, buffer.Length - length), CancellationToken.None);
-                    length += result.Count;
-                }
-                while (!result.EndOfMessage);
-                if (result.MessageType == WebSocketMessageType.Close)
-                    break;
-                using var document = JsonDocument.Parse(buffer.AsMemory(0, length));
+                using var document = JsonDocument.Parse(buffer.Value.AsMemory(0, length));
                 await _frames.Writer.WriteAsync(document.RootElement.Clone());
             }
         }
