@@ -15,7 +15,10 @@ public sealed partial class ClientConnection
     private static readonly TimeSpan CloseGracePeriod = TimeSpan.FromSeconds(2);
     private static long s_nextId;
 
+    private const int MaxBatchBytes = 64 * 1024;
+
     private readonly WebSocket _socket;
+    private readonly CoalescingStream? _transport;
     private readonly Channel<byte[]> _outbound;
     private readonly long _maxQueuedBytes;
     private readonly int _maxQueuedFrames;
@@ -27,9 +30,10 @@ public sealed partial class ClientConnection
     private string? _closeReason;
     private volatile bool _dropQueued;
 
-    public ClientConnection(WebSocket socket, int maxQueuedFrames, long maxQueuedBytes, ILogger logger)
+    public ClientConnection(WebSocket socket, int maxQueuedFrames, long maxQueuedBytes, ILogger logger, CoalescingStream? transport = null)
     {
         _socket = socket;
+        _transport = transport;
         _maxQueuedBytes = maxQueuedBytes;
         _maxQueuedFrames = maxQueuedFrames;
         _logger = logger;
@@ -104,13 +108,19 @@ public sealed partial class ClientConnection
         {
             while (await reader.WaitToReadAsync(token))
             {
+                Volatile.Write(ref _sendStartedTimestamp, Stopwatch.GetTimestamp());
+                if (_transport is not null)
+                    await _transport.BeginBatchAsync(token);
                 while (!(IsClosing && _dropQueued) && reader.TryRead(out var frame))
                 {
-                    Volatile.Write(ref _sendStartedTimestamp, Stopwatch.GetTimestamp());
                     await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, token);
-                    Volatile.Write(ref _sendStartedTimestamp, 0);
                     Interlocked.Add(ref _queuedBytes, -frame.Length);
+                    if (_transport is { Buffered: > MaxBatchBytes })
+                        await _transport.CommitAsync(endBatch: false, token);
                 }
+                if (_transport is not null)
+                    await _transport.CommitAsync(endBatch: true, token);
+                Volatile.Write(ref _sendStartedTimestamp, 0);
                 if (IsClosing && _dropQueued)
                     break;
             }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -14,6 +15,14 @@ public static class EndpointMappings
 {
     public static WebApplication MapSluice(this WebApplication app)
     {
+        // Frames a connection's writer drains together go out in one write (see CoalescingStream).
+        app.Use(static (context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments("/realtime")
+                && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
+                context.Features.Set<IHttpUpgradeFeature>(new CoalescingUpgradeFeature(upgrade));
+            return next(context);
+        });
         app.UseWebSockets();
         app.Map("/realtime", RealtimeEndpoint.HandleAsync);
 

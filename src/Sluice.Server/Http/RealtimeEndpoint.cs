@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Sluice.Protocol;
 using Sluice.Server.Connections;
@@ -34,7 +35,8 @@ public static class RealtimeEndpoint
             KeepAliveTimeout = settings.KeepAliveTimeout,
         });
         var logger = loggers.CreateLogger("Sluice.Connection");
-        var connection = new ClientConnection(socket, settings.OutboundQueueFrames, settings.OutboundQueueBytes, logger);
+        var connection = new ClientConnection(socket, settings.OutboundQueueFrames, settings.OutboundQueueBytes, logger,
+            (context.Features.Get<IHttpUpgradeFeature>() as CoalescingUpgradeFeature)?.Stream);
         connections.Add(connection);
         var writer = connection.RunWriterAsync();
         try
