@@ -12,6 +12,8 @@ public enum ChangeEvents : byte
     Update = 2,
     /// <summary>DELETE.</summary>
     Delete = 4,
+    /// <summary>TRUNCATE.</summary>
+    Truncate = 8,
     /// <summary>All change types.</summary>
-    All = Insert | Update | Delete,
+    All = Insert | Update | Delete | Truncate,
 }

@@ -9,6 +9,8 @@ public static class ChangeTypes
     public const string Update = "UPDATE";
     /// <summary>A row was deleted.</summary>
     public const string Delete = "DELETE";
+    /// <summary>The table was truncated (no record): drop every row of the channel.</summary>
+    public const string Truncate = "TRUNCATE";
     /// <summary>In <c>events</c>: all of the above.</summary>
     public const string All = "*";
 }

@@ -122,11 +122,11 @@ public static class ClientMessageParser
                 reader.Skip();
             var parsed = ParseEvent(value);
             if (parsed == ChangeEvents.None)
-                error ??= new ProtocolError(ErrorCodes.InvalidEvents, $"unknown event {(value is null ? "(not a string)" : "\"" + value + "\"")}; use INSERT, UPDATE, DELETE or *");
+                error ??= new ProtocolError(ErrorCodes.InvalidEvents, $"unknown event {(value is null ? "(not a string)" : "\"" + value + "\"")}; use INSERT, UPDATE, DELETE, TRUNCATE or *");
             events |= parsed;
         }
         if (events == ChangeEvents.None)
-            error ??= new ProtocolError(ErrorCodes.InvalidEvents, "\"events\" must name at least one of INSERT, UPDATE, DELETE or *");
+            error ??= new ProtocolError(ErrorCodes.InvalidEvents, "\"events\" must name at least one of INSERT, UPDATE, DELETE, TRUNCATE or *");
         return events;
     }
 
@@ -135,6 +135,7 @@ public static class ClientMessageParser
         ChangeTypes.Insert => ChangeEvents.Insert,
         ChangeTypes.Update => ChangeEvents.Update,
         ChangeTypes.Delete => ChangeEvents.Delete,
+        ChangeTypes.Truncate => ChangeEvents.Truncate,
         ChangeTypes.All => ChangeEvents.All,
         _ => ChangeEvents.None,
     };

@@ -290,4 +290,41 @@ public sealed class ChangeDeliveryTests(PostgresFixture postgres) : ServerTest(p
         await Database.ExecuteAsync("INSERT INTO stock VALUES (4, 'marker', 1000)");
         Assert.Equal(4, (await expensive.NextChangeAsync()).GetProperty("payload").GetProperty("record").GetProperty("id").GetInt64());
     }
+
+    [Fact]
+    public async Task Truncate_reaches_every_subscriber_of_the_table_whatever_its_filter()
+    {
+        await CreateTableAsync("wiped");
+        var plain = await ConnectAsync();
+        var filtered = await ConnectAsync();
+        var insertsOnly = await ConnectAsync();
+        await plain.SubscribeAsync("table:public.wiped");
+        await filtered.SubscribeAsync("table:public.wiped", filter: "id=eq.42");
+        await insertsOnly.SubscribeAsync("table:public.wiped", events: ["INSERT"]);
+
+        await Database.ExecuteAsync("INSERT INTO wiped VALUES (1, 'a')");
+        await Database.ExecuteAsync("TRUNCATE wiped");
+        await Database.ExecuteAsync("INSERT INTO wiped VALUES (42, 'b')");
+
+        Assert.Equal("INSERT", (await plain.NextChangeAsync()).GetProperty("payload").GetProperty("type").GetString());
+        var truncate = await plain.NextChangeAsync();
+        var payload = truncate.GetProperty("payload");
+        Assert.Equal("TRUNCATE", payload.GetProperty("type").GetString());
+        Assert.Equal("wiped", payload.GetProperty("table").GetString());
+        Assert.False(payload.TryGetProperty("record", out _));
+        Assert.True(truncate.GetProperty("tx_end").GetBoolean());
+
+        Assert.Equal("TRUNCATE", (await filtered.NextChangeAsync()).GetProperty("payload").GetProperty("type").GetString());
+        Assert.Equal(42, (await filtered.NextChangeAsync()).GetProperty("payload").GetProperty("record").GetProperty("id").GetInt64());
+
+        Assert.Equal(1, (await insertsOnly.NextChangeAsync()).GetProperty("payload").GetProperty("record").GetProperty("id").GetInt64());
+        Assert.Equal(42, (await insertsOnly.NextChangeAsync()).GetProperty("payload").GetProperty("record").GetProperty("id").GetInt64());
+
+        // A resume across the truncate replays it in place.
+        var late = await ConnectAsync();
+        await late.SendAsync(new { type = "subscribe", channel = "table:public.wiped", since = (await Server.StatsAsync()).GetProperty("retention").GetProperty("oldest_offset").GetString() });
+        Assert.Equal("ack", (await late.NextAsync()).GetProperty("type").GetString());
+        Assert.Equal("TRUNCATE", (await late.NextChangeAsync()).GetProperty("payload").GetProperty("type").GetString());
+        Assert.Equal(42, (await late.NextChangeAsync()).GetProperty("payload").GetProperty("record").GetProperty("id").GetInt64());
+    }
 }

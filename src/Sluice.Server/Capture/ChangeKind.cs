@@ -6,4 +6,6 @@ public enum ChangeKind : byte
     Insert,
     Update,
     Delete,
+    /// <summary>The table was truncated: no row values; every subscriber of the table is concerned.</summary>
+    Truncate,
 }

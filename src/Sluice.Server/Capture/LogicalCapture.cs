@@ -172,7 +172,8 @@ public sealed partial class LogicalCapture(
                         pending = new List<RowChange>(MaxBatchChanges);
                         break;
                     case TruncateMessage truncate:
-                        LogTruncateIgnored(truncate.Relations.Count);
+                        foreach (var relation in truncate.Relations)
+                            pending.Add(new RowChange(ChangeKind.Truncate, relations[relation.RelationId], null, null));
                         break;
                 }
 
@@ -241,6 +242,4 @@ public sealed partial class LogicalCapture(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Could not send the final replication status")]
     private partial void LogStatusFlushFailed(Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "TRUNCATE of {Count} table(s) is not streamed to subscribers")]
-    private partial void LogTruncateIgnored(int count);
 }

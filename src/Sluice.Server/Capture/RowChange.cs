@@ -25,6 +25,6 @@ public sealed class RowChange
     /// <summary>The row before an UPDATE or DELETE when the WAL carried it; null for INSERT.</summary>
     public string?[]? OldValues { get; }
 
-    /// <summary>The row a filter is evaluated against: the new row, or the old one for DELETE.</summary>
-    public string?[] FilterRow => NewValues ?? OldValues!;
+    /// <summary>The row a filter is evaluated against: the new row, or the old one for DELETE; empty for TRUNCATE.</summary>
+    public string?[] FilterRow => NewValues ?? OldValues ?? [];
 }

@@ -58,6 +58,11 @@ internal sealed class ChannelGroup(string channel)
     {
         if (!ReferenceEquals(_indexedFor, change.Table))
             Reindex(change.Table);
+        if (change.Kind == ChangeKind.Truncate)
+        {
+            candidates.AddRange(_all);
+            return;
+        }
         candidates.AddRange(_scanned);
         if (_byEquality.Count == 0)
             return;

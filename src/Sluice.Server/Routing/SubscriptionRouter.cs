@@ -290,11 +290,12 @@ public sealed class SubscriptionRouter(ChangeLog log)
         {
             ChangeKind.Insert => ChangeEvents.Insert,
             ChangeKind.Update => ChangeEvents.Update,
-            _ => ChangeEvents.Delete,
+            ChangeKind.Delete => ChangeEvents.Delete,
+            _ => ChangeEvents.Truncate,
         };
         if ((subscription.Events & kind) == 0)
             return MatchResult.Skip;
-        if (subscription.FilterText is null)
+        if (subscription.FilterText is null || kind == ChangeEvents.Truncate)
             return MatchResult.Matches;
         if (!ReferenceEquals(subscription.BoundTo, change.Table))
         {

@@ -52,7 +52,7 @@ public sealed class ClientMessageParserTests
     [InlineData("{\"type\":1}", ErrorCodes.InvalidField)]
     [InlineData("{\"type\":\"subscribe\",\"channel\":[]}", ErrorCodes.InvalidField)]
     [InlineData("{\"type\":\"subscribe\",\"snapshot\":\"yes\"}", ErrorCodes.InvalidField)]
-    [InlineData("{\"type\":\"subscribe\",\"events\":[\"TRUNCATE\"]}", ErrorCodes.InvalidEvents)]
+    [InlineData("{\"type\":\"subscribe\",\"events\":[\"MERGE\"]}", ErrorCodes.InvalidEvents)]
     [InlineData("{\"type\":\"subscribe\",\"events\":[1]}", ErrorCodes.InvalidEvents)]
     [InlineData("{\"type\":\"subscribe\",\"events\":{}}", ErrorCodes.InvalidEvents)]
     public void Reports_malformed_frames_with_stable_codes(string json, string code) => Assert.Equal(code, Fail(json).Code);

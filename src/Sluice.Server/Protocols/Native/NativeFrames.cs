@@ -56,7 +56,8 @@ public static class NativeFrames
             {
                 ChangeKind.Insert => ChangeTypes.Insert,
                 ChangeKind.Update => ChangeTypes.Update,
-                _ => ChangeTypes.Delete,
+                ChangeKind.Delete => ChangeTypes.Delete,
+                _ => ChangeTypes.Truncate,
             });
             writer.WriteString("table"u8, change.Table.Name);
             writer.WriteString("schema"u8, change.Table.Schema);
