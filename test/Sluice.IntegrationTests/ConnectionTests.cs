@@ -147,6 +147,55 @@ public sealed class ConnectionTests(PostgresFixture postgres) : ServerTest(postg
         await silent.DisposeAsync();
     }
 
+    [Fact]
+    public async Task A_slot_dropped_while_running_is_recreated_and_subscribers_are_told_to_resync()
+    {
+        await CreateTableAsync("lost");
+        var client = await ConnectAsync();
+        await client.SubscribeAsync("table:public.lost");
+        await Database.ExecuteAsync("INSERT INTO lost VALUES (1, 'old epoch')");
+        var before = (await client.NextChangeAsync()).GetProperty("offset").GetString()!;
+
+        await DropSlotWhileRunningAsync();
+
+        var resync = await client.NextAsync();
+        Assert.Equal("resync_required", resync.GetProperty("type").GetString());
+        Assert.Equal("table:public.lost", resync.GetProperty("channel").GetString());
+
+        await client.SendAsync(new { type = "subscribe", channel = "table:public.lost", snapshot = true });
+        Assert.Equal("ack", (await client.NextAsync()).GetProperty("type").GetString());
+        var snapshot = await client.NextAsync();
+        Assert.Equal("snapshot", snapshot.GetProperty("type").GetString());
+        Assert.True(snapshot.GetProperty("last").GetBoolean());
+        Assert.Equal(1, snapshot.GetProperty("rows").GetArrayLength());
+        Assert.NotEqual(before[..8], snapshot.GetProperty("offset").GetString()![..8]);
+
+        await Database.ExecuteAsync("INSERT INTO lost VALUES (2, 'new epoch')");
+        var after = await client.NextChangeAsync();
+        Assert.Equal(2, after.GetProperty("payload").GetProperty("record").GetProperty("id").GetInt64());
+        Assert.Equal(snapshot.GetProperty("offset").GetString()![..8], after.GetProperty("offset").GetString()![..8]);
+    }
+
+    /// <summary>Drops the server's slot the way an operator (or max_slot_wal_keep_size) would, racing its reconnects.</summary>
+    private async Task DropSlotWhileRunningAsync()
+    {
+        for (var attempt = 0; attempt < 500; attempt++)
+        {
+            try
+            {
+                await Database.ExecuteAsync(
+                    "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active", Database.SlotName);
+                await Database.ExecuteAsync("SELECT pg_drop_replication_slot($1)", Database.SlotName);
+                return;
+            }
+            catch (Npgsql.PostgresException ex) when (ex.SqlState == Npgsql.PostgresErrorCodes.ObjectInUse)
+            {
+                await Task.Delay(10);
+            }
+        }
+        throw new TimeoutException("could not drop the slot while the server kept reconnecting");
+    }
+
     private static async Task WaitForAsync(Func<Task<bool>> condition)
     {
         for (var attempt = 0; attempt < 600; attempt++)

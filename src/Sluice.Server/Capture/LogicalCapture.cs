@@ -8,6 +8,7 @@ using Npgsql.Replication.PgOutput.Messages;
 using NpgsqlTypes;
 using Sluice.Server.Database;
 using Sluice.Server.Hosting;
+using Sluice.Server.Log;
 
 namespace Sluice.Server.Capture;
 
@@ -59,6 +60,21 @@ public sealed partial class LogicalCapture(
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 break;
+            }
+            catch (PostgresException ex) when (IsSlotGone(ex))
+            {
+                State = CaptureState.Retrying;
+                LogSlotLost(ex, options.Value.SlotName);
+                try
+                {
+                    await RecreateSlotAsync(stoppingToken);
+                }
+                catch (Exception recreate) when (recreate is NpgsqlException or InvalidOperationException)
+                {
+                    LogStreamFailed(recreate, delay.TotalSeconds);
+                    await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+                continue;
             }
             catch (Exception ex)
             {
@@ -192,6 +208,42 @@ public sealed partial class LogicalCapture(
         }
     }
 
+    /// <summary>The slot was dropped, or invalidated (e.g. by <c>max_slot_wal_keep_size</c>): its history is gone.</summary>
+    private static bool IsSlotGone(PostgresException exception) =>
+        exception.SqlState is PostgresErrorCodes.UndefinedObject or PostgresErrorCodes.ObjectNotInPrerequisiteState
+        && exception.MessageText.Contains("replication slot", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Creates the slot afresh and starts a new log epoch. The dispatcher gets the new epoch in order with the
+    /// data, so every subscriber is told to resync instead of silently missing what the old slot lost.
+    /// </summary>
+    private async Task RecreateSlotAsync(CancellationToken cancellationToken)
+    {
+        var slotName = options.Value.SlotName;
+        await using (var drop = database.DataSource.CreateCommand(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active"))
+        {
+            drop.Parameters.Add(new NpgsqlParameter<string> { TypedValue = slotName });
+            await drop.ExecuteNonQueryAsync(cancellationToken);
+        }
+        var created = await ReplicationSlot.EnsureAsync(database.DataSource, database.ConnectionString, slotName, cancellationToken);
+        var epoch = await LogEpoch.ResolveAsync(database.DataSource, slotName, created, cancellationToken);
+        var position = await ReplicationSlot.ReadPositionAsync(database.DataSource, slotName, cancellationToken);
+        _lastEmittedEndLsn = 0;
+        Interlocked.Exchange(ref _acknowledged, 0);
+        await _output.Writer.WriteAsync(new TransactionBatch
+        {
+            Xid = 0,
+            CommitLsn = 0,
+            CommitTimestamp = DateTime.UtcNow,
+            FirstIndex = 0,
+            Changes = [],
+            IsLast = false,
+            NewEpoch = new EpochStart(epoch, position?.ConfirmedFlushLsn ?? 0),
+        }, cancellationToken);
+        LogNewEpoch(slotName, epoch.Value);
+    }
+
     /// <summary>Tells PostgreSQL what was handled before the connection goes, so a restart replays less.</summary>
     private async Task TryFlushStatusAsync(LogicalReplicationConnection connection)
     {
@@ -238,6 +290,12 @@ public sealed partial class LogicalCapture(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replication stream failed; retrying in {DelaySeconds} s")]
     private partial void LogStreamFailed(Exception exception, double delaySeconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Replication slot {Slot} is gone (dropped or invalidated); recreating it. Subscribers will be asked to resync")]
+    private partial void LogSlotLost(Exception exception, string slot);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replication slot {Slot} recreated; new log epoch {Epoch}")]
+    private partial void LogNewEpoch(string slot, string epoch);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Could not send the final replication status")]
     private partial void LogStatusFlushFailed(Exception exception);

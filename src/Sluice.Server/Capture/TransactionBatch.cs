@@ -17,4 +17,7 @@ public sealed class TransactionBatch
 
     /// <summary>On the last batch: the LSN to acknowledge once the transaction is handled.</summary>
     public ulong EndLsn { get; init; }
+
+    /// <summary>Set on a marker batch (no changes) when the slot was recreated: history before it is gone.</summary>
+    public EpochStart? NewEpoch { get; init; }
 }

@@ -13,7 +13,7 @@ public sealed class ChangeLog(LogEpoch epoch, RetentionLimits limits)
     private readonly RingBuffer<LogEntry> _entries = new();
     private readonly Queue<(ChangeOffset LastOffset, ulong EndLsn)> _transactionEnds = new();
 
-    public LogEpoch Epoch { get; } = epoch;
+    public LogEpoch Epoch { get; private set; } = epoch;
     public RetentionLimits Limits { get; } = limits;
 
     /// <summary>Every change after this offset is in the log or still to come; resuming from before it needs a resync.</summary>
@@ -34,6 +34,18 @@ public sealed class ChangeLog(LogEpoch epoch, RetentionLimits limits)
     {
         Horizon = confirmedFlushLsn == 0 ? default : new ChangeOffset(confirmedFlushLsn - 1, uint.MaxValue);
         AcknowledgeableLsn = confirmedFlushLsn;
+    }
+
+    /// <summary>Forgets everything: a new slot and epoch begin at <paramref name="confirmedFlushLsn"/>.</summary>
+    public void Restart(LogEpoch epoch, ulong confirmedFlushLsn)
+    {
+        while (_entries.Count > 0)
+            _entries.RemoveFirst();
+        _transactionEnds.Clear();
+        Bytes = 0;
+        Newest = null;
+        Epoch = epoch;
+        Start(confirmedFlushLsn);
     }
 
     public string Format(ChangeOffset offset) => offset.Format(Epoch);

@@ -18,6 +18,8 @@ internal sealed class ChannelGroup(string channel)
 
     public int Count => _all.Count;
 
+    public IReadOnlyList<Subscription> Subscriptions => _all;
+
     public void Add(Subscription subscription)
     {
         _all.Add(subscription);

@@ -151,11 +151,36 @@ public sealed class SubscriptionRouter(ChangeLog log)
         }
     }
 
+    /// <summary>The slot was recreated: the log starts over in a new epoch and every subscriber must resync.</summary>
+    private void RestartLocked(EpochStart start)
+    {
+        log.Restart(start.Epoch, start.ConfirmedFlushLsn);
+        _lastDispatched = default;
+        _lastCommitLsn = 0;
+        foreach (var channels in _tables.Values.ToArray())
+        {
+            foreach (var group in channels.Values.ToArray())
+            {
+                foreach (var subscription in group.Subscriptions.ToArray())
+                {
+                    RemoveLocked(subscription.Connection, subscription.Channel);
+                    subscription.Connection.TryEnqueue(NativeFrames.ResyncRequired(subscription.Channel,
+                        "the replication slot was recreated and changes may have been lost; subscribe again with a snapshot"));
+                }
+            }
+        }
+    }
+
     /// <summary>Logs and routes one batch; changes at or before the last routed offset (a replay after reconnect) are skipped.</summary>
     public void Dispatch(TransactionBatch batch, DateTime utcNow)
     {
         lock (_gate)
         {
+            if (batch.NewEpoch is { } start)
+            {
+                RestartLocked(start);
+                return;
+            }
             var changes = batch.Changes;
             for (var i = 0; i < changes.Count; i++)
             {
