@@ -19,7 +19,7 @@ public sealed partial class ClientConnection
 
     private readonly WebSocket _socket;
     private readonly CoalescingStream? _transport;
-    private readonly Channel<byte[]> _outbound;
+    private readonly Channel<OutboundFrame> _outbound;
     private readonly long _maxQueuedBytes;
     private readonly int _maxQueuedFrames;
     private readonly CancellationTokenSource _sendCancellation = new();
@@ -37,7 +37,7 @@ public sealed partial class ClientConnection
         _maxQueuedBytes = maxQueuedBytes;
         _maxQueuedFrames = maxQueuedFrames;
         _logger = logger;
-        _outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(maxQueuedFrames)
+        _outbound = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(maxQueuedFrames)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
@@ -56,11 +56,16 @@ public sealed partial class ClientConnection
     internal Dictionary<string, Routing.Subscription> Subscriptions { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Queues a frame; a full queue marks the client a slow consumer and closes it.</summary>
-    public bool TryEnqueue(byte[] frame)
+    public bool TryEnqueue(byte[] frame) => TryEnqueue(new OutboundFrame(frame));
+
+    /// <summary>Queues a change that the writer serializes when it sends it (see <see cref="OutboundFrame"/>).</summary>
+    public bool TryEnqueue(Routing.FrameSource source, bool transactionEnd) => TryEnqueue(new OutboundFrame(source, transactionEnd));
+
+    private bool TryEnqueue(OutboundFrame frame)
     {
         if (IsClosing)
             return false;
-        if (Interlocked.Add(ref _queuedBytes, frame.Length) > _maxQueuedBytes || !_outbound.Writer.TryWrite(frame))
+        if (Interlocked.Add(ref _queuedBytes, frame.QueuedBytes) > _maxQueuedBytes || !_outbound.Writer.TryWrite(frame))
         {
             Close(CloseCodes.SlowConsumer, "slow_consumer: outbound queue full; reconnect and resubscribe");
             return false;
@@ -113,8 +118,8 @@ public sealed partial class ClientConnection
                     await _transport.BeginBatchAsync(token);
                 while (!(IsClosing && _dropQueued) && reader.TryRead(out var frame))
                 {
-                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, token);
-                    Interlocked.Add(ref _queuedBytes, -frame.Length);
+                    await _socket.SendAsync(frame.Serialize(), WebSocketMessageType.Text, endOfMessage: true, token);
+                    Interlocked.Add(ref _queuedBytes, -frame.QueuedBytes);
                     if (_transport is { Buffered: > MaxBatchBytes })
                         await _transport.CommitAsync(endBatch: false, token);
                 }

@@ -52,7 +52,10 @@ public sealed class ChangeLog(LogEpoch epoch, RetentionLimits limits)
 
     public LogEntry Append(ChangeOffset offset, RowChange change, DateTime commitTimestamp, uint xid, bool transactionEnd)
     {
-        var entry = new LogEntry(offset, offset.Format(Epoch), change, commitTimestamp, xid, transactionEnd, EstimateSize(change));
+        var timestampText = _entries.Count > 0 && _entries[_entries.Count - 1] is { } previous && previous.CommitTimestamp == commitTimestamp
+            ? previous.CommitTimestampText
+            : CommitTimestamp.Format(commitTimestamp);
+        var entry = new LogEntry(offset, offset.Format(Epoch), change, commitTimestamp, timestampText, xid, transactionEnd, EstimateSize(change));
         _entries.Add(entry);
         Bytes += entry.Size;
         Newest = offset;

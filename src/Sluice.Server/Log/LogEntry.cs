@@ -3,7 +3,8 @@ using Sluice.Server.Capture;
 namespace Sluice.Server.Log;
 
 /// <summary>One retained change with what is needed to replay it.</summary>
-public sealed class LogEntry(ChangeOffset offset, string offsetText, RowChange change, DateTime commitTimestamp, uint xid, bool transactionEnd, long size)
+public sealed class LogEntry(
+    ChangeOffset offset, string offsetText, RowChange change, DateTime commitTimestamp, string commitTimestampText, uint xid, bool transactionEnd, long size)
 {
     public ChangeOffset Offset { get; } = offset;
 
@@ -12,6 +13,10 @@ public sealed class LogEntry(ChangeOffset offset, string offsetText, RowChange c
 
     public RowChange Change { get; } = change;
     public DateTime CommitTimestamp { get; } = commitTimestamp;
+
+    /// <summary>The commit time as sent to clients, formatted once per transaction and shared by its changes.</summary>
+    public string CommitTimestampText { get; } = commitTimestampText;
+
     public uint Xid { get; } = xid;
 
     /// <summary>The last change of its transaction.</summary>

@@ -6,7 +6,7 @@ using Sluice.Server.Log;
 namespace Sluice.Server.Routing;
 
 /// <summary>One connection's interest in one table channel. Mutated only under the router's lock.</summary>
-public sealed class Subscription(ClientConnection connection, string channel, TableKey table, ChangeEvents events, string? filterText, RowFilter? filter, TableSchema boundTo)
+public sealed class Subscription(ClientConnection connection, string channel, TableKey table, ChangeEvents events, string? filterText, RowFilter? filter, TableSchema? boundTo)
 {
     public ClientConnection Connection { get; } = connection;
     public string Channel { get; } = channel;
@@ -14,10 +14,11 @@ public sealed class Subscription(ClientConnection connection, string channel, Ta
     public ChangeEvents Events { get; } = events;
     public string? FilterText { get; } = filterText;
 
-    /// <summary>The filter bound to the column positions of <see cref="BoundTo"/>.</summary>
+    /// <summary>The filter bound to the column positions of <see cref="BoundTo"/>; null without a filter.</summary>
     public RowFilter? Filter { get; internal set; } = filter;
 
-    public TableSchema BoundTo { get; internal set; } = boundTo;
+    /// <summary>The schema the filter is bound to (shared with capture after the first change); null without a filter.</summary>
+    public TableSchema? BoundTo { get; internal set; } = boundTo;
 
     /// <summary>Changes at or before this offset are not delivered (the client has them).</summary>
     public ChangeOffset ResumeAfter { get; internal set; }

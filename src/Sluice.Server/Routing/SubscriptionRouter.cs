@@ -252,7 +252,10 @@ public sealed class SubscriptionRouter(ChangeLog log)
                 switch (Match(subscription, change))
                 {
                     case MatchResult.Matches:
-                        Deliver(subscription, new FrameSource(subscription.Channel, entry));
+                        // Private to this subscription: serialized by the connection's writer, outside the lock.
+                        if (subscription.Pending is { } previous)
+                            subscription.Connection.TryEnqueue(previous, transactionEnd: false);
+                        subscription.Pending = new FrameSource(subscription.Channel, entry);
                         break;
                     case MatchResult.Invalidated:
                         InvalidateLocked(subscription);
@@ -261,7 +264,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
             }
             if (entry.TransactionEnd && subscription.Pending is { } pending)
             {
-                subscription.Connection.TryEnqueue(pending.Frame(transactionEnd: true));
+                subscription.Connection.TryEnqueue(pending, transactionEnd: true);
                 subscription.Pending = null;
             }
         }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Sluice.Protocol;
@@ -47,7 +46,7 @@ public static class NativeFrames
             writer.WriteString("type"u8, FrameTypes.Broadcast);
             writer.WriteString("channel"u8, channel);
             writer.WriteString("offset"u8, entry.OffsetText);
-            writer.WriteString("commit_timestamp"u8, FormatTimestamp(entry.CommitTimestamp));
+            writer.WriteString("commit_timestamp"u8, entry.CommitTimestampText);
             if (transactionEnd)
                 writer.WriteBoolean("tx_end"u8, true);
             writer.WritePropertyName("payload"u8);
@@ -115,10 +114,6 @@ public static class NativeFrames
         }
         writer.WriteEndObject();
     }
-
-    /// <summary>ISO-8601 in UTC with PostgreSQL's microsecond precision.</summary>
-    public static string FormatTimestamp(DateTime timestamp) =>
-        DateTime.SpecifyKind(timestamp, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
     private static byte[] WithChannel(string type, string channel) =>
         Write(static (writer, state) =>

@@ -181,7 +181,7 @@ public sealed partial class NativeSession(
         }
 
         var subscription = new Subscription(connection, channel, new TableKey(table.Schema, table.Table),
-            message.Events ?? ChangeEvents.All, message.Filter, filter, lookup.Table);
+            message.Events ?? ChangeEvents.All, message.Filter, filter, filter is null ? null : lookup.Table);
         var ack = NativeFrames.Ack(channel);
 
         if (message.Since is not null)
