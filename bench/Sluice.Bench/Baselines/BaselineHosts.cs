@@ -6,15 +6,16 @@ namespace Sluice.Bench.Baselines;
 
 /// <summary>
 /// The baseline servers, run as separate processes of this same executable (<c>serve-signalr</c>,
-/// <c>serve-notify-relay</c>) so that they, like Sluice, do not share the load generator's process.
+/// <c>serve-notify-relay</c>, <c>serve-websocket-floor</c>) so that they, like Sluice, do not share the load generator's process.
 /// </summary>
 public static class BaselineHosts
 {
     public const string SignalRCommand = "serve-signalr";
     public const string NotifyRelayCommand = "serve-notify-relay";
+    public const string WebSocketFloorCommand = "serve-websocket-floor";
 
     public static bool IsHostCommand(string[] args) =>
-        args.Length > 0 && args[0] is SignalRCommand or NotifyRelayCommand;
+        args.Length > 0 && args[0] is SignalRCommand or NotifyRelayCommand or WebSocketFloorCommand;
 
     /// <summary>Runs a baseline server until SIGTERM: <c>&lt;command&gt; --urls URL [--database CS]</c>.</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -27,6 +28,14 @@ public static class BaselineHosts
             var app = builder.Build();
             app.UseWebSockets();
             app.MapHub<BenchHub>("/hub");
+            app.MapGet("/health", () => "ok");
+            await app.RunAsync();
+        }
+        else if (args[0] == WebSocketFloorCommand)
+        {
+            var app = builder.Build();
+            app.UseWebSockets();
+            app.Map("/ws", WebSocketFloor.AcceptAsync);
             app.MapGet("/health", () => "ok");
             await app.RunAsync();
         }

@@ -16,6 +16,13 @@ public static class BaselineServers
             [BaselineHosts.SignalRCommand, "--urls", $"http://127.0.0.1:{port}"], port, ServerGc);
     }
 
+    public static Task<ChildServer> StartWebSocketFloorAsync()
+    {
+        var port = LoopbackPort.Next();
+        return ChildServer.StartAsync("websocket-floor", Dll,
+            [BaselineHosts.WebSocketFloorCommand, "--urls", $"http://127.0.0.1:{port}"], port, ServerGc);
+    }
+
     public static Task<ChildServer> StartNotifyRelayAsync(BenchDatabase database)
     {
         var port = LoopbackPort.Next();

@@ -5,7 +5,7 @@ namespace Sluice.Bench.Clients;
 /// <summary>Counts deliveries across all clients and notes the moment the expected total arrived.</summary>
 public sealed class DeliveryCounter
 {
-    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _count;
     private long _target = long.MaxValue;
 
@@ -17,6 +17,8 @@ public sealed class DeliveryCounter
     /// <summary>Starts a new round: zero deliveries, waiting for <paramref name="target"/>.</summary>
     public void Reset(long target)
     {
+        Volatile.Write(ref _target, long.MaxValue);
+        Volatile.Write(ref _done, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         Interlocked.Exchange(ref _count, 0);
         Volatile.Write(ref _target, target);
     }
@@ -31,21 +33,23 @@ public sealed class DeliveryCounter
     public void Add(long deliveries = 1)
     {
         var count = Interlocked.Add(ref _count, deliveries);
-        if (count >= Volatile.Read(ref _target) && !_done.Task.IsCompleted)
+        var done = Volatile.Read(ref _done);
+        if (count >= Volatile.Read(ref _target) && !done.Task.IsCompleted)
         {
             CompletedAt = Stopwatch.GetTimestamp();
-            _done.TrySetResult();
+            done.TrySetResult();
         }
     }
 
     /// <summary>True when the target was reached in time; false leaves the partial count to report.</summary>
     public async Task<bool> WaitAsync(TimeSpan timeout)
     {
-        var finished = await Task.WhenAny(_done.Task, Task.Delay(timeout));
-        return finished == _done.Task;
+        var done = Volatile.Read(ref _done).Task;
+        var finished = await Task.WhenAny(done, Task.Delay(timeout));
+        return finished == done;
     }
 
-    /// <summary>A counter for the next round (a completed one stays completed).</summary>
+    /// <summary>A new counter waiting for <paramref name="target"/> deliveries.</summary>
     public static DeliveryCounter For(long target)
     {
         var counter = new DeliveryCounter();

@@ -18,6 +18,16 @@ public static class SignalRPublisher
             return publisher.InvokeAsync(nameof(BenchHub.PublishTo), group, payload);
         });
 
+    /// <summary>
+    /// Publishes <paramref name="perSecond"/> payloads/s for <paramref name="duration"/>, each stamped with the time
+    /// it is sent (its <c>sent_ticks</c> replaced), for latency; returns how many were published.
+    /// </summary>
+    public static Task<int> PublishPacedAsync(HubConnection publisher, IReadOnlyList<string> payloads, double perSecond, TimeSpan duration) =>
+        Harness.Pacer.RunAsync(perSecond, duration, workers: 4,
+            () => Task.FromResult(NoState.Instance),
+            (_, i) => publisher.InvokeAsync(nameof(BenchHub.Publish),
+                SentTicks.Stamp(payloads[i % payloads.Count], System.Diagnostics.Stopwatch.GetTimestamp())));
+
     private static async Task RunAsync(int count, Func<int, Task> send)
     {
         var pending = new Queue<Task>();
@@ -29,5 +39,12 @@ public static class SignalRPublisher
         }
 
         await Task.WhenAll(pending);
+    }
+
+    private sealed class NoState : IAsyncDisposable
+    {
+        public static readonly NoState Instance = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

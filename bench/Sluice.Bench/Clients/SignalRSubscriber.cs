@@ -13,7 +13,9 @@ public sealed class SignalRSubscriber : IAsyncDisposable
 
     public HubConnection Connection => _connection;
 
-    public static async Task<SignalRSubscriber> ConnectAsync(Uri hub, DeliveryCounter? counter)
+    /// <summary>Connects; counts each hub message into <paramref name="counter"/> and, when given, records its
+    /// <c>sent_ticks</c> → now latency into <paramref name="latency"/>.</summary>
+    public static async Task<SignalRSubscriber> ConnectAsync(Uri hub, DeliveryCounter? counter, LatencyRecorder? latency = null)
     {
         var connection = new HubConnectionBuilder()
             .WithUrl(hub, o =>
@@ -24,7 +26,14 @@ public sealed class SignalRSubscriber : IAsyncDisposable
             .Build();
         connection.ServerTimeout = TimeSpan.FromMinutes(5);
         if (counter is not null)
-            connection.On<string>(BenchHub.Method, _ => counter.Add());
+        {
+            connection.On<string>(BenchHub.Method, payload =>
+            {
+                if (latency is not null && SentTicks.Read(payload) is { } sent)
+                    latency.Record(System.Diagnostics.Stopwatch.GetTimestamp() - sent);
+                counter.Add();
+            });
+        }
         await connection.StartAsync();
         return new SignalRSubscriber(connection);
     }

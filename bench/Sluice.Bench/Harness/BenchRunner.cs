@@ -49,8 +49,8 @@ public static class BenchRunner
                 ResultTable.Print(result);
                 var stem = Path.Combine(args.ResultsDirectory, $"{scenario.Name}{(args.Quick ? "-quick" : "")}-{started:yyyyMMdd-HHmmss}");
                 await ResultJson.WriteAsync(result, stem + ".json");
-                ResultPlot.Write(result, stem + ".png");
-                AnsiConsole.MarkupLineInterpolated($"[grey]  {clock.Elapsed.TotalSeconds:F1} s → {stem}.json, .png[/]");
+                var plots = ResultPlot.WriteAll(result, stem);
+                AnsiConsole.MarkupLineInterpolated($"[grey]  {clock.Elapsed.TotalSeconds:F1} s → {stem}.json, {string.Join(", ", plots.Select(Path.GetFileName))}[/]");
             }
             catch (Exception e)
             {

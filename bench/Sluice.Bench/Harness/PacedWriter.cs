@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Npgsql;
 
 namespace Sluice.Bench.Harness;
 
@@ -11,32 +12,33 @@ public static class PacedWriter
     private const int Writers = 4;
 
     /// <returns>The number of rows written.</returns>
-    public static async Task<int> RunAsync(BenchDatabase database, string insertSql, int perSecond, TimeSpan duration)
-    {
-        var total = (int)(perSecond * duration.TotalSeconds);
-        var interval = Stopwatch.Frequency / (double)perSecond;
-        var start = Stopwatch.GetTimestamp();
-        var next = -1;
-        await Task.WhenAll(Enumerable.Range(0, Writers).Select(async _ =>
-        {
-            await using var connection = await database.DataSource.OpenConnectionAsync();
-            await using var command = new Npgsql.NpgsqlCommand(insertSql, connection);
-            var id = new Npgsql.NpgsqlParameter<int>();
-            var ticks = new Npgsql.NpgsqlParameter<long>();
-            command.Parameters.Add(id);
-            command.Parameters.Add(ticks);
-            await command.PrepareAsync();
-            for (var i = Interlocked.Increment(ref next); i < total; i = Interlocked.Increment(ref next))
+    public static Task<int> RunAsync(BenchDatabase database, string insertSql, double perSecond, TimeSpan duration) =>
+        Pacer.RunAsync(perSecond, duration, Writers,
+            async () =>
             {
-                var due = start + (long)(i * interval);
-                var wait = due - Stopwatch.GetTimestamp();
-                if (wait > 0)
-                    await Task.Delay(TimeSpan.FromSeconds(wait / (double)Stopwatch.Frequency));
-                id.TypedValue = i + 1;
-                ticks.TypedValue = Stopwatch.GetTimestamp();
-                await command.ExecuteNonQueryAsync();
-            }
-        }));
-        return total;
+                var connection = await database.DataSource.OpenConnectionAsync();
+                var insert = new Insert(connection, new NpgsqlCommand(insertSql, connection));
+                insert.Command.Parameters.Add(insert.Id);
+                insert.Command.Parameters.Add(insert.Ticks);
+                await insert.Command.PrepareAsync();
+                return insert;
+            },
+            async (insert, i) =>
+            {
+                insert.Id.TypedValue = i + 1;
+                insert.Ticks.TypedValue = Stopwatch.GetTimestamp();
+                await insert.Command.ExecuteNonQueryAsync();
+            });
+
+    private sealed record Insert(NpgsqlConnection Connection, NpgsqlCommand Command) : IAsyncDisposable
+    {
+        public NpgsqlParameter<int> Id { get; } = new();
+        public NpgsqlParameter<long> Ticks { get; } = new();
+
+        public async ValueTask DisposeAsync()
+        {
+            await Command.DisposeAsync();
+            await Connection.DisposeAsync();
+        }
     }
 }

@@ -2,13 +2,31 @@ using ScottPlot;
 
 namespace Sluice.Bench.Results;
 
-/// <summary>A grouped bar chart per scenario: for every case a Sluice bar beside a baseline bar.</summary>
+/// <summary>
+/// Grouped bar charts per scenario: for every case a Sluice bar beside a baseline bar, one chart per metric
+/// (<c>stem.png</c> for the first, <c>stem-&lt;metric&gt;.png</c> for others, e.g. latency beside throughput).
+/// </summary>
 public static class ResultPlot
 {
+    /// <returns>The files written.</returns>
+    public static IReadOnlyList<string> WriteAll(ScenarioResult result, string stem)
+    {
+        var paths = new List<string>();
+        foreach (var group in result.Cases.GroupBy(c => c.Metric))
+        {
+            var path = paths.Count == 0 ? stem + ".png" : $"{stem}-{Slug(group.Key)}.png";
+            paths.Add(Write(result with { Cases = [.. group] }, path));
+        }
+        return paths;
+    }
+
+    private static string Slug(string metric) =>
+        new(metric.Select(c => char.IsAsciiLetterOrDigit(c) ? char.ToLowerInvariant(c) : '-').ToArray());
+
     private static readonly Color SluiceColor = Colors.SteelBlue;
     private static readonly Color BaselineColor = Colors.Gray;
 
-    public static string Write(ScenarioResult result, string path)
+    private static string Write(ScenarioResult result, string path)
     {
         var plot = new Plot();
         var bars = new List<Bar>();

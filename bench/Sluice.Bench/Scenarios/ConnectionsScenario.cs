@@ -7,7 +7,8 @@ namespace Sluice.Bench.Scenarios;
 
 /// <summary>
 /// Memory per idle connection: the server process's VmRSS with N subscribed, idle connections minus its VmRSS
-/// before they connected, divided by N. Baseline: the SignalR hub process with N connections, each in a group.
+/// before they connected, divided by N. Baseline: the SignalR hub process with N connections, each in a group; and,
+/// as the floor any Kestrel-based server stands on, a bare WebSocket endpoint that only waits for messages.
 /// </summary>
 public sealed class ConnectionsScenario : IScenario
 {
@@ -50,7 +51,18 @@ public sealed class ConnectionsScenario : IScenario
             });
         }
 
-        return [new CaseResult($"{connections:N0} idle subscribers", "KiB/connection", sluice, baseline, HigherIsBetter: false)];
+        double floor;
+        await using (var bare = await BaselineServers.StartWebSocketFloorAsync())
+        {
+            var uri = bare.WebSocketUri("/ws");
+            floor = await MeasureAsync(context, "websocket floor", bare, connections, async _ => await WsClient.ConnectAsync(uri, _ => { }));
+        }
+
+        return
+        [
+            new CaseResult($"{connections:N0} idle subscribers", "KiB/connection", sluice, baseline, HigherIsBetter: false),
+            new CaseResult($"{connections:N0} idle, vs bare Kestrel WebSocket", "KiB/connection", sluice, floor, HigherIsBetter: false),
+        ];
     }
 
     private static async Task<double> MeasureAsync<TClient>(
@@ -64,8 +76,8 @@ public sealed class ConnectionsScenario : IScenario
         await Task.Delay(Settle);
         var after = server.ResidentKiB();
         await ClientPool.CloseAsync(clients);
-        context.Details[$"{who}_rss_before_kib"] = before;
-        context.Details[$"{who}_rss_after_kib"] = after;
+        context.Details[$"{who.Replace(' ', '_')}_rss_before_kib"] = before;
+        context.Details[$"{who.Replace(' ', '_')}_rss_after_kib"] = after;
         return (after - before) / (double)connections;
     }
 }

@@ -76,6 +76,17 @@ public sealed class LatencyScenario : IScenario
         var clients = await ClientPool.OpenAsync(subscribers, _ => connect(counter, latency));
         try
         {
+            // Warm-up at the same rate, not recorded: the measured seconds then run JIT-optimized code in both
+            // servers, as a long-running one would.
+            var warmUp = TimeSpan.FromSeconds(context.Quick ? 1 : 5);
+            ScenarioContext.Log($"{who}: warm-up, {perSecond}/s for {warmUp.TotalSeconds} s");
+            var warmRows = await PacedWriter.RunAsync(context.Database, BenchTables.SingleRowInsert(Table), perSecond, warmUp);
+            counter.SetTarget((long)warmRows * subscribers);
+            if (!await counter.WaitAsync(context.Patience))
+                throw new TimeoutException($"{who}: the warm-up deliveries did not arrive");
+            counter.Reset(long.MaxValue);
+            latency.Snapshot();
+
             ScenarioContext.Log($"{who}: {perSecond}/s for {seconds} s to {subscribers} subscribers");
             var start = System.Diagnostics.Stopwatch.GetTimestamp();
             var rows = await PacedWriter.RunAsync(context.Database, BenchTables.SingleRowInsert(Table), perSecond, TimeSpan.FromSeconds(seconds));

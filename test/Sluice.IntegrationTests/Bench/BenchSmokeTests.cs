@@ -33,7 +33,7 @@ public sealed class BenchSmokeTests
             foreach (var scenario in new[] { "capture", "resume" })
             {
                 var json = Assert.Single(results.GetFiles($"{scenario}-quick-*.json"));
-                Assert.Single(results.GetFiles($"{scenario}-quick-*.png"));
+                Assert.NotEmpty(results.GetFiles($"{scenario}-quick-*.png"));
                 using var document = JsonDocument.Parse(await File.ReadAllTextAsync(json.FullName));
                 var cases = document.RootElement.GetProperty("cases").EnumerateArray().ToList();
                 Assert.NotEmpty(cases);
