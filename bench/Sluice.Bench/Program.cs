@@ -10,7 +10,7 @@ var parsed = BenchArgs.Parse(args, names, out var error);
 if (parsed is null)
 {
     AnsiConsole.MarkupLineInterpolated($"[red]{error}[/]");
-    Console.WriteLine($"usage: dotnet run -c Release --project bench/Sluice.Bench -- <{string.Join('|', names)}|all>... [--quick] [--results DIR]");
+    Console.WriteLine($"usage: dotnet run -c Release --project bench/Sluice.Bench -- <{string.Join('|', names)}|all>... [--quick] [--results DIR] [--server-arg ARG]...");
     return 2;
 }
 

@@ -1,7 +1,11 @@
 namespace Sluice.Bench.Harness;
 
-/// <summary>The command line: <c>&lt;scenario|all&gt; [--quick] [--results DIR]</c>.</summary>
-public sealed record BenchArgs(IReadOnlyList<string> Scenarios, bool Quick, string ResultsDirectory)
+/// <summary>The command line: <c>&lt;scenario|all&gt; [--quick] [--results DIR] [--server-arg ARG]...</c>.</summary>
+/// <param name="Scenarios">Scenario names to run, in order.</param>
+/// <param name="Quick">Small sizes (the CI smoke run).</param>
+/// <param name="ResultsDirectory">Where JSON and PNG results go.</param>
+/// <param name="ServerArguments">Extra switches for every Sluice server the run starts (e.g. <c>--inline-scheduling true</c>).</param>
+public sealed record BenchArgs(IReadOnlyList<string> Scenarios, bool Quick, string ResultsDirectory, IReadOnlyList<string> ServerArguments)
 {
     public static BenchArgs? Parse(string[] args, IReadOnlyList<string> known, out string? error)
     {
@@ -9,6 +13,7 @@ public sealed record BenchArgs(IReadOnlyList<string> Scenarios, bool Quick, stri
         var scenarios = new List<string>();
         var quick = false;
         var results = DefaultResultsDirectory();
+        var serverArguments = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -18,6 +23,9 @@ public sealed record BenchArgs(IReadOnlyList<string> Scenarios, bool Quick, stri
                     break;
                 case "--results" when i + 1 < args.Length:
                     results = Path.GetFullPath(args[++i]);
+                    break;
+                case "--server-arg" when i + 1 < args.Length:
+                    serverArguments.Add(args[++i]);
                     break;
                 case "all":
                     scenarios.AddRange(known);
@@ -39,7 +47,7 @@ public sealed record BenchArgs(IReadOnlyList<string> Scenarios, bool Quick, stri
             return null;
         }
 
-        return new BenchArgs(scenarios.Distinct().ToList(), quick, results);
+        return new BenchArgs(scenarios.Distinct().ToList(), quick, results, serverArguments);
     }
 
     /// <summary>bench/results beside the project when run from the repository, else ./bench-results.</summary>

@@ -28,6 +28,7 @@ public static class BenchRunner
         }
 
         Directory.CreateDirectory(args.ResultsDirectory);
+        SluiceServer.ExtraArguments = args.ServerArguments;
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
         var machine = MachineInfo.Current();
         AnsiConsole.MarkupLineInterpolated(

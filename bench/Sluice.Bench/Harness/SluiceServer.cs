@@ -9,6 +9,9 @@ public static class SluiceServer
 {
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "sluice.dll");
 
+    /// <summary>Switches added to every server's command line (<c>--server-arg</c>).</summary>
+    public static IReadOnlyList<string> ExtraArguments { get; set; } = [];
+
     /// <summary>
     /// A server on its own slot and publication. Queues and retention are raised so that a benchmark measures
     /// throughput rather than the slow-consumer cut-off (the harness's clients share the machine).
@@ -27,6 +30,7 @@ public static class SluiceServer
             "--retention-changes", retentionChanges.ToString(CultureInfo.InvariantCulture),
             "--retention-bytes", "2147483648",
             "--Logging:LogLevel:Default", "Warning",
+            .. ExtraArguments,
         ];
         return ChildServer.StartAsync("sluice", Dll, arguments, port);
     }

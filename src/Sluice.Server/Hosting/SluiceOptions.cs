@@ -66,6 +66,13 @@ public sealed class SluiceOptions
     [Range(1, 100_000)]
     public int SnapshotRowsPerFrame { get; set; } = 500;
 
+    /// <summary>
+    /// Run socket continuations on Kestrel's I/O threads instead of the thread pool (Kestrel's
+    /// <c>UnsafePreferInlineScheduling</c>): fewer thread hops per delivery, but one busy connection can delay
+    /// the others sharing its I/O thread. Off by default; see docs/benchmarks.md for what it changes.
+    /// </summary>
+    public bool InlineScheduling { get; set; }
+
     /// <summary>Data folder of the embedded PostgreSQL; empty: the per-user default.</summary>
     public string? EmbeddedDataDirectory { get; set; }
 

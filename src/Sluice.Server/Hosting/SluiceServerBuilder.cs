@@ -32,6 +32,7 @@ public static class SluiceServerBuilder
         ["--wal-heartbeat-interval"] = "Sluice:WalHeartbeatInterval",
         ["--data-dir"] = "Sluice:EmbeddedDataDirectory",
         ["--demo-table"] = "Sluice:EmbeddedDemoTable",
+        ["--inline-scheduling"] = "Sluice:InlineScheduling",
     };
 
     public static WebApplicationBuilder CreateBuilder(string[] args)
@@ -43,6 +44,8 @@ public static class SluiceServerBuilder
             builder.Configuration["Sluice:Database"] = fromEnvironment;
         if (string.IsNullOrWhiteSpace(builder.Configuration["urls"]) && string.IsNullOrWhiteSpace(builder.Configuration["http_ports"]))
             builder.WebHost.UseUrls("http://localhost:8080");
+        if (builder.Configuration.GetValue<bool>($"{SluiceOptions.SectionName}:{nameof(SluiceOptions.InlineScheduling)}"))
+            builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
         return builder;
     }
 
