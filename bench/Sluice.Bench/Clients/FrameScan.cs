@@ -18,14 +18,14 @@ public static class FrameScan
         return Utf8Parser.TryParse(rest, out long value, out _) ? value : null;
     }
 
-    /// <summary>The string after <c>"name":"</c> up to the next quote (no escapes expected), or null.</summary>
-    public static string? String(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> propertyWithQuote)
+    /// <summary>The bytes after <c>"name":"</c> up to the next quote (no escapes expected); empty when absent.</summary>
+    public static ReadOnlySpan<byte> Quoted(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> propertyWithQuote)
     {
         var at = frame.IndexOf(propertyWithQuote);
         if (at < 0)
-            return null;
+            return [];
         var rest = frame[(at + propertyWithQuote.Length)..];
         var end = rest.IndexOf((byte)'"');
-        return end < 0 ? null : System.Text.Encoding.UTF8.GetString(rest[..end]);
+        return end < 0 ? [] : rest[..end];
     }
 }

@@ -11,6 +11,8 @@ namespace Sluice.Bench.Clients;
 public sealed class SluiceSubscriber : IAsyncDisposable
 {
     private readonly TaskCompletionSource<string> _reply = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly byte[] _lastOffset = new byte[64];
+    private int _lastOffsetLength;
     private WsClient? _client;
 
     private SluiceSubscriber(DeliveryCounter counter) => Counter = counter;
@@ -25,7 +27,8 @@ public sealed class SluiceSubscriber : IAsyncDisposable
 
     public List<string> Frames { get; } = [];
 
-    public string? LastOffset { get; private set; }
+    /// <summary>The offset of the last change frame (kept as bytes per message, decoded when asked: no allocation per frame).</summary>
+    public string? LastOffset => _lastOffsetLength == 0 ? null : Encoding.UTF8.GetString(_lastOffset, 0, _lastOffsetLength);
 
     /// <summary>Snapshot rows received; <see cref="Counter"/> counts rows (not frames) of snapshot frames.</summary>
     public long SnapshotRows { get; private set; }
@@ -61,7 +64,12 @@ public sealed class SluiceSubscriber : IAsyncDisposable
                 Latency.Record(Stopwatch.GetTimestamp() - sent);
             if (Frames.Count < KeepFrames)
                 Frames.Add(Encoding.UTF8.GetString(message));
-            LastOffset = FrameScan.String(message, SluiceFrames.Offset);
+            var offset = FrameScan.Quoted(message, SluiceFrames.Offset);
+            if (offset.Length <= _lastOffset.Length)
+            {
+                offset.CopyTo(_lastOffset);
+                _lastOffsetLength = offset.Length;
+            }
             Counter.Add();
         }
         else if (FrameScan.IsType(message, SluiceFrames.Snapshot))
