@@ -21,6 +21,7 @@ public sealed class FakeServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly Channel<FakeConnection> _connections = Channel.CreateUnbounded<FakeConnection>();
+    private readonly List<FakeConnection> _all = [];
 
     private FakeServer(WebApplication app, Uri url)
     {
@@ -57,6 +58,8 @@ public sealed class FakeServer : IAsyncDisposable
             }
             var socket = await context.WebSockets.AcceptWebSocketAsync();
             var connection = new FakeConnection(socket, context.Request.QueryString.Value ?? "");
+            lock (server._all)
+                server._all.Add(connection);
             await server._connections.Writer.WriteAsync(connection);
             await connection.Closed;
         });
@@ -87,8 +90,11 @@ public sealed class FakeServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        while (_connections.Reader.TryRead(out var connection))
-            connection.Abort();
+        lock (_all)
+        {
+            foreach (var connection in _all)
+                connection.Abort();
+        }
         using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         await _app.StopAsync(patience.Token);
         await _app.DisposeAsync();
