@@ -79,7 +79,14 @@ public sealed class FakeConnection(WebSocket socket, string query)
     /// <summary>Drops the TCP connection without a close handshake.</summary>
     public void Abort()
     {
-        socket.Abort();
+        try
+        {
+            socket.Abort();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The request already ended.
+        }
         _closed.TrySetResult();
     }
 }

@@ -41,6 +41,16 @@ public sealed class FakeServer : IAsyncDisposable
 
     public int RowRequests;
 
+    /// <summary>How many WebSockets the client opened.</summary>
+    public int Connections
+    {
+        get
+        {
+            lock (_all)
+                return _all.Count;
+        }
+    }
+
     public static async Task<FakeServer> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();

@@ -20,8 +20,17 @@ public sealed class Recorder<T>
         }
     }
 
-    public Task WaitForAsync(Func<IReadOnlyList<T>, bool> condition, string what) =>
-        TestClients.EventuallyAsync(() => condition(Items), what);
+    public async Task WaitForAsync(Func<IReadOnlyList<T>, bool> condition, string what)
+    {
+        try
+        {
+            await TestClients.EventuallyAsync(() => condition(Items), what);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}; recorded: [{string.Join(", ", Items)}]", ex);
+        }
+    }
 
     public Task WaitForCountAsync(int count, string what) => WaitForAsync(items => items.Count >= count, what);
 }
