@@ -68,6 +68,12 @@ public sealed class ScriptedLog(string channel)
                     }
                     await connection.SendAsync(_changes[i].Frame);
                 }
+                if (cutAfterFrames is not null)
+                {
+                    // A connection meant to be cut is cut at the latest once it has sent everything.
+                    connection.Abort();
+                    return;
+                }
             }
         }
         catch (Exception ex) when (ex is InvalidOperationException or System.Net.WebSockets.WebSocketException or OperationCanceledException or ObjectDisposedException)
