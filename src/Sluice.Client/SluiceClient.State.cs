@@ -97,7 +97,7 @@ public sealed partial class SluiceClient
             ClientLog.HandlerFailed(_logger, exception, channel);
         }
         else if (exception is null)
-            ClientLog.ServerError(_logger, code, channel, message);
+            ClientLog.Error(_logger, code, channel, message);
         var args = new SluiceErrorEventArgs(code, message, channel, exception);
         Raise(() => Error?.Invoke(this, args));
     }

@@ -39,6 +39,14 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
 
     void IChannelConsumer.OnClosed()
     {
+        // Closed by the client's disposal (or our own): no more fallback polling either.
+        try
+        {
+            _fallbackStop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     private void ApplySnapshot(SnapshotItem snapshot)

@@ -24,8 +24,8 @@ internal static partial class ClientLog
     [LoggerMessage(6, LogLevel.Information, "Channel {Channel} must resync: {Reason}")]
     public static partial void ResyncRequired(ILogger logger, string channel, string? reason);
 
-    [LoggerMessage(7, LogLevel.Warning, "Server error {Code} on {Channel}: {Message}")]
-    public static partial void ServerError(ILogger logger, string code, string? channel, string message);
+    [LoggerMessage(7, LogLevel.Warning, "Error {Code} on {Channel}: {Message}")]
+    public static partial void Error(ILogger logger, string code, string? channel, string message);
 
     [LoggerMessage(8, LogLevel.Error, "A handler of {Channel} threw")]
     public static partial void HandlerFailed(ILogger logger, Exception exception, string? channel);
