@@ -28,8 +28,9 @@ public sealed partial class SluiceClient
             {
                 session = await ConnectAsync(stop);
             }
-            catch (Exception ex) when (ex is WebSocketException or HttpRequestException or OperationCanceledException or IOException or SluiceException)
+            catch (Exception ex)
             {
+                // Whatever went wrong (network, TLS, a throwing token provider), the next attempt comes after a backoff.
                 failure = ex;
             }
             if (stop.IsCancellationRequested)
@@ -109,8 +110,9 @@ public sealed partial class SluiceClient
         {
             await ReceiveLoopAsync(session, ending.Token);
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException or InvalidDataException)
+        catch (Exception ex)
         {
+            // A lost connection, or a bug handling a frame: either way this connection is replaced, never the supervisor lost.
             failure = ex;
         }
         finally
@@ -159,7 +161,15 @@ public sealed partial class SluiceClient
                 continue;
             }
             ClientTelemetry.CountMessage(frame.Type);
-            HandleFrame(session, frame);
+            try
+            {
+                HandleFrame(session, frame);
+            }
+            catch (Exception ex) when (ex is FormatException or InvalidOperationException or KeyNotFoundException or System.Text.Json.JsonException)
+            {
+                ClientLog.InvalidFrame(_logger, ex);
+                ReportError(ClientErrorCodes.InvalidFrame, ex.Message, frame.Channel);
+            }
         }
     }
 

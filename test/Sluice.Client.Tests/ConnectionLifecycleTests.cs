@@ -101,6 +101,7 @@ public sealed class ConnectionLifecycleTests
         client.StateChanged += (_, e) => states.Add(e.Current);
         await client.StartAsync();
         await server.NextConnectionAsync();
+        await client.WaitUntilConnectedAsync();
         await server.DisposeAsync();
         await states.WaitForAsync(s => s.Contains(ConnectionState.Reconnecting), "reconnecting");
 
@@ -123,6 +124,33 @@ public sealed class ConnectionLifecycleTests
         first.Abort();
         var second = await server.NextConnectionAsync();
         Assert.Equal("?token=token-2", second.Query);
+    }
+
+    [Fact]
+    public async Task A_throwing_token_provider_or_a_garbled_frame_never_stops_reconnection()
+    {
+        await using var server = await FakeServer.StartAsync();
+        var calls = 0;
+        await using var client = TestClients.Create(server, options =>
+            options.AccessTokenProvider = _ => Interlocked.Increment(ref calls) == 1
+                ? throw new InvalidOperationException("token service down")
+                : ValueTask.FromResult<string?>("ok"));
+        var errors = new Recorder<SluiceErrorEventArgs>();
+        client.Error += (_, e) => errors.Add(e);
+        client.Table("public", "products");
+        await client.StartAsync();
+
+        var connection = await server.NextConnectionAsync();
+        Assert.Equal("?token=ok", connection.Query);
+        await connection.ReceiveSubscribeAsync();
+        await connection.SendAsync("not json");
+        await connection.AckAsync(Frames.Products);
+        await connection.SendAsync("{\"type\":\"snapshot\",\"channel\":\"table:public.products\",\"rows\":7}");
+        await connection.SendAsync("{\"type\":\"broadcast\",\"channel\":\"table:public.products\"}");
+        await errors.WaitForCountAsync(1, "the garbled frame reported");
+        Assert.Equal(ClientErrorCodes.InvalidFrame, errors.Items[0].Code);
+        Assert.Equal(ConnectionState.Connected, client.State);
+        Assert.Equal(2, Volatile.Read(ref calls));
     }
 
     [Fact]
