@@ -195,6 +195,7 @@ public sealed partial class SluiceClient
         catch (Exception ex) when (ex is FormatException or KeyNotFoundException or InvalidOperationException)
         {
             ClientLog.InvalidFrame(_logger, ex);
+            ReportError(ClientErrorCodes.InvalidFrame, $"skipped a change frame that could not be read: {ex.Message}", state.Channel);
             return;
         }
         if (state.LastOffset is { } last && SameEpoch(last, change.Offset) && string.CompareOrdinal(change.Offset, last) <= 0)
