@@ -53,6 +53,8 @@ public static class EndpointMappings
                 ServerJsonContext.Default.StatsResponse);
         });
 
+        app.MapGet(TableRowsEndpoint.Route, TableRowsEndpoint.HandleAsync);
+
         app.MapGet("/health", (LogicalCapture capture) =>
         {
             var streaming = capture.State == CaptureState.Streaming;

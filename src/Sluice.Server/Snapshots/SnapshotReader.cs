@@ -23,10 +23,21 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
     private const int MaxFrameBytes = 256 * 1024;
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public async Task<SnapshotResult> ReadAsync(TableSchema table, RowFilter? filter, string channel, ClientConnection connection, CancellationToken cancellationToken)
+    public Task<SnapshotResult> ReadAsync(TableSchema table, RowFilter? filter, string channel, ClientConnection connection, CancellationToken cancellationToken)
+    {
+        var queueHighWater = options.Value.OutboundQueueBytes / 2;
+        return ReadAsync(table, filter,
+            (rows, token) => SendAsync(connection, NativeFrames.Snapshot(channel, rows, last: false, offset: null), queueHighWater, token),
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads the rows and hands every chunk but the last (each a JSON array of rows) to <paramref name="sendChunk"/>
+    /// as it fills; the last chunk is returned in the result.
+    /// </summary>
+    public async Task<SnapshotResult> ReadAsync(TableSchema table, RowFilter? filter, Func<byte[], CancellationToken, Task> sendChunk, CancellationToken cancellationToken)
     {
         var rowsPerFrame = options.Value.SnapshotRowsPerFrame;
-        var queueHighWater = options.Value.OutboundQueueBytes / 2;
 
         await using var db = await dataSource.OpenConnectionAsync(cancellationToken);
         ulong startLsn;
@@ -68,7 +79,7 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
                 if (rowsInChunk >= rowsPerFrame || writer.BytesPending + chunk.WrittenCount >= MaxFrameBytes)
                 {
                     if (held is not null)
-                        await SendAsync(connection, NativeFrames.Snapshot(channel, held, last: false, offset: null), queueHighWater, cancellationToken);
+                        await sendChunk(held, cancellationToken);
                     held = CloseChunk(ref writer, chunk);
                     rowsInChunk = 0;
                 }
@@ -79,7 +90,7 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
         if (rowsInChunk > 0 || held is null)
         {
             if (held is not null)
-                await SendAsync(connection, NativeFrames.Snapshot(channel, held, last: false, offset: null), queueHighWater, cancellationToken);
+                await sendChunk(held, cancellationToken);
             held = CloseChunk(ref writer, chunk);
         }
         await writer.DisposeAsync();

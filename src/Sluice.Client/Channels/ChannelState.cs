@@ -1,0 +1,64 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Sluice.Protocol;
+
+namespace Sluice.Client.Channels;
+
+/// <summary>
+/// One subscribed channel: what to subscribe to, where the stream stands (the last accepted offset) and the bounded
+/// buffer between the socket reader and the channel's dispatcher. Fields below <see cref="Gate"/> are guarded by it.
+/// </summary>
+internal sealed class ChannelState(string channel, ChangeEvents events, string? filter, bool wantsSnapshot, int capacity)
+{
+    public string Channel { get; } = channel;
+    public ChangeEvents Events { get; } = events;
+    public string? Filter { get; } = filter;
+
+    /// <summary>Start with the current rows (live tables); otherwise only with changes.</summary>
+    public bool WantsSnapshot { get; } = wantsSnapshot;
+
+    public int Capacity { get; } = capacity;
+
+    public Channel<ChannelItem> Buffer { get; } = System.Threading.Channels.Channel.CreateBounded<ChannelItem>(
+        new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
+
+    public Task Dispatcher { get; set; } = Task.CompletedTask;
+
+    public Lock Gate { get; } = new();
+
+    public ChannelPhase Phase { get; set; }
+
+    /// <summary>The connection the phase refers to; a phase of an older connection counts as <see cref="ChannelPhase.Idle"/>.</summary>
+    public long SessionId { get; set; }
+
+    /// <summary>The pending subscribe asked for a snapshot.</summary>
+    public bool PendingSnapshot { get; set; }
+
+    /// <summary>Another subscribe was asked for while one was pending; sent once the pending one is answered.</summary>
+    public bool ResubscribeWanted { get; set; }
+
+    /// <summary>After <c>resync_required</c>: the next subscribe asks for a snapshot even for a plain channel.</summary>
+    public bool ForceSnapshot { get; set; }
+
+    /// <summary>The offset of the last change (or snapshot) put into the buffer: where to resume.</summary>
+    public string? LastOffset { get; set; }
+
+    public List<JsonElement>? SnapshotRows { get; set; }
+
+    /// <summary>Counts subscribes sent; an HTTP refresh begun under an older generation is stale.</summary>
+    public int Generation { get; set; }
+
+    public bool Overflowed { get; set; }
+
+    public bool Closed { get; set; }
+
+    /// <summary><see cref="Closed"/> for the dispatcher, read without the lock.</summary>
+    public bool ClosedFlag;
+
+    public IChannelConsumer? Consumer { get; set; }
+
+    /// <summary>Transient refusals (database unavailable) in a row, for the retry backoff.</summary>
+    public int FailedAttempts { get; set; }
+
+    public ChannelPhase PhaseIn(long sessionId) => SessionId == sessionId ? Phase : ChannelPhase.Idle;
+}

@@ -1,0 +1,120 @@
+using System.Text.Json;
+using Sluice.Client.Channels;
+using Sluice.Client.Protocol;
+using Sluice.Protocol;
+
+namespace Sluice.Client;
+
+/// <summary>
+/// A subscription to a table channel, made with <see cref="SluiceClient.Table"/>. Register handlers with
+/// <see cref="OnInsert{T}(Action{T})"/>, <see cref="OnUpdate{T}(Action{T, T})"/>, <see cref="OnDelete{T}(Action{T})"/>,
+/// <see cref="OnChange(Action{Change{JsonElement}})"/>, or read <see cref="ReadChangesAsync{T}"/>. Handlers run one
+/// change at a time in commit order on the subscription's dispatcher, never on the socket reader. After a reconnect the
+/// subscription resumes after the last change it received, so nothing is missed; when the server can no longer resume
+/// it (<c>resync_required</c>) it subscribes again with a snapshot and hands the rows to
+/// <see cref="OnSnapshot{T}(Action{IReadOnlyList{T}})"/> handlers. Dispose to unsubscribe.
+/// </summary>
+/// <remarks>A subscription that has not received any change yet starts live on reconnect: changes made while it was
+/// disconnected before its first change are not replayed. Use <see cref="LiveTable{TKey,TRow}"/> when every row matters.</remarks>
+public sealed partial class TableSubscription : IChannelConsumer, IAsyncDisposable, IDisposable
+{
+    private readonly SluiceClient _client;
+    private readonly ISluiceSerializer _serializer;
+
+    internal TableSubscription(SluiceClient client, TableChannel channel, string? filter, ChangeEvents events, ISluiceSerializer serializer)
+    {
+        _client = client;
+        _serializer = serializer;
+        Schema = channel.Schema;
+        Table = channel.Table;
+        Channel = channel.ToString();
+        Filter = filter;
+        Events = events;
+    }
+
+    /// <summary>The table's schema.</summary>
+    public string Schema { get; }
+
+    /// <summary>The table's name.</summary>
+    public string Table { get; }
+
+    /// <summary>The channel name, <c>table:{schema}.{table}</c>.</summary>
+    public string Channel { get; }
+
+    /// <summary>The row filter, or null for every row.</summary>
+    public string? Filter { get; }
+
+    /// <summary>The change types delivered.</summary>
+    public ChangeEvents Events { get; }
+
+    /// <summary>The offset of the last change received (where a reconnect resumes), or null before the first.</summary>
+    public string? LastOffset
+    {
+        get
+        {
+            lock (State.Gate)
+                return State.LastOffset;
+        }
+    }
+
+    internal ChannelState State { get; set; } = null!;
+
+    /// <summary>Stops delivery at once and unsubscribes on the server.</summary>
+    public Task UnsubscribeAsync() => _client.CloseChannelAsync(State, sendUnsubscribe: true);
+
+    /// <summary>Same as <see cref="UnsubscribeAsync"/>.</summary>
+    public async ValueTask DisposeAsync() => await UnsubscribeAsync();
+
+    /// <summary>Stops delivery and unsubscribes without waiting for a handler that is running.</summary>
+    public void Dispose() => _ = UnsubscribeAsync();
+
+    async ValueTask IChannelConsumer.ConsumeAsync(ChannelItem item)
+    {
+        switch (item)
+        {
+            case ChangeItem change:
+                foreach (var handler in _changeHandlers.Items)
+                    await InvokeAsync(handler, change.Change);
+                break;
+            case SnapshotItem snapshot:
+                foreach (var handler in _snapshotHandlers.Items)
+                    await InvokeAsync(handler, snapshot.Rows);
+                break;
+        }
+    }
+
+    void IChannelConsumer.OnClosed()
+    {
+        foreach (var onClosed in _closeHandlers.Items)
+            onClosed();
+    }
+
+    private async ValueTask InvokeAsync<TArg>(Func<TArg, ValueTask> handler, TArg argument)
+    {
+        try
+        {
+            await handler(argument);
+        }
+        catch (JsonException ex)
+        {
+            _client.ReportError(ClientErrorCodes.DeserializationFailed, ex.Message, Channel, ex);
+        }
+        catch (Exception ex)
+        {
+            _client.ReportError(ClientErrorCodes.HandlerFailed, $"a handler of {Channel} threw: {ex.Message}", Channel, ex);
+        }
+    }
+
+    private Change<T> Typed<T>(ChangeFrame change) => new(
+        change.Kind,
+        change.Schema,
+        change.Table,
+        change.Record is { } record ? Deserialize<T>(record) : default,
+        change.OldRecord is { } old ? Deserialize<T>(old) : default,
+        change.Offset,
+        change.CommitTimestamp,
+        change.TransactionEnd);
+
+    private T Deserialize<T>(JsonElement row) =>
+        typeof(T) == typeof(JsonElement) ? (T)(object)row : _serializer.Deserialize<T>(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(row));
+}

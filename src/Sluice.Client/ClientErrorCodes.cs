@@ -1,0 +1,19 @@
+namespace Sluice.Client;
+
+/// <summary>
+/// Codes of errors the client reports itself through <see cref="SluiceClient.Error"/>. Errors from the server carry
+/// the server's code instead, one of <see cref="Sluice.Protocol.ErrorCodes"/>.
+/// </summary>
+public static class ClientErrorCodes
+{
+    /// <summary>A handler (change handler, <c>Changed</c> or state event) threw. Delivery continues with the next change.</summary>
+    public const string HandlerFailed = "handler_failed";
+    /// <summary>A row or change could not be deserialized to the requested type.</summary>
+    public const string DeserializationFailed = "deserialization_failed";
+    /// <summary>A channel's handlers fell behind and its buffer filled; delivery pauses and resumes from the last buffered offset.</summary>
+    public const string BufferOverflow = "buffer_overflow";
+    /// <summary>An HTTP snapshot request of the fallback mode failed; it is retried at the next poll.</summary>
+    public const string FallbackFailed = "fallback_failed";
+    /// <summary>A frame from the server could not be understood and was skipped.</summary>
+    public const string InvalidFrame = "invalid_frame";
+}

@@ -1,0 +1,74 @@
+using System.Text.Json;
+using Sluice.Protocol;
+
+namespace Sluice.Client.Protocol;
+
+/// <summary>One frame from the server, parsed once by the socket reader.</summary>
+internal sealed class ServerFrame
+{
+    private ServerFrame(JsonElement root, string type, string? channel)
+    {
+        Root = root;
+        Type = type;
+        Channel = channel;
+    }
+
+    public JsonElement Root { get; }
+    public string Type { get; }
+    public string? Channel { get; }
+
+    public string? Offset => String("offset");
+    public string? Code => String("code");
+    public string? Error => String("error");
+    public bool Last => Root.TryGetProperty("last", out var last) && last.ValueKind == JsonValueKind.True;
+    public bool TransactionEnd => Root.TryGetProperty("tx_end", out var end) && end.ValueKind == JsonValueKind.True;
+
+    public JsonElement Rows => Root.TryGetProperty("rows", out var rows) && rows.ValueKind == JsonValueKind.Array
+        ? rows
+        : throw new FormatException("snapshot frame without a rows array");
+
+    /// <summary>Parses a text frame; the result owns its memory (the receive buffer can be reused).</summary>
+    public static ServerFrame Parse(ReadOnlySpan<byte> utf8)
+    {
+        var reader = new Utf8JsonReader(utf8);
+        var root = JsonElement.ParseValue(ref reader);
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new FormatException("frame is not a JSON object");
+        var type = root.TryGetProperty("type", out var typeElement) && typeElement.ValueKind == JsonValueKind.String
+            ? typeElement.GetString()!
+            : throw new FormatException("frame has no type");
+        var channel = root.TryGetProperty("channel", out var channelElement) && channelElement.ValueKind == JsonValueKind.String
+            ? channelElement.GetString()
+            : null;
+        return new ServerFrame(root, type, channel);
+    }
+
+    /// <summary>The change carried by a <c>broadcast</c> frame.</summary>
+    public ChangeFrame ToChange()
+    {
+        var payload = Root.GetProperty("payload");
+        var kind = payload.GetProperty("type").GetString() switch
+        {
+            ChangeTypes.Insert => ChangeKind.Insert,
+            ChangeTypes.Update => ChangeKind.Update,
+            ChangeTypes.Delete => ChangeKind.Delete,
+            ChangeTypes.Truncate => ChangeKind.Truncate,
+            var other => throw new FormatException($"unknown change type {other}"),
+        };
+        var timestamp = Root.TryGetProperty("commit_timestamp", out var commit) && commit.ValueKind == JsonValueKind.String
+            ? commit.GetDateTimeOffset()
+            : default;
+        return new ChangeFrame(
+            kind,
+            payload.TryGetProperty("schema", out var schema) ? schema.GetString() ?? "" : "",
+            payload.TryGetProperty("table", out var table) ? table.GetString() ?? "" : "",
+            payload.TryGetProperty("record", out var record) && record.ValueKind == JsonValueKind.Object ? record : null,
+            payload.TryGetProperty("old_record", out var old) && old.ValueKind == JsonValueKind.Object ? old : null,
+            Offset ?? throw new FormatException("change frame without an offset"),
+            timestamp,
+            TransactionEnd);
+    }
+
+    private string? String(string name) =>
+        Root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}

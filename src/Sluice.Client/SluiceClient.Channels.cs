@@ -1,0 +1,339 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Sluice.Client.Channels;
+using Sluice.Client.Protocol;
+using Sluice.Client.Telemetry;
+using Sluice.Protocol;
+
+namespace Sluice.Client;
+
+public sealed partial class SluiceClient
+{
+    private static readonly AsyncLocal<ChannelState?> CurrentDispatcher = new();
+
+    private readonly ConcurrentDictionary<string, ChannelState> _channels = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Subscribes to the changes of a table (channel <c>table:{schema}.{table}</c>). Register handlers on the result;
+    /// dispose it to unsubscribe. One client holds one subscription per table.
+    /// </summary>
+    /// <param name="schema">The table's schema, exactly as in the catalog (e.g. <c>public</c>).</param>
+    /// <param name="table">The table's name, exactly as in the catalog.</param>
+    /// <param name="filter">A row filter such as <c>price=gt.100</c> (see the server's filter syntax); null for every row.</param>
+    /// <param name="events">The change types wanted; default all.</param>
+    /// <exception cref="InvalidOperationException">This client already has a subscription or live table on that table.</exception>
+    public TableSubscription Table(string schema, string table, string? filter = null, ChangeEvents events = ChangeEvents.All)
+    {
+        var channel = new TableChannel(schema, table);
+        if (events == ChangeEvents.None)
+            throw new ArgumentException("events must name at least one change type", nameof(events));
+        var subscription = new TableSubscription(this, channel, filter, events, _serializer);
+        subscription.State = Register(channel.ToString(), events, filter, wantsSnapshot: false, subscription);
+        return subscription;
+    }
+
+    /// <summary>
+    /// A local replica of a table (or of the rows matching <paramref name="filter"/>), kept exactly in sync: it starts
+    /// from a snapshot, applies every transaction atomically, resumes after disconnects, resyncs when the server asks,
+    /// and falls back to HTTP polling while no WebSocket can be made. Dispose it to stop.
+    /// </summary>
+    /// <typeparam name="TKey">The row key type.</typeparam>
+    /// <typeparam name="TRow">The row type.</typeparam>
+    /// <param name="schema">The table's schema.</param>
+    /// <param name="table">The table's name.</param>
+    /// <param name="key">Extracts the key (usually the primary key) from a row.</param>
+    /// <param name="filter">A row filter such as <c>price=gt.100</c>; null for every row.</param>
+    /// <param name="keyComparer">Compares keys; default equality.</param>
+    /// <exception cref="InvalidOperationException">This client already has a subscription or live table on that table.</exception>
+    public LiveTable<TKey, TRow> LiveTable<TKey, TRow>(string schema, string table, Func<TRow, TKey> key, string? filter = null,
+        IEqualityComparer<TKey>? keyComparer = null) where TKey : notnull
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var channel = new TableChannel(schema, table);
+        var live = new LiveTable<TKey, TRow>(this, channel, filter, key, keyComparer, _serializer, _logger);
+        live.State = Register(channel.ToString(), ChangeEvents.All, filter, wantsSnapshot: true, live);
+        live.StartFallback();
+        return live;
+    }
+
+    private ChannelState Register(string channel, ChangeEvents events, string? filter, bool wantsSnapshot, IChannelConsumer consumer)
+    {
+        lock (_lifecycle)
+            ObjectDisposedException.ThrowIf(_disposed, this);
+        var state = new ChannelState(channel, events, filter, wantsSnapshot, Options.ChannelBufferCapacity);
+        if (!_channels.TryAdd(channel, state))
+            throw new InvalidOperationException($"this client is already subscribed to {channel}; dispose that subscription first (the server holds one subscription per channel and connection)");
+        state.Consumer = consumer;
+        state.Dispatcher = Task.Run(() => DispatchAsync(state, consumer));
+        _ = SubscribeAsync(state);
+        return state;
+    }
+
+    /// <summary>Sends the channel's subscribe on the current connection: resuming from its last offset, or with a snapshot.</summary>
+    internal async Task SubscribeAsync(ChannelState state)
+    {
+        var session = Volatile.Read(ref _session);
+        if (session is null)
+            return;
+        byte[] frame;
+        lock (state.Gate)
+        {
+            if (state.Closed || state.Overflowed)
+                return;
+            if (state.SessionId != session.Id)
+            {
+                state.SessionId = session.Id;
+                state.Phase = ChannelPhase.Idle;
+                state.ResubscribeWanted = false;
+                state.SnapshotRows = null;
+            }
+            if (state.Phase == ChannelPhase.Pending)
+            {
+                state.ResubscribeWanted = true;
+                return;
+            }
+            var since = state.LastOffset;
+            var snapshot = since is null && (state.WantsSnapshot || state.ForceSnapshot);
+            state.Phase = ChannelPhase.Pending;
+            state.PendingSnapshot = snapshot;
+            state.Generation++;
+            frame = ClientFrames.Subscribe(state.Channel, state.Events, state.Filter, since, snapshot);
+            ClientLog.Subscribing(_logger, state.Channel, since, snapshot);
+        }
+        using var activity = ClientTelemetry.ActivitySource.StartActivity("sluice.subscribe");
+        activity?.SetTag("sluice.channel", state.Channel);
+        await session.SendAsync(frame, CancellationToken.None);
+    }
+
+    private void HandleFrame(Connection.SocketSession session, ServerFrame frame)
+    {
+        if (frame.Type == FrameTypes.Heartbeat)
+            return;
+        if (frame.Channel is null || !_channels.TryGetValue(frame.Channel, out var state))
+        {
+            if (frame.Type == FrameTypes.Error)
+                ReportError(frame.Code ?? ErrorCodes.InternalError, frame.Error ?? "", frame.Channel);
+            return;
+        }
+        var resubscribe = false;
+        lock (state.Gate)
+        {
+            if (state.Closed)
+                return;
+            var phase = state.PhaseIn(session.Id);
+            switch (frame.Type)
+            {
+                case FrameTypes.Ack:
+                    if (phase == ChannelPhase.Pending)
+                    {
+                        state.Phase = state.PendingSnapshot ? ChannelPhase.Snapshotting : ChannelPhase.Live;
+                        state.SnapshotRows = state.PendingSnapshot ? [] : null;
+                        state.FailedAttempts = 0;
+                        resubscribe = state.ResubscribeWanted;
+                        state.ResubscribeWanted = false;
+                    }
+                    else if (phase == ChannelPhase.Snapshotting)
+                        state.SnapshotRows = [];
+                    break;
+                case FrameTypes.Snapshot:
+                    if (phase == ChannelPhase.Snapshotting)
+                        AcceptSnapshot(state, frame);
+                    break;
+                case FrameTypes.Broadcast:
+                    if (phase == ChannelPhase.Live)
+                        AcceptChange(state, frame);
+                    break;
+                case FrameTypes.ResyncRequired:
+                    ClientTelemetry.Resyncs.Add(1);
+                    ClientLog.ResyncRequired(_logger, state.Channel, frame.Error);
+                    state.LastOffset = null;
+                    state.ForceSnapshot = true;
+                    state.Buffer.Writer.TryWrite(new ResyncItem(frame.Error ?? "resync required"));
+                    if (phase != ChannelPhase.Paused)
+                    {
+                        state.Phase = ChannelPhase.Idle;
+                        state.ResubscribeWanted = false;
+                        resubscribe = true;
+                    }
+                    break;
+                case FrameTypes.Error:
+                    resubscribe = HandleChannelError(state, phase, frame);
+                    break;
+            }
+        }
+        if (frame.Type == FrameTypes.Error)
+            ReportError(frame.Code ?? ErrorCodes.InternalError, frame.Error ?? "", frame.Channel);
+        if (resubscribe)
+            _ = SubscribeAsync(state);
+    }
+
+    private void AcceptSnapshot(ChannelState state, ServerFrame frame)
+    {
+        foreach (var row in frame.Rows.EnumerateArray())
+            state.SnapshotRows!.Add(row);
+        if (!frame.Last)
+            return;
+        var offset = frame.Offset;
+        if (state.Buffer.Writer.TryWrite(new SnapshotItem(state.SnapshotRows!, offset, FromHttp: false)))
+        {
+            state.LastOffset = offset;
+            state.ForceSnapshot = false;
+            state.Phase = ChannelPhase.Live;
+        }
+        else
+            Overflow(state);
+        state.SnapshotRows = null;
+    }
+
+    private void AcceptChange(ChannelState state, ServerFrame frame)
+    {
+        ChangeFrame change;
+        try
+        {
+            change = frame.ToChange();
+        }
+        catch (Exception ex) when (ex is FormatException or KeyNotFoundException or InvalidOperationException)
+        {
+            ClientLog.InvalidFrame(_logger, ex);
+            ReportError(ClientErrorCodes.InvalidFrame, $"skipped a change frame that could not be read: {ex.Message}", state.Channel);
+            return;
+        }
+        if (state.LastOffset is { } last && SameEpoch(last, change.Offset) && string.CompareOrdinal(change.Offset, last) <= 0)
+        {
+            ClientLog.StaleChange(_logger, state.Channel, change.Offset, last);
+            return;
+        }
+        if (!state.Buffer.Writer.TryWrite(new ChangeItem(change)))
+        {
+            Overflow(state);
+            return;
+        }
+        state.LastOffset = change.Offset;
+        if (change.CommitTimestamp != default)
+            ClientTelemetry.Lag.Record((_time.GetUtcNow() - change.CommitTimestamp).TotalMilliseconds);
+    }
+
+    /// <summary>Offsets are <c>{epoch}-{lsn}-{index}</c>; only offsets of one epoch compare as strings.</summary>
+    private static bool SameEpoch(string a, string b)
+    {
+        var dash = a.IndexOf('-', StringComparison.Ordinal);
+        return dash > 0 && b.Length > dash && string.CompareOrdinal(a, 0, b, 0, dash + 1) == 0;
+    }
+
+    private bool HandleChannelError(ChannelState state, ChannelPhase phase, ServerFrame frame)
+    {
+        var code = frame.Code;
+        if (phase == ChannelPhase.Pending)
+        {
+            state.Phase = ChannelPhase.Failed;
+            state.ResubscribeWanted = false;
+            if (code is ErrorCodes.DatabaseUnavailable or ErrorCodes.InternalError)
+                _ = RetryLaterAsync(state, state.SessionId, Options.ReconnectPolicy.NextDelay(state.FailedAttempts++));
+        }
+        else if (code == ErrorCodes.SubscriptionInvalidated && phase is ChannelPhase.Live or ChannelPhase.Snapshotting)
+            state.Phase = ChannelPhase.Failed;
+        else if (code == ErrorCodes.DatabaseUnavailable && phase == ChannelPhase.Snapshotting)
+        {
+            // The snapshot could not be finished; ask again.
+            state.Phase = ChannelPhase.Failed;
+            _ = RetryLaterAsync(state, state.SessionId, Options.ReconnectPolicy.NextDelay(state.FailedAttempts++));
+        }
+        return false;
+    }
+
+    private async Task RetryLaterAsync(ChannelState state, long sessionId, TimeSpan delay)
+    {
+        await Task.Delay(delay, _time);
+        lock (state.Gate)
+        {
+            if (state.Closed || state.SessionId != sessionId || state.Phase != ChannelPhase.Failed)
+                return;
+            state.Phase = ChannelPhase.Idle;
+        }
+        await SubscribeAsync(state);
+    }
+
+    private void Overflow(ChannelState state)
+    {
+        state.Overflowed = true;
+        state.Phase = ChannelPhase.Paused;
+        state.SnapshotRows = null;
+        ClientTelemetry.BufferOverflows.Add(1);
+        ClientLog.BufferOverflow(_logger, state.Channel, state.Capacity);
+        ReportError(ClientErrorCodes.BufferOverflow,
+            $"handlers fell {state.Capacity} items behind; the channel pauses and resumes from offset {state.LastOffset ?? "(snapshot)"}", state.Channel);
+    }
+
+    /// <summary>Runs a channel's handlers, one item at a time; resumes the channel once an overflow has been worked off.</summary>
+    private async Task DispatchAsync(ChannelState state, IChannelConsumer consumer)
+    {
+        CurrentDispatcher.Value = state;
+        var reader = state.Buffer.Reader;
+        while (await reader.WaitToReadAsync())
+        {
+            while (reader.TryRead(out var item))
+            {
+                if (Volatile.Read(ref state.ClosedFlag))
+                    return;
+                await consumer.ConsumeAsync(item);
+                if (reader.Count <= state.Capacity / 2 && TryEndOverflow(state))
+                    _ = SubscribeAsync(state);
+            }
+        }
+    }
+
+    private static bool TryEndOverflow(ChannelState state)
+    {
+        lock (state.Gate)
+        {
+            if (!state.Overflowed)
+                return false;
+            state.Overflowed = false;
+            state.Phase = ChannelPhase.Idle;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Fallback mode: puts rows read over HTTP into the channel as a full refresh, unless a WebSocket subscription was
+    /// made since the read began (then the stream is fresher). The next subscribe then starts from a fresh snapshot.
+    /// </summary>
+    internal bool TryEnqueueHttpSnapshot(ChannelState state, int generation, IReadOnlyList<JsonElement> rows)
+    {
+        var session = Volatile.Read(ref _session);
+        lock (state.Gate)
+        {
+            if (state.Closed || state.Overflowed || state.Generation != generation)
+                return false;
+            if (session is not null && state.PhaseIn(session.Id) is ChannelPhase.Pending or ChannelPhase.Snapshotting or ChannelPhase.Live)
+                return false;
+            if (!state.Buffer.Writer.TryWrite(new SnapshotItem(rows, null, FromHttp: true)))
+                return false;
+            state.LastOffset = null;
+            return true;
+        }
+    }
+
+    /// <summary>Ends a channel: no more deliveries, unsubscribed on the server when connected.</summary>
+    internal async Task CloseChannelAsync(ChannelState state, bool sendUnsubscribe)
+    {
+        bool wasSubscribed;
+        var session = Volatile.Read(ref _session);
+        lock (state.Gate)
+        {
+            if (state.Closed)
+                return;
+            state.Closed = true;
+            Volatile.Write(ref state.ClosedFlag, true);
+            wasSubscribed = session is not null && state.PhaseIn(session.Id) != ChannelPhase.Idle;
+        }
+        _channels.TryRemove(new KeyValuePair<string, ChannelState>(state.Channel, state));
+        state.Buffer.Writer.TryComplete();
+        state.Consumer?.OnClosed();
+        if (sendUnsubscribe && wasSubscribed)
+            await session!.SendAsync(ClientFrames.Unsubscribe(state.Channel), CancellationToken.None);
+        // A handler disposing its own subscription must not wait for itself.
+        if (CurrentDispatcher.Value != state)
+            await state.Dispatcher;
+    }
+}

@@ -1,0 +1,80 @@
+using Npgsql;
+using Sluice.Protocol;
+using Sluice.Server.Database;
+using Sluice.Server.Routing;
+using Sluice.Server.Snapshots;
+
+namespace Sluice.Server.Http;
+
+/// <summary>
+/// <c>GET /api/tables/{schema}.{table}/rows[?filter=…]</c>: the table's current rows as
+/// <c>{"schema":…,"table":…,"rows":[…]}</c>, read like a subscription's snapshot (same reader, same filter syntax,
+/// same error codes). Clients that cannot hold a WebSocket poll it to stay fresh.
+/// </summary>
+public static partial class TableRowsEndpoint
+{
+    public const string Route = "/api/tables/{name}/rows";
+
+    public static async Task HandleAsync(string name, HttpContext context, TableCatalog catalog, SnapshotReader snapshots, ILoggerFactory loggers)
+    {
+        var cancellationToken = context.RequestAborted;
+        if (!TableChannel.TryParse(TableChannel.Prefix + name, out var table, out var channelError))
+        {
+            await FailAsync(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidChannel, channelError);
+            return;
+        }
+
+        TableLookup lookup;
+        try
+        {
+            lookup = await catalog.LookUpAsync(table.Schema, table.Table, cancellationToken);
+        }
+        catch (NpgsqlException ex)
+        {
+            LogDatabaseError(loggers.CreateLogger(typeof(TableRowsEndpoint)), ex);
+            await FailAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.DatabaseUnavailable, "the database could not be queried; try again");
+            return;
+        }
+        if (lookup.Table is null)
+        {
+            await FailAsync(context, StatusCodes.Status404NotFound, ErrorCodes.TableNotFound, $"table {table.Schema}.{table.Table} does not exist");
+            return;
+        }
+        if (!lookup.RealtimeEnabled)
+        {
+            await FailAsync(context, StatusCodes.Status404NotFound, ErrorCodes.RealtimeNotEnabled,
+                $"realtime is not enabled for {table.Schema}.{table.Table}; run SELECT enable_realtime('{table.Schema}', '{table.Table}')");
+            return;
+        }
+
+        RowFilter? filter = null;
+        var filterText = context.Request.Query["filter"].ToString();
+        if (filterText.Length > 0 && !RowFilter.TryParse(filterText, lookup.Table, out filter, out var filterError))
+        {
+            await FailAsync(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidFilter, filterError);
+            return;
+        }
+
+        var body = new RowsBodyWriter(context.Response, table);
+        try
+        {
+            var snapshot = await snapshots.ReadAsync(lookup.Table, filter, body.WriteChunkAsync, cancellationToken);
+            await body.WriteChunkAsync(snapshot.FinalRows, cancellationToken);
+            await body.CompleteAsync(cancellationToken);
+        }
+        catch (NpgsqlException ex) when (!context.Response.HasStarted)
+        {
+            LogDatabaseError(loggers.CreateLogger(typeof(TableRowsEndpoint)), ex);
+            await FailAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.DatabaseUnavailable, "the database could not be queried; try again");
+        }
+    }
+
+    private static Task FailAsync(HttpContext context, int status, string code, string message)
+    {
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(new ErrorResponse(message, code), ServerJsonContext.Default.ErrorResponse);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading table rows over HTTP failed: the database could not be queried")]
+    private static partial void LogDatabaseError(ILogger logger, Exception exception);
+}

@@ -1,0 +1,31 @@
+namespace Sluice.Client.Tests.Fakes;
+
+/// <summary>Clients for the fake server: quick reconnects, quiet heartbeats, no fallback unless a test asks.</summary>
+public static class TestClients
+{
+    public static SluiceClient Create(FakeServer server, Action<SluiceClientOptions>? configure = null)
+    {
+        var options = new SluiceClientOptions
+        {
+            Url = server.Url,
+            ReconnectPolicy = new ExponentialBackoffPolicy(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(200)),
+            HeartbeatInterval = TimeSpan.FromSeconds(30),
+            HeartbeatTimeout = TimeSpan.FromSeconds(60),
+            FallbackAfter = null,
+        };
+        configure?.Invoke(options);
+        return new SluiceClient(options);
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds; a hang guard, not a latency assertion.</summary>
+    public static async Task EventuallyAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + FakeServer.Patience;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"not reached within {FakeServer.Patience.TotalSeconds} s: {what}");
+            await Task.Delay(10);
+        }
+    }
+}

@@ -1,0 +1,3 @@
+namespace Sluice.Client.Tests;
+
+public sealed record Product(long Id, string Name, decimal? Price);
