@@ -126,6 +126,9 @@ public sealed partial class SluiceClient
                 case FrameTypes.Ack:
                     if (phase == ChannelPhase.Pending)
                     {
+                        // A live subscribe's ack says where it starts: the resume point until the first change.
+                        if (!state.PendingSnapshot && state.LastOffset is null && frame.Offset is { } startsAfter)
+                            state.LastOffset = startsAfter;
                         state.Phase = state.PendingSnapshot ? ChannelPhase.Snapshotting : ChannelPhase.Live;
                         state.SnapshotRows = state.PendingSnapshot ? [] : null;
                         state.FailedAttempts = 0;

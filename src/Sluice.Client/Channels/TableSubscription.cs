@@ -14,8 +14,8 @@ namespace Sluice.Client;
 /// it (<c>resync_required</c>) it subscribes again with a snapshot and hands the rows to
 /// <see cref="OnSnapshot{T}(Action{IReadOnlyList{T}})"/> handlers. Dispose to unsubscribe.
 /// </summary>
-/// <remarks>A subscription that has not received any change yet starts live on reconnect: changes made while it was
-/// disconnected before its first change are not replayed. Use <see cref="LiveTable{TKey,TRow}"/> when every row matters.</remarks>
+/// <remarks>Before its first change a subscription resumes from the offset in the server's <c>ack</c>, so changes made
+/// while it was disconnected are replayed too.</remarks>
 public sealed partial class TableSubscription : IChannelConsumer, IAsyncDisposable, IDisposable
 {
     private readonly SluiceClient _client;
@@ -47,7 +47,8 @@ public sealed partial class TableSubscription : IChannelConsumer, IAsyncDisposab
     /// <summary>The change types delivered.</summary>
     public ChangeEvents Events { get; }
 
-    /// <summary>The offset of the last change received (where a reconnect resumes), or null before the first.</summary>
+    /// <summary>Where a reconnect resumes: the offset of the last change received, or before the first the offset
+    /// from the subscription's <c>ack</c>; null until subscribed.</summary>
     public string? LastOffset
     {
         get

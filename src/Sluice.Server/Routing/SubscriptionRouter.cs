@@ -51,8 +51,11 @@ public sealed class SubscriptionRouter(ChangeLog log)
         }
     }
 
-    /// <summary>Adds or replaces a live subscription and queues its ack in the same step.</summary>
-    public void Subscribe(Subscription subscription, byte[] ack)
+    /// <summary>
+    /// Adds or replaces a live subscription and queues its ack in the same step; the ack carries the offset the
+    /// subscription starts after, so a client that loses the connection before any change can still resume.
+    /// </summary>
+    public void Subscribe(Subscription subscription)
     {
         lock (_gate)
         {
@@ -61,7 +64,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
                 ? new ChangeOffset(inProgress.Offset.CommitLsn, uint.MaxValue)
                 : log.Newest ?? log.Horizon;
             AddLocked(subscription);
-            subscription.Connection.TryEnqueue(ack);
+            subscription.Connection.TryEnqueue(NativeFrames.Ack(subscription.Channel, log.Format(subscription.ResumeAfter)));
         }
     }
 

@@ -51,6 +51,35 @@ public sealed class ResumeTests(PostgresFixture postgres) : ServerTest(postgres)
     }
 
     [Fact]
+    public async Task The_ack_of_a_live_subscription_is_a_resume_point_before_the_first_change()
+    {
+        var table = await VersionedTable.CreateAsync(Database, "acked");
+        var witness = await ConnectAsync();
+        await witness.SubscribeAsync(table.Channel);
+        await table.InsertAsync(1);
+        Assert.Equal(1, Frames.Id(await witness.NextChangeAsync()));
+        string startsAfter;
+        await using (var first = await Server.ConnectAsync())
+        {
+            await first.SendAsync(new { type = "subscribe", channel = table.Channel });
+            var ack = await first.NextAsync();
+            Assert.True(Frames.Type(ack) == "ack", $"expected ack, got {ack}");
+            startsAfter = ack.GetProperty("offset").GetString()!;
+        }
+
+        // Gone before any change arrived: what was committed meanwhile is still delivered, and nothing older.
+        await table.InsertAsync(2);
+        await table.InsertAsync(3);
+        var resumed = await ConnectAsync();
+        var reply = await Frames.ResumeAsync(resumed, table.Channel, startsAfter);
+        Assert.True(Frames.Type(reply) == "ack", $"expected ack, got {reply}");
+        Assert.Equal(2, Frames.Id(await resumed.NextChangeAsync()));
+        var third = await resumed.NextChangeAsync();
+        Assert.Equal(3, Frames.Id(third));
+        Assert.True(string.CompareOrdinal(startsAfter, Frames.Offset(third)) < 0);
+    }
+
+    [Fact]
     public async Task Resume_from_any_offset_returns_exactly_the_later_changes_with_the_same_offsets()
     {
         var table = await VersionedTable.CreateAsync(Database, "history");

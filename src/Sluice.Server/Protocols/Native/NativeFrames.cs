@@ -20,6 +20,15 @@ public static class NativeFrames
 
     public static byte[] Ack(string channel) => WithChannel(FrameTypes.Ack, channel);
 
+    /// <summary>The ack of a live subscription, with the offset it starts after: resuming from it misses nothing.</summary>
+    public static byte[] Ack(string channel, string offset) =>
+        Write(static (writer, state) =>
+        {
+            writer.WriteString("type"u8, FrameTypes.Ack);
+            writer.WriteString("channel"u8, state.channel);
+            writer.WriteString("offset"u8, state.offset);
+        }, (channel, offset));
+
     public static byte[] Unsubscribed(string channel) => WithChannel(FrameTypes.Unsubscribed, channel);
 
     public static byte[] Error(string code, string message, string? channel = null) =>

@@ -197,7 +197,7 @@ public sealed partial class NativeSession(
             await SnapshotAsync(subscription, lookup.Table, filter, ack, cancellationToken);
             return;
         }
-        services.Router.Subscribe(subscription, ack);
+        services.Router.Subscribe(subscription);
     }
 
     private async Task SnapshotAsync(Subscription subscription, TableSchema table, RowFilter? filter, byte[] ack, CancellationToken cancellationToken)
