@@ -20,4 +20,7 @@ public sealed class ClientMessage
 
     /// <summary>Send the current rows before live changes.</summary>
     public bool Snapshot { get; init; }
+
+    /// <summary>A JWT, carried by <see cref="FrameTypes.Auth"/> frames.</summary>
+    public string? Token { get; init; }
 }

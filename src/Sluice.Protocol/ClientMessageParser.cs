@@ -33,7 +33,7 @@ public static class ClientMessageParser
             return false;
         }
 
-        string? type = null, channel = null, filter = null, since = null;
+        string? type = null, channel = null, filter = null, since = null, token = null;
         ChangeEvents? events = null;
         var snapshot = false;
         ProtocolError? fieldError = null;
@@ -55,6 +55,9 @@ public static class ClientMessageParser
                     break;
                 case "since":
                     since = ReadString(ref reader, "since", ref fieldError);
+                    break;
+                case "token":
+                    token = ReadString(ref reader, "token", ref fieldError);
                     break;
                 case "snapshot":
                     if (reader.TokenType is JsonTokenType.True or JsonTokenType.False)
@@ -86,7 +89,7 @@ public static class ClientMessageParser
             return false;
         }
 
-        message = new ClientMessage { Type = type, Channel = channel, Filter = filter, Since = since, Events = events, Snapshot = snapshot };
+        message = new ClientMessage { Type = type, Channel = channel, Filter = filter, Since = since, Events = events, Snapshot = snapshot, Token = token };
         error = null;
         return true;
     }

@@ -9,9 +9,16 @@ public static class CloseCodes
     public const int MessageTooBig = 1009;
     /// <summary>1011: an unexpected server error ended the connection.</summary>
     public const int InternalError = 1011;
+    /// <summary>1013: the server cannot authenticate right now (its signing keys could not be loaded); reconnect later.</summary>
+    public const int TryAgainLater = 1013;
     /// <summary>
     /// 4008: the client did not read fast enough and its outbound queue filled up (or its oldest frame
     /// waited too long). Everything queued was dropped: reconnect and resubscribe (resuming where possible).
     /// </summary>
     public const int SlowConsumer = 4008;
+    /// <summary>
+    /// 4001: the connection was refused at connect because its token is missing (anonymous connections are not
+    /// allowed), invalid or expired; the <c>error</c> frame sent just before says which. Get a valid token and reconnect.
+    /// </summary>
+    public const int Unauthorized = 4001;
 }

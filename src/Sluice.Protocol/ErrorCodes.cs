@@ -35,4 +35,19 @@ public static class ErrorCodes
     public const string InternalError = "internal_error";
     /// <summary>The server cannot reach the database right now; retry later.</summary>
     public const string DatabaseUnavailable = "database_unavailable";
+    /// <summary>
+    /// The token is malformed, unsigned (<c>alg: none</c>), badly signed, not yet valid, for another issuer or
+    /// audience, or carries an unusable role. At connect the connection is closed with <see cref="CloseCodes.Unauthorized"/>;
+    /// on a live connection the <c>auth</c> frame is refused and the connection keeps its previous state.
+    /// </summary>
+    public const string InvalidToken = "invalid_token";
+    /// <summary>
+    /// The token has expired. At connect the connection is closed with <see cref="CloseCodes.Unauthorized"/>; on a
+    /// live connection delivery pauses (subscriptions are kept) until an <c>auth</c> frame brings a valid token.
+    /// </summary>
+    public const string TokenExpired = "token_expired";
+    /// <summary>No token was given and the server does not allow anonymous connections; closed with <see cref="CloseCodes.Unauthorized"/>.</summary>
+    public const string Unauthorized = "unauthorized";
+    /// <summary>The server could not load its signing keys (JWKS URL unreachable); retry later. At connect: closed with <see cref="CloseCodes.TryAgainLater"/>.</summary>
+    public const string AuthUnavailable = "auth_unavailable";
 }

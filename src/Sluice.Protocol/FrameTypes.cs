@@ -19,6 +19,10 @@ public static class FrameTypes
     public const string Snapshot = "snapshot";
     /// <summary>Server: the requested <c>since</c> is outside retention or from another log epoch; subscribe again with a snapshot.</summary>
     public const string ResyncRequired = "resync_required";
+    /// <summary>Client: replace the connection's token (<c>token</c>); also resumes delivery after <c>token_expired</c>.</summary>
+    public const string Auth = "auth";
+    /// <summary>Server: an <c>auth</c> frame was accepted; carries the connection's <c>role</c> and <c>expires_at</c>.</summary>
+    public const string AuthOk = "auth_ok";
     /// <summary>Server: something went wrong; see <c>code</c> and <c>error</c>.</summary>
     public const string Error = "error";
 }

@@ -29,6 +29,7 @@ public sealed partial class ClientConnection
     private int _closeCode;
     private string? _closeReason;
     private volatile bool _dropQueued;
+    private Auth.ConnectionIdentity _identity = Auth.ConnectionIdentity.Anonymous("anon");
 
     public ClientConnection(WebSocket socket, int maxQueuedFrames, long maxQueuedBytes, ILogger logger, CoalescingStream? transport = null)
     {
@@ -51,6 +52,19 @@ public sealed partial class ClientConnection
 
     /// <summary>The close code chosen when closing started; 0 while open.</summary>
     public int CloseCode => Volatile.Read(ref _closeCode);
+
+    /// <summary>
+    /// Who the connection is: database role and canonical claims, replaced as a whole when the token is refreshed
+    /// (see <see cref="Auth.ConnectionAuth"/>). Anonymous with the default role until the endpoint sets it.
+    /// </summary>
+    public Auth.ConnectionIdentity Identity
+    {
+        get => Volatile.Read(ref _identity);
+        internal set => Volatile.Write(ref _identity, value);
+    }
+
+    /// <summary>Delivery is paused because the token expired; guarded by the router's lock.</summary>
+    internal bool DeliveryPaused { get; set; }
 
     /// <summary>Subscriptions of this connection by channel; guarded by the router's lock.</summary>
     internal Dictionary<string, Routing.Subscription> Subscriptions { get; } = new(StringComparer.Ordinal);

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Npgsql;
+using Sluice.Server.Auth;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
 using Sluice.Server.Database;
@@ -33,6 +34,15 @@ public static class SluiceServerBuilder
         ["--data-dir"] = "Sluice:EmbeddedDataDirectory",
         ["--demo-table"] = "Sluice:EmbeddedDemoTable",
         ["--inline-scheduling"] = "Sluice:InlineScheduling",
+        ["--jwt-secret"] = "Sluice:Auth:JwtSecret",
+        ["--jwks"] = "Sluice:Auth:Jwks",
+        ["--jwt-issuer"] = "Sluice:Auth:Issuer",
+        ["--jwt-audience"] = "Sluice:Auth:Audience",
+        ["--jwt-clock-skew"] = "Sluice:Auth:ClockSkew",
+        ["--allow-anonymous"] = "Sluice:Auth:AllowAnonymous",
+        ["--anonymous-role"] = "Sluice:Auth:AnonymousRole",
+        ["--authenticated-role"] = "Sluice:Auth:AuthenticatedRole",
+        ["--role-claim"] = "Sluice:Auth:RoleClaim",
     };
 
     public static WebApplicationBuilder CreateBuilder(string[] args)
@@ -42,6 +52,9 @@ public static class SluiceServerBuilder
         if (string.IsNullOrWhiteSpace(builder.Configuration["Sluice:Database"])
             && Environment.GetEnvironmentVariable("SLUICE_DATABASE") is { Length: > 0 } fromEnvironment)
             builder.Configuration["Sluice:Database"] = fromEnvironment;
+        if (string.IsNullOrEmpty(builder.Configuration["Sluice:Auth:JwtSecret"])
+            && Environment.GetEnvironmentVariable("SLUICE_JWT_SECRET") is { Length: > 0 } secretFromEnvironment)
+            builder.Configuration["Sluice:Auth:JwtSecret"] = secretFromEnvironment;
         if (string.IsNullOrWhiteSpace(builder.Configuration["urls"]) && string.IsNullOrWhiteSpace(builder.Configuration["http_ports"]))
             builder.WebHost.UseUrls("http://localhost:8080");
         if (builder.Configuration.GetValue<bool>($"{SluiceOptions.SectionName}:{nameof(SluiceOptions.InlineScheduling)}"))
@@ -57,6 +70,7 @@ public static class SluiceServerBuilder
         if (validation.Failed)
             throw new OptionsValidationException(SluiceOptions.SectionName, typeof(SluiceOptions), validation.Failures);
         builder.Services.AddOptions<SluiceOptions>().Bind(builder.Configuration.GetSection(SluiceOptions.SectionName));
+        var signingKeys = ConfigureAuth(builder);
 
         if (string.IsNullOrWhiteSpace(settings.Database))
             throw new InvalidOperationException("No database configured: pass --database \"Host=…\" or set SLUICE_DATABASE.");
@@ -78,6 +92,8 @@ public static class SluiceServerBuilder
             throw new DatabaseSetupException($"Cannot prepare the database for Sluice: {ex.Message}", ex);
         }
 
+        builder.Services.AddSingleton(signingKeys);
+        builder.Services.AddSingleton<TokenValidator>();
         builder.Services.AddSingleton(database);
         builder.Services.AddSingleton(database.DataSource);
         builder.Services.AddSingleton(log);
@@ -98,6 +114,18 @@ public static class SluiceServerBuilder
         var app = builder.Build();
         app.MapSluice();
         return app;
+    }
+
+    /// <summary>Validates the <c>Sluice:Auth</c> settings (failing start-up with clear messages) and loads the signing keys.</summary>
+    private static SigningKeys ConfigureAuth(WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(AuthOptions.SectionName);
+        var auth = section.Get<AuthOptions>() ?? new AuthOptions();
+        var failures = AuthOptionsValidator.Validate(auth);
+        if (failures.Count > 0)
+            throw new OptionsValidationException(AuthOptions.SectionName, typeof(AuthOptions), failures);
+        builder.Services.AddOptions<AuthOptions>().Bind(section);
+        return SigningKeys.Create(auth);
     }
 
     /// <summary>The addresses Kestrel listens on, once started.</summary>

@@ -1,6 +1,8 @@
+using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Sluice.Protocol;
+using Sluice.Server.Auth;
 using Sluice.Server.Connections;
 using Sluice.Server.Hosting;
 using Sluice.Server.Protocols.Native;
@@ -8,14 +10,23 @@ using Sluice.Server.Routing;
 
 namespace Sluice.Server.Http;
 
-/// <summary><c>/realtime</c>: accepts a WebSocket and runs the native protocol on it until it closes.</summary>
-public static class RealtimeEndpoint
+/// <summary>
+/// <c>/realtime</c>: authenticates the upgrade request (<c>?token=</c> or <c>Authorization: Bearer</c>), accepts the
+/// WebSocket and runs the native protocol on it until it closes. A refused token still gets the WebSocket: the
+/// client receives an <c>error</c> frame with the reason's code and then close 4001, which browsers can read
+/// (a failed upgrade would only show them a generic error).
+/// </summary>
+public static partial class RealtimeEndpoint
 {
+    private static readonly TimeSpan RejectionGracePeriod = TimeSpan.FromSeconds(2);
+
     public static async Task HandleAsync(
         HttpContext context,
         ConnectionRegistry connections,
         SubscriptionServices services,
+        TokenValidator tokens,
         IOptions<SluiceOptions> options,
+        IOptions<AuthOptions> authOptions,
         ILoggerFactory loggers,
         IHostApplicationLifetime lifetime)
     {
@@ -28,6 +39,10 @@ public static class RealtimeEndpoint
             return;
         }
 
+        var authentication = RequestToken.TryRead(context.Request, out var token, out var tokenError)
+            ? await tokens.AuthenticateAsync(token, context.RequestAborted)
+            : tokenError!;
+
         var settings = options.Value;
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
@@ -37,20 +52,54 @@ public static class RealtimeEndpoint
         var logger = loggers.CreateLogger("Sluice.Connection");
         var connection = new ClientConnection(socket, settings.OutboundQueueFrames, settings.OutboundQueueBytes, logger,
             (context.Features.Get<IHttpUpgradeFeature>() as CoalescingUpgradeFeature)?.Stream);
+        if (!authentication.Succeeded)
+        {
+            LogRefused(logger, authentication.ErrorCode);
+            await RefuseAsync(socket, connection, authentication);
+            return;
+        }
+
         connections.Add(connection);
         var writer = connection.RunWriterAsync();
+        var auth = new ConnectionAuth(connection, authentication.Identity, services.Router, authOptions.Value.ClockSkew);
         try
         {
             using var stopping = lifetime.ApplicationStopping.Register(
                 static state => ((ClientConnection)state!).Close(CloseCodes.GoingAway, "server shutting down", sendQueued: true), connection);
-            await new NativeSession(socket, connection, services, settings.MaxMessageBytes, logger).RunAsync(context.RequestAborted);
+            await new NativeSession(socket, connection, services, auth, tokens, settings.MaxMessageBytes, logger).RunAsync(context.RequestAborted);
         }
         finally
         {
+            auth.Dispose();
             services.Router.RemoveAll(connection);
             connection.Complete();
             await writer;
             connections.Remove(connection);
         }
     }
+
+    /// <summary>Sends the refusal's error frame, closes with 4001 (1013 when the keys are unavailable) and waits briefly for the client's close.</summary>
+    private static async Task RefuseAsync(WebSocket socket, ClientConnection connection, AuthResult refusal)
+    {
+        var writer = connection.RunWriterAsync();
+        connection.TryEnqueue(NativeFrames.Error(refusal.ErrorCode!, refusal.ErrorMessage!));
+        connection.Close(refusal.ErrorCode == ErrorCodes.AuthUnavailable ? CloseCodes.TryAgainLater : CloseCodes.Unauthorized,
+            refusal.ErrorCode!, sendQueued: true);
+        try
+        {
+            using var grace = new CancellationTokenSource(RejectionGracePeriod);
+            var buffer = new byte[256];
+            while ((await socket.ReceiveAsync(buffer.AsMemory(), grace.Token)).MessageType != WebSocketMessageType.Close)
+            {
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            // The client did not answer the close in time, or is gone.
+        }
+        await writer;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "WebSocket connection refused: {Code}")]
+    private static partial void LogRefused(ILogger logger, string code);
 }

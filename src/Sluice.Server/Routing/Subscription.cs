@@ -23,6 +23,12 @@ public sealed class Subscription(ClientConnection connection, string channel, Ta
     /// <summary>Changes at or before this offset are not delivered (the client has them).</summary>
     public ChangeOffset ResumeAfter { get; internal set; }
 
+    /// <summary>
+    /// The offset of the last change queued to the connection (where the subscription started until then): delivery
+    /// continues right after it when a paused connection resumes.
+    /// </summary>
+    public ChangeOffset LastDelivered { get; internal set; }
+
     /// <summary>The newest matching change of the current transaction, held back until we know whether it ends it.</summary>
     internal FrameSource? Pending { get; set; }
 

@@ -63,6 +63,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
             subscription.ResumeAfter = log.Count > 0 && log[log.Count - 1] is { TransactionEnd: false } inProgress
                 ? new ChangeOffset(inProgress.Offset.CommitLsn, uint.MaxValue)
                 : log.Newest ?? log.Horizon;
+            subscription.LastDelivered = subscription.ResumeAfter;
             AddLocked(subscription);
             subscription.Connection.TryEnqueue(NativeFrames.Ack(subscription.Channel, log.Format(subscription.ResumeAfter)));
         }
@@ -81,6 +82,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
             RemoveLocked(subscription.Connection, subscription.Channel);
             subscription.Connection.TryEnqueue(ack);
             subscription.ResumeAfter = since;
+            subscription.LastDelivered = since;
             if (!CatchUpLocked(subscription, log.FirstIndexAfter(since), visibility: null))
                 return true;
             AddLocked(subscription);
@@ -112,6 +114,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
             }
             subscription.Connection.TryEnqueue(finalFrame(log.Format(consistentWith)));
             subscription.ResumeAfter = consistentWith;
+            subscription.LastDelivered = consistentWith;
             if (!CatchUpLocked(subscription, first, visibility))
                 return true;
             AddLocked(subscription);
@@ -140,6 +143,72 @@ public sealed class SubscriptionRouter(ChangeLog log)
                 RemoveLocked(connection, channel);
         }
     }
+
+    /// <summary>
+    /// Stops delivering to <paramref name="connection"/> (its token expired) and queues <paramref name="notice"/>
+    /// as the last frame before the pause. Subscriptions stay registered; a change held back to learn whether it
+    /// ends its transaction is dropped, to be delivered again on resume.
+    /// </summary>
+    public void PauseDelivery(ClientConnection connection, byte[] notice)
+    {
+        lock (_gate)
+        {
+            if (connection.DeliveryPaused)
+                return;
+            connection.DeliveryPaused = true;
+            foreach (var subscription in connection.Subscriptions.Values)
+            {
+                // Every change routed so far was delivered or did not match, except a held-back one: resume after
+                // what was seen (not merely after the last match), so a rarely matching filter cannot fall out of retention.
+                if (subscription.Pending is { } pending)
+                {
+                    subscription.LastDelivered = Before(pending.Entry.Offset);
+                    subscription.Pending = null;
+                }
+                else
+                {
+                    subscription.LastDelivered = _lastDispatched > subscription.ResumeAfter ? _lastDispatched : subscription.ResumeAfter;
+                }
+                if (subscription.PendingTracked)
+                {
+                    subscription.PendingTracked = false;
+                    _pendingInTransaction.Remove(subscription);
+                }
+            }
+            connection.TryEnqueue(notice);
+        }
+    }
+
+    /// <summary>
+    /// Queues <paramref name="confirmation"/>, then, if delivery was paused, continues every subscription right
+    /// after the last change it delivered: the retained changes since then (as a <c>since</c> resume does), then
+    /// live ones. A subscription whose next change has left the retention window ends with <c>resync_required</c>.
+    /// </summary>
+    public void ResumeDelivery(ClientConnection connection, byte[] confirmation)
+    {
+        lock (_gate)
+        {
+            connection.TryEnqueue(confirmation);
+            if (!connection.DeliveryPaused)
+                return;
+            connection.DeliveryPaused = false;
+            foreach (var subscription in connection.Subscriptions.Values.ToArray())
+            {
+                if (subscription.LastDelivered < log.Horizon)
+                {
+                    RemoveLocked(connection, subscription.Channel);
+                    connection.TryEnqueue(NativeFrames.ResyncRequired(subscription.Channel,
+                        "changes made while the token was expired have left the retention window; subscribe again with a snapshot"));
+                    continue;
+                }
+                subscription.ResumeAfter = subscription.LastDelivered;
+                CatchUpLocked(subscription, log.FirstIndexAfter(subscription.LastDelivered), visibility: null);
+            }
+        }
+    }
+
+    private static ChangeOffset Before(ChangeOffset offset) =>
+        offset.Index > 0 ? new ChangeOffset(offset.CommitLsn, offset.Index - 1) : new ChangeOffset(offset.CommitLsn - 1, uint.MaxValue);
 
     /// <summary>Completes once a transaction committed at or after <paramref name="lsn"/> has been dispatched.</summary>
     public Task WaitForCommitAsync(ulong lsn)
@@ -218,7 +287,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
             FrameSource? source = null;
             foreach (var subscription in _candidates)
             {
-                if (entry.Offset <= subscription.ResumeAfter)
+                if (entry.Offset <= subscription.ResumeAfter || subscription.Connection.DeliveryPaused)
                     continue;
                 switch (Match(subscription, entry.Change))
                 {
@@ -243,6 +312,9 @@ public sealed class SubscriptionRouter(ChangeLog log)
     /// <summary>Replays retained changes from <paramref name="from"/>; false when the subscription got invalidated.</summary>
     private bool CatchUpLocked(Subscription subscription, int from, SnapshotVisibility? visibility)
     {
+        // A paused connection catches up when it resumes, from LastDelivered.
+        if (subscription.Connection.DeliveryPaused)
+            return true;
         var table = subscription.Table;
         for (var i = from; i < log.Count; i++)
         {
@@ -257,7 +329,10 @@ public sealed class SubscriptionRouter(ChangeLog log)
                     case MatchResult.Matches:
                         // Private to this subscription: serialized by the connection's writer, outside the lock.
                         if (subscription.Pending is { } previous)
+                        {
                             subscription.Connection.TryEnqueue(previous, transactionEnd: false);
+                            subscription.LastDelivered = previous.Entry.Offset;
+                        }
                         subscription.Pending = new FrameSource(subscription.Channel, entry);
                         break;
                     case MatchResult.Invalidated:
@@ -268,6 +343,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
             if (entry.TransactionEnd && subscription.Pending is { } pending)
             {
                 subscription.Connection.TryEnqueue(pending, transactionEnd: true);
+                subscription.LastDelivered = pending.Entry.Offset;
                 subscription.Pending = null;
             }
         }
@@ -287,7 +363,10 @@ public sealed class SubscriptionRouter(ChangeLog log)
     private static void Deliver(Subscription subscription, FrameSource source)
     {
         if (subscription.Pending is { } previous)
+        {
             subscription.Connection.TryEnqueue(previous.Frame(transactionEnd: false));
+            subscription.LastDelivered = previous.Entry.Offset;
+        }
         subscription.Pending = source;
     }
 
@@ -296,7 +375,10 @@ public sealed class SubscriptionRouter(ChangeLog log)
         foreach (var subscription in _pendingInTransaction)
         {
             if (subscription.Pending is { } pending)
+            {
                 subscription.Connection.TryEnqueue(pending.Frame(transactionEnd: true));
+                subscription.LastDelivered = pending.Entry.Offset;
+            }
             subscription.Pending = null;
             subscription.PendingTracked = false;
         }

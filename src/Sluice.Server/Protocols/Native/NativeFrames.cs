@@ -82,6 +82,16 @@ public static class NativeFrames
             writer.WriteEndObject();
         }, (channel, entry, transactionEnd));
 
+    /// <summary><c>{"type":"auth_ok","role":…,"expires_at":…}</c>: a refreshed token was accepted (<c>expires_at</c> in Unix seconds).</summary>
+    public static byte[] AuthOk(string role, DateTimeOffset? expiresAt) =>
+        Write(static (writer, state) =>
+        {
+            writer.WriteString("type"u8, FrameTypes.AuthOk);
+            writer.WriteString("role"u8, state.role);
+            if (state.expiresAt is { } expires)
+                writer.WriteNumber("expires_at"u8, expires.ToUnixTimeSeconds());
+        }, (role, expiresAt));
+
     /// <summary><c>{"type":"resync_required"}</c>: the requested history is gone; subscribe again with a snapshot.</summary>
     public static byte[] ResyncRequired(string channel, string reason) =>
         Write(static (writer, state) =>

@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using Microsoft.AspNetCore.Connections;
 using Npgsql;
 using Sluice.Protocol;
+using Sluice.Server.Auth;
 using Sluice.Server.Connections;
 using Sluice.Server.Capture;
 using Sluice.Server.Log;
@@ -15,6 +16,8 @@ public sealed partial class NativeSession(
     WebSocket socket,
     ClientConnection connection,
     SubscriptionServices services,
+    ConnectionAuth auth,
+    TokenValidator tokens,
     int maxMessageBytes,
     ILogger logger)
 {
@@ -104,10 +107,19 @@ public sealed partial class NativeSession(
             connection.TryEnqueue(NativeFrames.Error(error));
             return;
         }
+        if (message.Type is not (FrameTypes.Auth or FrameTypes.Heartbeat or FrameTypes.Unsubscribe) && auth.CheckExpired())
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.TokenExpired,
+                "the token expired; send {\"type\":\"auth\",\"token\":…} with a fresh token first", message.Channel));
+            return;
+        }
         try
         {
             switch (message.Type)
             {
+                case FrameTypes.Auth:
+                    await RefreshTokenAsync(message, cancellationToken);
+                    break;
                 case FrameTypes.Subscribe:
                     await SubscribeAsync(message, cancellationToken);
                     break;
@@ -119,7 +131,7 @@ public sealed partial class NativeSession(
                     break;
                 default:
                     connection.TryEnqueue(NativeFrames.Error(ErrorCodes.UnknownType,
-                        $"unknown frame type \"{Truncate(message.Type)}\"; expected subscribe, unsubscribe or heartbeat", message.Channel));
+                        $"unknown frame type \"{Truncate(message.Type)}\"; expected subscribe, unsubscribe, auth or heartbeat", message.Channel));
                     break;
             }
         }
@@ -218,6 +230,24 @@ public sealed partial class NativeSession(
             connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "changes made during the snapshot left the retention window before it finished; subscribe again"));
     }
 
+    private async Task RefreshTokenAsync(ClientMessage message, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(message.Token))
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MissingField, "auth needs a \"token\""));
+            return;
+        }
+        var result = await tokens.ValidateAsync(message.Token, cancellationToken);
+        if (!result.Succeeded)
+        {
+            // The connection keeps its previous identity (and stays paused if its token had expired).
+            LogRefreshRejected(connection.Id, result.ErrorCode);
+            connection.TryEnqueue(NativeFrames.Error(result.ErrorCode, result.ErrorMessage));
+            return;
+        }
+        auth.Refresh(result.Identity);
+    }
+
     private void Unsubscribe(ClientMessage message)
     {
         if (string.IsNullOrEmpty(message.Channel))
@@ -233,6 +263,9 @@ public sealed partial class NativeSession(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId}: database query failed")]
     private partial void LogDatabaseError(Exception exception, long connectionId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId}: token refresh refused ({Code})")]
+    private partial void LogRefreshRejected(long connectionId, string code);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Connection {ConnectionId}: handling a frame failed")]
     private partial void LogFrameFailed(Exception exception, long connectionId);
