@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Sluice.Server.Auth;
@@ -13,6 +14,9 @@ public static class ClaimsJson
 {
     private static readonly string[] PerTokenClaims = ["exp", "iat", "nbf", "jti"];
 
+    // Not embedded in HTML: keep non-ASCII text readable (it reaches PostgreSQL as a parameter, never spliced into SQL).
+    private static readonly JsonWriterOptions WriteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static readonly JsonDocumentOptions ReadOptions = new() { MaxDepth = 32, AllowDuplicateProperties = false };
 
     /// <summary>Canonicalizes a JSON object of claims; throws <see cref="JsonException"/> when it is not one (or has duplicate keys).</summary>
@@ -22,7 +26,7 @@ public static class ClaimsJson
         if (document.RootElement.ValueKind != JsonValueKind.Object)
             throw new JsonException("the claims are not a JSON object");
         var buffer = new ArrayBufferWriter<byte>(claimsObject.Length + 16);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, WriteOptions))
             WriteObject(writer, document.RootElement, topLevel: true);
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
@@ -31,7 +35,7 @@ public static class ClaimsJson
     public static string ForRole(string role)
     {
         var buffer = new ArrayBufferWriter<byte>(32);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, WriteOptions))
         {
             writer.WriteStartObject();
             writer.WriteString("role", role);

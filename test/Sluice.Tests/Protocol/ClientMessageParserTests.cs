@@ -73,4 +73,25 @@ public sealed class ClientMessageParserTests
             Assert.True(parsed ? message is not null : error is not null);
         });
     }
+
+    [Fact]
+    public void Parses_an_auth_frame_with_its_token()
+    {
+        var message = Parse("""{"type":"auth","token":"eyJ.a.b"}""");
+        Assert.Equal(FrameTypes.Auth, message.Type);
+        Assert.Equal("eyJ.a.b", message.Token);
+        Assert.Null(Parse("""{"type":"auth"}""").Token);
+        Assert.Null(Parse("""{"type":"auth","token":null}""").Token);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"auth","token":42}""")]
+    [InlineData("""{"type":"auth","token":{"jwt":"x"}}""")]
+    [InlineData("""{"type":"auth","token":["x"]}""")]
+    public void A_token_that_is_not_a_string_is_an_invalid_field(string json)
+    {
+        var error = Fail(json);
+        Assert.Equal(ErrorCodes.InvalidField, error.Code);
+        Assert.Contains("token", error.Message, StringComparison.Ordinal);
+    }
 }
