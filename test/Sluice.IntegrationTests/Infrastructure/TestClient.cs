@@ -26,9 +26,10 @@ public sealed class TestClient : IAsyncDisposable
 
     public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
 
-    public static async Task<TestClient> ConnectAsync(Uri url, bool receive = true)
+    public static async Task<TestClient> ConnectAsync(Uri url, bool receive = true, Action<ClientWebSocketOptions>? configure = null)
     {
         var socket = new ClientWebSocket();
+        configure?.Invoke(socket.Options);
         await socket.ConnectAsync(url, CancellationToken.None);
         return new TestClient(socket, receive);
     }

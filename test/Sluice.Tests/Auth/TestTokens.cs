@@ -59,7 +59,8 @@ public sealed class TestTokens : IDisposable
     public static string Unsigned(object payload) =>
         Base64UrlEncoder.Encode("""{"alg":"none","typ":"JWT"}""") + "." + Base64UrlEncoder.Encode(JsonSerializer.Serialize(payload)) + ".";
 
-    private string JwksJson()
+    /// <summary>The JSON Web Key Set written to <see cref="JwksPath"/>.</summary>
+    public string JwksJson()
     {
         var rsa = _rsa.ExportParameters(includePrivateParameters: false);
         var ec = _ec.ExportParameters(includePrivateParameters: false);
