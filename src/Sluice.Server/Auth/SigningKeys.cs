@@ -62,12 +62,23 @@ public sealed class SigningKeys
         return new SigningKeys(keys, remote, algorithms);
     }
 
-    /// <summary>The keys to validate with now (the URL's are fetched on first use and cached).</summary>
+    /// <summary>
+    /// The keys to validate with now (the URL's are fetched on first use and cached). Throws
+    /// <see cref="SigningKeysUnavailableException"/> when the URL cannot be fetched.
+    /// </summary>
     public async ValueTask<IReadOnlyList<SecurityKey>> GetAsync(CancellationToken cancellationToken)
     {
         if (_remote is null)
             return _fixedKeys;
-        var set = await _remote.GetConfigurationAsync(cancellationToken);
+        JsonWebKeySet set;
+        try
+        {
+            set = await _remote.GetConfigurationAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or IOException or ArgumentException)
+        {
+            throw new SigningKeysUnavailableException(ex);
+        }
         var keys = new List<SecurityKey>(_fixedKeys);
         keys.AddRange(set.GetSigningKeys());
         return keys;

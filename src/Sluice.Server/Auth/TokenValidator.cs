@@ -46,11 +46,17 @@ public sealed partial class TokenValidator(IOptions<AuthOptions> options, Signin
                 result = await _handler.ValidateTokenAsync(token, await ParametersAsync(cancellationToken));
             }
         }
-        catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or IOException)
+        catch (SigningKeysUnavailableException ex)
         {
             // The JWKS URL could not be fetched: the server's problem, not the token's.
-            LogKeysUnavailable(ex);
+            LogKeysUnavailable(ex.InnerException ?? ex);
             return AuthResult.Failure(ErrorCodes.AuthUnavailable, "the server could not load its signing keys; try again later");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The handler reports problems in its result; anything thrown is unexpected. Fail closed.
+            LogValidationFailed(ex);
+            return AuthResult.Failure(ErrorCodes.InvalidToken, "the token could not be validated");
         }
         if (!result.IsValid)
             return AuthResult.Failure(CodeFor(result.Exception), Describe(result.Exception));
@@ -114,4 +120,7 @@ public sealed partial class TokenValidator(IOptions<AuthOptions> options, Signin
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The JWKS could not be fetched; tokens cannot be validated until it can")]
     private partial void LogKeysUnavailable(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Token validation failed unexpectedly; the token was refused")]
+    private partial void LogValidationFailed(Exception exception);
 }
