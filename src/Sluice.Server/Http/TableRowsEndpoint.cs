@@ -1,5 +1,6 @@
 using Npgsql;
 using Sluice.Protocol;
+using Sluice.Server.Auth;
 using Sluice.Server.Database;
 using Sluice.Server.Routing;
 using Sluice.Server.Snapshots;
@@ -9,15 +10,28 @@ namespace Sluice.Server.Http;
 /// <summary>
 /// <c>GET /api/tables/{schema}.{table}/rows[?filter=…]</c>: the table's current rows as
 /// <c>{"schema":…,"table":…,"rows":[…]}</c>, read like a subscription's snapshot (same reader, same filter syntax,
-/// same error codes). Clients that cannot hold a WebSocket poll it to stay fresh.
+/// same error codes). Clients that cannot hold a WebSocket poll it to stay fresh. Authenticated like <c>/realtime</c>
+/// (<c>Authorization: Bearer</c> or <c>?token=</c>); a refused token gets 401 (503 when the signing keys are unavailable).
 /// </summary>
 public static partial class TableRowsEndpoint
 {
     public const string Route = "/api/tables/{name}/rows";
 
-    public static async Task HandleAsync(string name, HttpContext context, TableCatalog catalog, SnapshotReader snapshots, ILoggerFactory loggers)
+    public static async Task HandleAsync(string name, HttpContext context, TableCatalog catalog, SnapshotReader snapshots, TokenValidator tokens, ILoggerFactory loggers)
     {
         var cancellationToken = context.RequestAborted;
+        var authentication = RequestToken.TryRead(context.Request, out var token, out var tokenError)
+            ? await tokens.AuthenticateAsync(token, cancellationToken)
+            : tokenError!;
+        if (!authentication.Succeeded)
+        {
+            var unavailable = authentication.ErrorCode == ErrorCodes.AuthUnavailable;
+            if (!unavailable)
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+            await FailAsync(context, unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status401Unauthorized,
+                authentication.ErrorCode, authentication.ErrorMessage);
+            return;
+        }
         if (!TableChannel.TryParse(TableChannel.Prefix + name, out var table, out var channelError))
         {
             await FailAsync(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidChannel, channelError);

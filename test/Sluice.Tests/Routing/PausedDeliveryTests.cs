@@ -50,7 +50,7 @@ public sealed class PausedDeliveryTests
         if (filter is not null)
             Assert.True(RowFilter.TryParse(filter, Table, out rowFilter, out var error), error);
         var subscription = new Subscription(_connection, "table:public.t", new TableKey("public", "t"), ChangeEvents.All, filter, rowFilter, filter is null ? null : Table);
-        _router.Subscribe(subscription, Encoding.UTF8.GetBytes("""{"type":"ack"}"""));
+        _router.Subscribe(subscription);
         return subscription;
     }
 
