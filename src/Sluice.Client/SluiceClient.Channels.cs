@@ -14,6 +14,12 @@ public sealed partial class SluiceClient
     private readonly ConcurrentDictionary<string, ChannelState> _channels = new(StringComparer.Ordinal);
 
     /// <summary>
+    /// Replies still owed to subscriptions closed before their ack, per channel and connection: the next reply to a
+    /// subscribe on that channel belongs to the closed one, not to a newer subscription of the same channel.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, (long SessionId, int Count)> _staleReplies = new(StringComparer.Ordinal);
+
+    /// <summary>
     /// Subscribes to the changes of a table (channel <c>table:{schema}.{table}</c>). Register handlers on the result;
     /// dispose it to unsubscribe. One client holds one subscription per table.
     /// </summary>
@@ -109,8 +115,16 @@ public sealed partial class SluiceClient
     {
         if (frame.Type == FrameTypes.Heartbeat)
             return;
+        // The reply to an unsubscribe of a channel that was refused anyway: nothing to tell anyone.
+        if (frame.Type == FrameTypes.Error && frame.Code == ErrorCodes.NotSubscribed)
+            return;
+        // A closed subscription's stale reply is recorded before its state leaves the map, so it is found either here
+        // (no state) or under the lock of whichever state (closed or newer) holds the channel.
+        var isReply = frame.Type is FrameTypes.Ack or FrameTypes.Error or FrameTypes.ResyncRequired;
         if (frame.Channel is null || !_channels.TryGetValue(frame.Channel, out var state))
         {
+            if (frame.Channel is not null && isReply && TryConsumeStaleReply(session.Id, frame.Channel))
+                return;
             if (frame.Type == FrameTypes.Error)
                 ReportError(frame.Code ?? ErrorCodes.InternalError, frame.Error ?? "", frame.Channel);
             return;
@@ -118,6 +132,8 @@ public sealed partial class SluiceClient
         var resubscribe = false;
         lock (state.Gate)
         {
+            if (isReply && TryConsumeStaleReply(session.Id, state.Channel))
+                return;
             if (state.Closed)
                 return;
             var phase = state.PhaseIn(session.Id);
@@ -317,6 +333,24 @@ public sealed partial class SluiceClient
         }
     }
 
+    private bool TryConsumeStaleReply(long sessionId, string channel)
+    {
+        while (_staleReplies.TryGetValue(channel, out var owed))
+        {
+            if (owed.SessionId != sessionId)
+            {
+                _staleReplies.TryRemove(new KeyValuePair<string, (long, int)>(channel, owed));
+                return false;
+            }
+            var updated = owed.Count > 1
+                ? _staleReplies.TryUpdate(channel, (sessionId, owed.Count - 1), owed)
+                : _staleReplies.TryRemove(new KeyValuePair<string, (long, int)>(channel, owed));
+            if (updated)
+                return true;
+        }
+        return false;
+    }
+
     /// <summary>Ends a channel: no more deliveries, unsubscribed on the server when connected.</summary>
     internal async Task CloseChannelAsync(ChannelState state, bool sendUnsubscribe)
     {
@@ -329,6 +363,9 @@ public sealed partial class SluiceClient
             state.Closed = true;
             Volatile.Write(ref state.ClosedFlag, true);
             wasSubscribed = session is not null && state.PhaseIn(session.Id) != ChannelPhase.Idle;
+            if (session is not null && state.PhaseIn(session.Id) == ChannelPhase.Pending)
+                _staleReplies.AddOrUpdate(state.Channel, (session.Id, 1),
+                    (_, owed) => owed.SessionId == session.Id ? (owed.SessionId, owed.Count + 1) : (session.Id, 1));
         }
         _channels.TryRemove(new KeyValuePair<string, ChannelState>(state.Channel, state));
         state.Buffer.Writer.TryComplete();

@@ -61,8 +61,10 @@ public sealed class ConnectionLifecycleTests
         await using var server = await FakeServer.StartAsync();
         await using var client = TestClients.Create(server, options =>
         {
-            options.HeartbeatInterval = TimeSpan.FromMilliseconds(50);
-            options.HeartbeatTimeout = TimeSpan.FromMilliseconds(300);
+            // The timeout is far above the interval so that a loaded machine (CI runs test projects in parallel) does
+            // not make the answering server below look dead too.
+            options.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
+            options.HeartbeatTimeout = TimeSpan.FromSeconds(2);
         });
         var states = new Recorder<ConnectionStateChangedEventArgs>();
         client.StateChanged += (_, e) => states.Add(e);
