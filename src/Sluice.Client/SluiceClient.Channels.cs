@@ -100,6 +100,7 @@ public sealed partial class SluiceClient
             }
             var since = state.LastOffset;
             var snapshot = since is null && (state.WantsSnapshot || state.ForceSnapshot);
+            state.RefusedAsExpired = false;
             state.Phase = ChannelPhase.Pending;
             state.PendingSnapshot = snapshot;
             state.Generation++;
@@ -118,6 +119,13 @@ public sealed partial class SluiceClient
         // The reply to an unsubscribe of a channel that was refused anyway: nothing to tell anyone.
         if (frame.Type == FrameTypes.Error && frame.Code == ErrorCodes.NotSubscribed)
             return;
+        if (frame.Type == FrameTypes.AuthOk)
+        {
+            OnAuthAccepted(session);
+            return;
+        }
+        if (frame.Type == FrameTypes.Error && frame.Code == ErrorCodes.TokenExpired)
+            OnTokenExpired();
         // A closed subscription's stale reply is recorded before its state leaves the map, so it is found either here
         // (no state) or under the lock of whichever state (closed or newer) holds the channel.
         var isReply = frame.Type is FrameTypes.Ack or FrameTypes.Error or FrameTypes.ResyncRequired;
@@ -242,7 +250,13 @@ public sealed partial class SluiceClient
     private bool HandleChannelError(ChannelState state, ChannelPhase phase, ServerFrame frame)
     {
         var code = frame.Code;
-        if (phase == ChannelPhase.Pending)
+        if (phase == ChannelPhase.Pending && code == ErrorCodes.TokenExpired)
+        {
+            state.Phase = ChannelPhase.Idle;
+            state.ResubscribeWanted = false;
+            state.RefusedAsExpired = true;
+        }
+        else if (phase == ChannelPhase.Pending)
         {
             state.Phase = ChannelPhase.Failed;
             state.ResubscribeWanted = false;

@@ -205,6 +205,7 @@ public sealed partial class SluiceClient
     private async ValueTask<Uri> WithTokenAsync(Uri url, CancellationToken cancellationToken)
     {
         var token = await AccessTokenAsync(cancellationToken);
+        Volatile.Write(ref _tokenInUse, token);
         if (string.IsNullOrEmpty(token))
             return url;
         var builder = new UriBuilder(url);

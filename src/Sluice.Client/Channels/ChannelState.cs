@@ -50,6 +50,9 @@ internal sealed class ChannelState(string channel, ChangeEvents events, string? 
 
     public bool Overflowed { get; set; }
 
+    /// <summary>The last subscribe was refused because the token had expired; sent again once a new one is accepted.</summary>
+    public bool RefusedAsExpired { get; set; }
+
     public bool Closed { get; set; }
 
     /// <summary><see cref="Closed"/> for the dispatcher, read without the lock.</summary>

@@ -35,6 +35,13 @@ internal static class ClientFrames
                 writer.WriteBoolean("snapshot"u8, true);
         });
 
+    public static byte[] Auth(string token) =>
+        Write(writer =>
+        {
+            writer.WriteString("type"u8, FrameTypes.Auth);
+            writer.WriteString("token"u8, token);
+        });
+
     public static byte[] Unsubscribe(string channel) =>
         Write(writer =>
         {
