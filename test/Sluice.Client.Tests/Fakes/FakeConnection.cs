@@ -31,7 +31,7 @@ public sealed class FakeConnection(WebSocket socket, string query)
             }
             while (!result.EndOfMessage);
             if (result.MessageType == WebSocketMessageType.Close)
-                throw new InvalidOperationException("the client closed the connection");
+                throw new ClientClosedException();
             var frame = JsonNode.Parse(buffer.AsSpan(0, length))!.AsObject();
             if (skipHeartbeats && (string?)frame["type"] == "heartbeat")
                 continue;
@@ -90,3 +90,6 @@ public sealed class FakeConnection(WebSocket socket, string query)
         _closed.TrySetResult();
     }
 }
+
+/// <summary>The client closed its end of a <see cref="FakeConnection"/> with a close handshake.</summary>
+public sealed class ClientClosedException() : Exception("the client closed the connection");

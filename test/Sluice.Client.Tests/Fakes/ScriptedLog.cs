@@ -49,7 +49,7 @@ public sealed class ScriptedLog(string channel)
                 await connection.AckAsync(channel);
                 var from = 0;
                 if ((string?)subscribe["since"] is { } since)
-                    from = Enumerable.Range(1, Count).Single(i => Frames.Offset(i) == since);
+                    from = Enumerable.Range(0, Count + 1).Single(i => Frames.Offset(i) == since);
                 else if ((bool?)subscribe["snapshot"] == true)
                 {
                     var boundaries = Enumerable.Range(0, Count + 1).Where(IsTransactionBoundary).ToList();
@@ -76,7 +76,7 @@ public sealed class ScriptedLog(string channel)
                 }
             }
         }
-        catch (Exception ex) when (ex is InvalidOperationException or System.Net.WebSockets.WebSocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is ClientClosedException or System.Net.WebSockets.WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
             // The client went away (or was cut).
         }
