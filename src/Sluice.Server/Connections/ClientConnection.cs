@@ -81,6 +81,7 @@ public sealed partial class ClientConnection
             return false;
         if (Interlocked.Add(ref _queuedBytes, frame.QueuedBytes) > _maxQueuedBytes || !_outbound.Writer.TryWrite(frame))
         {
+            Observability.SluiceMetrics.Dropped();
             Close(CloseCodes.SlowConsumer, "slow_consumer: outbound queue full; reconnect and resubscribe");
             return false;
         }
@@ -112,7 +113,10 @@ public sealed partial class ClientConnection
         _closeReason = reason;
         _dropQueued = !sendQueued;
         if (code == CloseCodes.SlowConsumer)
+        {
+            Observability.SluiceMetrics.SlowConsumerDisconnected();
             LogSlowConsumer(Id);
+        }
         _outbound.Writer.TryComplete();
         _sendCancellation.CancelAfter(CloseGracePeriod);
     }

@@ -14,7 +14,11 @@ public sealed class ConnectionRegistry
 
     public ICollection<ClientConnection> All => _connections.Values;
 
-    public void Add(ClientConnection connection) => _connections[connection.Id] = connection;
+    public void Add(ClientConnection connection)
+    {
+        _connections[connection.Id] = connection;
+        Observability.SluiceMetrics.ConnectionOpened();
+    }
 
     public void Remove(ClientConnection connection)
     {

@@ -8,6 +8,7 @@ using Sluice.Server.Database;
 using Microsoft.Extensions.Options;
 using Sluice.Server.Http;
 using Sluice.Server.Log;
+using Sluice.Server.Observability;
 using Sluice.Server.Snapshots;
 using Sluice.Server.Routing;
 
@@ -110,6 +111,7 @@ public static class SluiceServerBuilder
         builder.Services.AddSingleton<WalHeartbeat>();
         builder.Services.AddHostedService(static services => services.GetRequiredService<WalHeartbeat>());
         builder.Services.AddHostedService<HeartbeatService>();
+        builder.Services.AddSluiceObservability();
 
         var app = builder.Build();
         app.MapSluice();

@@ -6,6 +6,7 @@ using Sluice.Server.Hosting;
 using Sluice.Server.Log;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
+using Sluice.Server.Observability;
 using Sluice.Server.Routing;
 
 namespace Sluice.Server.Http;
@@ -49,7 +50,9 @@ public static class EndpointMappings
                 new RetentionResponse(retention.Changes, retention.Bytes, retention.OldestOffset, retention.NewestOffset,
                     log.Limits.MaxChanges, log.Limits.MaxBytes, log.Limits.MaxAge.TotalSeconds),
                 slot?.LagBytes,
-                slot?.RetainedWalBytes),
+                slot?.RetainedWalBytes,
+                SluiceMetrics.Deliveries,
+                dispatcher.LastCommitDelay.TotalSeconds),
                 ServerJsonContext.Default.StatsResponse);
         });
 
@@ -63,6 +66,7 @@ public static class EndpointMappings
                 ServerJsonContext.Default.HealthResponse,
                 statusCode: streaming ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
+        app.MapSluiceObservability();
         return app;
     }
 }

@@ -14,7 +14,12 @@ public sealed class FrameSource(string channel, LogEntry entry)
 
     public LogEntry Entry { get; } = entry;
 
-    public byte[] Frame(bool transactionEnd) => transactionEnd
-        ? _last ??= NativeFrames.Change(channel, Entry, transactionEnd: true)
-        : _middle ??= NativeFrames.Change(channel, Entry, transactionEnd: false);
+    /// <summary>The frame for one receiver (each call is one delivery, counted in <see cref="Observability.SluiceMetrics"/>).</summary>
+    public byte[] Frame(bool transactionEnd)
+    {
+        Observability.SluiceMetrics.Delivered();
+        return transactionEnd
+            ? _last ??= NativeFrames.Change(channel, Entry, transactionEnd: true)
+            : _middle ??= NativeFrames.Change(channel, Entry, transactionEnd: false);
+    }
 }

@@ -94,6 +94,7 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
             held = CloseChunk(ref writer, chunk);
         }
         await writer.DisposeAsync();
+        Observability.SluiceMetrics.SnapshotRead(rowCount);
         return new SnapshotResult(visibility, held, rowCount);
     }
 

@@ -93,13 +93,16 @@ public static class NativeFrames
         }, (role, expiresAt));
 
     /// <summary><c>{"type":"resync_required"}</c>: the requested history is gone; subscribe again with a snapshot.</summary>
-    public static byte[] ResyncRequired(string channel, string reason) =>
-        Write(static (writer, state) =>
+    public static byte[] ResyncRequired(string channel, string reason)
+    {
+        Observability.SluiceMetrics.ResyncRequired();
+        return Write(static (writer, state) =>
         {
             writer.WriteString("type"u8, FrameTypes.ResyncRequired);
             writer.WriteString("channel"u8, state.channel);
             writer.WriteString("error"u8, state.reason);
         }, (channel, reason));
+    }
 
     /// <summary>A <c>snapshot</c> frame of rows already serialized as a JSON array.</summary>
     public static byte[] Snapshot(string channel, ReadOnlyMemory<byte> rowsArray, bool last, string? offset) =>

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace Sluice.Server.Observability;
+
+/// <summary>Registers and maps metrics (<c>/metrics</c>, Prometheus text via OpenTelemetry) and health (<c>/health/live</c>, <c>/health/ready</c>).</summary>
+public static class ObservabilityExtensions
+{
+    private const string ReadyTag = "ready";
+
+    public static IServiceCollection AddSluiceObservability(this IServiceCollection services)
+    {
+        services.AddSingleton<SlotMonitor>();
+        services.AddHostedService(static provider => provider.GetRequiredService<SlotMonitor>());
+        services.AddSingleton<ServerGauges>();
+        services.AddHealthChecks().AddCheck<CaptureHealthCheck>("capture", tags: [ReadyTag]);
+        services.AddOpenTelemetry()
+            .ConfigureResource(static resource => resource.AddService("sluice", serviceVersion: typeof(SluiceMetrics).Assembly.GetName().Version?.ToString()))
+            .WithMetrics(metrics => metrics
+            .AddMeter(SluiceMetrics.MeterName)
+            .AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0));
+        return services;
+    }
+
+    public static WebApplication MapSluiceObservability(this WebApplication app)
+    {
+        // Instruments exist before the first scrape.
+        app.Services.GetRequiredService<ServerGauges>();
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = static _ => false, ResponseWriter = WriteAsync });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = static check => check.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync });
+        return app;
+    }
+
+    /// <summary><c>{"status":"healthy","checks":{"capture":"capture is streaming"}}</c>.</summary>
+    private static async Task WriteAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        await using var writer = new Utf8JsonWriter(context.Response.Body);
+        writer.WriteStartObject();
+        writer.WriteString("status"u8, report.Status.ToString().ToLowerInvariant());
+        writer.WriteStartObject("checks"u8);
+        foreach (var (name, entry) in report.Entries)
+            writer.WriteString(name, entry.Description ?? entry.Status.ToString().ToLowerInvariant());
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        await writer.FlushAsync(context.RequestAborted);
+    }
+}
