@@ -73,6 +73,12 @@ public sealed class SluiceOptions
     /// </summary>
     public bool InlineScheduling { get; set; }
 
+    /// <summary>
+    /// Token the admin API and the dashboard's table toggles require (<c>Authorization: Bearer</c>). Empty: the
+    /// admin API only answers loopback clients.
+    /// </summary>
+    public string? AdminToken { get; set; }
+
     /// <summary>Data folder of the embedded PostgreSQL; empty: the per-user default.</summary>
     public string? EmbeddedDataDirectory { get; set; }
 

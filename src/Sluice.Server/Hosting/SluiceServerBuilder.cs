@@ -44,6 +44,7 @@ public static class SluiceServerBuilder
         ["--anonymous-role"] = "Sluice:Auth:AnonymousRole",
         ["--authenticated-role"] = "Sluice:Auth:AuthenticatedRole",
         ["--role-claim"] = "Sluice:Auth:RoleClaim",
+        ["--admin-token"] = "Sluice:AdminToken",
     };
 
     public static WebApplicationBuilder CreateBuilder(string[] args)
@@ -56,6 +57,9 @@ public static class SluiceServerBuilder
         if (string.IsNullOrEmpty(builder.Configuration["Sluice:Auth:JwtSecret"])
             && Environment.GetEnvironmentVariable("SLUICE_JWT_SECRET") is { Length: > 0 } secretFromEnvironment)
             builder.Configuration["Sluice:Auth:JwtSecret"] = secretFromEnvironment;
+        if (string.IsNullOrEmpty(builder.Configuration["Sluice:AdminToken"])
+            && Environment.GetEnvironmentVariable("SLUICE_ADMIN_TOKEN") is { Length: > 0 } adminTokenFromEnvironment)
+            builder.Configuration["Sluice:AdminToken"] = adminTokenFromEnvironment;
         if (string.IsNullOrWhiteSpace(builder.Configuration["urls"]) && string.IsNullOrWhiteSpace(builder.Configuration["http_ports"]))
             builder.WebHost.UseUrls("http://localhost:8080");
         if (builder.Configuration.GetValue<bool>($"{SluiceOptions.SectionName}:{nameof(SluiceOptions.InlineScheduling)}"))

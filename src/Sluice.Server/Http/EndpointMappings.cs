@@ -6,6 +6,7 @@ using Sluice.Server.Hosting;
 using Sluice.Server.Log;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
+using Sluice.Server.Dashboard;
 using Sluice.Server.Observability;
 using Sluice.Server.Routing;
 
@@ -67,6 +68,8 @@ public static class EndpointMappings
                 statusCode: streaming ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
         app.MapSluiceObservability();
+        app.MapSluiceAdmin();
+        app.MapSluiceDashboard();
         return app;
     }
 }

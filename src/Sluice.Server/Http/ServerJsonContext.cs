@@ -6,4 +6,6 @@ namespace Sluice.Server.Http;
 [JsonSerializable(typeof(StatsResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(AdminTable))]
+[JsonSerializable(typeof(AdminTablesResponse))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext;
