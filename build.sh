@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sluice build script.
-#   ./build.sh test    install what is missing (apt-get), build, run every test
+#   ./build.sh test    install what is missing (apt-get: PostgreSQL, Chromium), build, run every test
 #   ./build.sh build   build only
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -20,6 +20,14 @@ ensure_postgres() {
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
     echo "Installing PostgreSQL server binaries..."
     apt_install postgresql
+  fi
+}
+
+ensure_chromium() {
+  # The dashboard test drives Debian's Chromium headless through Playwright for .NET (no browser download).
+  if [ -z "${SLUICE_CHROMIUM:-}" ] && ! [ -x /usr/bin/chromium ]; then
+    echo "Installing Chromium for the dashboard test..."
+    apt_install chromium
   fi
 }
 
@@ -49,6 +57,7 @@ case "${1:-test}" in
   test)
     ensure_dotnet
     ensure_postgres
+    ensure_chromium
     dotnet build Sluice.slnx -c Release --nologo
     run_tests
     ;;
