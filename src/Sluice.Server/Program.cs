@@ -1,3 +1,3 @@
-using Sluice.Server.Hosting;
+using Sluice.Server.Cli;
 
-return await SluiceProgram.RunAsync(args);
+return await SluiceCli.RunAsync(args);
