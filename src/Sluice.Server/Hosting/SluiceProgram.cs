@@ -48,6 +48,7 @@ public static partial class SluiceProgram
             {
                 var websocket = address.Replace("http://", "ws://", StringComparison.Ordinal).Replace("https://", "wss://", StringComparison.Ordinal);
                 Console.WriteLine($"Sluice listening: {websocket}/realtime   (stats: {address}/api/realtime/stats)");
+                Console.WriteLine($"Dashboard: {address}/");
             }
             await app.WaitForShutdownAsync();
             return 0;
