@@ -3,11 +3,13 @@ using Sluice.Server.Capture;
 using Sluice.Server.Connections;
 using Sluice.Server.Log;
 using Sluice.Server.Routing;
+using Sluice.Server.RowSecurity;
 
 namespace Sluice.Server.Observability;
 
 /// <summary>
-/// The gauges of one running server (connections, channels, capture state, replication lag, retention),
+/// The gauges of one running server (connections, channels, capture state, replication lag, retention) and its
+/// row-level security check count,
 /// observed from its services when a collector asks. Created from the host's <see cref="IMeterFactory"/>,
 /// so they go away with the host.
 /// </summary>
@@ -16,7 +18,7 @@ public sealed class ServerGauges
     private readonly Meter _meter;
 
     public ServerGauges(IMeterFactory meterFactory, ConnectionRegistry connections, SubscriptionRouter router, LogicalCapture capture,
-        ChangeDispatcher dispatcher, ChangeLog log, SlotMonitor slot)
+        ChangeDispatcher dispatcher, ChangeLog log, SlotMonitor slot, RowAccessChecker rowChecks)
     {
         _meter = meterFactory.Create(SluiceMetrics.MeterName);
         _meter.CreateObservableGauge("sluice.connections", () => connections.Count, "{connection}", "Open WebSocket connections");
@@ -31,6 +33,8 @@ public sealed class ServerGauges
             "WAL PostgreSQL keeps for the slot (from its restart position)");
         _meter.CreateObservableGauge("sluice.retention.changes", () => router.Retention.Changes, "{change}", "Changes kept for resuming");
         _meter.CreateObservableGauge("sluice.retention.size", () => router.Retention.Bytes, "By", "Estimated bytes of changes kept for resuming");
+        _meter.CreateObservableCounter("sluice.rls.checks", () => rowChecks.Checks, "{check}",
+            "Row-level security checks run in PostgreSQL (one per access group and table chunk: grows with distinct claim sets, not subscribers)");
         _meter.CreateObservableGauge("sluice.retention.limit", () => log.Limits.MaxChanges, "{change}", "Most changes kept for resuming");
     }
 

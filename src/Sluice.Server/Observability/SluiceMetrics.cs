@@ -6,7 +6,7 @@ namespace Sluice.Server.Observability;
 /// Process-wide counters of the server, on the meter <see cref="MeterName"/>. Each is a plain
 /// <see cref="Interlocked"/> total that the hot paths bump with one call; the meter reads the totals as
 /// observable counters when a collector (the <c>/metrics</c> endpoint) asks, so nothing is aggregated per event.
-/// Per-server figures (connections, lag, retention) are gauges in <see cref="ServerGauges"/>.
+/// Per-server figures (connections, lag, retention, row-level security checks) are in <see cref="ServerGauges"/>.
 /// </summary>
 public static class SluiceMetrics
 {
@@ -19,8 +19,6 @@ public static class SluiceMetrics
     private static long s_drops;
     private static long s_slowConsumerDisconnects;
     private static long s_resyncs;
-    private static long s_rlsChecks;
-    private static long s_rlsDenied;
     private static long s_snapshots;
     private static long s_snapshotRows;
     private static long s_connectionsOpened;
@@ -45,12 +43,6 @@ public static class SluiceMetrics
         "sluice.slow_consumer.disconnects", static () => Interlocked.Read(ref s_slowConsumerDisconnects), "{connection}", "Connections closed with 4008 because they did not keep up");
     private static readonly ObservableCounter<long> s_resyncsCounter = s_meter.CreateObservableCounter(
         "sluice.resyncs", static () => Interlocked.Read(ref s_resyncs), "{frame}", "resync_required frames sent (resume offset too old or from another log epoch)");
-    private static readonly ObservableCounter<long> s_rlsChecksCounter = s_meter.CreateObservableCounter(
-        "sluice.rls.checks", static () => new Measurement<long>[]
-        {
-            new(Interlocked.Read(ref s_rlsChecks) - Interlocked.Read(ref s_rlsDenied), new KeyValuePair<string, object?>("result", "allowed")),
-            new(Interlocked.Read(ref s_rlsDenied), new KeyValuePair<string, object?>("result", "denied")),
-        }, "{check}", "Row-level security checks made for deliveries (one per distinct claim set and change)");
     private static readonly ObservableCounter<long> s_snapshotsCounter = s_meter.CreateObservableCounter(
         "sluice.snapshots", static () => Interlocked.Read(ref s_snapshots), "{snapshot}", "Snapshots read for subscribers and the rows endpoint");
     private static readonly ObservableCounter<long> s_snapshotRowsCounter = s_meter.CreateObservableCounter(
@@ -88,14 +80,6 @@ public static class SluiceMetrics
 
     /// <summary>A <c>resync_required</c> frame was produced.</summary>
     public static void ResyncRequired() => Interlocked.Increment(ref s_resyncs);
-
-    /// <summary>A row-level security check was made for a claim set; <paramref name="allowed"/> is its outcome.</summary>
-    public static void RlsChecked(bool allowed)
-    {
-        Interlocked.Increment(ref s_rlsChecks);
-        if (!allowed)
-            Interlocked.Increment(ref s_rlsDenied);
-    }
 
     /// <summary>A snapshot of <paramref name="rows"/> rows was read.</summary>
     public static void SnapshotRead(long rows)
