@@ -81,7 +81,15 @@ public static class SluiceServerBuilder
         if (string.IsNullOrWhiteSpace(settings.Database))
             throw new InvalidOperationException("No database configured: pass --database \"Host=…\" or set SLUICE_DATABASE.");
 
-        var database = new DatabaseConnection(settings.Database);
+        DatabaseConnection database;
+        try
+        {
+            database = new DatabaseConnection(settings.Database);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new DatabaseSetupException($"The database connection string is not valid: {ex.Message}", ex);
+        }
         ChangeLog log;
         try
         {
