@@ -23,7 +23,7 @@ public static class ErrorCodes
     public const string InvalidFilter = "invalid_filter";
     /// <summary>The <c>events</c> list contains something other than INSERT, UPDATE, DELETE or *.</summary>
     public const string InvalidEvents = "invalid_events";
-    /// <summary>An <c>unsubscribe</c> named a channel this connection is not subscribed to.</summary>
+    /// <summary>An <c>unsubscribe</c> named a channel this connection is not subscribed to, or a room <c>broadcast</c>/<c>presence</c> was sent without subscribing to the room.</summary>
     public const string NotSubscribed = "not_subscribed";
     /// <summary>The frame is larger than the server's maximum message size; the connection is closed with 1009.</summary>
     public const string MessageTooLarge = "message_too_large";
@@ -50,4 +50,8 @@ public static class ErrorCodes
     public const string Unauthorized = "unauthorized";
     /// <summary>The server could not load its signing keys (JWKS URL unreachable); retry later. At connect: closed with <see cref="CloseCodes.TryAgainLater"/>.</summary>
     public const string AuthUnavailable = "auth_unavailable";
+    /// <summary>A private room's rules refused the action (subscribe, publish or presence) for this connection's token.</summary>
+    public const string Forbidden = "forbidden";
+    /// <summary>A room broadcast's <c>payload</c> or a presence <c>state</c> is larger than the server's limit.</summary>
+    public const string PayloadTooLarge = "payload_too_large";
 }

@@ -8,6 +8,7 @@ using Sluice.Server.Database;
 using Microsoft.Extensions.Options;
 using Sluice.Server.Http;
 using Sluice.Server.Log;
+using Sluice.Server.Rooms;
 using Sluice.Server.Snapshots;
 using Sluice.Server.Routing;
 
@@ -71,6 +72,7 @@ public static class SluiceServerBuilder
             throw new OptionsValidationException(SluiceOptions.SectionName, typeof(SluiceOptions), validation.Failures);
         builder.Services.AddOptions<SluiceOptions>().Bind(builder.Configuration.GetSection(SluiceOptions.SectionName));
         var signingKeys = ConfigureAuth(builder);
+        ConfigureRooms(builder);
 
         if (string.IsNullOrWhiteSpace(settings.Database))
             throw new InvalidOperationException("No database configured: pass --database \"Host=…\" or set SLUICE_DATABASE.");
@@ -126,6 +128,18 @@ public static class SluiceServerBuilder
             throw new OptionsValidationException(AuthOptions.SectionName, typeof(AuthOptions), failures);
         builder.Services.AddOptions<AuthOptions>().Bind(section);
         return SigningKeys.Create(auth);
+    }
+
+    /// <summary>Validates the <c>Sluice:Rooms</c> settings (failing start-up with clear messages) and registers the room registry.</summary>
+    private static void ConfigureRooms(WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(RoomOptions.SectionName);
+        var rooms = section.Get<RoomOptions>() ?? new RoomOptions();
+        var failures = RoomOptionsValidator.Validate(rooms);
+        if (failures.Count > 0)
+            throw new OptionsValidationException(RoomOptions.SectionName, typeof(RoomOptions), failures);
+        builder.Services.AddOptions<RoomOptions>().Bind(section);
+        builder.Services.AddSingleton(static services => new RoomRegistry(services.GetRequiredService<IOptions<RoomOptions>>()));
     }
 
     /// <summary>The addresses Kestrel listens on, once started.</summary>

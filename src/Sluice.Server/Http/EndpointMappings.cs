@@ -55,6 +55,11 @@ public static class EndpointMappings
 
         app.MapGet(TableRowsEndpoint.Route, TableRowsEndpoint.HandleAsync);
 
+        app.MapPost(BroadcastEndpoint.BatchRoute, BroadcastEndpoint.HandleBatchAsync);
+        app.MapPost(BroadcastEndpoint.SupabaseBase + BroadcastEndpoint.BatchRoute, BroadcastEndpoint.HandleBatchAsync);
+        app.MapPost(BroadcastEndpoint.SingleRoute, BroadcastEndpoint.HandleSingleAsync);
+        app.MapPost(BroadcastEndpoint.SupabaseBase + BroadcastEndpoint.SingleRoute, BroadcastEndpoint.HandleSingleAsync);
+
         app.MapGet("/health", (LogicalCapture capture) =>
         {
             var streaming = capture.State == CaptureState.Streaming;

@@ -6,6 +6,7 @@ using Sluice.Server.Auth;
 using Sluice.Server.Connections;
 using Sluice.Server.Hosting;
 using Sluice.Server.Protocols.Native;
+using Sluice.Server.Rooms;
 using Sluice.Server.Routing;
 
 namespace Sluice.Server.Http;
@@ -25,6 +26,7 @@ public static partial class RealtimeEndpoint
         ConnectionRegistry connections,
         SubscriptionServices services,
         TokenValidator tokens,
+        RoomRegistry rooms,
         IOptions<SluiceOptions> options,
         IOptions<AuthOptions> authOptions,
         ILoggerFactory loggers,
@@ -66,12 +68,13 @@ public static partial class RealtimeEndpoint
         {
             using var stopping = lifetime.ApplicationStopping.Register(
                 static state => ((ClientConnection)state!).Close(CloseCodes.GoingAway, "server shutting down", sendQueued: true), connection);
-            await new NativeSession(socket, connection, services, auth, tokens, settings.MaxMessageBytes, logger).RunAsync(context.RequestAborted);
+            await new NativeSession(socket, connection, services, auth, tokens, rooms, settings.MaxMessageBytes, logger).RunAsync(context.RequestAborted);
         }
         finally
         {
             auth.Dispose();
             services.Router.RemoveAll(connection);
+            rooms.RemoveAll(connection);
             connection.Complete();
             await writer;
             connections.Remove(connection);

@@ -6,4 +6,5 @@ namespace Sluice.Server.Http;
 [JsonSerializable(typeof(StatsResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(BroadcastErrorResponse))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext;

@@ -7,6 +7,7 @@ using Sluice.Server.Auth;
 using Sluice.Server.Connections;
 using Sluice.Server.Capture;
 using Sluice.Server.Log;
+using Sluice.Server.Rooms;
 using Sluice.Server.Routing;
 
 namespace Sluice.Server.Protocols.Native;
@@ -18,6 +19,7 @@ public sealed partial class NativeSession(
     SubscriptionServices services,
     ConnectionAuth auth,
     TokenValidator tokens,
+    RoomRegistry rooms,
     int maxMessageBytes,
     ILogger logger)
 {
@@ -129,9 +131,15 @@ public sealed partial class NativeSession(
                 case FrameTypes.Heartbeat:
                     connection.TryEnqueue(NativeFrames.Heartbeat);
                     break;
+                case FrameTypes.Broadcast:
+                    PublishToRoom(message);
+                    break;
+                case FrameTypes.Presence:
+                    TrackPresence(message);
+                    break;
                 default:
                     connection.TryEnqueue(NativeFrames.Error(ErrorCodes.UnknownType,
-                        $"unknown frame type \"{Truncate(message.Type)}\"; expected subscribe, unsubscribe, auth or heartbeat", message.Channel));
+                        $"unknown frame type \"{Truncate(message.Type)}\"; expected subscribe, unsubscribe, broadcast, presence, auth or heartbeat", message.Channel));
                     break;
             }
         }
@@ -159,6 +167,11 @@ public sealed partial class NativeSession(
             return;
         }
         var channel = message.Channel;
+        if (RoomChannel.HasPrefix(channel))
+        {
+            SubscribeRoom(message);
+            return;
+        }
         if (!TableChannel.TryParse(channel, out var table, out var channelError))
         {
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidChannel, channelError, Truncate(channel)));
@@ -253,6 +266,11 @@ public sealed partial class NativeSession(
         if (string.IsNullOrEmpty(message.Channel))
         {
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MissingField, "unsubscribe needs a \"channel\""));
+            return;
+        }
+        if (RoomChannel.HasPrefix(message.Channel))
+        {
+            UnsubscribeRoom(message.Channel);
             return;
         }
         if (!services.Router.Unsubscribe(connection, message.Channel, NativeFrames.Unsubscribed(message.Channel)))
