@@ -6,6 +6,7 @@ using Sluice.Server.Hosting;
 using Sluice.Server.Log;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
+using Sluice.Server.Rooms;
 using Sluice.Server.Routing;
 
 namespace Sluice.Server.Http;
@@ -27,7 +28,7 @@ public static class EndpointMappings
         app.Map("/realtime", RealtimeEndpoint.HandleAsync);
 
         app.MapGet("/api/realtime/stats", async (ConnectionRegistry connections, SubscriptionRouter router, LogicalCapture capture,
-            ChangeDispatcher dispatcher, ChangeLog log, NpgsqlDataSource dataSource, IOptions<SluiceOptions> options, CancellationToken cancellationToken) =>
+            ChangeDispatcher dispatcher, ChangeLog log, RoomRegistry rooms, NpgsqlDataSource dataSource, IOptions<SluiceOptions> options, CancellationToken cancellationToken) =>
         {
             SlotPosition? slot = null;
             try
@@ -49,7 +50,9 @@ public static class EndpointMappings
                 new RetentionResponse(retention.Changes, retention.Bytes, retention.OldestOffset, retention.NewestOffset,
                     log.Limits.MaxChanges, log.Limits.MaxBytes, log.Limits.MaxAge.TotalSeconds),
                 slot?.LagBytes,
-                slot?.RetainedWalBytes),
+                slot?.RetainedWalBytes,
+                rooms.RoomCount,
+                rooms.ConnectionCount),
                 ServerJsonContext.Default.StatsResponse);
         });
 

@@ -10,4 +10,6 @@ public sealed record StatsResponse(
     string AcknowledgedLsn,
     RetentionResponse Retention,
     long? SlotLagBytes,
-    long? RetainedWalBytes);
+    long? RetainedWalBytes,
+    int Rooms,
+    int RoomConnections);
