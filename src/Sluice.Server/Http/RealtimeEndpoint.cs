@@ -63,7 +63,7 @@ public static partial class RealtimeEndpoint
 
         connections.Add(connection);
         var writer = connection.RunWriterAsync();
-        var auth = new ConnectionAuth(connection, authentication.Identity, services.Router, authOptions.Value.ClockSkew);
+        var auth = new ConnectionAuth(connection, authentication.Identity, services.Router, authOptions.Value.ClockSkew, rooms: rooms);
         try
         {
             using var stopping = lifetime.ApplicationStopping.Register(

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Options;
+using Sluice.Protocol;
+using Sluice.Server.Auth;
 using Sluice.Server.Connections;
 using Sluice.Server.Protocols.Native;
 
@@ -17,6 +19,7 @@ public sealed class RoomRegistry : IDisposable
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Room> _rooms = new(StringComparer.Ordinal);
     private readonly Dictionary<ClientConnection, HashSet<Room>> _memberships = [];
+    private readonly Dictionary<ClientConnection, Dictionary<Room, ulong>> _paused = [];
     private readonly List<byte[]> _replay = [];
     private readonly List<Room> _idle = [];
     private readonly RoomOptions _options;
@@ -147,7 +150,7 @@ public sealed class RoomRegistry : IDisposable
             room.History.Append(sequence, _time.GetTimestamp(), frame);
             foreach (var subscriber in room.Subscribers)
             {
-                if (self || !ReferenceEquals(subscriber, sender))
+                if ((self || !ReferenceEquals(subscriber, sender)) && !IsPausedLocked(subscriber))
                     subscriber.TryEnqueue(frame);
             }
             if (sender is not null && ack)
@@ -191,6 +194,7 @@ public sealed class RoomRegistry : IDisposable
     {
         lock (_gate)
         {
+            _paused.Remove(connection);
             if (!_memberships.Remove(connection, out var rooms))
                 return;
             foreach (var room in rooms)
@@ -198,6 +202,70 @@ public sealed class RoomRegistry : IDisposable
                 room.Subscribers.Remove(connection);
                 LeaveLocked(room, connection);
             }
+        }
+    }
+
+    /// <summary>
+    /// Stops delivering room frames to <paramref name="connection"/> (its token expired), remembering where each of
+    /// its room subscriptions stands; <see cref="Reauthorize"/> continues from there.
+    /// </summary>
+    public void PauseDelivery(ClientConnection connection)
+    {
+        lock (_gate)
+        {
+            if (_paused.ContainsKey(connection))
+                return;
+            var positions = new Dictionary<Room, ulong>();
+            if (_memberships.TryGetValue(connection, out var rooms))
+            {
+                // Every message up to the room's last was queued (fan-out runs under this lock).
+                foreach (var room in rooms)
+                    positions[room] = room.History.Last;
+            }
+            _paused[connection] = positions;
+        }
+    }
+
+    /// <summary>
+    /// The connection has a new identity (a refreshed token): each room subscription the new claims no longer admit
+    /// ends with <c>forbidden</c>; if delivery was paused, each remaining one continues with a fresh
+    /// <c>presence_state</c> and the messages published meanwhile (or ends with <c>resync_required</c> when they
+    /// have left the history).
+    /// </summary>
+    public void Reauthorize(ClientConnection connection, ConnectionIdentity identity)
+    {
+        lock (_gate)
+        {
+            _paused.Remove(connection, out var positions);
+            if (!_memberships.TryGetValue(connection, out var rooms))
+                return;
+            foreach (var room in rooms.ToArray())
+            {
+                if (!Access.IsAllowed(identity, room.Name, RoomActions.Subscribe))
+                {
+                    connection.TryEnqueue(NativeFrames.Error(ErrorCodes.Forbidden,
+                        "your refreshed token is not admitted to this private room; the subscription ended", room.Channel));
+                    EndSubscriptionLocked(room, connection, rooms);
+                    continue;
+                }
+                if (positions is null)
+                    continue;
+                PruneLocked(room);
+                _replay.Clear();
+                if (!room.History.TryGetAfter(positions.GetValueOrDefault(room, room.History.Last), _replay))
+                {
+                    connection.TryEnqueue(NativeFrames.ResyncRequired(room.Channel,
+                        "messages published while the token was expired have left the room's history; subscribe again"));
+                    EndSubscriptionLocked(room, connection, rooms);
+                    continue;
+                }
+                connection.TryEnqueue(RoomFrames.PresenceState(room.Channel, room.Presence.Values));
+                foreach (var frame in _replay)
+                    connection.TryEnqueue(frame);
+                _replay.Clear();
+            }
+            if (rooms.Count == 0)
+                _memberships.Remove(connection);
         }
     }
 
@@ -232,6 +300,13 @@ public sealed class RoomRegistry : IDisposable
 
     private void PruneLocked(Room room) => room.History.PruneOlderThan(_time.GetTimestamp() - _historyAgeTicks);
 
+    private void EndSubscriptionLocked(Room room, ClientConnection connection, HashSet<Room> rooms)
+    {
+        room.Subscribers.Remove(connection);
+        rooms.Remove(room);
+        LeaveLocked(room, connection);
+    }
+
     private void LeaveLocked(Room room, ClientConnection connection)
     {
         if (room.Presence.Remove(connection, out var previous))
@@ -239,11 +314,16 @@ public sealed class RoomRegistry : IDisposable
         DropIfIdleLocked(room);
     }
 
-    private static void FanOutLocked(Room room, byte[] frame)
+    private void FanOutLocked(Room room, byte[] frame)
     {
         foreach (var subscriber in room.Subscribers)
-            subscriber.TryEnqueue(frame);
+        {
+            if (!IsPausedLocked(subscriber))
+                subscriber.TryEnqueue(frame);
+        }
     }
+
+    private bool IsPausedLocked(ClientConnection connection) => _paused.Count != 0 && _paused.ContainsKey(connection);
 
     private void DropIfIdleLocked(Room room)
     {

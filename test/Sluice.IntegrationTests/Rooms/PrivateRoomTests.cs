@@ -83,6 +83,26 @@ public sealed class PrivateRoomTests(PostgresFixture postgres) : RoomTest(postgr
     }
 
     [Fact]
+    public async Task A_refreshed_token_the_room_no_longer_admits_ends_the_subscription()
+    {
+        await using var member = await ConnectWithTokenAsync(UserToken("alice", organization: "acme"));
+        await JoinAsync(member, "room:org-acme:general");
+        await JoinAsync(member, "room:lobby");
+
+        await member.SendAsync(new { type = "auth", token = UserToken("alice", organization: "globex") });
+        await ExpectAsync(member, "auth_ok");
+        Assert.Equal("room:org-acme:general", (await ExpectErrorAsync(member, ErrorCodes.Forbidden)).GetProperty("channel").GetString());
+
+        await using var service = await ConnectWithTokenAsync(ServiceToken());
+        await JoinAsync(service, "room:org-acme:general");
+        await JoinAsync(service, "room:lobby");
+        await PublishAckedAsync(service, "room:org-acme:general", "secret", 1, "s");
+        await PublishAckedAsync(service, "room:lobby", "public", 2, "p");
+        // The private message never reached the member: its next message is the public one.
+        await ExpectMessageAsync(member, "room:lobby", "public");
+    }
+
+    [Fact]
     public async Task Tracking_presence_is_checked_but_leaving_is_not()
     {
         await using var owner = await ConnectWithTokenAsync(UserToken("user-1"));
