@@ -13,6 +13,7 @@ namespace Sluice.Server.Rooms;
 public sealed class RoomPattern
 {
     private readonly Segment[] _segments;
+    private readonly Token[] _coverTokens;
 
     private RoomPattern(string text, Segment[] segments)
     {
@@ -25,6 +26,15 @@ public sealed class RoomPattern
                 claims.Add(segment.Text);
         }
         ClaimNames = claims;
+        var cover = new List<Token>(text.Length);
+        foreach (var segment in segments)
+        {
+            if (segment.Kind == SegmentKind.Literal)
+                AddLiteral(cover, segment.Text);
+            else
+                cover.Add(Token.Star);
+        }
+        _coverTokens = [.. cover];
     }
 
     /// <summary>The pattern as configured.</summary>
@@ -90,18 +100,7 @@ public sealed class RoomPattern
     }
 
     /// <summary>Whether the rule covers room <paramref name="name"/>: placeholders and <c>*</c> match any run of characters.</summary>
-    public bool Covers(string name)
-    {
-        var tokens = new List<Token>(Text.Length);
-        foreach (var segment in _segments)
-        {
-            if (segment.Kind == SegmentKind.Literal)
-                AddLiteral(tokens, segment.Text);
-            else
-                tokens.Add(Token.Star);
-        }
-        return Glob(name, tokens);
-    }
+    public bool Covers(string name) => Glob(name, _coverTokens);
 
     /// <summary>
     /// Whether room <paramref name="name"/> matches with every placeholder replaced by its claim's value;
@@ -128,7 +127,7 @@ public sealed class RoomPattern
                     break;
             }
         }
-        return Glob(name, tokens);
+        return Glob(name, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tokens));
     }
 
     public override string ToString() => Text;
@@ -140,17 +139,17 @@ public sealed class RoomPattern
     }
 
     /// <summary>Wildcard matching with backtracking to the last star: O(name × pattern) at worst.</summary>
-    private static bool Glob(string name, List<Token> pattern)
+    private static bool Glob(string name, ReadOnlySpan<Token> pattern)
     {
         int s = 0, p = 0, starP = -1, starS = 0;
         while (s < name.Length)
         {
-            if (p < pattern.Count && !pattern[p].IsStar && pattern[p].Char == name[s])
+            if (p < pattern.Length && !pattern[p].IsStar && pattern[p].Char == name[s])
             {
                 s++;
                 p++;
             }
-            else if (p < pattern.Count && pattern[p].IsStar)
+            else if (p < pattern.Length && pattern[p].IsStar)
             {
                 starP = p++;
                 starS = s;
@@ -165,9 +164,9 @@ public sealed class RoomPattern
                 return false;
             }
         }
-        while (p < pattern.Count && pattern[p].IsStar)
+        while (p < pattern.Length && pattern[p].IsStar)
             p++;
-        return p == pattern.Count;
+        return p == pattern.Length;
     }
 
     private static bool IsClaimName(string name)
