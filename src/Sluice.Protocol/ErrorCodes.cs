@@ -50,8 +50,17 @@ public static class ErrorCodes
     public const string Unauthorized = "unauthorized";
     /// <summary>The server could not load its signing keys (JWKS URL unreachable); retry later. At connect: closed with <see cref="CloseCodes.TryAgainLater"/>.</summary>
     public const string AuthUnavailable = "auth_unavailable";
-    /// <summary>A private room's rules refused the action (subscribe, publish or presence) for this connection's token.</summary>
+    /// <summary>
+    /// The connection's role may not do this: subscribe to a table it may not <c>SELECT</c> from (or one with row-level
+    /// security when its role cannot be assumed in the database), or a private room's rule refused the action
+    /// (subscribe, publish or presence) for this connection's token.
+    /// </summary>
     public const string Forbidden = "forbidden";
+    /// <summary>
+    /// A row-level security check failed (a policy raised an error, or the role cannot be assumed): the changes it
+    /// covered are withheld from this subscription, and the server log says why. Sent once per transaction.
+    /// </summary>
+    public const string AccessCheckFailed = "access_check_failed";
     /// <summary>A room broadcast's <c>payload</c> or a presence <c>state</c> is larger than the server's limit.</summary>
     public const string PayloadTooLarge = "payload_too_large";
 }

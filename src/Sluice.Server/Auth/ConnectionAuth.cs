@@ -55,8 +55,9 @@ public sealed class ConnectionAuth : IDisposable
     }
 
     /// <summary>
-    /// Replaces the identity with a freshly validated one (its role and claims apply to every later delivery),
-    /// queues <c>auth_ok</c>, and resumes delivery if it was paused.
+    /// Replaces the identity with a freshly validated one, queues <c>auth_ok</c>, and resumes delivery if it was paused.
+    /// A token of another role or with other claims may see other rows: its table subscriptions end with
+    /// <c>resync_required</c> (to be subscribed again, with a snapshot, under the new claims).
     /// </summary>
     public void Refresh(ConnectionIdentity identity)
     {
@@ -66,8 +67,11 @@ public sealed class ConnectionAuth : IDisposable
                 return;
             _timer?.Dispose();
             _timer = null;
+            var claimsChanged = _connection.Identity.ClaimSetKey != identity.ClaimSetKey;
             _connection.Identity = identity;
             _expired = false;
+            if (claimsChanged)
+                _router.EndForNewIdentity(_connection);
             _router.ResumeDelivery(_connection, NativeFrames.AuthOk(identity.Role, identity.ExpiresAt));
             _rooms?.Reauthorize(_connection, identity);
             Arm(identity);

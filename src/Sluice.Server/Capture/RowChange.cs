@@ -25,6 +25,28 @@ public sealed class RowChange
     /// <summary>The row before an UPDATE or DELETE when the WAL carried it; null for INSERT.</summary>
     public string?[]? OldValues { get; }
 
+    private RowSecurity.AccessVerdicts? _verdicts;
+
+    /// <summary>
+    /// Per access group, what it may see of this change; null when the table had no row-level security when the change
+    /// was dispatched (then every subscriber sees it). Set before the change is routed, extended for groups that join later.
+    /// </summary>
+    public RowSecurity.AccessVerdicts? Verdicts => Volatile.Read(ref _verdicts);
+
+    /// <summary>Marks the change as subject to row-level security (verdicts to be added per group).</summary>
+    internal void RequireVerdicts() => Interlocked.CompareExchange(ref _verdicts, RowSecurity.AccessVerdicts.Empty, null);
+
+    /// <summary>Adds (or replaces) <paramref name="group"/>'s verdict; safe against concurrent additions.</summary>
+    internal void AddVerdict(RowSecurity.AccessGroup group, RowSecurity.AccessVerdict verdict)
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _verdicts) ?? RowSecurity.AccessVerdicts.Empty;
+            if (ReferenceEquals(Interlocked.CompareExchange(ref _verdicts, current.With(group, verdict), current), current))
+                return;
+        }
+    }
+
     /// <summary>The row a filter is evaluated against: the new row, or the old one for DELETE; empty for TRUNCATE.</summary>
     public string?[] FilterRow => NewValues ?? OldValues ?? [];
 }

@@ -5,7 +5,8 @@ namespace Sluice.Server.Database;
 /// <summary>
 /// Installs the SQL functions users call from any session: <c>enable_realtime(schema, table)</c>,
 /// <c>disable_realtime(schema, table)</c> and <c>realtime_tables()</c>, bound to Sluice's publication,
-/// and creates the publication when missing. Idempotent; concurrent installers serialize on an advisory lock.
+/// and creates the publication when missing. Also the row-level security support: <c>auth.uid()</c>,
+/// <c>auth.role()</c> and <c>auth.jwt()</c> where absent, and <c>sluice.visible_rows</c>, the policy evaluator. Idempotent; concurrent installers serialize on an advisory lock.
 /// </summary>
 public static class SqlApi
 {
@@ -99,6 +100,83 @@ public static class SqlApi
           WHERE p.pubname = @@PUB_LITERAL@@
           ORDER BY 1, 2
         $fn$;
+
+        -- Row-level security of subscribers. Helpers as Supabase names them, created only where absent.
+        CREATE SCHEMA IF NOT EXISTS auth;
+        GRANT USAGE ON SCHEMA auth TO PUBLIC;
+        DO $do$
+        BEGIN
+          IF to_regprocedure('auth.jwt()') IS NULL THEN
+            CREATE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE
+            AS $fn$ SELECT coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb $fn$;
+            COMMENT ON FUNCTION auth.jwt() IS 'Sluice: the claims of the JWT the current realtime subscriber connected with.';
+          END IF;
+          IF to_regprocedure('auth.uid()') IS NULL THEN
+            CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE
+            AS $fn$ SELECT nullif(coalesce(nullif(current_setting('request.jwt.claim.sub', true), ''),
+                                           coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb ->> 'sub'), '')::uuid $fn$;
+            COMMENT ON FUNCTION auth.uid() IS 'Sluice: the sub claim of the current realtime subscriber, as a uuid.';
+          END IF;
+          IF to_regprocedure('auth.role()') IS NULL THEN
+            CREATE FUNCTION auth.role() RETURNS text LANGUAGE sql STABLE
+            AS $fn$ SELECT coalesce(nullif(current_setting('request.jwt.claim.role', true), ''),
+                                    coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb ->> 'role') $fn$;
+            COMMENT ON FUNCTION auth.role() IS 'Sluice: the role claim of the current realtime subscriber.';
+          END IF;
+        END
+        $do$;
+
+        -- Which of the given rows of a table the current role could SELECT, judged by the table's SELECT policies as
+        -- PostgreSQL would apply them (permissive ones OR-ed, restrictive ones AND-ed, owners and BYPASSRLS roles exempt
+        -- unless FORCE ROW LEVEL SECURITY) on the rows' captured values. rows: a JSON array of objects of column text
+        -- values. Returns whether the role may read the table at all, and the 1-based positions of the visible rows.
+        CREATE OR REPLACE FUNCTION sluice.visible_rows(tbl oid, rows jsonb, OUT readable boolean, OUT visible integer[])
+        LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+        AS $fn$
+        DECLARE
+          rel record;
+          permissive text;
+          restrictive text;
+          columns text;
+        BEGIN
+          SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, c.relowner INTO rel FROM pg_class c WHERE c.oid = tbl;
+          IF NOT FOUND THEN
+            RAISE EXCEPTION 'relation % does not exist', tbl USING ERRCODE = 'undefined_table';
+          END IF;
+          readable := has_table_privilege(tbl, 'SELECT');
+          IF NOT readable THEN
+            visible := '{}';
+            RETURN;
+          END IF;
+          IF NOT rel.relrowsecurity
+             OR (pg_has_role(rel.relowner, 'USAGE') AND NOT rel.relforcerowsecurity)
+             OR EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = current_user AND (r.rolsuper OR r.rolbypassrls)) THEN
+            SELECT coalesce(array_agg(i), '{}') INTO visible FROM generate_series(1, jsonb_array_length(rows)) i;
+            RETURN;
+          END IF;
+          SELECT string_agg('(' || pg_get_expr(p.polqual, p.polrelid) || ')', ' OR ') FILTER (WHERE p.polpermissive),
+                 string_agg('(' || pg_get_expr(p.polqual, p.polrelid) || ')', ' AND ') FILTER (WHERE NOT p.polpermissive)
+            INTO permissive, restrictive
+          FROM pg_policy p
+          WHERE p.polrelid = tbl AND p.polcmd IN ('r', '*') AND p.polqual IS NOT NULL
+            AND (0::oid = ANY (p.polroles) OR EXISTS (SELECT 1 FROM unnest(p.polroles) pr WHERE pr <> 0 AND pg_has_role(pr, 'USAGE')));
+          IF permissive IS NULL THEN
+            visible := '{}';
+            RETURN;
+          END IF;
+          SELECT string_agg(format('(sluice_row ->> %L)::%s AS %I', a.attname, format_type(a.atttypid, a.atttypmod), a.attname), ', ' ORDER BY a.attnum)
+            INTO columns
+          FROM pg_attribute a WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped;
+          EXECUTE format('SELECT coalesce(array_agg(sluice_position::integer ORDER BY sluice_position), ''{}'') '
+                         'FROM jsonb_array_elements($1) WITH ORDINALITY AS sluice_rows(sluice_row, sluice_position), '
+                         'LATERAL (SELECT %s) AS %I WHERE (%s)%s',
+                         columns, rel.relname, permissive, coalesce(' AND ' || restrictive, ''))
+            INTO visible USING rows;
+        END
+        $fn$;
+        GRANT USAGE ON SCHEMA sluice TO PUBLIC;
+        REVOKE ALL ON sluice.slot_epochs FROM PUBLIC;
+        COMMENT ON FUNCTION sluice.visible_rows(oid, jsonb) IS 'Sluice: which captured rows the current role and JWT claims may see under the table''s row-level security.';
 
         COMMENT ON FUNCTION public.enable_realtime(text, text) IS 'Sluice: stream changes of this table to realtime subscribers (sets REPLICA IDENTITY FULL).';
         COMMENT ON FUNCTION public.disable_realtime(text, text) IS 'Sluice: stop streaming changes of this table.';

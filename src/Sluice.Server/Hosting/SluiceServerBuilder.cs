@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using Sluice.Server.Http;
 using Sluice.Server.Log;
 using Sluice.Server.Rooms;
+using Sluice.Server.RowSecurity;
 using Sluice.Server.Snapshots;
 using Sluice.Server.Routing;
 
@@ -104,6 +105,10 @@ public static class SluiceServerBuilder
         builder.Services.AddSingleton<ConnectionRegistry>();
         builder.Services.AddSingleton<SubscriptionRouter>();
         builder.Services.AddSingleton<SnapshotReader>();
+        builder.Services.AddSingleton<SubscriberAccess>();
+        builder.Services.AddSingleton<RowAccessChecker>();
+        builder.Services.AddSingleton(static services => new TableSecurityCache(services.GetRequiredService<NpgsqlDataSource>()));
+        builder.Services.AddSingleton<RowAccess>();
         builder.Services.AddSingleton<SubscriptionServices>();
         builder.Services.AddSingleton<LogicalCapture>();
         builder.Services.AddHostedService(static services => services.GetRequiredService<LogicalCapture>());

@@ -2,6 +2,7 @@ using Npgsql;
 using Sluice.Protocol;
 using Sluice.Server.Auth;
 using Sluice.Server.Database;
+using Sluice.Server.RowSecurity;
 using Sluice.Server.Routing;
 using Sluice.Server.Snapshots;
 
@@ -17,7 +18,7 @@ public static partial class TableRowsEndpoint
 {
     public const string Route = "/api/tables/{name}/rows";
 
-    public static async Task HandleAsync(string name, HttpContext context, TableCatalog catalog, SnapshotReader snapshots, TokenValidator tokens, ILoggerFactory loggers)
+    public static async Task HandleAsync(string name, HttpContext context, TableCatalog catalog, SnapshotReader snapshots, SubscriberAccess access, TokenValidator tokens, ILoggerFactory loggers)
     {
         var cancellationToken = context.RequestAborted;
         var authentication = RequestToken.TryRead(context.Request, out var token, out var tokenError)
@@ -72,7 +73,14 @@ public static partial class TableRowsEndpoint
         var body = new RowsBodyWriter(context.Response, table);
         try
         {
-            var snapshot = await snapshots.ReadAsync(lookup.Table, filter, body.WriteChunkAsync, cancellationToken);
+            var identity = authentication.Identity!;
+            var decision = await access.DecideAsync(lookup.Table, identity, cancellationToken);
+            if (!decision.Allowed)
+            {
+                await FailAsync(context, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, decision.Refusal!);
+                return;
+            }
+            var snapshot = await snapshots.ReadAsync(lookup.Table, filter, decision.AssumeRole ? identity : null, body.WriteChunkAsync, cancellationToken);
             await body.WriteChunkAsync(snapshot.FinalRows, cancellationToken);
             await body.CompleteAsync(cancellationToken);
         }

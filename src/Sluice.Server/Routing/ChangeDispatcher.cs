@@ -1,11 +1,19 @@
+using Npgsql;
 using Sluice.Server.Capture;
 using Sluice.Server.Log;
+using Sluice.Server.RowSecurity;
 
 namespace Sluice.Server.Routing;
 
-/// <summary>Moves captured transactions into the log and to subscribers in commit order; the slot advances past what leaves the log.</summary>
-public sealed class ChangeDispatcher(LogicalCapture capture, SubscriptionRouter router, ChangeLog log) : BackgroundService
+/// <summary>
+/// Moves captured transactions into the log and to subscribers in commit order; the slot advances past what leaves the
+/// log. Changes of tables with row-level security are judged per access group before they are dispatched.
+/// </summary>
+public sealed partial class ChangeDispatcher(LogicalCapture capture, SubscriptionRouter router, ChangeLog log, RowAccess access, ILogger<ChangeDispatcher> logger) : BackgroundService
 {
+    private const int MaxBatchesPerRound = 256;
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+
     private long _changesDispatched;
 
     public long ChangesDispatched => Interlocked.Read(ref _changesDispatched);
@@ -13,13 +21,20 @@ public sealed class ChangeDispatcher(LogicalCapture capture, SubscriptionRouter 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var transactions = capture.Transactions;
+        var round = new List<TransactionBatch>();
         try
         {
             while (await transactions.WaitToReadAsync(stoppingToken))
             {
-                while (transactions.TryRead(out var batch))
+                round.Clear();
+                while (round.Count < MaxBatchesPerRound && transactions.TryRead(out var batch))
+                    round.Add(batch);
+                var version = await WithRetryAsync(round, static (access, batches, token) => access.PrepareAsync(batches, token), stoppingToken);
+                for (var i = 0; i < round.Count; i++)
                 {
-                    router.Dispatch(batch, DateTime.UtcNow);
+                    var batch = round[i];
+                    while (!router.Dispatch(batch, DateTime.UtcNow, version))
+                        version = await WithRetryAsync([batch], static (access, batches, token) => access.JudgeAsync(batches, token), stoppingToken);
                     Interlocked.Add(ref _changesDispatched, batch.Changes.Count);
                     capture.Acknowledge(log.AcknowledgeableLsn);
                 }
@@ -29,4 +44,24 @@ public sealed class ChangeDispatcher(LogicalCapture capture, SubscriptionRouter 
         {
         }
     }
+
+    /// <summary>Row-level checks need the database; while it cannot be reached, delivery waits (nothing is skipped).</summary>
+    private async Task<long> WithRetryAsync(IReadOnlyList<TransactionBatch> batches, Func<RowAccess, IReadOnlyList<TransactionBatch>, CancellationToken, Task<long>> step, CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return await step(access, batches, stoppingToken);
+            }
+            catch (NpgsqlException ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogCheckUnavailable(ex);
+                await Task.Delay(RetryDelay, stoppingToken);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Row-level security checks cannot reach the database; delivery waits and retries")]
+    private partial void LogCheckUnavailable(Exception exception);
 }

@@ -5,16 +5,18 @@ namespace Sluice.Server.Routing;
 
 /// <summary>
 /// One change as seen on one channel: serialized lazily, at most once per variant (with and without
-/// <c>tx_end</c>), and the same bytes shared by every receiver.
+/// <c>tx_end</c>), and the same bytes shared by every receiver of that <see cref="ChangeShape"/>.
 /// </summary>
-public sealed class FrameSource(string channel, LogEntry entry)
+public sealed class FrameSource(string channel, LogEntry entry, ChangeShape shape = ChangeShape.AsCaptured)
 {
     private byte[]? _middle;
     private byte[]? _last;
 
     public LogEntry Entry { get; } = entry;
 
+    public ChangeShape Shape { get; } = shape;
+
     public byte[] Frame(bool transactionEnd) => transactionEnd
-        ? _last ??= NativeFrames.Change(channel, Entry, transactionEnd: true)
-        : _middle ??= NativeFrames.Change(channel, Entry, transactionEnd: false);
+        ? _last ??= NativeFrames.Change(channel, Entry, transactionEnd: true, Shape)
+        : _middle ??= NativeFrames.Change(channel, Entry, transactionEnd: false, Shape);
 }

@@ -29,6 +29,18 @@ public sealed class Subscription(ClientConnection connection, string channel, Ta
     /// </summary>
     public ChangeOffset LastDelivered { get; internal set; }
 
+    /// <summary>
+    /// The access group whose row-level security verdicts apply (from the connection's identity when the subscription
+    /// was registered with <see cref="SubscriptionRouter.Acquire"/>); null until then.
+    /// </summary>
+    public RowSecurity.AccessGroup? Group { get; internal set; }
+
+    /// <summary>Counted in the router's interest of <see cref="Group"/> in <see cref="Table"/> (released once, when it ends).</summary>
+    internal bool HoldsInterest { get; set; }
+
+    /// <summary>The commit LSN of the last transaction whose failed access check was reported to the client (once per transaction).</summary>
+    internal ulong ReportedFailureLsn { get; set; }
+
     /// <summary>The newest matching change of the current transaction, held back until we know whether it ends it.</summary>
     internal FrameSource? Pending { get; set; }
 

@@ -3,6 +3,7 @@ using Sluice.Server.Capture;
 using Sluice.Server.Connections;
 using Sluice.Server.Log;
 using Sluice.Server.Protocols.Native;
+using Sluice.Server.RowSecurity;
 using Sluice.Server.Snapshots;
 
 namespace Sluice.Server.Routing;
@@ -11,7 +12,9 @@ namespace Sluice.Server.Routing;
 /// Appends each committed change to the <see cref="ChangeLog"/> and matches it once against the
 /// subscriptions of its table, handing every matching connection the same serialized frame. Subscribing,
 /// catching up from the log and dispatching share one lock, so the hand-over from history to live
-/// changes has no gap, no repeat and no reordering.
+/// changes has no gap, no repeat and no reordering. Changes of tables with row-level security carry a verdict per
+/// access group (computed before they are dispatched, see <see cref="RowAccess"/>); a subscriber receives what its
+/// group's verdict allows.
 /// </summary>
 public sealed class SubscriptionRouter(ChangeLog log)
 {
@@ -20,6 +23,9 @@ public sealed class SubscriptionRouter(ChangeLog log)
     private readonly List<Subscription> _candidates = [];
     private readonly List<Subscription> _pendingInTransaction = [];
     private readonly List<(ulong Lsn, TaskCompletionSource Done)> _waiters = [];
+    private readonly Dictionary<string, AccessGroup> _groups = new(StringComparer.Ordinal);
+    private readonly Dictionary<TableKey, Dictionary<AccessGroup, int>> _interest = [];
+    private long _interestVersion;
     private ChangeOffset _lastDispatched;
     private ulong _lastCommitLsn;
 
@@ -64,6 +70,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
                 ? new ChangeOffset(inProgress.Offset.CommitLsn, uint.MaxValue)
                 : log.Newest ?? log.Horizon;
             subscription.LastDelivered = subscription.ResumeAfter;
+            AcquireLocked(subscription);
             AddLocked(subscription);
             subscription.Connection.TryEnqueue(NativeFrames.Ack(subscription.Channel, log.Format(subscription.ResumeAfter)));
         }
@@ -120,6 +127,122 @@ public sealed class SubscriptionRouter(ChangeLog log)
             AddLocked(subscription);
             return true;
         }
+    }
+
+    /// <summary>
+    /// Registers the subscription's access group (from its connection's identity) as interested in its table, so every
+    /// change dispatched from now on carries that group's verdict. Call before catching up; released when the
+    /// subscription ends (or by <see cref="ReleaseIfInactive"/> when it never started).
+    /// </summary>
+    public AccessGroup Acquire(Subscription subscription)
+    {
+        lock (_gate)
+        {
+            AcquireLocked(subscription);
+            return subscription.Group!;
+        }
+    }
+
+    /// <summary>Releases the interest of a subscription that did not become the connection's subscription of its channel.</summary>
+    public void ReleaseIfInactive(Subscription subscription)
+    {
+        lock (_gate)
+        {
+            if (!subscription.Connection.Subscriptions.TryGetValue(subscription.Channel, out var active) || !ReferenceEquals(active, subscription))
+                ReleaseLocked(subscription);
+        }
+    }
+
+    /// <summary>The access groups interested in each table, and the version to pass to <see cref="Dispatch(TransactionBatch, DateTime, long)"/>.</summary>
+    public (long Version, Dictionary<TableKey, AccessGroup[]> Groups) SnapshotInterest()
+    {
+        lock (_gate)
+        {
+            var groups = new Dictionary<TableKey, AccessGroup[]>(_interest.Count);
+            foreach (var (table, byGroup) in _interest)
+                groups[table] = [.. byGroup.Keys];
+            return (_interestVersion, groups);
+        }
+    }
+
+    /// <summary>
+    /// The retained changes of the subscription's table after <paramref name="after"/> (and not in <paramref name="visibility"/>'s
+    /// snapshot) that need a verdict for its group and have none yet: what must be checked before it catches up.
+    /// </summary>
+    public List<RowChange> ChangesAwaitingVerdict(Subscription subscription, ChangeOffset after, SnapshotVisibility? visibility)
+    {
+        var missing = new List<RowChange>();
+        lock (_gate)
+        {
+            var group = subscription.Group!;
+            var table = subscription.Table;
+            for (var i = log.FirstIndexAfter(after); i < log.Count; i++)
+            {
+                var entry = log[i];
+                var change = entry.Change;
+                if (change.Verdicts is { } verdicts && !verdicts.Has(group)
+                    && change.Table.Name == table.Table && change.Table.Schema == table.Schema
+                    && (visibility is null || !visibility.Contains(entry.Xid, entry.Offset.CommitLsn)))
+                    missing.Add(change);
+            }
+        }
+        return missing;
+    }
+
+    /// <summary>
+    /// The connection's claims changed (a token refresh for another user or role): what it may see changed, so every
+    /// table subscription ends with <c>resync_required</c> and is subscribed again, with a snapshot, under the new claims.
+    /// </summary>
+    public void EndForNewIdentity(ClientConnection connection)
+    {
+        lock (_gate)
+        {
+            foreach (var subscription in connection.Subscriptions.Values.ToArray())
+            {
+                RemoveLocked(connection, subscription.Channel);
+                connection.TryEnqueue(NativeFrames.ResyncRequired(subscription.Channel,
+                    "the token's role or claims changed, so the rows you may see changed; subscribe again with a snapshot"));
+            }
+        }
+    }
+
+    private void AcquireLocked(Subscription subscription)
+    {
+        if (subscription.HoldsInterest)
+            return;
+        var identity = subscription.Connection.Identity;
+        if (!_groups.TryGetValue(identity.ClaimSetKey, out var group))
+            _groups[identity.ClaimSetKey] = group = new AccessGroup(identity);
+        group.References++;
+        if (!_interest.TryGetValue(subscription.Table, out var byGroup))
+            _interest[subscription.Table] = byGroup = new Dictionary<AccessGroup, int>(ReferenceEqualityComparer.Instance);
+        byGroup[group] = byGroup.GetValueOrDefault(group) + 1;
+        _interestVersion++;
+        subscription.Group = group;
+        subscription.HoldsInterest = true;
+    }
+
+    private void ReleaseLocked(Subscription subscription)
+    {
+        if (!subscription.HoldsInterest)
+            return;
+        subscription.HoldsInterest = false;
+        var group = subscription.Group!;
+        if (_interest.TryGetValue(subscription.Table, out var byGroup) && byGroup.TryGetValue(group, out var count))
+        {
+            if (count <= 1)
+            {
+                byGroup.Remove(group);
+                if (byGroup.Count == 0)
+                    _interest.Remove(subscription.Table);
+            }
+            else
+            {
+                byGroup[group] = count - 1;
+            }
+        }
+        if (--group.References <= 0)
+            _groups.Remove(group.Key);
     }
 
     /// <summary>Removes a subscription; false when the connection had none on that channel.</summary>
@@ -244,37 +367,62 @@ public sealed class SubscriptionRouter(ChangeLog log)
     }
 
     /// <summary>Logs and routes one batch; changes at or before the last routed offset (a replay after reconnect) are skipped.</summary>
-    public void Dispatch(TransactionBatch batch, DateTime utcNow)
+    public void Dispatch(TransactionBatch batch, DateTime utcNow) => Dispatch(batch, utcNow, interestVersion: -1);
+
+    /// <summary>
+    /// Like <see cref="Dispatch(TransactionBatch, DateTime)"/>, for a batch whose verdicts were computed for the interest of
+    /// <paramref name="interestVersion"/> (<see cref="SnapshotInterest"/>): false, and nothing done, when a batch with
+    /// row-level security verdicts meets a newer interest (a group joined since); compute the missing verdicts and retry.
+    /// </summary>
+    public bool Dispatch(TransactionBatch batch, DateTime utcNow, long interestVersion)
     {
         lock (_gate)
         {
-            if (batch.NewEpoch is { } start)
-            {
-                RestartLocked(start);
-                return;
-            }
-            var changes = batch.Changes;
-            for (var i = 0; i < changes.Count; i++)
-            {
-                var offset = new ChangeOffset(batch.CommitLsn, batch.FirstIndex + (uint)i);
-                if (offset <= _lastDispatched)
-                    continue;
-                _lastDispatched = offset;
-                var change = changes[i];
-                var entry = log.Append(offset, change, batch.CommitTimestamp, batch.Xid, transactionEnd: batch.IsLast && i == changes.Count - 1);
-                if (_tables.TryGetValue(new TableKey(change.Table.Schema, change.Table.Name), out var channels))
-                    RouteLocked(entry, channels);
-            }
-
-            if (batch.IsLast && batch.CommitLsn > _lastCommitLsn)
-            {
-                log.EndTransaction(batch.CommitLsn, batch.EndLsn);
-                _lastCommitLsn = batch.CommitLsn;
-                FlushPendingLocked();
-                ReleaseWaitersLocked();
-            }
-            log.Evict(utcNow);
+            if (interestVersion >= 0 && interestVersion != _interestVersion && NeedsVerdicts(batch))
+                return false;
+            DispatchLocked(batch, utcNow);
+            return true;
         }
+    }
+
+    private static bool NeedsVerdicts(TransactionBatch batch)
+    {
+        foreach (var change in batch.Changes)
+        {
+            if (change.Verdicts is not null)
+                return true;
+        }
+        return false;
+    }
+
+    private void DispatchLocked(TransactionBatch batch, DateTime utcNow)
+    {
+        if (batch.NewEpoch is { } start)
+        {
+            RestartLocked(start);
+            return;
+        }
+        var changes = batch.Changes;
+        for (var i = 0; i < changes.Count; i++)
+        {
+            var offset = new ChangeOffset(batch.CommitLsn, batch.FirstIndex + (uint)i);
+            if (offset <= _lastDispatched)
+                continue;
+            _lastDispatched = offset;
+            var change = changes[i];
+            var entry = log.Append(offset, change, batch.CommitTimestamp, batch.Xid, transactionEnd: batch.IsLast && i == changes.Count - 1);
+            if (_tables.TryGetValue(new TableKey(change.Table.Schema, change.Table.Name), out var channels))
+                RouteLocked(entry, channels);
+        }
+
+        if (batch.IsLast && batch.CommitLsn > _lastCommitLsn)
+        {
+            log.EndTransaction(batch.CommitLsn, batch.EndLsn);
+            _lastCommitLsn = batch.CommitLsn;
+            FlushPendingLocked();
+            ReleaseWaitersLocked();
+        }
+        log.Evict(utcNow);
     }
 
     private void RouteLocked(LogEntry entry, Dictionary<string, ChannelGroup> channels)
@@ -284,7 +432,9 @@ public sealed class SubscriptionRouter(ChangeLog log)
         {
             _candidates.Clear();
             group.CollectCandidates(entry.Change, _candidates);
-            FrameSource? source = null;
+            FrameSource? asCaptured = null;
+            FrameSource? withoutOld = null;
+            FrameSource? asDelete = null;
             foreach (var subscription in _candidates)
             {
                 if (entry.Offset <= subscription.ResumeAfter || subscription.Connection.DeliveryPaused)
@@ -292,7 +442,14 @@ public sealed class SubscriptionRouter(ChangeLog log)
                 switch (Match(subscription, entry.Change))
                 {
                     case MatchResult.Matches:
-                        Deliver(subscription, source ??= new FrameSource(group.Channel, entry));
+                        if (!Allowed(subscription, entry, out var shape))
+                            break;
+                        Deliver(subscription, shape switch
+                        {
+                            ChangeShape.WithoutOld => withoutOld ??= new FrameSource(group.Channel, entry, shape),
+                            ChangeShape.AsDelete => asDelete ??= new FrameSource(group.Channel, entry, shape),
+                            _ => asCaptured ??= new FrameSource(group.Channel, entry),
+                        });
                         TrackPending(subscription);
                         break;
                     case MatchResult.Invalidated:
@@ -327,13 +484,15 @@ public sealed class SubscriptionRouter(ChangeLog log)
                 switch (Match(subscription, change))
                 {
                     case MatchResult.Matches:
+                        if (!Allowed(subscription, entry, out var shape))
+                            break;
                         // Private to this subscription: serialized by the connection's writer, outside the lock.
                         if (subscription.Pending is { } previous)
                         {
                             subscription.Connection.TryEnqueue(previous, transactionEnd: false);
                             subscription.LastDelivered = previous.Entry.Offset;
                         }
-                        subscription.Pending = new FrameSource(subscription.Channel, entry);
+                        subscription.Pending = new FrameSource(subscription.Channel, entry, shape);
                         break;
                     case MatchResult.Invalidated:
                         InvalidateLocked(subscription);
@@ -397,6 +556,37 @@ public sealed class SubscriptionRouter(ChangeLog log)
         }
     }
 
+    /// <summary>
+    /// Whether row-level security lets the subscription see the change, and in which shape. A failed check (or, which
+    /// the dispatch protocol rules out, a missing verdict) withholds the change and tells the client once per transaction.
+    /// </summary>
+    private static bool Allowed(Subscription subscription, LogEntry entry, out ChangeShape shape)
+    {
+        shape = ChangeShape.AsCaptured;
+        if (entry.Change.Verdicts is not { } verdicts)
+            return true;
+        var verdict = subscription.Group is { } group && verdicts.TryGet(group, out var found) ? found : AccessVerdict.Failed;
+        switch (verdict)
+        {
+            case AccessVerdict.Deliver:
+                return true;
+            case AccessVerdict.DeliverWithoutOld:
+                shape = ChangeShape.WithoutOld;
+                return true;
+            case AccessVerdict.MoveOut:
+                shape = ChangeShape.AsDelete;
+                return true;
+            case AccessVerdict.Failed when subscription.ReportedFailureLsn != entry.Offset.CommitLsn:
+                subscription.ReportedFailureLsn = entry.Offset.CommitLsn;
+                subscription.Connection.TryEnqueue(NativeFrames.Error(ErrorCodes.AccessCheckFailed,
+                    $"the row-level security check failed for changes from offset {entry.OffsetText} on; they are withheld (see the server log)",
+                    subscription.Channel));
+                return false;
+            default:
+                return false;
+        }
+    }
+
     private static MatchResult Match(Subscription subscription, RowChange change)
     {
         var kind = change.Kind switch
@@ -444,6 +634,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
     {
         if (!connection.Subscriptions.Remove(channel, out var existing))
             return false;
+        ReleaseLocked(existing);
         existing.Pending = null;
         if (existing.PendingTracked)
         {

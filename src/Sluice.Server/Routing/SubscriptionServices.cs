@@ -1,6 +1,7 @@
 using Sluice.Server.Capture;
 using Sluice.Server.Database;
 using Sluice.Server.Log;
+using Sluice.Server.RowSecurity;
 using Sluice.Server.Snapshots;
 
 namespace Sluice.Server.Routing;
@@ -11,4 +12,6 @@ public sealed record SubscriptionServices(
     TableCatalog Catalog,
     ChangeLog Log,
     SnapshotReader Snapshots,
-    WalHeartbeat Heartbeat);
+    WalHeartbeat Heartbeat,
+    SubscriberAccess Access,
+    RowAccess RowAccess);

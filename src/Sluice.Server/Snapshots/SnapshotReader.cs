@@ -23,19 +23,20 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
     private const int MaxFrameBytes = 256 * 1024;
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public Task<SnapshotResult> ReadAsync(TableSchema table, RowFilter? filter, string channel, ClientConnection connection, CancellationToken cancellationToken)
+    public Task<SnapshotResult> ReadAsync(TableSchema table, RowFilter? filter, Auth.ConnectionIdentity? readAs, string channel, ClientConnection connection, CancellationToken cancellationToken)
     {
         var queueHighWater = options.Value.OutboundQueueBytes / 2;
-        return ReadAsync(table, filter,
+        return ReadAsync(table, filter, readAs,
             (rows, token) => SendAsync(connection, NativeFrames.Snapshot(channel, rows, last: false, offset: null), queueHighWater, token),
             cancellationToken);
     }
 
     /// <summary>
     /// Reads the rows and hands every chunk but the last (each a JSON array of rows) to <paramref name="sendChunk"/>
-    /// as it fills; the last chunk is returned in the result.
+    /// as it fills; the last chunk is returned in the result. With <paramref name="readAs"/>, the rows are read as that
+    /// identity's role with its JWT claims, so PostgreSQL applies its privileges and row-level security policies.
     /// </summary>
-    public async Task<SnapshotResult> ReadAsync(TableSchema table, RowFilter? filter, Func<byte[], CancellationToken, Task> sendChunk, CancellationToken cancellationToken)
+    public async Task<SnapshotResult> ReadAsync(TableSchema table, RowFilter? filter, Auth.ConnectionIdentity? readAs, Func<byte[], CancellationToken, Task> sendChunk, CancellationToken cancellationToken)
     {
         var rowsPerFrame = options.Value.SnapshotRowsPerFrame;
 
@@ -47,6 +48,8 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
         await using var transaction = await db.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", db, transaction))
             await readOnly.ExecuteNonQueryAsync(cancellationToken);
+        if (readAs is not null)
+            await RowSecurity.SubscriberAccess.AssumeAsync(db, transaction, readAs, cancellationToken);
 
         SnapshotVisibility visibility;
         await using (var snapshot = new NpgsqlCommand("SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()", db, transaction))

@@ -45,12 +45,13 @@ public static class NativeFrames
 
     /// <summary>
     /// A database change: seed 003's <c>broadcast</c> frame plus <c>offset</c>, <c>commit_timestamp</c> and,
-    /// on the last change of its transaction for this channel, <c>tx_end</c>.
+    /// on the last change of its transaction for this channel, <c>tx_end</c>. <paramref name="shape"/> narrows it for a
+    /// subscriber that row-level security lets see only part of it.
     /// </summary>
-    public static byte[] Change(string channel, LogEntry entry, bool transactionEnd) =>
+    public static byte[] Change(string channel, LogEntry entry, bool transactionEnd, Routing.ChangeShape shape = Routing.ChangeShape.AsCaptured) =>
         Write(static (writer, state) =>
         {
-            var (channel, entry, transactionEnd) = state;
+            var (channel, entry, transactionEnd, shape) = state;
             var change = entry.Change;
             writer.WriteString("type"u8, FrameTypes.Broadcast);
             writer.WriteString("channel"u8, channel);
@@ -60,7 +61,7 @@ public static class NativeFrames
                 writer.WriteBoolean("tx_end"u8, true);
             writer.WritePropertyName("payload"u8);
             writer.WriteStartObject();
-            writer.WriteString("type"u8, change.Kind switch
+            writer.WriteString("type"u8, shape == Routing.ChangeShape.AsDelete ? ChangeTypes.Delete : change.Kind switch
             {
                 ChangeKind.Insert => ChangeTypes.Insert,
                 ChangeKind.Update => ChangeTypes.Update,
@@ -69,18 +70,18 @@ public static class NativeFrames
             });
             writer.WriteString("table"u8, change.Table.Name);
             writer.WriteString("schema"u8, change.Table.Schema);
-            if (change.NewValues is not null)
+            if (change.NewValues is not null && shape != Routing.ChangeShape.AsDelete)
             {
                 writer.WritePropertyName("record"u8);
                 WriteRow(writer, change.Table, change.NewValues);
             }
-            if (change.OldValues is not null)
+            if (change.OldValues is not null && shape != Routing.ChangeShape.WithoutOld)
             {
                 writer.WritePropertyName("old_record"u8);
                 WriteRow(writer, change.Table, change.OldValues);
             }
             writer.WriteEndObject();
-        }, (channel, entry, transactionEnd));
+        }, (channel, entry, transactionEnd, shape));
 
     /// <summary><c>{"type":"auth_ok","role":…,"expires_at":…}</c>: a refreshed token was accepted (<c>expires_at</c> in Unix seconds).</summary>
     public static byte[] AuthOk(string role, DateTimeOffset? expiresAt) =>

@@ -205,38 +205,59 @@ public sealed partial class NativeSession(
             return;
         }
 
+        var access = await services.Access.DecideAsync(lookup.Table, connection.Identity, cancellationToken);
+        if (!access.Allowed)
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.Forbidden, access.Refusal!, channel));
+            return;
+        }
+
         var subscription = new Subscription(connection, channel, new TableKey(table.Schema, table.Table),
             message.Events ?? ChangeEvents.All, message.Filter, filter, filter is null ? null : lookup.Table);
         var ack = NativeFrames.Ack(channel);
-
-        if (message.Since is not null)
+        try
         {
-            if (sinceEpoch != services.Log.Epoch.Value)
-                connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "the offset is from another log epoch (the replication slot was recreated or the database restored); subscribe again with a snapshot"));
-            else if (!services.Router.Resume(subscription, since, ack))
-                connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "the offset is older than the retention window; subscribe again with a snapshot"));
-            return;
+            if (message.Since is not null)
+            {
+                if (sinceEpoch != services.Log.Epoch.Value)
+                {
+                    connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "the offset is from another log epoch (the replication slot was recreated or the database restored); subscribe again with a snapshot"));
+                    return;
+                }
+                services.Router.Acquire(subscription);
+                await services.RowAccess.PrepareCatchUpAsync(subscription, since, visibility: null, cancellationToken);
+                if (!services.Router.Resume(subscription, since, ack))
+                    connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "the offset is older than the retention window; subscribe again with a snapshot"));
+                return;
+            }
+            if (message.Snapshot)
+            {
+                await SnapshotAsync(subscription, lookup.Table, filter, access.AssumeRole ? connection.Identity : null, ack, cancellationToken);
+                return;
+            }
+            services.Router.Subscribe(subscription);
         }
-        if (message.Snapshot)
+        finally
         {
-            await SnapshotAsync(subscription, lookup.Table, filter, ack, cancellationToken);
-            return;
+            services.Router.ReleaseIfInactive(subscription);
         }
-        services.Router.Subscribe(subscription);
     }
 
-    private async Task SnapshotAsync(Subscription subscription, TableSchema table, RowFilter? filter, byte[] ack, CancellationToken cancellationToken)
+    private async Task SnapshotAsync(Subscription subscription, TableSchema table, RowFilter? filter, ConnectionIdentity? readAs, byte[] ack, CancellationToken cancellationToken)
     {
         var channel = subscription.Channel;
         services.Router.Unsubscribe(connection, channel, confirmation: null);
         connection.TryEnqueue(ack);
+        // From here on every dispatched change carries this group's verdict.
+        services.Router.Acquire(subscription);
 
-        var snapshot = await services.Snapshots.ReadAsync(table, filter, channel, connection, cancellationToken);
+        var snapshot = await services.Snapshots.ReadAsync(table, filter, readAs, channel, connection, cancellationToken);
 
         // Every transaction the snapshot could contain commits before its end position; wait until the log has them.
         var caughtUp = services.Router.WaitForCommitAsync(snapshot.Visibility.EndLsn);
         await services.Heartbeat.EmitAsync(cancellationToken);
         await caughtUp.WaitAsync(SnapshotCatchUpTimeout, cancellationToken);
+        await services.RowAccess.PrepareCatchUpAsync(subscription, default, snapshot.Visibility, cancellationToken);
 
         if (!services.Router.CompleteSnapshot(subscription, snapshot.Visibility,
                 offset => NativeFrames.Snapshot(channel, snapshot.FinalRows, last: true, offset)))

@@ -1,0 +1,71 @@
+using Npgsql;
+using NpgsqlTypes;
+using Sluice.Server.Auth;
+using Sluice.Server.Capture;
+
+namespace Sluice.Server.RowSecurity;
+
+/// <summary>
+/// Decides, when a client subscribes to a table (or reads its rows over HTTP), whether its role may read the table
+/// at all and how its snapshot is read: as its own role with its claims (PostgreSQL then applies privileges and
+/// row-level security itself), or — only for a table without row-level security, when the role does not exist in the
+/// database, as seed 003's anonymous connections — as Sluice's own database user.
+/// </summary>
+public sealed class SubscriberAccess(NpgsqlDataSource dataSource)
+{
+    private const string Query = """
+        SELECT r.oid IS NOT NULL,
+               r.oid IS NOT NULL AND pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER'),
+               r.oid IS NOT NULL AND pg_catalog.has_table_privilege(r.oid, c.oid, 'SELECT'),
+               c.relrowsecurity,
+               session_user::text
+        FROM pg_catalog.pg_class c
+        LEFT JOIN pg_catalog.pg_roles r ON r.rolname = $2
+        WHERE c.oid = $1
+        """;
+
+    public async Task<AccessDecision> DecideAsync(TableSchema table, ConnectionIdentity identity, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(Query);
+        command.Parameters.Add(new NpgsqlParameter<uint> { TypedValue = table.RelationId, NpgsqlDbType = NpgsqlDbType.Oid });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = identity.Role });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+            return AccessDecision.Refuse($"table {table.Schema}.{table.Name} no longer exists");
+        var roleExists = reader.GetBoolean(0);
+        var canAssume = reader.GetBoolean(1);
+        var readable = reader.GetBoolean(2);
+        var rowSecurity = reader.GetBoolean(3);
+        var serverUser = reader.GetString(4);
+
+        var name = $"{table.Schema}.{table.Name}";
+        if (!roleExists)
+        {
+            return rowSecurity
+                ? AccessDecision.Refuse($"{name} has row-level security and the role \"{identity.Role}\" does not exist in the database; create it (and GRANT it to {serverUser})")
+                : AccessDecision.AsServer;
+        }
+        if (!readable)
+            return AccessDecision.Refuse($"the role \"{identity.Role}\" may not SELECT from {name}");
+        if (canAssume)
+            return AccessDecision.AsRole;
+        return rowSecurity
+            ? AccessDecision.Refuse($"{name} has row-level security and Sluice's database user {serverUser} cannot assume the role \"{identity.Role}\"; run GRANT \"{identity.Role}\" TO {serverUser}")
+            : AccessDecision.AsServer;
+    }
+
+    /// <summary>
+    /// Makes the rest of <paramref name="transaction"/> run as <paramref name="identity"/>'s role with its JWT claims
+    /// (<c>request.jwt.claims</c>, <c>request.jwt.claim.sub</c>, <c>request.jwt.claim.role</c>).
+    /// </summary>
+    public static async Task AssumeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ConnectionIdentity identity, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('request.jwt.claim.sub', $3, true), set_config('request.jwt.claim.role', $1, true)",
+            connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = identity.Role });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = identity.ClaimsJson });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = identity.Subject ?? "" });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,90 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Sluice.IntegrationTests.Infrastructure;
+
+namespace Sluice.IntegrationTests.RowSecurity;
+
+/// <summary>Row-level checks cost per distinct claim set, not per subscriber: the database counts the policy's evaluations.</summary>
+public sealed class ClaimSetGroupingTests(PostgresFixture postgres) : RowSecurityTest(postgres)
+{
+    private const int Organizations = 10;
+    private const int SubscribersPerOrganization = 100;
+
+    [Fact]
+    public async Task A_thousand_subscribers_in_ten_claim_sets_cost_ten_checks_per_transaction()
+    {
+        await CreateMessagesAsync();
+        // Every evaluation of the policy on a row bumps a sequence (sequences ignore the checks' rollback).
+        await Database.ExecuteAsync($"""
+            CREATE SEQUENCE public.policy_evaluations;
+            CREATE FUNCTION public.count_policy_evaluation() RETURNS boolean LANGUAGE sql VOLATILE SECURITY DEFINER
+              AS $$ SELECT nextval('public.policy_evaluations') > 0 $$;
+            DROP POLICY organization_members ON public.messages;
+            CREATE POLICY counted_organization_members ON public.messages FOR SELECT TO {Member}
+              USING (public.count_policy_evaluation() AND organization_id = (auth.jwt() ->> 'organization_id')::int);
+            """);
+
+        var subscribers = new List<(int Organization, ClientWebSocket Socket)>();
+        try
+        {
+            var tokens = Enumerable.Range(1, Organizations).ToDictionary(organization => organization, organization => TokenFor(organization));
+            for (var i = 0; i < Organizations * SubscribersPerOrganization; i += 50)
+            {
+                var opened = await Task.WhenAll(Enumerable.Range(i, 50).Select(async n =>
+                {
+                    var organization = n % Organizations + 1;
+                    var socket = new ClientWebSocket();
+                    await socket.ConnectAsync(new Uri($"{Server.WebSocketUrl}?token={tokens[organization]}"), CancellationToken.None);
+                    await SendAsync(socket, $$"""{"type":"subscribe","channel":"{{Channel}}"}""");
+                    Assert.Equal("ack", (await ReceiveAsync(socket)).GetProperty("type").GetString());
+                    return (organization, socket);
+                }));
+                subscribers.AddRange(opened);
+            }
+
+            var before = await Database.ScalarAsync<long>("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM public.policy_evaluations");
+            await Database.ExecuteAsync(
+                "INSERT INTO public.messages SELECT organization, organization, 'one per organization' FROM generate_series(1, $1) organization", Organizations);
+
+            foreach (var (organization, socket) in subscribers)
+            {
+                var change = await ReceiveAsync(socket);
+                Assert.Equal(organization, RowId(change));
+            }
+            var evaluations = await Database.ScalarAsync<long>("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM public.policy_evaluations") - before;
+
+            // One check per claim set sees all ten rows: at most 10 × 10 evaluations. Checking per subscriber would take at least 1,000.
+            Assert.InRange(evaluations, Organizations, Organizations * Organizations);
+        }
+        finally
+        {
+            foreach (var (_, socket) in subscribers)
+                socket.Abort();
+        }
+    }
+
+    private static Task SendAsync(ClientWebSocket socket, string text) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+
+    /// <summary>The next frame that is not a heartbeat.</summary>
+    private static async Task<JsonElement> ReceiveAsync(ClientWebSocket socket)
+    {
+        using var timeout = new CancellationTokenSource(TestClient.Patience);
+        var buffer = new byte[8192];
+        while (true)
+        {
+            var length = 0;
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer.AsMemory(length), timeout.Token);
+                length += result.Count;
+            }
+            while (!result.EndOfMessage);
+            var frame = JsonDocument.Parse(buffer.AsMemory(0, length)).RootElement.Clone();
+            if (frame.GetProperty("type").GetString() != "heartbeat")
+                return frame;
+        }
+    }
+}
