@@ -100,6 +100,9 @@ public sealed class RoomRegistry : IDisposable
             if (!_memberships.TryGetValue(connection, out var rooms))
                 _memberships[connection] = rooms = [];
             rooms.Add(room);
+            // A subscribe that raced with the token's expiry: the frames below are queued, later ones wait for the refresh.
+            if (_paused.TryGetValue(connection, out var positions))
+                positions[room] = room.History.Last;
 
             connection.TryEnqueue(NativeFrames.Ack(room.Channel, since ?? RoomOffset.Format(Epoch, room.History.Last)));
             connection.TryEnqueue(RoomFrames.PresenceState(room.Channel, room.Presence.Values));
