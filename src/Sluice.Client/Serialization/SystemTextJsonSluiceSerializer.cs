@@ -61,4 +61,11 @@ public sealed class SystemTextJsonSluiceSerializer : ISluiceSerializer
         var info = (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
         return JsonSerializer.Deserialize(utf8Json, info)!;
     }
+
+    /// <inheritdoc/>
+    public byte[] Serialize<T>(T value)
+    {
+        var info = (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
+        return JsonSerializer.SerializeToUtf8Bytes(value, info);
+    }
 }
