@@ -447,5 +447,57 @@ public sealed class RoomChannelTests
         Assert.Equal([42], seen.Items);
     }
 
+    [Fact]
+    public async Task A_full_buffer_pauses_the_room_and_resumes_from_the_last_buffered_offset_without_loss()
+    {
+        await using var server = await FakeServer.StartAsync();
+        await using var client = TestClients.Create(server, options => options.ChannelBufferCapacity = 4);
+        var errors = new Recorder<SluiceErrorEventArgs>();
+        client.Error += (_, e) => errors.Add(e);
+        using var gate = new SemaphoreSlim(0);
+        var room = client.Room("lobby");
+        var handled = new Recorder<int>();
+        room.On<int>("n", async n =>
+        {
+            await gate.WaitAsync();
+            handled.Add(n);
+        });
+        await client.StartAsync();
+        var connection = await server.NextConnectionAsync();
+        await connection.ReceiveSubscribeAsync();
+        await connection.SendAsync(RoomFrames.Ack(Lobby, RoomFrames.Offset(0)));
+        for (var i = 1; i <= 30; i++)
+            await connection.SendAsync(RoomFrames.Message(Lobby, i, "n", i));
+        await errors.WaitForAsync(e => e.Any(x => x.Code == ClientErrorCodes.BufferOverflow), "the overflow report");
+        gate.Release(1000);
+
+        // The room resumes on the same connection after the last message it buffered (again if the replay overflows too);
+        // the server replays the rest each time.
+        var resumes = new Recorder<int>();
+        var serving = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    var since = (string)(await connection.ReceiveSubscribeAsync())["since"]!;
+                    var from = int.Parse(since.AsSpan(since.LastIndexOf('-') + 1), System.Globalization.CultureInfo.InvariantCulture);
+                    resumes.Add(from);
+                    await connection.SendAsync(RoomFrames.Ack(Lobby, since));
+                    for (var i = from + 1; i <= 30; i++)
+                        await connection.SendAsync(RoomFrames.Message(Lobby, i, "n", i));
+                }
+            }
+            catch (Exception ex) when (ex is ClientClosedException or System.Net.WebSockets.WebSocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // The test ended.
+            }
+        });
+        await handled.WaitForCountAsync(30, "every message");
+        Assert.Equal(Enumerable.Range(1, 30), handled.Items);
+        Assert.Equal(1, server.Connections);
+        Assert.All(resumes.Items, from => Assert.InRange(from, 1, 29));
+    }
+
     private static string Id(PresenceEntry entry) => $"{entry.Key}/{entry.Ref}";
 }

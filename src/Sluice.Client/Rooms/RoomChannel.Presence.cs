@@ -31,9 +31,10 @@ public sealed partial class RoomChannel
     /// <summary>
     /// Everyone tracked in the room, as last told by the server: key → entries (one key may have several, e.g. the same
     /// user on two devices). An immutable version; read it once to hold one consistent view. Includes this client's own
-    /// entry once the server reports it.
+    /// entry once the server reports it. Empty once the room is disposed.
     /// </summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<PresenceEntry>> Presence => Volatile.Read(ref _presence);
+    public IReadOnlyDictionary<string, IReadOnlyList<PresenceEntry>> Presence =>
+        Volatile.Read(ref State.ClosedFlag) ? EmptyPresence : Volatile.Read(ref _presence);
 
     /// <summary>Whether this client tracks a presence in the room (<see cref="TrackAsync{T}"/> without a later <see cref="UntrackAsync"/>).</summary>
     public bool IsTracking
