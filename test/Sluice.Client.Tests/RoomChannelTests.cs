@@ -499,5 +499,27 @@ public sealed class RoomChannelTests
         Assert.All(resumes.Items, from => Assert.InRange(from, 1, 29));
     }
 
+    [Fact]
+    public async Task A_payload_that_does_not_fit_the_handler_type_is_reported_and_the_next_message_is_delivered()
+    {
+        await using var server = await FakeServer.StartAsync();
+        await using var client = TestClients.Create(server);
+        var errors = new Recorder<SluiceErrorEventArgs>();
+        client.Error += (_, e) => errors.Add(e);
+        var room = client.Room("lobby");
+        var cursors = new Recorder<Cursor>();
+        room.On<Cursor>("cursor", cursors.Add);
+        await client.StartAsync();
+        var connection = await server.NextConnectionAsync();
+        await connection.ReceiveSubscribeAsync();
+        await connection.SendAsync(RoomFrames.Ack(Lobby, RoomFrames.Offset(0)));
+        await connection.SendAsync(RoomFrames.Message(Lobby, 1, "cursor", "not a cursor"));
+        await connection.SendAsync(RoomFrames.Message(Lobby, 2, "cursor", new { x = 1, y = 1 }));
+        await cursors.WaitForCountAsync(1, "the valid cursor");
+        await errors.WaitForCountAsync(1, "the deserialization error");
+        Assert.Equal(ClientErrorCodes.DeserializationFailed, errors.Items[0].Code);
+        Assert.Equal(Lobby, errors.Items[0].Channel);
+    }
+
     private static string Id(PresenceEntry entry) => $"{entry.Key}/{entry.Ref}";
 }
