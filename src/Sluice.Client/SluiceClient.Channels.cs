@@ -189,7 +189,11 @@ public sealed partial class SluiceClient
                     state.LastOffset = null;
                     // A room has no snapshot: it starts again from the present, and what was published meanwhile is lost.
                     state.ForceSnapshot = !state.IsRoom;
-                    state.Buffer.Writer.TryWrite(new ResyncItem(frame.Error ?? "resync required", lostAfter));
+                    var resync = new ResyncItem(frame.Error ?? "resync required", lostAfter);
+                    // A room's only news of the lost messages must not be dropped by a full buffer: it waits for room there,
+                    // ahead of anything written later (a bounded channel hands a waiting writer's item over first).
+                    if (!state.Buffer.Writer.TryWrite(resync) && state.IsRoom)
+                        _ = WriteWhenRoomAsync(state, resync);
                     if (phase != ChannelPhase.Paused)
                     {
                         state.Phase = ChannelPhase.Idle;
@@ -260,6 +264,18 @@ public sealed partial class SluiceClient
         state.LastOffset = change.Offset;
         if (change.CommitTimestamp != default)
             ClientTelemetry.Lag.Record((_time.GetUtcNow() - change.CommitTimestamp).TotalMilliseconds);
+    }
+
+    private static async Task WriteWhenRoomAsync(ChannelState state, ChannelItem item)
+    {
+        try
+        {
+            await state.Buffer.Writer.WriteAsync(item);
+        }
+        catch (System.Threading.Channels.ChannelClosedException)
+        {
+            // The channel was closed meanwhile: nobody to tell.
+        }
     }
 
     /// <summary>Offsets are <c>{epoch}-{lsn}-{index}</c>; only offsets of one epoch compare as strings.</summary>

@@ -521,5 +521,45 @@ public sealed class RoomChannelTests
         Assert.Equal(Lobby, errors.Items[0].Channel);
     }
 
+    [Fact]
+    public async Task A_resync_is_reported_in_order_even_when_the_buffer_is_full()
+    {
+        await using var server = await FakeServer.StartAsync();
+        await using var client = TestClients.Create(server, options => options.ChannelBufferCapacity = 4);
+        using var gate = new SemaphoreSlim(0);
+        var room = client.Room("lobby");
+        var entered = new Recorder<int>();
+        var order = new Recorder<string>();
+        room.On<int>("n", async n =>
+        {
+            entered.Add(n);
+            await gate.WaitAsync();
+            order.Add($"{n}");
+        });
+        room.ResyncRequired += (_, e) => order.Add($"resync after {e.LostAfter}");
+        await client.StartAsync();
+
+        // One message in the blocked handler and four in the buffer: the buffer is full.
+        var first = await server.NextConnectionAsync();
+        await first.ReceiveSubscribeAsync();
+        await first.SendAsync(RoomFrames.Ack(Lobby, RoomFrames.Offset(0)));
+        await first.SendAsync(RoomFrames.Message(Lobby, 1, "n", 1));
+        await entered.WaitForCountAsync(1, "the handler holding the first message");
+        for (var i = 2; i <= 5; i++)
+            await first.SendAsync(RoomFrames.Message(Lobby, i, "n", i));
+        await TestClients.EventuallyAsync(() => room.LastOffset == RoomFrames.Offset(5), "five messages taken in");
+        first.Abort();
+
+        var second = await server.NextConnectionAsync();
+        Assert.Equal(RoomFrames.Offset(5), (string?)(await second.ReceiveSubscribeAsync())["since"]);
+        await second.SendAsync(new { type = "resync_required", channel = Lobby, error = "history gone" });
+        Assert.Null((await second.ReceiveSubscribeAsync())["since"]);
+        await second.SendAsync(RoomFrames.Ack(Lobby, RoomFrames.Offset(0, epoch: 2)));
+        gate.Release(1000);
+
+        await order.WaitForCountAsync(6, "five messages and the resync report");
+        Assert.Equal(["1", "2", "3", "4", "5", "resync after r1-5"], order.Items);
+    }
+
     private static string Id(PresenceEntry entry) => $"{entry.Key}/{entry.Ref}";
 }
