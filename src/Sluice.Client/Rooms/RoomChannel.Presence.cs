@@ -23,7 +23,9 @@ public sealed partial class RoomChannel
     /// <summary>
     /// The room's presence changed: a <c>presence_diff</c> arrived, or a <c>presence_state</c> (after every subscribe,
     /// so after every reconnect) replaced the view — then <see cref="PresenceChangedEventArgs.IsSync"/> is true and the
-    /// joins and leaves are the difference to the previous view. Raised on the room's dispatcher, in order with the
+    /// joins and leaves are the difference to the previous view (raised for every <c>presence_state</c>, even when both are
+    /// empty, so the first one tells that the view is known). A diff that changes nothing (a leave of an entry never seen)
+    /// raises nothing. Raised on the room's dispatcher, in order with the
     /// messages. A throwing handler is reported through <see cref="SluiceClient.Error"/>.
     /// </summary>
     public event EventHandler<PresenceChangedEventArgs>? PresenceChanged;
