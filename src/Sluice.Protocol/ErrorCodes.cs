@@ -50,4 +50,13 @@ public static class ErrorCodes
     public const string Unauthorized = "unauthorized";
     /// <summary>The server could not load its signing keys (JWKS URL unreachable); retry later. At connect: closed with <see cref="CloseCodes.TryAgainLater"/>.</summary>
     public const string AuthUnavailable = "auth_unavailable";
+    /// <summary>A <c>subscribe</c> was refused: the connection already has the maximum number of channels. The connection stays.</summary>
+    public const string TooManyChannels = "too_many_channels";
+    /// <summary>
+    /// The connection sends frames faster than its rate limit: frames over it were dropped, not handled (sent at most
+    /// once a second). A client that keeps flooding gets it once more and is closed with <see cref="CloseCodes.RateLimited"/>.
+    /// </summary>
+    public const string RateLimited = "rate_limited";
+    /// <summary>The client's IP address already has the maximum number of open connections; closed with <see cref="CloseCodes.TryAgainLater"/>.</summary>
+    public const string TooManyConnections = "too_many_connections";
 }
