@@ -10,20 +10,24 @@ namespace Sluice.Server.Limits;
 /// that is closed once its refusals exceed the tolerance;</item>
 /// <item>notices: one <c>rate_limited</c> error per second at most, so refusals never queue an error each.</item>
 /// </list>
-/// Not thread-safe: owned by the connection's receive loop. An admitted frame costs one timestamp read.
+/// Not thread-safe: owned by the connection's receive loop. An admitted frame costs one timestamp read; the refusal
+/// and notice buckets are only created at the first refusal (a bucket starts full, so this changes nothing), which
+/// keeps well-behaved idle connections small.
 /// </summary>
 public sealed class FrameRateLimiter
 {
+    private readonly LimitsOptions _options;
+    private readonly TimeProvider _time;
     private readonly TokenBucket _frames;
-    private readonly TokenBucket _refusals;
-    private readonly TokenBucket _notices;
+    private TokenBucket? _refusals;
+    private TokenBucket? _notices;
 
     public FrameRateLimiter(LimitsOptions options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _time = time;
         _frames = new TokenBucket(options.MessagesPerSecond, options.MessageBurst, time);
-        _refusals = new TokenBucket(options.MessagesPerSecond, options.RefusedMessagesBeforeClose, time);
-        _notices = new TokenBucket(1, 1, time);
     }
 
     /// <summary>Counts one client frame and decides what happens to it.</summary>
@@ -31,6 +35,8 @@ public sealed class FrameRateLimiter
     {
         if (_frames.TryTake())
             return FrameAdmission.Admitted;
+        _refusals ??= new TokenBucket(_options.MessagesPerSecond, _options.RefusedMessagesBeforeClose, _time);
+        _notices ??= new TokenBucket(1, 1, _time);
         if (!_refusals.TryTake())
             return FrameAdmission.Close;
         return _notices.TryTake() ? FrameAdmission.RefusedWithError : FrameAdmission.Refused;
