@@ -44,13 +44,13 @@ public static partial class RealtimeEndpoint
         }
 
         // Counted before anything else, so a client opening connections in a loop costs no token validation;
-        // released when this request ends, whichever way.
+        // released when this request ends, whichever way. Over the limit, the connection is refused like a bad token.
         using var addressLease = limits.Addresses.TryAcquire(context.Connection.RemoteIpAddress);
         var authentication = addressLease is null
             ? AuthResult.Failure(ErrorCodes.TooManyConnections, limits.TooManyConnectionsMessage)
             : RequestToken.TryRead(context.Request, out var token, out var tokenError)
-            ? await tokens.AuthenticateAsync(token, context.RequestAborted)
-            : tokenError!;
+                ? await tokens.AuthenticateAsync(token, context.RequestAborted)
+                : tokenError!;
 
         var settings = options.Value;
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
