@@ -5,8 +5,10 @@ using Sluice.Server.Auth;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
 using Sluice.Server.Database;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Sluice.Server.Http;
+using Sluice.Server.Limits;
 using Sluice.Server.Log;
 using Sluice.Server.RowSecurity;
 using Sluice.Server.Snapshots;
@@ -44,6 +46,11 @@ public static class SluiceServerBuilder
         ["--anonymous-role"] = "Sluice:Auth:AnonymousRole",
         ["--authenticated-role"] = "Sluice:Auth:AuthenticatedRole",
         ["--role-claim"] = "Sluice:Auth:RoleClaim",
+        ["--max-channels"] = "Sluice:Limits:MaxChannelsPerConnection",
+        ["--messages-per-second"] = "Sluice:Limits:MessagesPerSecond",
+        ["--message-burst"] = "Sluice:Limits:MessageBurst",
+        ["--refused-messages-before-close"] = "Sluice:Limits:RefusedMessagesBeforeClose",
+        ["--max-connections-per-ip"] = "Sluice:Limits:MaxConnectionsPerAddress",
     };
 
     public static WebApplicationBuilder CreateBuilder(string[] args)
@@ -72,6 +79,7 @@ public static class SluiceServerBuilder
             throw new OptionsValidationException(SluiceOptions.SectionName, typeof(SluiceOptions), validation.Failures);
         builder.Services.AddOptions<SluiceOptions>().Bind(builder.Configuration.GetSection(SluiceOptions.SectionName));
         var signingKeys = ConfigureAuth(builder);
+        ConfigureLimits(builder);
 
         if (string.IsNullOrWhiteSpace(settings.Database))
             throw new InvalidOperationException("No database configured: pass --database \"Host=…\" or set SLUICE_DATABASE.");
@@ -131,6 +139,19 @@ public static class SluiceServerBuilder
             throw new OptionsValidationException(AuthOptions.SectionName, typeof(AuthOptions), failures);
         builder.Services.AddOptions<AuthOptions>().Bind(section);
         return SigningKeys.Create(auth);
+    }
+
+    /// <summary>Validates the <c>Sluice:Limits</c> settings (failing start-up) and registers the limits.</summary>
+    private static void ConfigureLimits(WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(LimitsOptions.SectionName);
+        var limits = section.Get<LimitsOptions>() ?? new LimitsOptions();
+        var validation = new DataAnnotationValidateOptions<LimitsOptions>(null).Validate(null, limits);
+        if (validation.Failed)
+            throw new OptionsValidationException(LimitsOptions.SectionName, typeof(LimitsOptions), validation.Failures);
+        builder.Services.AddOptions<LimitsOptions>().Bind(section);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ConnectionLimits>();
     }
 
     /// <summary>The addresses Kestrel listens on, once started.</summary>
