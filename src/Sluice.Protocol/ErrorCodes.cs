@@ -63,4 +63,13 @@ public static class ErrorCodes
     public const string AccessCheckFailed = "access_check_failed";
     /// <summary>A room broadcast's <c>payload</c> or a presence <c>state</c> is larger than the server's limit.</summary>
     public const string PayloadTooLarge = "payload_too_large";
+    /// <summary>A <c>subscribe</c> was refused: the connection already has the maximum number of channels. The connection stays.</summary>
+    public const string TooManyChannels = "too_many_channels";
+    /// <summary>
+    /// The connection sends frames faster than its rate limit: frames over it were dropped, not handled (sent at most
+    /// once a second). A client that keeps flooding gets it once more and is closed with <see cref="CloseCodes.RateLimited"/>.
+    /// </summary>
+    public const string RateLimited = "rate_limited";
+    /// <summary>The client's IP address already has the maximum number of open connections; closed with <see cref="CloseCodes.TryAgainLater"/>.</summary>
+    public const string TooManyConnections = "too_many_connections";
 }

@@ -5,8 +5,10 @@ using Sluice.Server.Auth;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
 using Sluice.Server.Database;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Sluice.Server.Http;
+using Sluice.Server.Limits;
 using Sluice.Server.Log;
 using Sluice.Server.Rooms;
 using Sluice.Server.RowSecurity;
@@ -45,6 +47,11 @@ public static class SluiceServerBuilder
         ["--anonymous-role"] = "Sluice:Auth:AnonymousRole",
         ["--authenticated-role"] = "Sluice:Auth:AuthenticatedRole",
         ["--role-claim"] = "Sluice:Auth:RoleClaim",
+        ["--max-channels"] = "Sluice:Limits:MaxChannelsPerConnection",
+        ["--messages-per-second"] = "Sluice:Limits:MessagesPerSecond",
+        ["--message-burst"] = "Sluice:Limits:MessageBurst",
+        ["--refused-messages-before-close"] = "Sluice:Limits:RefusedMessagesBeforeClose",
+        ["--max-connections-per-ip"] = "Sluice:Limits:MaxConnectionsPerAddress",
     };
 
     public static WebApplicationBuilder CreateBuilder(string[] args)
@@ -74,6 +81,7 @@ public static class SluiceServerBuilder
         builder.Services.AddOptions<SluiceOptions>().Bind(builder.Configuration.GetSection(SluiceOptions.SectionName));
         var signingKeys = ConfigureAuth(builder);
         ConfigureRooms(builder);
+        ConfigureLimits(builder);
 
         if (string.IsNullOrWhiteSpace(settings.Database))
             throw new InvalidOperationException("No database configured: pass --database \"Host=…\" or set SLUICE_DATABASE.");
@@ -145,6 +153,19 @@ public static class SluiceServerBuilder
             throw new OptionsValidationException(RoomOptions.SectionName, typeof(RoomOptions), failures);
         builder.Services.AddOptions<RoomOptions>().Bind(section);
         builder.Services.AddSingleton(static services => new RoomRegistry(services.GetRequiredService<IOptions<RoomOptions>>()));
+    }
+
+    /// <summary>Validates the <c>Sluice:Limits</c> settings (failing start-up) and registers the limits.</summary>
+    private static void ConfigureLimits(WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(LimitsOptions.SectionName);
+        var limits = section.Get<LimitsOptions>() ?? new LimitsOptions();
+        var validation = new DataAnnotationValidateOptions<LimitsOptions>(null).Validate(null, limits);
+        if (validation.Failed)
+            throw new OptionsValidationException(LimitsOptions.SectionName, typeof(LimitsOptions), validation.Failures);
+        builder.Services.AddOptions<LimitsOptions>().Bind(section);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ConnectionLimits>();
     }
 
     /// <summary>The addresses Kestrel listens on, once started.</summary>

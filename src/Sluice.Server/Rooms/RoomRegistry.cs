@@ -68,6 +68,20 @@ public sealed class RoomRegistry : IDisposable
         }
     }
 
+    /// <summary>Rooms <paramref name="connection"/> is subscribed to.</summary>
+    public int SubscriptionCount(ClientConnection connection)
+    {
+        lock (_gate)
+            return _memberships.TryGetValue(connection, out var rooms) ? rooms.Count : 0;
+    }
+
+    /// <summary>Whether <paramref name="connection"/> is subscribed to room <paramref name="name"/>.</summary>
+    public bool IsSubscribed(ClientConnection connection, string name)
+    {
+        lock (_gate)
+            return _rooms.TryGetValue(name, out var room) && room.Subscribers.Contains(connection);
+    }
+
     /// <summary>
     /// Subscribes <paramref name="connection"/> to room <paramref name="name"/> and queues the <c>ack</c>, the
     /// <c>presence_state</c> and, with <paramref name="since"/>, the messages after it; then live messages.

@@ -40,6 +40,19 @@ public sealed partial class NativeSession
         }
     }
 
+    /// <summary>
+    /// The channel limit (<c>Sluice:Limits:MaxChannelsPerConnection</c>) counts table and room channels together;
+    /// subscribing again to a channel the connection has is allowed at the limit. Only this session adds
+    /// subscriptions, so a stale count can only err towards refusing.
+    /// </summary>
+    private bool AllowsChannel(string channel)
+    {
+        var already = RoomChannel.TryParse(channel, out var room, out _)
+            ? rooms.IsSubscribed(connection, room)
+            : connection.Subscriptions.ContainsKey(channel);
+        return already || connection.Subscriptions.Count + rooms.SubscriptionCount(connection) < limits.Options.MaxChannelsPerConnection;
+    }
+
     private void UnsubscribeRoom(string channel)
     {
         if (!RoomChannel.TryParse(channel, out var name, out _) || rooms.Unsubscribe(connection, name) != RoomOutcome.Ok)
