@@ -5,6 +5,7 @@ using Sluice.Server.Limits;
 namespace Sluice.Tests.Limits;
 
 /// <summary>Start-up refuses bad limits with messages that name the setting, before touching the database.</summary>
+[Collection(StartUpConfigurationCollection.Name)]
 public sealed class LimitsConfigurationTests
 {
     private static async Task<string> StartUpFailureAsync(params string[] args)
