@@ -1,8 +1,9 @@
 namespace Sluice.Client;
 
 /// <summary>
-/// Codes of errors the client reports itself through <see cref="SluiceClient.Error"/>. Errors from the server carry
-/// the server's code instead, one of <see cref="Sluice.Protocol.ErrorCodes"/>.
+/// Codes of errors the client reports itself through <see cref="SluiceClient.Error"/> (or throws as
+/// <see cref="SluiceException.Code"/>). Errors from the server carry the server's code instead, one of
+/// <see cref="Sluice.Protocol.ErrorCodes"/>.
 /// </summary>
 public static class ClientErrorCodes
 {
@@ -16,4 +17,7 @@ public static class ClientErrorCodes
     public const string FallbackFailed = "fallback_failed";
     /// <summary>A frame from the server could not be understood and was skipped.</summary>
     public const string InvalidFrame = "invalid_frame";
+    /// <summary>The connection was lost before a room broadcast was sent or acknowledged (thrown by
+    /// <see cref="RoomChannel.BroadcastAsync{T}"/>): the message may or may not have been published.</summary>
+    public const string ConnectionLost = "connection_lost";
 }

@@ -62,11 +62,11 @@ public sealed partial class SluiceClient
         return live;
     }
 
-    private ChannelState Register(string channel, ChangeEvents events, string? filter, bool wantsSnapshot, IChannelConsumer consumer)
+    private ChannelState Register(string channel, ChangeEvents events, string? filter, bool wantsSnapshot, IChannelConsumer consumer, bool isRoom = false)
     {
         lock (_lifecycle)
             ObjectDisposedException.ThrowIf(_disposed, this);
-        var state = new ChannelState(channel, events, filter, wantsSnapshot, Options.ChannelBufferCapacity);
+        var state = new ChannelState(channel, events, filter, wantsSnapshot, Options.ChannelBufferCapacity, isRoom);
         if (!_channels.TryAdd(channel, state))
             throw new InvalidOperationException($"this client is already subscribed to {channel}; dispose that subscription first (the server holds one subscription per channel and connection)");
         state.Consumer = consumer;
@@ -116,6 +116,9 @@ public sealed partial class SluiceClient
     {
         if (frame.Type == FrameTypes.Heartbeat)
             return;
+        // Only broadcasts carry a ref: their ack or refusal is no reply to a subscribe.
+        if (frame.Type is RoomProtocol.BroadcastAck or FrameTypes.Error && frame.Ref is { } reference && HandleBroadcastReply(frame, reference))
+            return;
         // The reply to an unsubscribe of a channel that was refused anyway: nothing to tell anyone.
         if (frame.Type == FrameTypes.Error && frame.Code == ErrorCodes.NotSubscribed)
             return;
@@ -138,6 +141,8 @@ public sealed partial class SluiceClient
             return;
         }
         var resubscribe = false;
+        var acknowledged = false;
+        var refused = false;
         lock (state.Gate)
         {
             if (isReply && TryConsumeStaleReply(session.Id, state.Channel))
@@ -158,6 +163,7 @@ public sealed partial class SluiceClient
                         state.FailedAttempts = 0;
                         resubscribe = state.ResubscribeWanted;
                         state.ResubscribeWanted = false;
+                        acknowledged = true;
                     }
                     else if (phase == ChannelPhase.Snapshotting)
                         state.SnapshotRows = [];
@@ -167,15 +173,27 @@ public sealed partial class SluiceClient
                         AcceptSnapshot(state, frame);
                     break;
                 case FrameTypes.Broadcast:
-                    if (phase == ChannelPhase.Live)
+                    if (phase == ChannelPhase.Live && state.IsRoom)
+                        AcceptRoomMessage(state, frame);
+                    else if (phase == ChannelPhase.Live)
                         AcceptChange(state, frame);
+                    break;
+                case RoomProtocol.PresenceState or RoomProtocol.PresenceDiff:
+                    if (phase == ChannelPhase.Live && state.IsRoom)
+                        AcceptPresence(state, frame);
                     break;
                 case FrameTypes.ResyncRequired:
                     ClientTelemetry.Resyncs.Add(1);
                     ClientLog.ResyncRequired(_logger, state.Channel, frame.Error);
+                    var lostAfter = state.LastOffset;
                     state.LastOffset = null;
-                    state.ForceSnapshot = true;
-                    state.Buffer.Writer.TryWrite(new ResyncItem(frame.Error ?? "resync required"));
+                    // A room has no snapshot: it starts again from the present, and what was published meanwhile is lost.
+                    state.ForceSnapshot = !state.IsRoom;
+                    var resync = new ResyncItem(frame.Error ?? "resync required", lostAfter);
+                    // A room's only news of the lost messages must not be dropped by a full buffer: it waits for room there,
+                    // ahead of anything written later (a bounded channel hands a waiting writer's item over first).
+                    if (!state.Buffer.Writer.TryWrite(resync) && state.IsRoom)
+                        _ = WriteWhenRoomAsync(state, resync);
                     if (phase != ChannelPhase.Paused)
                     {
                         state.Phase = ChannelPhase.Idle;
@@ -185,8 +203,16 @@ public sealed partial class SluiceClient
                     break;
                 case FrameTypes.Error:
                     resubscribe = HandleChannelError(state, phase, frame);
+                    refused = phase == ChannelPhase.Pending && state.Phase == ChannelPhase.Failed;
                     break;
             }
+        }
+        if (state.Consumer is RoomChannel room)
+        {
+            if (acknowledged)
+                room.OnSubscribed();
+            else if (refused)
+                room.OnRefused(frame.Code ?? ErrorCodes.InternalError, frame.Error ?? "");
         }
         if (frame.Type == FrameTypes.Error)
             ReportError(frame.Code ?? ErrorCodes.InternalError, frame.Error ?? "", frame.Channel);
@@ -238,6 +264,18 @@ public sealed partial class SluiceClient
         state.LastOffset = change.Offset;
         if (change.CommitTimestamp != default)
             ClientTelemetry.Lag.Record((_time.GetUtcNow() - change.CommitTimestamp).TotalMilliseconds);
+    }
+
+    private static async Task WriteWhenRoomAsync(ChannelState state, ChannelItem item)
+    {
+        try
+        {
+            await state.Buffer.Writer.WriteAsync(item);
+        }
+        catch (System.Threading.Channels.ChannelClosedException)
+        {
+            // The channel was closed meanwhile: nobody to tell.
+        }
     }
 
     /// <summary>Offsets are <c>{epoch}-{lsn}-{index}</c>; only offsets of one epoch compare as strings.</summary>

@@ -229,5 +229,6 @@ public sealed partial class SluiceClient
                 state.SnapshotRows = null;
             }
         }
+        FailPendingBroadcasts(session.Id);
     }
 }

@@ -8,7 +8,7 @@ namespace Sluice.Client;
 /// <summary>
 /// A client of a Sluice server: one supervised WebSocket connection that reconnects forever (exponential backoff with
 /// full jitter) until disposed, detects dead connections with heartbeats, and resubscribes every channel where it left
-/// off. Create channels with <see cref="Table"/> and replicas with <see cref="LiveTable{TKey,TRow}"/>, then
+/// off. Create channels with <see cref="Table"/> and <see cref="Room"/>, and replicas with <see cref="LiveTable{TKey,TRow}"/>, then
 /// <see cref="StartAsync"/>. Thread-safe.
 /// </summary>
 /// <remarks>

@@ -23,4 +23,28 @@ public sealed class ClientMessage
 
     /// <summary>A JWT, carried by <see cref="FrameTypes.Auth"/> frames.</summary>
     public string? Token { get; init; }
+
+    /// <summary>The event name of a room <see cref="FrameTypes.Broadcast"/>.</summary>
+    public string? Event { get; init; }
+
+    /// <summary>The <c>payload</c> of a room broadcast as raw UTF-8 JSON (any JSON value, <c>null</c> included); null when absent.</summary>
+    public byte[]? Payload { get; init; }
+
+    /// <summary>A room broadcast is also delivered to its sender.</summary>
+    public bool Self { get; init; }
+
+    /// <summary>A room broadcast asks for a <see cref="FrameTypes.BroadcastAck"/>.</summary>
+    public bool Ack { get; init; }
+
+    /// <summary>The client's reference of a room broadcast, echoed in its ack and errors.</summary>
+    public string? Ref { get; init; }
+
+    /// <summary>Whether a <c>state</c> field was present (a <c>presence</c> frame with <c>"state": null</c> untracks).</summary>
+    public bool HasState { get; init; }
+
+    /// <summary>The presence <c>state</c> as a raw UTF-8 JSON object; null when absent or JSON null.</summary>
+    public byte[]? State { get; init; }
+
+    /// <summary>The presence entry's <c>key</c>; null means the token's subject, else the connection.</summary>
+    public string? Key { get; init; }
 }

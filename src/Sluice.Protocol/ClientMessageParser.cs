@@ -33,9 +33,11 @@ public static class ClientMessageParser
             return false;
         }
 
-        string? type = null, channel = null, filter = null, since = null, token = null;
+        string? type = null, channel = null, filter = null, since = null, token = null, eventName = null, reference = null, key = null;
         ChangeEvents? events = null;
         var snapshot = false;
+        bool self = false, ack = false, hasState = false;
+        byte[]? payload = null, state = null;
         ProtocolError? fieldError = null;
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -60,10 +62,35 @@ public static class ClientMessageParser
                     token = ReadString(ref reader, "token", ref fieldError);
                     break;
                 case "snapshot":
-                    if (reader.TokenType is JsonTokenType.True or JsonTokenType.False)
-                        snapshot = reader.GetBoolean();
+                    snapshot = ReadBoolean(ref reader, "snapshot", ref fieldError);
+                    break;
+                case "event":
+                    eventName = ReadString(ref reader, "event", ref fieldError);
+                    break;
+                case "ref":
+                    reference = ReadString(ref reader, "ref", ref fieldError);
+                    break;
+                case "key":
+                    key = ReadString(ref reader, "key", ref fieldError);
+                    break;
+                case "self":
+                    self = ReadBoolean(ref reader, "self", ref fieldError);
+                    break;
+                case "ack":
+                    ack = ReadBoolean(ref reader, "ack", ref fieldError);
+                    break;
+                case "payload":
+                    payload = ReadRaw(ref reader, utf8);
+                    break;
+                case "state":
+                    hasState = true;
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                        state = ReadRaw(ref reader, utf8);
                     else if (reader.TokenType != JsonTokenType.Null)
-                        fieldError ??= new ProtocolError(ErrorCodes.InvalidField, "\"snapshot\" must be true or false");
+                    {
+                        fieldError ??= new ProtocolError(ErrorCodes.InvalidField, "\"state\" must be a JSON object, or null to untrack");
+                        reader.Skip();
+                    }
                     break;
                 case "events":
                     events = ReadEvents(ref reader, ref fieldError);
@@ -89,7 +116,11 @@ public static class ClientMessageParser
             return false;
         }
 
-        message = new ClientMessage { Type = type, Channel = channel, Filter = filter, Since = since, Events = events, Snapshot = snapshot, Token = token };
+        message = new ClientMessage
+        {
+            Type = type, Channel = channel, Filter = filter, Since = since, Events = events, Snapshot = snapshot, Token = token,
+            Event = eventName, Payload = payload, Self = self, Ack = ack, Ref = reference, HasState = hasState, State = state, Key = key,
+        };
         error = null;
         return true;
     }
@@ -104,6 +135,27 @@ public static class ClientMessageParser
             reader.Skip();
         }
         return null;
+    }
+
+    private static bool ReadBoolean(ref Utf8JsonReader reader, string field, ref ProtocolError? error)
+    {
+        if (reader.TokenType is JsonTokenType.True or JsonTokenType.False)
+            return reader.GetBoolean();
+        if (reader.TokenType != JsonTokenType.Null)
+        {
+            error ??= new ProtocolError(ErrorCodes.InvalidField, $"\"{field}\" must be true or false");
+            reader.Skip();
+        }
+        return false;
+    }
+
+    /// <summary>Copies the current JSON value (of any kind) as raw UTF-8 and leaves the reader on its last token.</summary>
+    private static byte[] ReadRaw(ref Utf8JsonReader reader, ReadOnlySpan<byte> utf8)
+    {
+        var start = (int)reader.TokenStartIndex;
+        if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            reader.Skip();
+        return utf8[start..(int)reader.BytesConsumed].ToArray();
     }
 
     private static ChangeEvents? ReadEvents(ref Utf8JsonReader reader, ref ProtocolError? error)

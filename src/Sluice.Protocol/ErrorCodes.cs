@@ -23,7 +23,7 @@ public static class ErrorCodes
     public const string InvalidFilter = "invalid_filter";
     /// <summary>The <c>events</c> list contains something other than INSERT, UPDATE, DELETE or *.</summary>
     public const string InvalidEvents = "invalid_events";
-    /// <summary>An <c>unsubscribe</c> named a channel this connection is not subscribed to.</summary>
+    /// <summary>An <c>unsubscribe</c> named a channel this connection is not subscribed to, or a room <c>broadcast</c>/<c>presence</c> was sent without subscribing to the room.</summary>
     public const string NotSubscribed = "not_subscribed";
     /// <summary>The frame is larger than the server's maximum message size; the connection is closed with 1009.</summary>
     public const string MessageTooLarge = "message_too_large";
@@ -52,7 +52,8 @@ public static class ErrorCodes
     public const string AuthUnavailable = "auth_unavailable";
     /// <summary>
     /// The connection's role may not do this: subscribe to a table it may not <c>SELECT</c> from (or one with row-level
-    /// security when its role cannot be assumed in the database), or a private room's rule refused it.
+    /// security when its role cannot be assumed in the database), or a private room's rule refused the action
+    /// (subscribe, publish or presence) for this connection's token.
     /// </summary>
     public const string Forbidden = "forbidden";
     /// <summary>
@@ -60,4 +61,15 @@ public static class ErrorCodes
     /// covered are withheld from this subscription, and the server log says why. Sent once per transaction.
     /// </summary>
     public const string AccessCheckFailed = "access_check_failed";
+    /// <summary>A room broadcast's <c>payload</c> or a presence <c>state</c> is larger than the server's limit.</summary>
+    public const string PayloadTooLarge = "payload_too_large";
+    /// <summary>A <c>subscribe</c> was refused: the connection already has the maximum number of channels. The connection stays.</summary>
+    public const string TooManyChannels = "too_many_channels";
+    /// <summary>
+    /// The connection sends frames faster than its rate limit: frames over it were dropped, not handled (sent at most
+    /// once a second). A client that keeps flooding gets it once more and is closed with <see cref="CloseCodes.RateLimited"/>.
+    /// </summary>
+    public const string RateLimited = "rate_limited";
+    /// <summary>The client's IP address already has the maximum number of open connections; closed with <see cref="CloseCodes.TryAgainLater"/>.</summary>
+    public const string TooManyConnections = "too_many_connections";
 }

@@ -11,7 +11,7 @@ public static class FrameTypes
     public const string Ack = "ack";
     /// <summary>Server: a subscription ended at the client's request.</summary>
     public const string Unsubscribed = "unsubscribed";
-    /// <summary>Server: a database change (payload type INSERT, UPDATE or DELETE).</summary>
+    /// <summary>Server: a database change (payload type INSERT, UPDATE or DELETE), or a room message. Client: publish into a room.</summary>
     public const string Broadcast = "broadcast";
     /// <summary>Server every 30 s; a client may send it too and gets one back.</summary>
     public const string Heartbeat = "heartbeat";
@@ -25,4 +25,12 @@ public static class FrameTypes
     public const string AuthOk = "auth_ok";
     /// <summary>Server: something went wrong; see <c>code</c> and <c>error</c>.</summary>
     public const string Error = "error";
+    /// <summary>Client: track, update (<c>state</c> object) or untrack (<c>state: null</c>) this connection's presence in a room.</summary>
+    public const string Presence = "presence";
+    /// <summary>Server: a room publish with <c>ack: true</c> was accepted; carries its <c>offset</c> and the client's <c>ref</c>.</summary>
+    public const string BroadcastAck = "broadcast_ack";
+    /// <summary>Server: everyone tracked in a room (<c>presences</c>), sent after every ack of a room subscription.</summary>
+    public const string PresenceState = "presence_state";
+    /// <summary>Server: presence entries that joined (<c>joins</c>) and left (<c>leaves</c>) a room.</summary>
+    public const string PresenceDiff = "presence_diff";
 }

@@ -47,6 +47,28 @@ public sealed class LiveTableTests
     }
 
     [Fact]
+    public async Task Rows_entering_and_leaving_the_subscribers_sight_under_row_level_security_join_and_leave_the_replica()
+    {
+        await using var server = await FakeServer.StartAsync();
+        await using var client = TestClients.Create(server);
+        var table = client.LiveTable<long, Item>("public", "products", item => item.Id);
+        await client.StartAsync();
+        var connection = await server.NextConnectionAsync();
+        await connection.ReceiveSubscribeAsync();
+        await connection.AckAsync(Channel);
+        await connection.SendAsync(Frames.Snapshot(Channel, [new { id = 1, version = 0 }], last: true, offset: Frames.Offset(1)));
+        await table.WaitUntilSyncedAsync();
+
+        // An UPDATE that makes row 2 visible comes without old_record (the row as it was stays hidden) ...
+        await connection.SendAsync(Frames.Change(Channel, 2, "UPDATE", new { id = 2, version = 1 }, old: null, txEnd: true));
+        // ... and one that takes row 1 out of sight comes as a DELETE of the row as it was.
+        await connection.SendAsync(Frames.Delete(Channel, 3, new { id = 1, version = 0 }, txEnd: true));
+        await TestClients.EventuallyAsync(() => table.Offset == Frames.Offset(3), "both changes applied");
+
+        Assert.Equal(new Dictionary<long, Item> { [2] = new(2, 1) }, table.Rows);
+    }
+
+    [Fact]
     public async Task Truncate_empties_the_table_and_resync_brings_a_fresh_snapshot()
     {
         await using var server = await FakeServer.StartAsync();

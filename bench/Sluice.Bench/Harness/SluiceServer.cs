@@ -14,7 +14,8 @@ public static class SluiceServer
 
     /// <summary>
     /// A server on its own slot and publication. Queues and retention are raised so that a benchmark measures
-    /// throughput rather than the slow-consumer cut-off (the harness's clients share the machine).
+    /// throughput rather than the slow-consumer cut-off (the harness's clients share the machine), and the
+    /// per-address connection limit so that tens of thousands of loopback clients may connect.
     /// </summary>
     public static Task<ChildServer> StartAsync(BenchDatabase database, string name, int retentionChanges = 200_000)
     {
@@ -29,6 +30,7 @@ public static class SluiceServer
             "--queue-bytes", "1073741824",
             "--retention-changes", retentionChanges.ToString(CultureInfo.InvariantCulture),
             "--retention-bytes", "2147483648",
+            "--max-connections-per-ip", "1000000",
             "--Logging:LogLevel:Default", "Warning",
             .. ExtraArguments,
         ];

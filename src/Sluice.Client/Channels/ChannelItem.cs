@@ -12,5 +12,15 @@ internal sealed record ChangeItem(ChangeFrame Change) : ChannelItem;
 /// <summary>A complete set of current rows (a WebSocket snapshot, or an HTTP refresh in fallback mode); replaces everything held.</summary>
 internal sealed record SnapshotItem(IReadOnlyList<JsonElement> Rows, string? Offset, bool FromHttp) : ChannelItem;
 
-/// <summary>The server cannot resume the channel; a fresh snapshot follows.</summary>
-internal sealed record ResyncItem(string Reason) : ChannelItem;
+/// <summary>The server cannot resume the channel (a fresh snapshot follows on table channels); <paramref name="LostAfter"/> is
+/// the offset the resume was asked from.</summary>
+internal sealed record ResyncItem(string Reason, string? LostAfter = null) : ChannelItem;
+
+/// <summary>A message of a room.</summary>
+internal sealed record RoomMessageItem(RoomMessageFrame Message) : ChannelItem;
+
+/// <summary>A room's complete presence (<c>presence_state</c>).</summary>
+internal sealed record PresenceStateItem(IReadOnlyList<PresenceEntry> Presences) : ChannelItem;
+
+/// <summary>A room's presence changes (<c>presence_diff</c>).</summary>
+internal sealed record PresenceDiffItem(IReadOnlyList<PresenceEntry> Joins, IReadOnlyList<PresenceEntry> Leaves) : ChannelItem;

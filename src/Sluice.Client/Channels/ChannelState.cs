@@ -8,9 +8,12 @@ namespace Sluice.Client.Channels;
 /// One subscribed channel: what to subscribe to, where the stream stands (the last accepted offset) and the bounded
 /// buffer between the socket reader and the channel's dispatcher. Fields below <see cref="Gate"/> are guarded by it.
 /// </summary>
-internal sealed class ChannelState(string channel, ChangeEvents events, string? filter, bool wantsSnapshot, int capacity)
+internal sealed class ChannelState(string channel, ChangeEvents events, string? filter, bool wantsSnapshot, int capacity, bool isRoom = false)
 {
     public string Channel { get; } = channel;
+
+    /// <summary>A room channel (broadcast and presence): no snapshots, room messages instead of changes.</summary>
+    public bool IsRoom { get; } = isRoom;
     public ChangeEvents Events { get; } = events;
     public string? Filter { get; } = filter;
 

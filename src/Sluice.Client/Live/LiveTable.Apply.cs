@@ -90,7 +90,9 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
                     builder[_key(record!)] = record!;
                     break;
                 case ChangeKind.Update:
-                    builder.Remove(_key(old!));
+                    // Without old_record (row-level security hid the row as it was) the replica never had it.
+                    if (frame.OldRecord is not null)
+                        builder.Remove(_key(old!));
                     builder[_key(record!)] = record!;
                     break;
                 case ChangeKind.Delete:

@@ -49,6 +49,37 @@ internal static class ClientFrames
             writer.WriteString("channel"u8, channel);
         });
 
+    /// <summary>A room broadcast; <paramref name="payload"/> is UTF-8 JSON (any value).</summary>
+    public static byte[] Broadcast(string channel, string @event, ReadOnlyMemory<byte> payload, bool self, bool ack, string reference) =>
+        Write(writer =>
+        {
+            writer.WriteString("type"u8, FrameTypes.Broadcast);
+            writer.WriteString("channel"u8, channel);
+            writer.WriteString("event"u8, @event);
+            writer.WritePropertyName("payload"u8);
+            writer.WriteRawValue(payload.Span);
+            writer.WriteBoolean("self"u8, self);
+            writer.WriteBoolean("ack"u8, ack);
+            writer.WriteString("ref"u8, reference);
+        });
+
+    /// <summary>Tracks presence in a room with <paramref name="state"/> (a UTF-8 JSON object), or untracks when it is null.</summary>
+    public static byte[] Presence(string channel, ReadOnlyMemory<byte>? state, string? key) =>
+        Write(writer =>
+        {
+            writer.WriteString("type"u8, RoomProtocol.Presence);
+            writer.WriteString("channel"u8, channel);
+            if (state is { } json)
+            {
+                writer.WritePropertyName("state"u8);
+                writer.WriteRawValue(json.Span);
+            }
+            else
+                writer.WriteNull("state"u8);
+            if (key is not null)
+                writer.WriteString("key"u8, key);
+        });
+
     private static byte[] Write(Action<Utf8JsonWriter> body)
     {
         var buffer = new ArrayBufferWriter<byte>(256);

@@ -20,6 +20,7 @@ internal sealed class ServerFrame
     public string? Offset => String("offset");
     public string? Code => String("code");
     public string? Error => String("error");
+    public string? Ref => String("ref");
     public bool Last => Root.TryGetProperty("last", out var last) && last.ValueKind == JsonValueKind.True;
     public bool TransactionEnd => Root.TryGetProperty("tx_end", out var end) && end.ValueKind == JsonValueKind.True;
 
@@ -67,6 +68,35 @@ internal sealed class ServerFrame
             Offset ?? throw new FormatException("change frame without an offset"),
             timestamp,
             TransactionEnd);
+    }
+
+    /// <summary>The message carried by a <c>broadcast</c> frame of a room.</summary>
+    public RoomMessageFrame ToRoomMessage()
+    {
+        var @event = String("event") ?? throw new FormatException("room broadcast without an event");
+        var payload = Root.TryGetProperty("payload", out var value) ? value : throw new FormatException("room broadcast without a payload");
+        return new RoomMessageFrame(@event, payload, Offset ?? throw new FormatException("room broadcast without an offset"));
+    }
+
+    /// <summary>The presence entries in array <paramref name="name"/> (<c>presences</c>, <c>joins</c>, <c>leaves</c>); empty when absent.</summary>
+    public IReadOnlyList<PresenceEntry> Presences(string name, ISluiceSerializer serializer)
+    {
+        if (!Root.TryGetProperty(name, out var array) || array.ValueKind == JsonValueKind.Null)
+            return [];
+        if (array.ValueKind != JsonValueKind.Array)
+            throw new FormatException($"{Type} frame: {name} is not an array");
+        var entries = new PresenceEntry[array.GetArrayLength()];
+        var i = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Object)
+                throw new FormatException($"{Type} frame: a presence entry is not an object");
+            var key = item.TryGetProperty("key", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString()! : throw new FormatException("presence entry without a key");
+            var reference = item.TryGetProperty("ref", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : "";
+            var state = item.TryGetProperty("state", out var s) ? s : default;
+            entries[i++] = new PresenceEntry(key, reference, state, serializer);
+        }
+        return entries;
     }
 
     private string? String(string name) =>

@@ -7,7 +7,8 @@ namespace Sluice.Client;
 
 /// <summary>
 /// The default <see cref="ISluiceSerializer"/>, on System.Text.Json. Column names map to properties in snake case
-/// (<c>updated_at</c> → <c>UpdatedAt</c>), case-insensitively, and numbers may come as strings. Pass your
+/// (<c>updated_at</c> → <c>UpdatedAt</c>), case-insensitively, and numbers may come as strings; room payloads and
+/// presence states are written in snake case too. Pass your
 /// source-generated <see cref="JsonSerializerContext"/> to avoid reflection (trimming, AOT); types it does not know
 /// fall back to reflection unless told otherwise.
 /// </summary>
@@ -60,5 +61,12 @@ public sealed class SystemTextJsonSluiceSerializer : ISluiceSerializer
     {
         var info = (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
         return JsonSerializer.Deserialize(utf8Json, info)!;
+    }
+
+    /// <inheritdoc/>
+    public byte[] Serialize<T>(T value)
+    {
+        var info = (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
+        return JsonSerializer.SerializeToUtf8Bytes(value, info);
     }
 }

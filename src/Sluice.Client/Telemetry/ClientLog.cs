@@ -44,4 +44,16 @@ internal static partial class ClientLog
 
     [LoggerMessage(13, LogLevel.Warning, "Channel {Channel}: skipped change {Offset}, not after {LastOffset}")]
     public static partial void StaleChange(ILogger logger, string channel, string offset, string lastOffset);
+
+    [LoggerMessage(14, LogLevel.Debug, "Tracking presence in {Channel} (key {Key}, again after a reconnect: {Retrack})")]
+    public static partial void Tracking(ILogger logger, string channel, string? key, bool retrack);
+
+    [LoggerMessage(15, LogLevel.Debug, "Untracking presence in {Channel}")]
+    public static partial void Untracking(ILogger logger, string channel);
+
+    [LoggerMessage(16, LogLevel.Debug, "Broadcast to {Channel} failed: {Code} {Message}")]
+    public static partial void BroadcastFailed(ILogger logger, string channel, string code, string message);
+
+    [LoggerMessage(17, LogLevel.Warning, "Connection lost with {Count} broadcasts unacknowledged; they may or may not have been published")]
+    public static partial void BroadcastsUnacknowledged(ILogger logger, int count);
 }

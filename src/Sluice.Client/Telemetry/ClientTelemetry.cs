@@ -33,5 +33,8 @@ internal static class ClientTelemetry
     public static readonly Counter<long> FallbackRefreshes =
         Meter.CreateCounter<long>("sluice.client.fallback_refreshes", "{refresh}", "HTTP snapshot refreshes in fallback mode.");
 
+    public static readonly Counter<long> Broadcasts =
+        Meter.CreateCounter<long>("sluice.client.broadcasts", "{message}", "Messages broadcast to rooms by this client.");
+
     public static void CountMessage(string type) => Messages.Add(1, new KeyValuePair<string, object?>("type", type));
 }

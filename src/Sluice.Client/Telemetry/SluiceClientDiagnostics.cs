@@ -8,11 +8,12 @@ namespace Sluice.Client;
 public static class SluiceClientDiagnostics
 {
     /// <summary>The <see cref="System.Diagnostics.ActivitySource"/> of the client: spans <c>sluice.connect</c>,
-    /// <c>sluice.subscribe</c>, <c>sluice.live_table.apply</c> and <c>sluice.fallback.refresh</c>.</summary>
+    /// <c>sluice.subscribe</c>, <c>sluice.broadcast</c>, <c>sluice.live_table.apply</c> and <c>sluice.fallback.refresh</c>.</summary>
     public const string ActivitySourceName = "Sluice.Client";
 
     /// <summary>The <see cref="System.Diagnostics.Metrics.Meter"/> of the client: <c>sluice.client.messages</c>,
     /// <c>sluice.client.reconnects</c>, <c>sluice.client.resyncs</c>, <c>sluice.client.lag</c>,
-    /// <c>sluice.client.handler_errors</c>, <c>sluice.client.buffer_overflows</c> and <c>sluice.client.fallback_refreshes</c>.</summary>
+    /// <c>sluice.client.handler_errors</c>, <c>sluice.client.buffer_overflows</c>, <c>sluice.client.fallback_refreshes</c>
+    /// and <c>sluice.client.broadcasts</c>.</summary>
     public const string MeterName = "Sluice.Client";
 }

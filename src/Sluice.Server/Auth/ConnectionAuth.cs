@@ -20,14 +20,17 @@ public sealed class ConnectionAuth : IDisposable
     private readonly SubscriptionRouter _router;
     private readonly TimeSpan _clockSkew;
     private readonly TimeProvider _time;
+    private readonly Rooms.RoomRegistry? _rooms;
     private ITimer? _timer;
     private volatile bool _expired;
     private bool _disposed;
 
-    public ConnectionAuth(ClientConnection connection, ConnectionIdentity identity, SubscriptionRouter router, TimeSpan clockSkew, TimeProvider? time = null)
+    public ConnectionAuth(ClientConnection connection, ConnectionIdentity identity, SubscriptionRouter router, TimeSpan clockSkew,
+        TimeProvider? time = null, Rooms.RoomRegistry? rooms = null)
     {
         _connection = connection;
         _router = router;
+        _rooms = rooms;
         _clockSkew = clockSkew;
         _time = time ?? TimeProvider.System;
         lock (_gate)
@@ -70,6 +73,7 @@ public sealed class ConnectionAuth : IDisposable
             if (claimsChanged)
                 _router.EndForNewIdentity(_connection);
             _router.ResumeDelivery(_connection, NativeFrames.AuthOk(identity.Role, identity.ExpiresAt));
+            _rooms?.Reauthorize(_connection, identity);
             Arm(identity);
         }
     }
@@ -119,6 +123,7 @@ public sealed class ConnectionAuth : IDisposable
         _expired = true;
         _router.PauseDelivery(_connection, NativeFrames.Error(ErrorCodes.TokenExpired,
             "the token expired: delivery is paused and subscriptions are kept; send {\"type\":\"auth\",\"token\":…} with a fresh token to continue where you left off"));
+        _rooms?.PauseDelivery(_connection);
     }
 
     public void Dispose()

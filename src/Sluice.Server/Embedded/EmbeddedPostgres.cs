@@ -129,6 +129,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             }
 
             EmbeddedPostgresLog.Stopping(_logger, DataDirectory);
+            var postmaster = StaleLockFile.ReadPostmasterId(DataDirectory);
             var result = await _account.RunAsync(
                 PostgresBinaries.Tool(_binDirectory, "pg_ctl"),
                 ["stop", "-D", DataDirectory, "-m", "fast", "-w", "-t", StartTimeoutSeconds],
@@ -136,6 +137,15 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             if (!result.Succeeded)
             {
                 await KillPostmasterAsync(result.Output).ConfigureAwait(false);
+            }
+
+            // pg_ctl returns once postmaster.pid is gone, a moment before the postmaster itself exits: wait for that too,
+            // so a caller that starts the cluster again (or checks for leftovers) never meets the old process.
+            if (postmaster is { } processId)
+            {
+                var deadline = DateTime.UtcNow.AddSeconds(10);
+                while (ProcessProbe.IsAlive(processId) && DateTime.UtcNow < deadline)
+                    await Task.Delay(20).ConfigureAwait(false);
             }
 
             _stopped = true;

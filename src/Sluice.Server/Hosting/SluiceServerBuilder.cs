@@ -5,10 +5,13 @@ using Sluice.Server.Auth;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
 using Sluice.Server.Database;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Sluice.Server.Http;
+using Sluice.Server.Limits;
 using Sluice.Server.Log;
 using Sluice.Server.Observability;
+using Sluice.Server.Rooms;
 using Sluice.Server.RowSecurity;
 using Sluice.Server.Snapshots;
 using Sluice.Server.Routing;
@@ -46,6 +49,11 @@ public static class SluiceServerBuilder
         ["--authenticated-role"] = "Sluice:Auth:AuthenticatedRole",
         ["--role-claim"] = "Sluice:Auth:RoleClaim",
         ["--admin-token"] = "Sluice:AdminToken",
+        ["--max-channels"] = "Sluice:Limits:MaxChannelsPerConnection",
+        ["--messages-per-second"] = "Sluice:Limits:MessagesPerSecond",
+        ["--message-burst"] = "Sluice:Limits:MessageBurst",
+        ["--refused-messages-before-close"] = "Sluice:Limits:RefusedMessagesBeforeClose",
+        ["--max-connections-per-ip"] = "Sluice:Limits:MaxConnectionsPerAddress",
     };
 
     public static WebApplicationBuilder CreateBuilder(string[] args)
@@ -77,6 +85,8 @@ public static class SluiceServerBuilder
             throw new OptionsValidationException(SluiceOptions.SectionName, typeof(SluiceOptions), validation.Failures);
         builder.Services.AddOptions<SluiceOptions>().Bind(builder.Configuration.GetSection(SluiceOptions.SectionName));
         var signingKeys = ConfigureAuth(builder);
+        ConfigureRooms(builder);
+        ConfigureLimits(builder);
 
         if (string.IsNullOrWhiteSpace(settings.Database))
             throw new InvalidOperationException("No database configured: pass --database \"Host=…\" or set SLUICE_DATABASE.");
@@ -145,6 +155,31 @@ public static class SluiceServerBuilder
             throw new OptionsValidationException(AuthOptions.SectionName, typeof(AuthOptions), failures);
         builder.Services.AddOptions<AuthOptions>().Bind(section);
         return SigningKeys.Create(auth);
+    }
+
+    /// <summary>Validates the <c>Sluice:Rooms</c> settings (failing start-up with clear messages) and registers the room registry.</summary>
+    private static void ConfigureRooms(WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(RoomOptions.SectionName);
+        var rooms = section.Get<RoomOptions>() ?? new RoomOptions();
+        var failures = RoomOptionsValidator.Validate(rooms);
+        if (failures.Count > 0)
+            throw new OptionsValidationException(RoomOptions.SectionName, typeof(RoomOptions), failures);
+        builder.Services.AddOptions<RoomOptions>().Bind(section);
+        builder.Services.AddSingleton(static services => new RoomRegistry(services.GetRequiredService<IOptions<RoomOptions>>()));
+    }
+
+    /// <summary>Validates the <c>Sluice:Limits</c> settings (failing start-up) and registers the limits.</summary>
+    private static void ConfigureLimits(WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(LimitsOptions.SectionName);
+        var limits = section.Get<LimitsOptions>() ?? new LimitsOptions();
+        var validation = new DataAnnotationValidateOptions<LimitsOptions>(null).Validate(null, limits);
+        if (validation.Failed)
+            throw new OptionsValidationException(LimitsOptions.SectionName, typeof(LimitsOptions), validation.Failures);
+        builder.Services.AddOptions<LimitsOptions>().Bind(section);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ConnectionLimits>();
     }
 
     /// <summary>The addresses Kestrel listens on, once started.</summary>

@@ -8,6 +8,7 @@ using Sluice.Server.Capture;
 using Sluice.Server.Connections;
 using Sluice.Server.Dashboard;
 using Sluice.Server.Observability;
+using Sluice.Server.Rooms;
 using Sluice.Server.Routing;
 
 namespace Sluice.Server.Http;
@@ -29,7 +30,7 @@ public static class EndpointMappings
         app.Map("/realtime", RealtimeEndpoint.HandleAsync);
 
         app.MapGet("/api/realtime/stats", async (ConnectionRegistry connections, SubscriptionRouter router, LogicalCapture capture,
-            ChangeDispatcher dispatcher, ChangeLog log, NpgsqlDataSource dataSource, IOptions<SluiceOptions> options, CancellationToken cancellationToken) =>
+            ChangeDispatcher dispatcher, ChangeLog log, RoomRegistry rooms, NpgsqlDataSource dataSource, IOptions<SluiceOptions> options, CancellationToken cancellationToken) =>
         {
             SlotPosition? slot = null;
             try
@@ -52,12 +53,19 @@ public static class EndpointMappings
                     log.Limits.MaxChanges, log.Limits.MaxBytes, log.Limits.MaxAge.TotalSeconds),
                 slot?.LagBytes,
                 slot?.RetainedWalBytes,
+                rooms.RoomCount,
+                rooms.ConnectionCount,
                 SluiceMetrics.Deliveries,
                 dispatcher.LastCommitDelay.TotalSeconds),
                 ServerJsonContext.Default.StatsResponse);
         });
 
         app.MapGet(TableRowsEndpoint.Route, TableRowsEndpoint.HandleAsync);
+
+        app.MapPost(BroadcastEndpoint.BatchRoute, BroadcastEndpoint.HandleBatchAsync);
+        app.MapPost(BroadcastEndpoint.SupabaseBase + BroadcastEndpoint.BatchRoute, BroadcastEndpoint.HandleBatchAsync);
+        app.MapPost(BroadcastEndpoint.SingleRoute, BroadcastEndpoint.HandleSingleAsync);
+        app.MapPost(BroadcastEndpoint.SupabaseBase + BroadcastEndpoint.SingleRoute, BroadcastEndpoint.HandleSingleAsync);
 
         app.MapGet("/health", (LogicalCapture capture) =>
         {

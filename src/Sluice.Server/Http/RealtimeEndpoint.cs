@@ -5,7 +5,9 @@ using Sluice.Protocol;
 using Sluice.Server.Auth;
 using Sluice.Server.Connections;
 using Sluice.Server.Hosting;
+using Sluice.Server.Limits;
 using Sluice.Server.Protocols.Native;
+using Sluice.Server.Rooms;
 using Sluice.Server.Routing;
 
 namespace Sluice.Server.Http;
@@ -14,7 +16,9 @@ namespace Sluice.Server.Http;
 /// <c>/realtime</c>: authenticates the upgrade request (<c>?token=</c> or <c>Authorization: Bearer</c>), accepts the
 /// WebSocket and runs the native protocol on it until it closes. A refused token still gets the WebSocket: the
 /// client receives an <c>error</c> frame with the reason's code and then close 4001, which browsers can read
-/// (a failed upgrade would only show them a generic error).
+/// (a failed upgrade would only show them a generic error). A client IP address that already has
+/// <see cref="LimitsOptions.MaxConnectionsPerAddress"/> open connections is refused the same way, with
+/// <c>too_many_connections</c> and close 1013; the count is released however the connection ends.
 /// </summary>
 public static partial class RealtimeEndpoint
 {
@@ -25,8 +29,10 @@ public static partial class RealtimeEndpoint
         ConnectionRegistry connections,
         SubscriptionServices services,
         TokenValidator tokens,
+        RoomRegistry rooms,
         IOptions<SluiceOptions> options,
         IOptions<AuthOptions> authOptions,
+        ConnectionLimits limits,
         ILoggerFactory loggers,
         IHostApplicationLifetime lifetime)
     {
@@ -39,9 +45,14 @@ public static partial class RealtimeEndpoint
             return;
         }
 
-        var authentication = RequestToken.TryRead(context.Request, out var token, out var tokenError)
-            ? await tokens.AuthenticateAsync(token, context.RequestAborted)
-            : tokenError!;
+        // Counted before anything else, so a client opening connections in a loop costs no token validation;
+        // released when this request ends, whichever way. Over the limit, the connection is refused like a bad token.
+        using var addressLease = limits.Addresses.TryAcquire(context.Connection.RemoteIpAddress);
+        var authentication = addressLease is null
+            ? AuthResult.Failure(ErrorCodes.TooManyConnections, limits.TooManyConnectionsMessage)
+            : RequestToken.TryRead(context.Request, out var token, out var tokenError)
+                ? await tokens.AuthenticateAsync(token, context.RequestAborted)
+                : tokenError!;
 
         var settings = options.Value;
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
@@ -61,29 +72,33 @@ public static partial class RealtimeEndpoint
 
         connections.Add(connection);
         var writer = connection.RunWriterAsync();
-        var auth = new ConnectionAuth(connection, authentication.Identity, services.Router, authOptions.Value.ClockSkew);
+        var auth = new ConnectionAuth(connection, authentication.Identity, services.Router, authOptions.Value.ClockSkew, rooms: rooms);
         try
         {
             using var stopping = lifetime.ApplicationStopping.Register(
                 static state => ((ClientConnection)state!).Close(CloseCodes.GoingAway, "server shutting down", sendQueued: true), connection);
-            await new NativeSession(socket, connection, services, auth, tokens, settings.MaxMessageBytes, logger).RunAsync(context.RequestAborted);
+            await new NativeSession(socket, connection, services, auth, tokens, rooms, settings.MaxMessageBytes, limits, logger).RunAsync(context.RequestAborted);
         }
         finally
         {
             auth.Dispose();
             services.Router.RemoveAll(connection);
+            rooms.RemoveAll(connection);
             connection.Complete();
             await writer;
             connections.Remove(connection);
         }
     }
 
-    /// <summary>Sends the refusal's error frame, closes with 4001 (1013 when the keys are unavailable) and waits briefly for the client's close.</summary>
+    /// <summary>
+    /// Sends the refusal's error frame, closes with 4001 (1013 when the keys are unavailable or the address has too many
+    /// connections) and waits briefly for the client's close.
+    /// </summary>
     private static async Task RefuseAsync(WebSocket socket, ClientConnection connection, AuthResult refusal)
     {
         var writer = connection.RunWriterAsync();
         connection.TryEnqueue(NativeFrames.Error(refusal.ErrorCode!, refusal.ErrorMessage!));
-        connection.Close(refusal.ErrorCode == ErrorCodes.AuthUnavailable ? CloseCodes.TryAgainLater : CloseCodes.Unauthorized,
+        connection.Close(refusal.ErrorCode is ErrorCodes.AuthUnavailable or ErrorCodes.TooManyConnections ? CloseCodes.TryAgainLater : CloseCodes.Unauthorized,
             refusal.ErrorCode!, sendQueued: true);
         try
         {

@@ -8,4 +8,5 @@ namespace Sluice.Server.Http;
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(AdminTable))]
 [JsonSerializable(typeof(AdminTablesResponse))]
+[JsonSerializable(typeof(BroadcastErrorResponse))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext;

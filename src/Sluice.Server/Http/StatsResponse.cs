@@ -11,5 +11,7 @@ public sealed record StatsResponse(
     RetentionResponse Retention,
     long? SlotLagBytes,
     long? RetainedWalBytes,
+    int Rooms,
+    int RoomConnections,
     long Deliveries,
     double CaptureLagSeconds);

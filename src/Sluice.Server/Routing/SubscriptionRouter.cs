@@ -216,8 +216,11 @@ public sealed class SubscriptionRouter(ChangeLog log)
         group.References++;
         if (!_interest.TryGetValue(subscription.Table, out var byGroup))
             _interest[subscription.Table] = byGroup = new Dictionary<AccessGroup, int>(ReferenceEqualityComparer.Instance);
-        byGroup[group] = byGroup.GetValueOrDefault(group) + 1;
-        _interestVersion++;
+        var count = byGroup.GetValueOrDefault(group);
+        byGroup[group] = count + 1;
+        // Only a group new to the table can lack verdicts of changes on their way to dispatch.
+        if (count == 0)
+            _interestVersion++;
         subscription.Group = group;
         subscription.HoldsInterest = true;
     }

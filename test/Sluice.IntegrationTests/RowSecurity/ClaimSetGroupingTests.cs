@@ -11,6 +11,8 @@ public sealed class ClaimSetGroupingTests(PostgresFixture postgres) : RowSecurit
     private const int Organizations = 10;
     private const int SubscribersPerOrganization = 100;
 
+    protected override string[] EvenMoreServerArgs => ["--max-connections-per-ip", "5000"];
+
     [Fact]
     public async Task A_thousand_subscribers_in_ten_claim_sets_cost_ten_checks_per_transaction()
     {

@@ -4,6 +4,7 @@ using Sluice.Server.Hosting;
 namespace Sluice.Tests.Auth;
 
 /// <summary>Start-up refuses bad authentication settings with messages that name the setting, before touching the database.</summary>
+[Collection(StartUpConfigurationCollection.Name)]
 public sealed class AuthConfigurationTests
 {
     private static async Task<string> StartUpFailureAsync(params string[] args)

@@ -145,7 +145,7 @@ public static class NativeFrames
             writer.WriteString("channel"u8, state.channel);
         }, (type, channel));
 
-    private static byte[] Write<TState>(Action<Utf8JsonWriter, TState> body, TState state)
+    internal static byte[] Write<TState>(Action<Utf8JsonWriter, TState> body, TState state)
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
         buffer.ResetWrittenCount();

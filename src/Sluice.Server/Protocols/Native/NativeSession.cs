@@ -6,7 +6,9 @@ using Sluice.Protocol;
 using Sluice.Server.Auth;
 using Sluice.Server.Connections;
 using Sluice.Server.Capture;
+using Sluice.Server.Limits;
 using Sluice.Server.Log;
+using Sluice.Server.Rooms;
 using Sluice.Server.Routing;
 
 namespace Sluice.Server.Protocols.Native;
@@ -18,10 +20,14 @@ public sealed partial class NativeSession(
     SubscriptionServices services,
     ConnectionAuth auth,
     TokenValidator tokens,
+    RoomRegistry rooms,
     int maxMessageBytes,
+    ConnectionLimits limits,
     ILogger logger)
 {
     private static readonly TimeSpan SnapshotCatchUpTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly FrameRateLimiter _rateLimiter = limits.CreateRateLimiter();
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -64,7 +70,12 @@ public sealed partial class NativeSession(
                     await RejectOversizedAsync(buffer);
                     return;
                 }
-                if (result.MessageType == WebSocketMessageType.Binary)
+                if (_rateLimiter.Admit() is not FrameAdmission.Admitted and var refusal)
+                {
+                    if (await RefuseOverRateAsync(refusal, buffer))
+                        return;
+                }
+                else if (result.MessageType == WebSocketMessageType.Binary)
                     connection.TryEnqueue(NativeFrames.Error(ErrorCodes.UnsupportedFrame, "binary frames are not supported; send JSON text frames"));
                 else
                     await HandleAsync(buffer.AsMemory(0, length), cancellationToken);
@@ -84,10 +95,26 @@ public sealed partial class NativeSession(
         }
     }
 
-    private async Task RejectOversizedAsync(byte[] buffer)
+    private Task RejectOversizedAsync(byte[] buffer) =>
+        CloseAfterErrorAsync(buffer, NativeFrames.Error(ErrorCodes.MessageTooLarge, $"frame exceeds the maximum of {maxMessageBytes} bytes; closing"),
+            CloseCodes.MessageTooBig, "message_too_large");
+
+    /// <summary>Drops a frame over the rate limit (telling the client at most once a second); true when the connection is closed for flooding.</summary>
+    private async Task<bool> RefuseOverRateAsync(FrameAdmission refusal, byte[] buffer)
     {
-        connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MessageTooLarge, $"frame exceeds the maximum of {maxMessageBytes} bytes; closing"));
-        connection.Close(CloseCodes.MessageTooBig, "message_too_large", sendQueued: true);
+        if (refusal == FrameAdmission.RefusedWithError)
+            connection.TryEnqueue(limits.RateLimitedFrame);
+        if (refusal != FrameAdmission.Close)
+            return false;
+        LogFlooding(connection.Id);
+        await CloseAfterErrorAsync(buffer, limits.FloodClosingFrame, CloseCodes.RateLimited, ErrorCodes.RateLimited);
+        return true;
+    }
+
+    private async Task CloseAfterErrorAsync(byte[] buffer, byte[] error, int closeCode, string reason)
+    {
+        connection.TryEnqueue(error);
+        connection.Close(closeCode, reason, sendQueued: true);
 
         // Read and discard what the client still sends until it answers the close, so the error and the
         // close frame reach it instead of a connection reset.
@@ -129,9 +156,15 @@ public sealed partial class NativeSession(
                 case FrameTypes.Heartbeat:
                     connection.TryEnqueue(NativeFrames.Heartbeat);
                     break;
+                case FrameTypes.Broadcast:
+                    PublishToRoom(message);
+                    break;
+                case FrameTypes.Presence:
+                    TrackPresence(message);
+                    break;
                 default:
                     connection.TryEnqueue(NativeFrames.Error(ErrorCodes.UnknownType,
-                        $"unknown frame type \"{Truncate(message.Type)}\"; expected subscribe, unsubscribe, auth or heartbeat", message.Channel));
+                        $"unknown frame type \"{Truncate(message.Type)}\"; expected subscribe, unsubscribe, broadcast, presence, auth or heartbeat", message.Channel));
                     break;
             }
         }
@@ -159,6 +192,16 @@ public sealed partial class NativeSession(
             return;
         }
         var channel = message.Channel;
+        if (!AllowsChannel(channel))
+        {
+            connection.TryEnqueue(limits.TooManyChannels(Truncate(channel)));
+            return;
+        }
+        if (RoomChannel.HasPrefix(channel))
+        {
+            SubscribeRoom(message);
+            return;
+        }
         if (!TableChannel.TryParse(channel, out var table, out var channelError))
         {
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidChannel, channelError, Truncate(channel)));
@@ -276,6 +319,11 @@ public sealed partial class NativeSession(
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MissingField, "unsubscribe needs a \"channel\""));
             return;
         }
+        if (RoomChannel.HasPrefix(message.Channel))
+        {
+            UnsubscribeRoom(message.Channel);
+            return;
+        }
         if (!services.Router.Unsubscribe(connection, message.Channel, NativeFrames.Unsubscribed(message.Channel)))
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.NotSubscribed, "not subscribed to this channel", Truncate(message.Channel)));
     }
@@ -287,6 +335,9 @@ public sealed partial class NativeSession(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId}: token refresh refused ({Code})")]
     private partial void LogRefreshRejected(long connectionId, string code);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId} keeps sending over its rate limit; closing it with 4029")]
+    private partial void LogFlooding(long connectionId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Connection {ConnectionId}: handling a frame failed")]
     private partial void LogFrameFailed(Exception exception, long connectionId);

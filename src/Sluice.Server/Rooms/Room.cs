@@ -1,0 +1,24 @@
+using Sluice.Protocol;
+using Sluice.Server.Connections;
+
+namespace Sluice.Server.Rooms;
+
+/// <summary>One room's state; guarded by the <see cref="RoomRegistry"/>'s lock.</summary>
+internal sealed class Room(string name, int historyCapacity, ulong baseline)
+{
+    public string Name { get; } = name;
+
+    /// <summary>The native channel name, <c>room:&lt;name&gt;</c>.</summary>
+    public string Channel { get; } = RoomChannel.ForName(name);
+
+    public HashSet<ClientConnection> Subscribers { get; } = [];
+
+    /// <summary>At most one entry per connection; only subscribed connections have one.</summary>
+    public Dictionary<ClientConnection, PresenceEntry> Presence { get; } = [];
+
+    /// <summary>Recent messages (serialized frames) for resuming.</summary>
+    public RoomHistory<byte[]> History { get; } = new(historyCapacity, baseline);
+
+    /// <summary>Nobody is in the room and it has nothing left to replay: it can be dropped.</summary>
+    public bool IsIdle => Subscribers.Count == 0 && Presence.Count == 0 && History.Count == 0;
+}

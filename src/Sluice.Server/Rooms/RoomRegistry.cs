@@ -1,0 +1,352 @@
+using Microsoft.Extensions.Options;
+using Sluice.Protocol;
+using Sluice.Server.Auth;
+using Sluice.Server.Connections;
+using Sluice.Server.Protocols.Native;
+
+namespace Sluice.Server.Rooms;
+
+/// <summary>
+/// Every room of the server: its subscribers, presence and recent messages, under one lock of its own (room
+/// state is separate from the table subscriptions of the router). Frames are serialized once under the lock and
+/// the same bytes queued to every receiver, so each room's frames reach every connection in one order: offsets
+/// strictly increase and a presence diff never overtakes the message published before it.
+/// Rooms are created on first use and dropped once nobody is subscribed and their history has aged out; a closed
+/// connection leaves nothing behind (<see cref="RemoveAll"/>).
+/// </summary>
+public sealed class RoomRegistry : IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Room> _rooms = new(StringComparer.Ordinal);
+    private readonly Dictionary<ClientConnection, HashSet<Room>> _memberships = [];
+    private readonly Dictionary<ClientConnection, Dictionary<Room, ulong>> _paused = [];
+    private readonly List<byte[]> _replay = [];
+    private readonly List<Room> _idle = [];
+    private readonly RoomOptions _options;
+    private readonly TimeProvider _time;
+    private readonly long _historyAgeTicks;
+    private readonly ITimer _sweeper;
+    private ulong _sequence;
+    private long _nextPresenceRef;
+
+    public RoomRegistry(IOptions<RoomOptions> options, TimeProvider? time = null)
+    {
+        _options = options.Value;
+        _time = time ?? TimeProvider.System;
+        _historyAgeTicks = (long)(_options.HistoryAge.TotalSeconds * _time.TimestampFrequency);
+        Access = new RoomAccess(_options);
+        var period = TimeSpan.FromTicks(Math.Clamp(_options.HistoryAge.Ticks / 2, TimeSpan.TicksPerSecond, 30 * TimeSpan.TicksPerSecond));
+        _sweeper = _time.CreateTimer(static state => ((RoomRegistry)state!).Sweep(), this, period, period);
+    }
+
+    /// <summary>This run's offset epoch.</summary>
+    public string Epoch { get; } = RoomOffset.NewEpoch();
+
+    /// <summary>The room settings.</summary>
+    public RoomOptions Options => _options;
+
+    /// <summary>The private-room rules.</summary>
+    public RoomAccess Access { get; }
+
+    /// <summary>Rooms currently held (with subscribers, presence or history).</summary>
+    public int RoomCount
+    {
+        get
+        {
+            lock (_gate)
+                return _rooms.Count;
+        }
+    }
+
+    /// <summary>Connections subscribed to at least one room.</summary>
+    public int ConnectionCount
+    {
+        get
+        {
+            lock (_gate)
+                return _memberships.Count;
+        }
+    }
+
+    /// <summary>Rooms <paramref name="connection"/> is subscribed to.</summary>
+    public int SubscriptionCount(ClientConnection connection)
+    {
+        lock (_gate)
+            return _memberships.TryGetValue(connection, out var rooms) ? rooms.Count : 0;
+    }
+
+    /// <summary>Whether <paramref name="connection"/> is subscribed to room <paramref name="name"/>.</summary>
+    public bool IsSubscribed(ClientConnection connection, string name)
+    {
+        lock (_gate)
+            return _rooms.TryGetValue(name, out var room) && room.Subscribers.Contains(connection);
+    }
+
+    /// <summary>
+    /// Subscribes <paramref name="connection"/> to room <paramref name="name"/> and queues the <c>ack</c>, the
+    /// <c>presence_state</c> and, with <paramref name="since"/>, the messages after it; then live messages.
+    /// Subscribing again to a room keeps the connection's presence there.
+    /// </summary>
+    public RoomOutcome Subscribe(ClientConnection connection, string name, string? since)
+    {
+        ulong sinceSequence = 0;
+        if (since is not null)
+        {
+            if (!RoomOffset.TryParse(since, out var epoch, out sinceSequence))
+                return RoomOutcome.InvalidOffset;
+            if (!string.Equals(epoch, Epoch, StringComparison.Ordinal))
+                return RoomOutcome.OtherEpoch;
+        }
+        lock (_gate)
+        {
+            if (since is not null && sinceSequence > _sequence)
+                return RoomOutcome.UnknownOffset;
+            var room = GetOrCreateLocked(name);
+            PruneLocked(room);
+            _replay.Clear();
+            if (since is not null && !room.History.TryGetAfter(sinceSequence, _replay))
+            {
+                DropIfIdleLocked(room);
+                return RoomOutcome.HistoryGone;
+            }
+
+            room.Subscribers.Add(connection);
+            if (!_memberships.TryGetValue(connection, out var rooms))
+                _memberships[connection] = rooms = [];
+            rooms.Add(room);
+            // A subscribe that raced with the token's expiry: the frames below are queued, later ones wait for the refresh.
+            if (_paused.TryGetValue(connection, out var positions))
+                positions[room] = room.History.Last;
+
+            connection.TryEnqueue(NativeFrames.Ack(room.Channel, since ?? RoomOffset.Format(Epoch, room.History.Last)));
+            connection.TryEnqueue(RoomFrames.PresenceState(room.Channel, room.Presence.Values));
+            foreach (var frame in _replay)
+                connection.TryEnqueue(frame);
+            _replay.Clear();
+            return RoomOutcome.Ok;
+        }
+    }
+
+    /// <summary>Removes the subscription (and the connection's presence there) and queues <c>unsubscribed</c>.</summary>
+    public RoomOutcome Unsubscribe(ClientConnection connection, string name)
+    {
+        lock (_gate)
+        {
+            if (!_rooms.TryGetValue(name, out var room) || !room.Subscribers.Remove(connection))
+                return RoomOutcome.NotSubscribed;
+            if (_memberships.TryGetValue(connection, out var rooms) && rooms.Remove(room) && rooms.Count == 0)
+                _memberships.Remove(connection);
+            connection.TryEnqueue(NativeFrames.Unsubscribed(room.Channel));
+            LeaveLocked(room, connection);
+            return RoomOutcome.Ok;
+        }
+    }
+
+    /// <summary>
+    /// Publishes a message into room <paramref name="name"/>: gives it the next offset, keeps it in the history and
+    /// queues it to every subscriber (the sender only with <paramref name="self"/>), then the sender's
+    /// <c>broadcast_ack</c> when <paramref name="ack"/>. A connection must be subscribed to publish;
+    /// <paramref name="sender"/> null publishes for the server (<c>POST /api/broadcast</c>).
+    /// </summary>
+    public RoomOutcome Publish(ClientConnection? sender, string name, string eventName, ReadOnlyMemory<byte> payload,
+        bool self, bool ack, string? reference, out string? offset)
+    {
+        offset = null;
+        lock (_gate)
+        {
+            Room? room;
+            if (sender is null)
+                room = GetOrCreateLocked(name);
+            else if (!_rooms.TryGetValue(name, out room) || !room.Subscribers.Contains(sender))
+                return RoomOutcome.NotSubscribed;
+
+            var sequence = ++_sequence;
+            offset = RoomOffset.Format(Epoch, sequence);
+            var frame = RoomFrames.Broadcast(room.Channel, offset, eventName, payload);
+            PruneLocked(room);
+            room.History.Append(sequence, _time.GetTimestamp(), frame);
+            foreach (var subscriber in room.Subscribers)
+            {
+                if ((self || !ReferenceEquals(subscriber, sender)) && !IsPausedLocked(subscriber))
+                    subscriber.TryEnqueue(frame);
+            }
+            if (sender is not null && ack)
+                sender.TryEnqueue(RoomFrames.BroadcastAck(room.Channel, offset, reference));
+            DropIfIdleLocked(room);
+            return RoomOutcome.Ok;
+        }
+    }
+
+    /// <summary>
+    /// Tracks or updates (<paramref name="state"/> a JSON object) or untracks (null) the connection's presence in
+    /// room <paramref name="name"/>, and queues the <c>presence_diff</c> to every subscriber (the tracker too).
+    /// </summary>
+    public RoomOutcome Track(ClientConnection connection, string name, string key, byte[]? state)
+    {
+        lock (_gate)
+        {
+            if (!_rooms.TryGetValue(name, out var room) || !room.Subscribers.Contains(connection))
+                return RoomOutcome.NotSubscribed;
+            room.Presence.TryGetValue(connection, out var previous);
+            PresenceEntry? entry = null;
+            if (state is null)
+            {
+                if (previous is null)
+                    return RoomOutcome.Ok;
+                room.Presence.Remove(connection);
+            }
+            else
+            {
+                var reference = (++_nextPresenceRef).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                entry = new PresenceEntry(key, reference, RoomFrames.PresenceEntry(key, reference, state));
+                room.Presence[connection] = entry;
+            }
+            FanOutLocked(room, RoomFrames.PresenceDiff(room.Channel, entry, previous));
+            return RoomOutcome.Ok;
+        }
+    }
+
+    /// <summary>Removes a closing connection from every room it joined, with presence leaves for the others.</summary>
+    public void RemoveAll(ClientConnection connection)
+    {
+        lock (_gate)
+        {
+            _paused.Remove(connection);
+            if (!_memberships.Remove(connection, out var rooms))
+                return;
+            foreach (var room in rooms)
+            {
+                room.Subscribers.Remove(connection);
+                LeaveLocked(room, connection);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stops delivering room frames to <paramref name="connection"/> (its token expired), remembering where each of
+    /// its room subscriptions stands; <see cref="Reauthorize"/> continues from there.
+    /// </summary>
+    public void PauseDelivery(ClientConnection connection)
+    {
+        lock (_gate)
+        {
+            if (_paused.ContainsKey(connection))
+                return;
+            var positions = new Dictionary<Room, ulong>();
+            if (_memberships.TryGetValue(connection, out var rooms))
+            {
+                // Every message up to the room's last was queued (fan-out runs under this lock).
+                foreach (var room in rooms)
+                    positions[room] = room.History.Last;
+            }
+            _paused[connection] = positions;
+        }
+    }
+
+    /// <summary>
+    /// The connection has a new identity (a refreshed token): each room subscription the new claims no longer admit
+    /// ends with <c>forbidden</c>; if delivery was paused, each remaining one continues with a fresh
+    /// <c>presence_state</c> and the messages published meanwhile (or ends with <c>resync_required</c> when they
+    /// have left the history).
+    /// </summary>
+    public void Reauthorize(ClientConnection connection, ConnectionIdentity identity)
+    {
+        lock (_gate)
+        {
+            _paused.Remove(connection, out var positions);
+            if (!_memberships.TryGetValue(connection, out var rooms))
+                return;
+            foreach (var room in rooms.ToArray())
+            {
+                if (!Access.IsAllowed(identity, room.Name, RoomActions.Subscribe))
+                {
+                    connection.TryEnqueue(NativeFrames.Error(ErrorCodes.Forbidden,
+                        "your refreshed token is not admitted to this private room; the subscription ended", room.Channel));
+                    EndSubscriptionLocked(room, connection, rooms);
+                    continue;
+                }
+                if (positions is null)
+                    continue;
+                PruneLocked(room);
+                _replay.Clear();
+                if (!room.History.TryGetAfter(positions.GetValueOrDefault(room, room.History.Last), _replay))
+                {
+                    connection.TryEnqueue(NativeFrames.ResyncRequired(room.Channel,
+                        "messages published while the token was expired have left the room's history; subscribe again"));
+                    EndSubscriptionLocked(room, connection, rooms);
+                    continue;
+                }
+                connection.TryEnqueue(RoomFrames.PresenceState(room.Channel, room.Presence.Values));
+                foreach (var frame in _replay)
+                    connection.TryEnqueue(frame);
+                _replay.Clear();
+            }
+            if (rooms.Count == 0)
+                _memberships.Remove(connection);
+        }
+    }
+
+    /// <summary>Ages out history and drops idle rooms; runs periodically.</summary>
+    public void Sweep()
+    {
+        lock (_gate)
+        {
+            foreach (var room in _rooms.Values)
+            {
+                PruneLocked(room);
+                if (room.IsIdle)
+                    _idle.Add(room);
+            }
+            foreach (var room in _idle)
+                _rooms.Remove(room.Name);
+            _idle.Clear();
+        }
+    }
+
+    private Room GetOrCreateLocked(string name)
+    {
+        if (!_rooms.TryGetValue(name, out var room))
+        {
+            // A new room's history starts at the current sequence: offsets issued before (by an earlier room of the
+            // same name, since dropped) cannot be resumed here, so nothing is ever silently skipped.
+            room = new Room(name, _options.HistoryMessages, _sequence);
+            _rooms[name] = room;
+        }
+        return room;
+    }
+
+    private void PruneLocked(Room room) => room.History.PruneOlderThan(_time.GetTimestamp() - _historyAgeTicks);
+
+    private void EndSubscriptionLocked(Room room, ClientConnection connection, HashSet<Room> rooms)
+    {
+        room.Subscribers.Remove(connection);
+        rooms.Remove(room);
+        LeaveLocked(room, connection);
+    }
+
+    private void LeaveLocked(Room room, ClientConnection connection)
+    {
+        if (room.Presence.Remove(connection, out var previous))
+            FanOutLocked(room, RoomFrames.PresenceDiff(room.Channel, null, previous));
+        DropIfIdleLocked(room);
+    }
+
+    private void FanOutLocked(Room room, byte[] frame)
+    {
+        foreach (var subscriber in room.Subscribers)
+        {
+            if (!IsPausedLocked(subscriber))
+                subscriber.TryEnqueue(frame);
+        }
+    }
+
+    private bool IsPausedLocked(ClientConnection connection) => _paused.Count != 0 && _paused.ContainsKey(connection);
+
+    private void DropIfIdleLocked(Room room)
+    {
+        if (room.IsIdle)
+            _rooms.Remove(room.Name);
+    }
+
+    public void Dispose() => _sweeper.Dispose();
+}
