@@ -20,7 +20,7 @@ public static class TailCommand
     public static Command Create(CliConsole console)
     {
         var options = new ClientOptions();
-        var channel = new Argument<string>("channel") { Description = "table:schema.table (or just schema.table)" };
+        var channel = new Argument<string>("channel") { Description = "table:schema.table (or just schema.table), or room:name" };
         var filter = new Option<string?>("--filter", "-f") { Description = "Row filter, e.g. price=gt.100 or status=in.(open,paid)" };
         var since = new Option<string?>("--since") { Description = "Resume after this offset (from a previous change frame)" };
         var events = new Option<string[]>("--events", "-e") { Description = "Only these change types: INSERT, UPDATE, DELETE, TRUNCATE", AllowMultipleArgumentsPerToken = true };
@@ -154,10 +154,19 @@ public static class TailCommand
 
     private static void PrintChange(CliConsole console, JsonElement frame)
     {
-        var payload = frame.GetProperty("payload");
+        var offset = frame.TryGetProperty("offset", out var o) ? o.GetString() : null;
+        if (frame.TryGetProperty("event", out var roomEvent) || !frame.TryGetProperty("payload", out var payload)
+            || payload.ValueKind != JsonValueKind.Object || !payload.TryGetProperty("schema", out _))
+        {
+            // A room message: its event and payload as sent.
+            var name = frame.TryGetProperty("channel", out var c) ? c.GetString() : "";
+            console.Out.MarkupLine($"[bold blue]{Markup.Escape(roomEvent.ValueKind == JsonValueKind.String ? roomEvent.GetString() ?? "" : "message")}[/] {Markup.Escape(name ?? "")} [grey]{Markup.Escape(offset ?? "")}[/]");
+            if (frame.TryGetProperty("payload", out var body))
+                console.Out.WriteLine(JsonNode.Parse(body.GetRawText())?.ToJsonString(Indented) ?? "null");
+            return;
+        }
         var type = payload.TryGetProperty("type", out var t) ? t.GetString() ?? "" : "";
         var colour = type switch { "INSERT" => "green", "UPDATE" => "yellow", _ => "red" };
-        var offset = frame.TryGetProperty("offset", out var o) ? o.GetString() : null;
         var timestamp = frame.TryGetProperty("commit_timestamp", out var ts) ? ts.GetString() : null;
         console.Out.MarkupLine($"[bold {colour}]{Markup.Escape(type)}[/] {Markup.Escape(payload.GetProperty("schema").GetString() + "." + payload.GetProperty("table").GetString())} [grey]{Markup.Escape(timestamp ?? "")} {Markup.Escape(offset ?? "")}[/]");
         var shown = new JsonObject();

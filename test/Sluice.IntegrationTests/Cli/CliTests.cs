@@ -80,6 +80,23 @@ public sealed class CliTests(PostgresFixture postgres) : ServerTest(postgres)
     }
 
     [Fact]
+    public async Task Tail_follows_a_room_too()
+    {
+        var roomsBefore = (await Server.StatsAsync()).GetProperty("rooms").GetInt32();
+        var tail = CliRun.InvokeAsync("tail", "room:cli-lobby", "--count", "1", "--server", Url);
+        for (var poll = 0; poll < 600 && (await Server.StatsAsync()).GetProperty("rooms").GetInt32() <= roomsBefore; poll++)
+            await Task.Delay(50);
+        var publisher = await ConnectAsync();
+        await publisher.SubscribeAsync("room:cli-lobby"); // only members publish
+        await publisher.SendAsync(new { type = "broadcast", channel = "room:cli-lobby", @event = "cursor", payload = new { x = 42 } });
+
+        var run = await tail;
+        Assert.True(run.ExitCode == CliExitCodes.Ok, run.ToString());
+        Assert.Contains("cursor room:cli-lobby", run.Output, StringComparison.Ordinal);
+        Assert.Contains("42", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Errors_are_one_clear_line_with_an_exit_code()
     {
         var notEnabled = await CliRun.InvokeAsync("tail", "public.not_there", "--server", Url);
