@@ -7,4 +7,5 @@ namespace Sluice.Server.Http;
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(BroadcastErrorResponse))]
+[JsonSerializable(typeof(SupabaseError))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext;
