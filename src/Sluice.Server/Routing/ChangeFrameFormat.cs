@@ -1,4 +1,5 @@
 using Sluice.Protocol;
+using Sluice.Server.Connections;
 using Sluice.Server.Log;
 using Sluice.Server.Protocols.Native;
 
@@ -21,9 +22,11 @@ public class ChangeFrameFormat
     /// <summary>Queued when a live subscription starts, with the offset it starts after; null sends nothing.</summary>
     public virtual byte[]? Subscribed(string channel, string offset) => NativeFrames.Ack(channel, offset);
 
-    /// <summary>The subscription needs a resync (history gone, claims changed, slot recreated); it has ended.</summary>
-    public virtual byte[] ResyncRequired(string channel, string reason) => NativeFrames.ResyncRequired(channel, reason);
+    /// <summary>Tells the client its subscription ended and needs a resync (history gone, claims changed, slot recreated).</summary>
+    public virtual void ResyncRequired(ClientConnection connection, string channel, string reason) =>
+        connection.TryEnqueue(NativeFrames.ResyncRequired(channel, reason));
 
-    /// <summary>A problem with the subscription (<see cref="ErrorCodes"/>); it may or may not have ended.</summary>
-    public virtual byte[] Error(string channel, string code, string message) => NativeFrames.Error(code, message, channel);
+    /// <summary>Tells the client about a problem with its subscription (<see cref="ErrorCodes"/>); <paramref name="ended"/> when it ended.</summary>
+    public virtual void Error(ClientConnection connection, string channel, string code, string message, bool ended) =>
+        connection.TryEnqueue(NativeFrames.Error(code, message, channel));
 }

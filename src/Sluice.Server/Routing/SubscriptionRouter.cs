@@ -200,8 +200,8 @@ public sealed class SubscriptionRouter(ChangeLog log)
             foreach (var subscription in connection.Subscriptions.Values.ToArray())
             {
                 RemoveLocked(connection, subscription.Channel);
-                connection.TryEnqueue(subscription.Format.ResyncRequired(subscription.Channel,
-                    "the token's role or claims changed, so the rows you may see changed; subscribe again with a snapshot"));
+                subscription.Format.ResyncRequired(connection, subscription.Channel,
+                    "the token's role or claims changed, so the rows you may see changed; subscribe again with a snapshot");
             }
         }
     }
@@ -325,8 +325,8 @@ public sealed class SubscriptionRouter(ChangeLog log)
                 if (subscription.LastDelivered < log.Horizon)
                 {
                     RemoveLocked(connection, subscription.Channel);
-                    connection.TryEnqueue(subscription.Format.ResyncRequired(subscription.Channel,
-                        "changes made while the token was expired have left the retention window; subscribe again with a snapshot"));
+                    subscription.Format.ResyncRequired(connection, subscription.Channel,
+                        "changes made while the token was expired have left the retention window; subscribe again with a snapshot");
                     continue;
                 }
                 subscription.ResumeAfter = subscription.LastDelivered;
@@ -364,8 +364,8 @@ public sealed class SubscriptionRouter(ChangeLog log)
                 foreach (var subscription in group.Subscriptions.ToArray())
                 {
                     RemoveLocked(subscription.Connection, subscription.Channel);
-                    subscription.Connection.TryEnqueue(subscription.Format.ResyncRequired(subscription.Channel,
-                        "the replication slot was recreated and changes may have been lost; subscribe again with a snapshot"));
+                    subscription.Format.ResyncRequired(subscription.Connection, subscription.Channel,
+                        "the replication slot was recreated and changes may have been lost; subscribe again with a snapshot");
                 }
             }
         }
@@ -583,8 +583,8 @@ public sealed class SubscriptionRouter(ChangeLog log)
                 return true;
             case AccessVerdict.Failed when subscription.ReportedFailureLsn != entry.Offset.CommitLsn:
                 subscription.ReportedFailureLsn = entry.Offset.CommitLsn;
-                subscription.Connection.TryEnqueue(subscription.Format.Error(subscription.Channel, ErrorCodes.AccessCheckFailed,
-                    $"the row-level security check failed for changes from offset {entry.OffsetText} on; they are withheld (see the server log)"));
+                subscription.Format.Error(subscription.Connection, subscription.Channel, ErrorCodes.AccessCheckFailed,
+                    $"the row-level security check failed for changes from offset {entry.OffsetText} on; they are withheld (see the server log)", ended: false);
                 return false;
             default:
                 return false;
@@ -617,9 +617,9 @@ public sealed class SubscriptionRouter(ChangeLog log)
     private void InvalidateLocked(Subscription subscription)
     {
         RemoveLocked(subscription.Connection, subscription.Channel);
-        subscription.Connection.TryEnqueue(subscription.Format.Error(subscription.Channel,
+        subscription.Format.Error(subscription.Connection, subscription.Channel,
             ErrorCodes.SubscriptionInvalidated,
-            $"the table changed and the filter \"{subscription.FilterText}\" no longer applies; subscription ended"));
+            $"the table changed and the filter \"{subscription.FilterText}\" no longer applies; subscription ended", ended: true);
     }
 
     private void AddLocked(Subscription subscription)

@@ -1,4 +1,5 @@
 using Sluice.Server.Capture;
+using Sluice.Server.Connections;
 using Sluice.Server.Log;
 using Sluice.Server.Protocols.Native;
 using Sluice.Server.Routing;
@@ -79,11 +80,23 @@ public sealed class SupabaseChangeFormat(PhoenixVersion version, string topic, i
     /// <summary>Nothing per binding: the session sends "Subscribed to PostgreSQL" once all bindings of a join are live.</summary>
     public override byte[]? Subscribed(string channel, string offset) => null;
 
-    public override byte[] ResyncRequired(string channel, string reason) =>
-        SupabaseFrames.System(Version, null, Topic, "postgres_changes", ok: false, reason);
+    /// <summary>
+    /// The binding's subscription ended (claims changed, history gone, slot recreated): a <c>system</c> error, then
+    /// <c>phx_error</c> (join_ref and ref null, so it applies to the current join), which makes realtime-js rejoin the
+    /// channel with its current token: the join subscribes afresh.
+    /// </summary>
+    public override void ResyncRequired(ClientConnection connection, string channel, string reason)
+    {
+        connection.TryEnqueue(SupabaseFrames.System(Version, null, Topic, "postgres_changes", ok: false, reason));
+        connection.TryEnqueue(SupabaseFrames.ChannelError(Version, Topic));
+    }
 
-    public override byte[] Error(string channel, string code, string message) =>
-        SupabaseFrames.System(Version, null, Topic, "postgres_changes", ok: false, $"{code}: {message}");
+    public override void Error(ClientConnection connection, string channel, string code, string message, bool ended)
+    {
+        connection.TryEnqueue(SupabaseFrames.System(Version, null, Topic, "postgres_changes", ok: false, $"{code}: {message}"));
+        if (ended)
+            connection.TryEnqueue(SupabaseFrames.ChannelError(Version, Topic));
+    }
 
     /// <summary><c>2026-11-23T08:18:13.421123Z</c> → <c>2026-11-23T08:18:13.421Z</c>, as Supabase writes it.</summary>
     internal static string Milliseconds(string commitTimestamp) =>

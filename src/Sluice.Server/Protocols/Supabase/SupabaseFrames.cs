@@ -71,6 +71,14 @@ public static class SupabaseFrames
             writer.WriteEndObject();
         }, 0);
 
+    /// <summary><c>phx_error</c> for a channel with join_ref and ref null (applies to whichever join is current): the client rejoins.</summary>
+    public static byte[] ChannelError(PhoenixVersion version, string topic) =>
+        PhoenixSerializer.Write(version, null, null, topic, "phx_error", static (writer, _) =>
+        {
+            writer.WriteStartObject();
+            writer.WriteEndObject();
+        }, 0);
+
     /// <summary><c>system</c> push <c>{extension, status, message, channel}</c> stamped with the channel's join_ref.</summary>
     public static byte[] System(PhoenixVersion version, string? joinRef, string topic, string extension, bool ok, string message) =>
         PhoenixSerializer.Write(version, joinRef, null, topic, "system", static (writer, state) =>
