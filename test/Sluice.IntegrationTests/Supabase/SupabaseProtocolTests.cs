@@ -227,4 +227,43 @@ public sealed class SupabaseProtocolTests(PostgresFixture postgres) : ServerTest
         Assert.Equal(client.IsV2 ? joinRef : null, state.JoinRef);
         Assert.Equal(JsonValueKind.Object, state.Payload.ValueKind);
     }
+
+    [Theory]
+    [InlineData("1.0.0")]
+    [InlineData("2.0.0")]
+    public async Task A_row_change_reaches_native_and_supabase_subscribers(string vsn)
+    {
+        await CreateTableAsync("shared", "id bigint PRIMARY KEY, name text");
+        var phoenix = await ConnectPhoenixAsync(vsn);
+        await phoenix.JoinAsync("realtime:s", Config(Binding("INSERT", "shared")));
+        var native = await ConnectAsync();
+        await native.SubscribeAsync("table:public.shared");
+
+        await Database.ExecuteAsync("INSERT INTO public.shared VALUES (7, 'both')");
+        var atNative = await native.NextChangeAsync();
+        Assert.Equal("both", atNative.GetProperty("payload").GetProperty("record").GetProperty("name").GetString());
+        var atPhoenix = await phoenix.NextEventAsync("postgres_changes");
+        Assert.Equal("both", atPhoenix.Payload.GetProperty("data").GetProperty("record").GetProperty("name").GetString());
+    }
+
+    [Theory]
+    [InlineData("1.0.0")]
+    [InlineData("2.0.0")]
+    public async Task Connections_with_the_same_binding_receive_the_same_bytes(string vsn)
+    {
+        await CreateTableAsync("fanout", "id bigint PRIMARY KEY");
+        var first = await ConnectPhoenixAsync(vsn);
+        var second = await ConnectPhoenixAsync(vsn);
+        var (_, a) = await first.JoinAsync("realtime:f", Config(Binding("*", "fanout")));
+        var (_, b) = await second.JoinAsync("realtime:f", Config(Binding("*", "fanout")));
+        // Same topic and binding: same id, one router channel, one serialization.
+        Assert.Equal(
+            a.Payload.GetProperty("response").GetProperty("postgres_changes")[0].GetProperty("id").GetInt32(),
+            b.Payload.GetProperty("response").GetProperty("postgres_changes")[0].GetProperty("id").GetInt32());
+        await Database.ExecuteAsync("INSERT INTO public.fanout VALUES (1)");
+        var one = await first.NextEventAsync("postgres_changes");
+        var two = await second.NextEventAsync("postgres_changes");
+        Assert.Equal(one.Payload.GetRawText(), two.Payload.GetRawText());
+        Assert.Equal(1, (await Server.StatsAsync()).GetProperty("channels").GetInt32());
+    }
 }
