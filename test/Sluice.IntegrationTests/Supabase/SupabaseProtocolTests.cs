@@ -266,4 +266,26 @@ public sealed class SupabaseProtocolTests(PostgresFixture postgres) : ServerTest
         Assert.Equal(one.Payload.GetRawText(), two.Payload.GetRawText());
         Assert.Equal(1, (await Server.StatsAsync()).GetProperty("channels").GetInt32());
     }
+
+    [Theory]
+    [InlineData("1.0.0")]
+    [InlineData("2.0.0")]
+    public async Task A_binding_without_table_covers_the_schemas_realtime_tables(string vsn)
+    {
+        await CreateTableAsync("first_table", "id bigint PRIMARY KEY");
+        await CreateTableAsync("second_table", "id bigint PRIMARY KEY");
+        var client = await ConnectPhoenixAsync(vsn);
+        var schemaWide = new JsonObject { ["event"] = "INSERT", ["schema"] = "public" };
+        var (_, reply) = await client.JoinAsync("realtime:all", Config(schemaWide));
+        var echoed = reply.Payload.GetProperty("response").GetProperty("postgres_changes")[0];
+        Assert.Equal(["event", "schema", "id"], echoed.EnumerateObject().Select(p => p.Name));
+
+        await Database.ExecuteAsync("INSERT INTO public.first_table VALUES (1)");
+        await Database.ExecuteAsync("INSERT INTO public.second_table VALUES (2)");
+        var first = await client.NextEventAsync("postgres_changes");
+        var second = await client.NextEventAsync("postgres_changes");
+        Assert.Equal("first_table", first.Payload.GetProperty("data").GetProperty("table").GetString());
+        Assert.Equal("second_table", second.Payload.GetProperty("data").GetProperty("table").GetString());
+        Assert.Equal(echoed.GetProperty("id").GetInt32(), second.Payload.GetProperty("ids")[0].GetInt32());
+    }
 }

@@ -312,16 +312,33 @@ public sealed partial class SupabaseSession(
             connection.TryEnqueue(SupabaseFrames.System(version, joinRef, topic, "postgres_changes", ok: true, "Subscribed to PostgreSQL"));
     }
 
-    /// <summary>Subscribes one binding through the router, like a native live subscription; the refusal's reason or null.</summary>
+    /// <summary>
+    /// Subscribes one binding through the router, like a native live subscription (one subscription per table: a binding
+    /// without a table covers the realtime-enabled tables of its schema at join time); the refusal's reason or null.
+    /// </summary>
     private async Task<string?> SubscribeAsync(JoinedChannel joined, PostgresChangesBinding binding, CancellationToken cancellationToken)
     {
-        if (binding.Table is null)
-            return $"InvalidJoinPayload: a postgres_changes binding needs a table (all tables of schema {binding.Schema} is not supported yet)";
-        var lookup = await services.Catalog.LookUpAsync(binding.Schema, binding.Table, cancellationToken);
+        if (binding.Table is not null)
+            return await SubscribeTableAsync(joined, binding, binding.Table, cancellationToken);
+        if (binding.Filter is not null)
+            return "Unable to subscribe to changes with given parameters: a filter needs a table";
+        foreach (var table in await services.Catalog.RealtimeTablesAsync(binding.Schema, cancellationToken))
+        {
+            var refusal = await SubscribeTableAsync(joined, binding, table, cancellationToken);
+            // A table this token may not read is left out of a schema-wide binding, not an error.
+            if (refusal is not null && !refusal.StartsWith("Unauthorized", StringComparison.Ordinal))
+                return refusal;
+        }
+        return null;
+    }
+
+    private async Task<string?> SubscribeTableAsync(JoinedChannel joined, PostgresChangesBinding binding, string table, CancellationToken cancellationToken)
+    {
+        var lookup = await services.Catalog.LookUpAsync(binding.Schema, table, cancellationToken);
         if (lookup.Table is null)
-            return $"Unable to subscribe to changes with given parameters: table {binding.Schema}.{binding.Table} does not exist";
+            return $"Unable to subscribe to changes with given parameters: table {binding.Schema}.{table} does not exist";
         if (!lookup.RealtimeEnabled)
-            return $"Unable to subscribe to changes with given parameters: realtime is not enabled for {binding.Schema}.{binding.Table}; run SELECT enable_realtime('{binding.Schema}', '{binding.Table}')";
+            return $"Unable to subscribe to changes with given parameters: realtime is not enabled for {binding.Schema}.{table}; run SELECT enable_realtime('{binding.Schema}', '{table}')";
         RowFilter? filter = null;
         if (binding.Filter is not null && !RowFilter.TryParse(binding.Filter, lookup.Table, out filter, out var filterError))
             return $"Unable to subscribe to changes with given parameters: invalid filter: {filterError}";
@@ -330,7 +347,8 @@ public sealed partial class SupabaseSession(
             return $"Unauthorized: {access.Refusal}";
 
         var format = new SupabaseChangeFormat(version, joined.Topic, binding.Id);
-        var subscription = new Subscription(connection, format.RouterChannel, new TableKey(binding.Schema, binding.Table),
+        var routerChannel = binding.Table is null ? format.RouterChannel + "#" + table : format.RouterChannel;
+        var subscription = new Subscription(connection, routerChannel, new TableKey(binding.Schema, table),
             binding.Events, binding.Filter, filter, filter is null ? null : lookup.Table)
         {
             Format = format,
@@ -343,8 +361,8 @@ public sealed partial class SupabaseSession(
         {
             services.Router.ReleaseIfInactive(subscription);
         }
-        if (!joined.RouterChannels.Contains(format.RouterChannel))
-            joined.RouterChannels.Add(format.RouterChannel);
+        if (!joined.RouterChannels.Contains(routerChannel))
+            joined.RouterChannels.Add(routerChannel);
         return null;
     }
 
