@@ -31,6 +31,14 @@ ensure_chromium() {
   fi
 }
 
+ensure_node() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "Installing Node.js and npm (for the realtime-js compatibility tests)..."
+    apt_install nodejs npm
+  fi
+  (cd test/compat && npm ci --no-audit --no-fund)
+}
+
 ensure_dotnet() {
   command -v dotnet >/dev/null || { echo "the .NET 10 SDK is required (https://dot.net)" >&2; exit 1; }
 }
@@ -58,6 +66,7 @@ case "${1:-test}" in
     ensure_dotnet
     ensure_postgres
     ensure_chromium
+    ensure_node
     dotnet build Sluice.slnx -c Release --nologo
     run_tests
     ;;

@@ -24,10 +24,12 @@ public sealed class ConnectionAuth : IDisposable
     private ITimer? _timer;
     private volatile bool _expired;
     private bool _disposed;
+    private readonly bool _nativeFrames;
 
     public ConnectionAuth(ClientConnection connection, ConnectionIdentity identity, SubscriptionRouter router, TimeSpan clockSkew,
-        TimeProvider? time = null, Rooms.RoomRegistry? rooms = null)
+        TimeProvider? time = null, Rooms.RoomRegistry? rooms = null, bool nativeFrames = true)
     {
+        _nativeFrames = nativeFrames;
         _connection = connection;
         _router = router;
         _rooms = rooms;
@@ -72,7 +74,7 @@ public sealed class ConnectionAuth : IDisposable
             _expired = false;
             if (claimsChanged)
                 _router.EndForNewIdentity(_connection);
-            _router.ResumeDelivery(_connection, NativeFrames.AuthOk(identity.Role, identity.ExpiresAt));
+            _router.ResumeDelivery(_connection, _nativeFrames ? NativeFrames.AuthOk(identity.Role, identity.ExpiresAt) : null);
             _rooms?.Reauthorize(_connection, identity);
             Arm(identity);
         }
@@ -121,8 +123,8 @@ public sealed class ConnectionAuth : IDisposable
     private void ExpireLocked()
     {
         _expired = true;
-        _router.PauseDelivery(_connection, NativeFrames.Error(ErrorCodes.TokenExpired,
-            "the token expired: delivery is paused and subscriptions are kept; send {\"type\":\"auth\",\"token\":…} with a fresh token to continue where you left off"));
+        _router.PauseDelivery(_connection, _nativeFrames ? NativeFrames.Error(ErrorCodes.TokenExpired,
+            "the token expired: delivery is paused and subscriptions are kept; send {\"type\":\"auth\",\"token\":…} with a fresh token to continue where you left off") : null);
         _rooms?.PauseDelivery(_connection);
     }
 

@@ -47,6 +47,12 @@ public sealed partial class ClientConnection
 
     public long Id { get; } = Interlocked.Increment(ref s_nextId);
 
+    /// <summary>
+    /// Whether the server sends this connection the native <c>heartbeat</c> frame periodically; false for protocols
+    /// whose clients send the heartbeats themselves (Supabase/Phoenix).
+    /// </summary>
+    public bool ReceivesServerHeartbeats { get; init; } = true;
+
     /// <summary>Set once the connection is closing; nothing more is queued.</summary>
     public bool IsClosing => Volatile.Read(ref _closeCode) != 0;
 

@@ -26,7 +26,7 @@ public sealed class HeartbeatService(ConnectionRegistry connections, IOptions<Sl
                 {
                     if (connection.IsSendStalled(settings.SendTimeout))
                         connection.Close(CloseCodes.SlowConsumer, "slow_consumer: a send stalled; reconnect and resubscribe");
-                    else if (beat)
+                    else if (beat && connection.ReceivesServerHeartbeats)
                         connection.TryEnqueue(NativeFrames.Heartbeat);
                 }
             }

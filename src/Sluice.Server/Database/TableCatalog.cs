@@ -54,4 +54,18 @@ public sealed class TableCatalog(NpgsqlDataSource dataSource, ColumnTypeResolver
             resolved.Add(new TableColumn(name, await types.ResolveAsync(typeOid, cancellationToken), isKey));
         return new TableLookup(new TableSchema(relationId, schema, table, resolved.MoveToImmutable()), enabled);
     }
+
+    /// <summary>The realtime-enabled tables of <paramref name="schema"/> (in Sluice's publication), by name.</summary>
+    public async Task<List<string>> RealtimeTablesAsync(string schema, CancellationToken cancellationToken)
+    {
+        var tables = new List<string>();
+        await using var command = dataSource.CreateCommand(
+            "SELECT tablename FROM pg_catalog.pg_publication_tables WHERE pubname = $1 AND schemaname = $2 ORDER BY tablename");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = options.Value.PublicationName });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = schema });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            tables.Add(reader.GetString(0));
+        return tables;
+    }
 }

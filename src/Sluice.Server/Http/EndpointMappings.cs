@@ -21,13 +21,15 @@ public static class EndpointMappings
         // Frames a connection's writer drains together go out in one write (see CoalescingStream).
         app.Use(static (context, next) =>
         {
-            if (context.Request.Path.StartsWithSegments("/realtime")
+            if ((context.Request.Path.StartsWithSegments("/realtime") || context.Request.Path.StartsWithSegments("/socket"))
                 && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
                 context.Features.Set<IHttpUpgradeFeature>(new CoalescingUpgradeFeature(upgrade));
             return next(context);
         });
         app.UseWebSockets();
         app.Map("/realtime", RealtimeEndpoint.HandleAsync);
+        foreach (var route in SupabaseEndpoint.Routes)
+            app.Map(route, SupabaseEndpoint.HandleAsync);
 
         app.MapGet("/api/realtime/stats", async (ConnectionRegistry connections, SubscriptionRouter router, LogicalCapture capture,
             ChangeDispatcher dispatcher, ChangeLog log, RoomRegistry rooms, NpgsqlDataSource dataSource, IOptions<SluiceOptions> options, CancellationToken cancellationToken) =>

@@ -9,4 +9,5 @@ namespace Sluice.Server.Http;
 [JsonSerializable(typeof(AdminTable))]
 [JsonSerializable(typeof(AdminTablesResponse))]
 [JsonSerializable(typeof(BroadcastErrorResponse))]
+[JsonSerializable(typeof(SupabaseError))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext;

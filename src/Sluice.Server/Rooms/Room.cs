@@ -13,6 +13,12 @@ internal sealed class Room(string name, int historyCapacity, ulong baseline)
 
     public HashSet<ClientConnection> Subscribers { get; } = [];
 
+    /// <summary>The subscribers on the Supabase protocol (also in <see cref="Subscribers"/>): they get Phoenix frames.</summary>
+    public Dictionary<ClientConnection, PhoenixMember> Phoenix { get; } = [];
+
+    /// <summary>The Supabase topic, <c>realtime:&lt;name&gt;</c>.</summary>
+    public string Topic { get; } = Protocols.Supabase.SupabaseFrames.TopicPrefix + name;
+
     /// <summary>At most one entry per connection; only subscribed connections have one.</summary>
     public Dictionary<ClientConnection, PresenceEntry> Presence { get; } = [];
 

@@ -3,6 +3,7 @@ using Sluice.Protocol;
 using Sluice.Server.Auth;
 using Sluice.Server.Connections;
 using Sluice.Server.Protocols.Native;
+using Sluice.Server.Protocols.Supabase;
 
 namespace Sluice.Server.Rooms;
 
@@ -127,6 +128,44 @@ public sealed class RoomRegistry : IDisposable
         }
     }
 
+    /// <summary>
+    /// Joins a Supabase channel <c>realtime:&lt;name&gt;</c> to room <paramref name="name"/> (the same room as native
+    /// <c>room:&lt;name&gt;</c>) and queues its <c>presence_state</c> when <paramref name="presenceState"/>; then live messages
+    /// and presence diffs as Phoenix frames. Joining again replaces the member (new join_ref) and keeps its presence.
+    /// </summary>
+    public RoomOutcome JoinPhoenix(ClientConnection connection, string name, PhoenixMember member, bool presenceState)
+    {
+        lock (_gate)
+        {
+            var room = GetOrCreateLocked(name);
+            room.Subscribers.Add(connection);
+            room.Phoenix[connection] = member;
+            if (!_memberships.TryGetValue(connection, out var rooms))
+                _memberships[connection] = rooms = [];
+            rooms.Add(room);
+            if (presenceState)
+                connection.TryEnqueue(SupabaseRoomFrames.PresenceState(member.Version, member.JoinRef, room.Topic, room.Presence.Values));
+            return RoomOutcome.Ok;
+        }
+    }
+
+    /// <summary>Removes a Supabase channel's room membership (and its presence there, with a leave for the others); no frame to it.</summary>
+    public RoomOutcome LeavePhoenix(ClientConnection connection, string name)
+    {
+        lock (_gate)
+        {
+            if (!_rooms.TryGetValue(name, out var room) || !room.Phoenix.ContainsKey(connection))
+                return RoomOutcome.NotSubscribed;
+            if (_memberships.TryGetValue(connection, out var rooms))
+            {
+                EndSubscriptionLocked(room, connection, rooms);
+                if (rooms.Count == 0)
+                    _memberships.Remove(connection);
+            }
+            return RoomOutcome.Ok;
+        }
+    }
+
     /// <summary>Removes the subscription (and the connection's presence there) and queues <c>unsubscribed</c>.</summary>
     public RoomOutcome Unsubscribe(ClientConnection connection, string name)
     {
@@ -165,9 +204,16 @@ public sealed class RoomRegistry : IDisposable
             var frame = RoomFrames.Broadcast(room.Channel, offset, eventName, payload);
             PruneLocked(room);
             room.History.Append(sequence, _time.GetTimestamp(), frame);
+            byte[]? v1 = null, v2 = null;
             foreach (var subscriber in room.Subscribers)
             {
-                if ((self || !ReferenceEquals(subscriber, sender)) && !IsPausedLocked(subscriber))
+                if ((!self && ReferenceEquals(subscriber, sender)) || IsPausedLocked(subscriber))
+                    continue;
+                if (room.Phoenix.Count != 0 && room.Phoenix.TryGetValue(subscriber, out var member))
+                    subscriber.TryEnqueue(member.Version == PhoenixVersion.V2
+                        ? v2 ??= SupabaseRoomFrames.Broadcast(PhoenixVersion.V2, room.Topic, eventName, payload)
+                        : v1 ??= SupabaseRoomFrames.Broadcast(PhoenixVersion.V1, room.Topic, eventName, payload));
+                else
                     subscriber.TryEnqueue(frame);
             }
             if (sender is not null && ack)
@@ -198,10 +244,10 @@ public sealed class RoomRegistry : IDisposable
             else
             {
                 var reference = (++_nextPresenceRef).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                entry = new PresenceEntry(key, reference, RoomFrames.PresenceEntry(key, reference, state));
+                entry = new PresenceEntry(key, reference, RoomFrames.PresenceEntry(key, reference, state), state);
                 room.Presence[connection] = entry;
             }
-            FanOutLocked(room, RoomFrames.PresenceDiff(room.Channel, entry, previous));
+            FanOutDiffLocked(room, entry, previous);
             return RoomOutcome.Ok;
         }
     }
@@ -217,6 +263,7 @@ public sealed class RoomRegistry : IDisposable
             foreach (var room in rooms)
             {
                 room.Subscribers.Remove(connection);
+                room.Phoenix.Remove(connection);
                 LeaveLocked(room, connection);
             }
         }
@@ -320,6 +367,7 @@ public sealed class RoomRegistry : IDisposable
     private void EndSubscriptionLocked(Room room, ClientConnection connection, HashSet<Room> rooms)
     {
         room.Subscribers.Remove(connection);
+        room.Phoenix.Remove(connection);
         rooms.Remove(room);
         LeaveLocked(room, connection);
     }
@@ -327,16 +375,24 @@ public sealed class RoomRegistry : IDisposable
     private void LeaveLocked(Room room, ClientConnection connection)
     {
         if (room.Presence.Remove(connection, out var previous))
-            FanOutLocked(room, RoomFrames.PresenceDiff(room.Channel, null, previous));
+            FanOutDiffLocked(room, null, previous);
         DropIfIdleLocked(room);
     }
 
-    private void FanOutLocked(Room room, byte[] frame)
+    /// <summary>Queues a presence diff to every subscriber, serialized at most once per protocol.</summary>
+    private void FanOutDiffLocked(Room room, PresenceEntry? join, PresenceEntry? leave)
     {
+        byte[]? native = null, v1 = null, v2 = null;
         foreach (var subscriber in room.Subscribers)
         {
-            if (!IsPausedLocked(subscriber))
-                subscriber.TryEnqueue(frame);
+            if (IsPausedLocked(subscriber))
+                continue;
+            if (room.Phoenix.Count != 0 && room.Phoenix.TryGetValue(subscriber, out var member))
+                subscriber.TryEnqueue(member.Version == PhoenixVersion.V2
+                    ? v2 ??= SupabaseRoomFrames.PresenceDiff(PhoenixVersion.V2, room.Topic, join, leave)
+                    : v1 ??= SupabaseRoomFrames.PresenceDiff(PhoenixVersion.V1, room.Topic, join, leave));
+            else
+                subscriber.TryEnqueue(native ??= RoomFrames.PresenceDiff(room.Channel, join, leave));
         }
     }
 

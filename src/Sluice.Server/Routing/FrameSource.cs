@@ -1,5 +1,4 @@
 using Sluice.Server.Log;
-using Sluice.Server.Protocols.Native;
 
 namespace Sluice.Server.Routing;
 
@@ -7,10 +6,15 @@ namespace Sluice.Server.Routing;
 /// One change as seen on one channel: serialized lazily, at most once per variant (with and without
 /// <c>tx_end</c>), and the same bytes shared by every receiver of that <see cref="ChangeShape"/>.
 /// </summary>
-public sealed class FrameSource(string channel, LogEntry entry, ChangeShape shape = ChangeShape.AsCaptured)
+public sealed class FrameSource(ChangeFrameFormat format, string channel, LogEntry entry, ChangeShape shape = ChangeShape.AsCaptured)
 {
     private byte[]? _middle;
     private byte[]? _last;
+
+    public FrameSource(string channel, LogEntry entry, ChangeShape shape = ChangeShape.AsCaptured)
+        : this(ChangeFrameFormat.Native, channel, entry, shape)
+    {
+    }
 
     public LogEntry Entry { get; } = entry;
 
@@ -21,7 +25,7 @@ public sealed class FrameSource(string channel, LogEntry entry, ChangeShape shap
     {
         Observability.SluiceMetrics.Delivered();
         return transactionEnd
-            ? _last ??= NativeFrames.Change(channel, Entry, transactionEnd: true, Shape)
-            : _middle ??= NativeFrames.Change(channel, Entry, transactionEnd: false, Shape);
+            ? _last ??= format.Change(channel, Entry, transactionEnd: true, Shape)
+            : _middle ??= format.Change(channel, Entry, transactionEnd: false, Shape);
     }
 }

@@ -14,6 +14,9 @@ public sealed class Subscription(ClientConnection connection, string channel, Ta
     public ChangeEvents Events { get; } = events;
     public string? FilterText { get; } = filterText;
 
+    /// <summary>How this subscription's frames are written; every subscription of one channel must use the same format.</summary>
+    public ChangeFrameFormat Format { get; init; } = ChangeFrameFormat.Native;
+
     /// <summary>The filter bound to the column positions of <see cref="BoundTo"/>; null without a filter.</summary>
     public RowFilter? Filter { get; internal set; } = filter;
 

@@ -2,7 +2,6 @@ using Sluice.Protocol;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
 using Sluice.Server.Log;
-using Sluice.Server.Protocols.Native;
 using Sluice.Server.RowSecurity;
 using Sluice.Server.Snapshots;
 
@@ -72,7 +71,8 @@ public sealed class SubscriptionRouter(ChangeLog log)
             subscription.LastDelivered = subscription.ResumeAfter;
             AcquireLocked(subscription);
             AddLocked(subscription);
-            subscription.Connection.TryEnqueue(NativeFrames.Ack(subscription.Channel, log.Format(subscription.ResumeAfter)));
+            if (subscription.Format.Subscribed(subscription.Channel, log.Format(subscription.ResumeAfter)) is { } subscribed)
+                subscription.Connection.TryEnqueue(subscribed);
         }
     }
 
@@ -200,8 +200,8 @@ public sealed class SubscriptionRouter(ChangeLog log)
             foreach (var subscription in connection.Subscriptions.Values.ToArray())
             {
                 RemoveLocked(connection, subscription.Channel);
-                connection.TryEnqueue(NativeFrames.ResyncRequired(subscription.Channel,
-                    "the token's role or claims changed, so the rows you may see changed; subscribe again with a snapshot"));
+                subscription.Format.ResyncRequired(connection, subscription.Channel,
+                    "the token's role or claims changed, so the rows you may see changed; subscribe again with a snapshot");
             }
         }
     }
@@ -275,7 +275,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
     /// as the last frame before the pause. Subscriptions stay registered; a change held back to learn whether it
     /// ends its transaction is dropped, to be delivered again on resume.
     /// </summary>
-    public void PauseDelivery(ClientConnection connection, byte[] notice)
+    public void PauseDelivery(ClientConnection connection, byte[]? notice)
     {
         lock (_gate)
         {
@@ -301,7 +301,8 @@ public sealed class SubscriptionRouter(ChangeLog log)
                     _pendingInTransaction.Remove(subscription);
                 }
             }
-            connection.TryEnqueue(notice);
+            if (notice is not null)
+                connection.TryEnqueue(notice);
         }
     }
 
@@ -310,11 +311,12 @@ public sealed class SubscriptionRouter(ChangeLog log)
     /// after the last change it delivered: the retained changes since then (as a <c>since</c> resume does), then
     /// live ones. A subscription whose next change has left the retention window ends with <c>resync_required</c>.
     /// </summary>
-    public void ResumeDelivery(ClientConnection connection, byte[] confirmation)
+    public void ResumeDelivery(ClientConnection connection, byte[]? confirmation)
     {
         lock (_gate)
         {
-            connection.TryEnqueue(confirmation);
+            if (confirmation is not null)
+                connection.TryEnqueue(confirmation);
             if (!connection.DeliveryPaused)
                 return;
             connection.DeliveryPaused = false;
@@ -323,8 +325,8 @@ public sealed class SubscriptionRouter(ChangeLog log)
                 if (subscription.LastDelivered < log.Horizon)
                 {
                     RemoveLocked(connection, subscription.Channel);
-                    connection.TryEnqueue(NativeFrames.ResyncRequired(subscription.Channel,
-                        "changes made while the token was expired have left the retention window; subscribe again with a snapshot"));
+                    subscription.Format.ResyncRequired(connection, subscription.Channel,
+                        "changes made while the token was expired have left the retention window; subscribe again with a snapshot");
                     continue;
                 }
                 subscription.ResumeAfter = subscription.LastDelivered;
@@ -362,8 +364,8 @@ public sealed class SubscriptionRouter(ChangeLog log)
                 foreach (var subscription in group.Subscriptions.ToArray())
                 {
                     RemoveLocked(subscription.Connection, subscription.Channel);
-                    subscription.Connection.TryEnqueue(NativeFrames.ResyncRequired(subscription.Channel,
-                        "the replication slot was recreated and changes may have been lost; subscribe again with a snapshot"));
+                    subscription.Format.ResyncRequired(subscription.Connection, subscription.Channel,
+                        "the replication slot was recreated and changes may have been lost; subscribe again with a snapshot");
                 }
             }
         }
@@ -449,9 +451,9 @@ public sealed class SubscriptionRouter(ChangeLog log)
                             break;
                         Deliver(subscription, shape switch
                         {
-                            ChangeShape.WithoutOld => withoutOld ??= new FrameSource(group.Channel, entry, shape),
-                            ChangeShape.AsDelete => asDelete ??= new FrameSource(group.Channel, entry, shape),
-                            _ => asCaptured ??= new FrameSource(group.Channel, entry),
+                            ChangeShape.WithoutOld => withoutOld ??= new FrameSource(subscription.Format, group.Channel, entry, shape),
+                            ChangeShape.AsDelete => asDelete ??= new FrameSource(subscription.Format, group.Channel, entry, shape),
+                            _ => asCaptured ??= new FrameSource(subscription.Format, group.Channel, entry),
                         });
                         TrackPending(subscription);
                         break;
@@ -495,7 +497,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
                             subscription.Connection.TryEnqueue(previous, transactionEnd: false);
                             subscription.LastDelivered = previous.Entry.Offset;
                         }
-                        subscription.Pending = new FrameSource(subscription.Channel, entry, shape);
+                        subscription.Pending = new FrameSource(subscription.Format, subscription.Channel, entry, shape);
                         break;
                     case MatchResult.Invalidated:
                         InvalidateLocked(subscription);
@@ -581,9 +583,8 @@ public sealed class SubscriptionRouter(ChangeLog log)
                 return true;
             case AccessVerdict.Failed when subscription.ReportedFailureLsn != entry.Offset.CommitLsn:
                 subscription.ReportedFailureLsn = entry.Offset.CommitLsn;
-                subscription.Connection.TryEnqueue(NativeFrames.Error(ErrorCodes.AccessCheckFailed,
-                    $"the row-level security check failed for changes from offset {entry.OffsetText} on; they are withheld (see the server log)",
-                    subscription.Channel));
+                subscription.Format.Error(subscription.Connection, subscription.Channel, ErrorCodes.AccessCheckFailed,
+                    $"the row-level security check failed for changes from offset {entry.OffsetText} on; they are withheld (see the server log)", ended: false);
                 return false;
             default:
                 return false;
@@ -616,10 +617,9 @@ public sealed class SubscriptionRouter(ChangeLog log)
     private void InvalidateLocked(Subscription subscription)
     {
         RemoveLocked(subscription.Connection, subscription.Channel);
-        subscription.Connection.TryEnqueue(NativeFrames.Error(
+        subscription.Format.Error(subscription.Connection, subscription.Channel,
             ErrorCodes.SubscriptionInvalidated,
-            $"the table changed and the filter \"{subscription.FilterText}\" no longer applies; subscription ended",
-            subscription.Channel));
+            $"the table changed and the filter \"{subscription.FilterText}\" no longer applies; subscription ended", ended: true);
     }
 
     private void AddLocked(Subscription subscription)

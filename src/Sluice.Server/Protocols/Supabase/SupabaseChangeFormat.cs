@@ -1,0 +1,105 @@
+using Sluice.Server.Capture;
+using Sluice.Server.Connections;
+using Sluice.Server.Log;
+using Sluice.Server.Protocols.Native;
+using Sluice.Server.Routing;
+
+namespace Sluice.Server.Protocols.Supabase;
+
+/// <summary>
+/// Writes the router's frames for one <c>postgres_changes</c> binding of one topic as Supabase <c>postgres_changes</c>
+/// messages (SUPABASE_PROTOCOL.md §4.1) carrying that binding's id. Each binding is its own router subscription, on a
+/// router channel named after (vsn, topic, binding id), so a change is serialized once for all connections with the same
+/// binding on the same topic.
+/// </summary>
+public sealed class SupabaseChangeFormat(PhoenixVersion version, string topic, int bindingId) : ChangeFrameFormat
+{
+    public PhoenixVersion Version { get; } = version;
+
+    public string Topic { get; } = topic;
+
+    public int BindingId { get; } = bindingId;
+
+    /// <summary>The router channel of a binding: unique per (vsn, topic, binding id).</summary>
+    public string RouterChannel => RouterChannelOf(Version, Topic, BindingId);
+
+    public static string RouterChannelOf(PhoenixVersion version, string topic, int bindingId) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"supabase{(version == PhoenixVersion.V2 ? 2 : 1)}:{bindingId}:{topic}");
+
+    public override byte[] Change(string channel, LogEntry entry, bool transactionEnd, ChangeShape shape) =>
+        PhoenixSerializer.Write(Version, null, null, Topic, "postgres_changes", static (writer, state) =>
+        {
+            var (entry, shape, id) = state;
+            var change = entry.Change;
+            var table = change.Table;
+            writer.WriteStartObject();
+            writer.WritePropertyName("ids"u8);
+            writer.WriteStartArray();
+            writer.WriteNumberValue(id);
+            writer.WriteEndArray();
+            writer.WritePropertyName("data"u8);
+            writer.WriteStartObject();
+            writer.WriteString("schema"u8, table.Schema);
+            writer.WriteString("table"u8, table.Name);
+            writer.WriteString("commit_timestamp"u8, Milliseconds(entry.CommitTimestampText));
+            writer.WriteString("type"u8, shape == ChangeShape.AsDelete ? "DELETE" : change.Kind switch
+            {
+                ChangeKind.Insert => "INSERT",
+                ChangeKind.Update => "UPDATE",
+                ChangeKind.Delete => "DELETE",
+                _ => "TRUNCATE",
+            });
+            writer.WritePropertyName("columns"u8);
+            writer.WriteStartArray();
+            foreach (var column in table.Columns)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name"u8, column.Name);
+                writer.WriteString("type"u8, PgTypeNames.Of(column.Type));
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            if (change.NewValues is not null && shape != ChangeShape.AsDelete)
+            {
+                writer.WritePropertyName("record"u8);
+                NativeFrames.WriteRow(writer, table, change.NewValues);
+            }
+            if (change.Kind != ChangeKind.Insert && shape != ChangeShape.WithoutOld)
+            {
+                writer.WritePropertyName("old_record"u8);
+                if (change.OldValues is not null)
+                    NativeFrames.WriteRow(writer, table, change.OldValues);
+                else
+                    SupabaseFrames.WriteEmptyObject(writer);
+            }
+            writer.WriteNull("errors"u8);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }, (entry, shape, BindingId));
+
+    /// <summary>Nothing per binding: the session sends "Subscribed to PostgreSQL" once all bindings of a join are live.</summary>
+    public override byte[]? Subscribed(string channel, string offset) => null;
+
+    /// <summary>
+    /// The binding's subscription ended (claims changed, history gone, slot recreated): a <c>system</c> error, then
+    /// <c>phx_error</c> (join_ref and ref null, so it applies to the current join), which makes realtime-js rejoin the
+    /// channel with its current token: the join subscribes afresh.
+    /// </summary>
+    public override void ResyncRequired(ClientConnection connection, string channel, string reason)
+    {
+        connection.TryEnqueue(SupabaseFrames.System(Version, null, Topic, "postgres_changes", ok: false, reason));
+        connection.TryEnqueue(SupabaseFrames.ChannelError(Version, Topic));
+    }
+
+    public override void Error(ClientConnection connection, string channel, string code, string message, bool ended)
+    {
+        connection.TryEnqueue(SupabaseFrames.System(Version, null, Topic, "postgres_changes", ok: false, $"{code}: {message}"));
+        if (ended)
+            connection.TryEnqueue(SupabaseFrames.ChannelError(Version, Topic));
+    }
+
+    /// <summary><c>2026-11-23T08:18:13.421123Z</c> → <c>2026-11-23T08:18:13.421Z</c>, as Supabase writes it.</summary>
+    internal static string Milliseconds(string commitTimestamp) =>
+        commitTimestamp.Length > 24 && commitTimestamp[19] == '.' ? string.Concat(commitTimestamp.AsSpan(0, 23), "Z") : commitTimestamp;
+
+}

@@ -1,0 +1,451 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Microsoft.AspNetCore.Connections;
+using Npgsql;
+using Sluice.Protocol;
+using Sluice.Server.Auth;
+using Sluice.Server.Connections;
+using Sluice.Server.Limits;
+using Sluice.Server.Rooms;
+using Sluice.Server.Routing;
+
+namespace Sluice.Server.Protocols.Supabase;
+
+/// <summary>
+/// Reads and answers one <c>@supabase/realtime-js</c> client's Phoenix frames (SUPABASE_PROTOCOL.md): heartbeats,
+/// channel joins with <c>postgres_changes</c> bindings (each binding one router subscription), leaves and token refreshes.
+/// The connection has one identity, the token of its latest join or <c>access_token</c> event (falling back to the
+/// socket's <c>apikey</c>); row-level security applies to it exactly as on the native protocol.
+/// </summary>
+public sealed partial class SupabaseSession(
+    WebSocket socket,
+    ClientConnection connection,
+    SubscriptionServices services,
+    ConnectionAuth auth,
+    SupabaseTokens tokens,
+    RoomRegistry rooms,
+    PhoenixVersion version,
+    int maxMessageBytes,
+    ConnectionLimits limits,
+    ILogger logger)
+{
+    private readonly Dictionary<string, JoinedChannel> _channels = new(StringComparer.Ordinal);
+    private readonly FrameRateLimiter _rateLimiter = limits.CreateRateLimiter();
+
+    /// <summary>Topics currently joined (for tests and stats).</summary>
+    public int JoinedCount => _channels.Count;
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        byte[]? buffer = null;
+        try
+        {
+            while (!connection.IsClosing)
+            {
+                var ready = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
+                if (ready.MessageType == WebSocketMessageType.Close)
+                    return;
+                buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxMessageBytes + 1, 4096));
+                var length = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    if (length == buffer.Length)
+                    {
+                        if (buffer.Length > maxMessageBytes)
+                        {
+                            connection.Close(CloseCodes.MessageTooBig, "message_too_large");
+                            return;
+                        }
+                        var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxMessageBytes + 1));
+                        buffer.AsSpan(0, length).CopyTo(larger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
+                    result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+                    length += result.Count;
+                }
+                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
+                if (result.MessageType == WebSocketMessageType.Close)
+                    return;
+                if (length > maxMessageBytes)
+                {
+                    connection.Close(CloseCodes.MessageTooBig, "message_too_large");
+                    return;
+                }
+                var admission = _rateLimiter.Admit();
+                if (admission == FrameAdmission.Close)
+                {
+                    connection.Close(CloseCodes.RateLimited, ErrorCodes.RateLimited);
+                    return;
+                }
+                if (admission == FrameAdmission.Admitted)
+                {
+                    var frame = buffer.AsSpan(0, length);
+                    var parsed = result.MessageType == WebSocketMessageType.Binary
+                        ? PhoenixSerializer.TryParseBinary(frame, out var message, out var error)
+                        : PhoenixSerializer.TryParseText(frame, version, out message, out error);
+                    if (parsed)
+                        await HandleAsync(message!, cancellationToken);
+                    else
+                        LogBadFrame(connection.Id, error!);
+                }
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = null;
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ConnectionAbortedException)
+        {
+            // The client went away.
+        }
+        finally
+        {
+            if (buffer is not null)
+                ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task HandleAsync(PhoenixMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (_channels.Count > 0 && auth.CheckExpired())
+                EndAllForExpiredToken();
+            if (message.Topic == SupabaseFrames.PhoenixTopic)
+            {
+                if (message.Event == "heartbeat")
+                    connection.TryEnqueue(SupabaseFrames.ReplyOk(version, null, message.Ref, message.Topic));
+                return;
+            }
+            switch (message.Event)
+            {
+                case "phx_join":
+                    await JoinAsync(message, cancellationToken);
+                    return;
+                case "phx_leave":
+                    Leave(message);
+                    return;
+            }
+            if (!_channels.TryGetValue(message.Topic, out var channel))
+            {
+                connection.TryEnqueue(SupabaseFrames.ReplyError(version, message.JoinRef, message.Ref, message.Topic, "unmatched topic"));
+                return;
+            }
+            switch (message.Event)
+            {
+                case "access_token":
+                    await RefreshTokenAsync(channel, message, cancellationToken);
+                    break;
+                default:
+                    HandleChannelEvent(channel, message);
+                    break;
+            }
+        }
+        catch (NpgsqlException ex)
+        {
+            LogDatabaseError(ex, connection.Id);
+            if (message.Event == "phx_join")
+                connection.TryEnqueue(SupabaseFrames.ReplyError(version, message.JoinRef, message.Ref, message.Topic,
+                    "DatabaseUnavailable: the database could not be queried; try again"));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogFrameFailed(ex, connection.Id);
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, message.JoinRef, message.Ref, message.Topic, "InternalError: the server failed to handle this message"));
+        }
+    }
+
+    /// <summary>Events on a joined channel other than joins, leaves and tokens: <c>broadcast</c> and <c>presence</c> go to the room.</summary>
+    private void HandleChannelEvent(JoinedChannel channel, PhoenixMessage message)
+    {
+        switch (message.Event)
+        {
+            case "broadcast":
+                Broadcast(channel, message);
+                break;
+            case "presence":
+                Presence(channel, message);
+                break;
+            default:
+                if (message.Ref is not null)
+                    connection.TryEnqueue(SupabaseFrames.ReplyError(version, channel.JoinRef, message.Ref, message.Topic,
+                        $"UnsupportedEvent: \"{Truncate(message.Event)}\" is not supported by this server"));
+                break;
+        }
+    }
+
+    private void Broadcast(JoinedChannel channel, PhoenixMessage message)
+    {
+        var payload = message.Payload;
+        if (payload.ValueKind != JsonValueKind.Object || !payload.TryGetProperty("event", out var eventName) || eventName.ValueKind != JsonValueKind.String
+            || eventName.GetString() is not { Length: > 0 and <= RoomChannel.MaxEventLength } name)
+        {
+            ReplyErrorIfAsked(channel, message, "InvalidBroadcast: a broadcast needs an \"event\" of 1-" + RoomChannel.MaxEventLength + " characters");
+            return;
+        }
+        var body = payload.TryGetProperty("payload", out var inner) ? JsonSerializer.SerializeToUtf8Bytes(inner) : "{}"u8.ToArray();
+        if (body.Length > rooms.Options.MaxPayloadBytes)
+        {
+            ReplyErrorIfAsked(channel, message, "payload_size_exceeded");
+            return;
+        }
+        if (!rooms.Access.IsAllowed(connection.Identity, channel.Room, RoomActions.Publish))
+        {
+            ReplyErrorIfAsked(channel, message, "Unauthorized: you may not broadcast in this channel");
+            return;
+        }
+        rooms.Publish(connection, channel.Room, name, body, channel.Self, ack: false, reference: null, out _);
+        if (channel.Ack && message.Ref is not null)
+            connection.TryEnqueue(SupabaseFrames.ReplyOk(version, channel.JoinRef, message.Ref, message.Topic));
+    }
+
+    private void Presence(JoinedChannel channel, PhoenixMessage message)
+    {
+        var payload = message.Payload;
+        var kind = payload.ValueKind == JsonValueKind.Object && payload.TryGetProperty("event", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
+        byte[]? state;
+        switch (kind)
+        {
+            case "track":
+                if (!payload.TryGetProperty("payload", out var tracked) || tracked.ValueKind != JsonValueKind.Object)
+                {
+                    ReplyErrorIfAsked(channel, message, "Presence track payload must be a map");
+                    return;
+                }
+                state = JsonSerializer.SerializeToUtf8Bytes(tracked);
+                if (state.Length > rooms.Options.MaxPresenceStateBytes)
+                {
+                    ReplyErrorIfAsked(channel, message, "payload_size_exceeded");
+                    return;
+                }
+                if (!rooms.Access.IsAllowed(connection.Identity, channel.Room, RoomActions.Presence))
+                {
+                    ReplyErrorIfAsked(channel, message, "Unauthorized: you may not track presence in this channel");
+                    return;
+                }
+                break;
+            case "untrack":
+                state = null;
+                break;
+            default:
+                ReplyErrorIfAsked(channel, message, "presence events are track or untrack");
+                return;
+        }
+        rooms.Track(connection, channel.Room, channel.PresenceKey, state);
+        if (message.Ref is not null)
+            connection.TryEnqueue(SupabaseFrames.ReplyOk(version, channel.JoinRef, message.Ref, message.Topic));
+    }
+
+    private void ReplyErrorIfAsked(JoinedChannel channel, PhoenixMessage message, string reason)
+    {
+        if (message.Ref is not null)
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, channel.JoinRef, message.Ref, message.Topic, reason));
+    }
+
+    private async Task JoinAsync(PhoenixMessage message, CancellationToken cancellationToken)
+    {
+        var topic = message.Topic;
+        var joinRef = message.JoinRef ?? message.Ref ?? "";
+        if (_channels.Remove(topic, out var previous))
+        {
+            EndChannel(previous);
+            connection.TryEnqueue(SupabaseFrames.Close(version, previous.JoinRef, topic));
+        }
+        if (!topic.StartsWith(SupabaseFrames.TopicPrefix, StringComparison.Ordinal) || topic.Length == SupabaseFrames.TopicPrefix.Length)
+        {
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, "TopicNameRequired: topics are realtime:<name>"));
+            return;
+        }
+        if (!PostgresChangesBinding.TryParseAll(message.Payload, out var bindings, out var bindingError))
+        {
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, "InvalidJoinPayload: " + bindingError));
+            return;
+        }
+
+        var identity = await tokens.ForJoinAsync(message.Payload, cancellationToken);
+        if (!identity.Succeeded)
+        {
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, $"InvalidJWTToken: {identity.ErrorMessage}"));
+            return;
+        }
+        UseIdentity(identity.Identity!);
+        if (auth.CheckExpired())
+        {
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, "InvalidJWTToken: Token has expired"));
+            return;
+        }
+        var roomName = SupabaseFrames.SubTopic(topic);
+        if (!RoomChannel.IsValidName(roomName, out var nameError))
+        {
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, "InvalidTopic: " + nameError));
+            return;
+        }
+        if (!rooms.Access.IsAllowed(connection.Identity, roomName, RoomActions.Subscribe))
+        {
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic,
+                $"Unauthorized: You do not have permissions to read from this Channel topic: {roomName}"));
+            return;
+        }
+        if (_channels.Count + connection.Subscriptions.Count >= limits.Options.MaxChannelsPerConnection)
+        {
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, "ChannelRateLimitReached: Too many channels"));
+            return;
+        }
+
+        var joined = new JoinedChannel(topic, joinRef, roomName, JoinConfig.Read(message.Payload));
+        foreach (var binding in bindings)
+        {
+            var refusal = await SubscribeAsync(joined, binding, cancellationToken);
+            if (refusal is not null)
+            {
+                EndChannel(joined);
+                connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, refusal));
+                return;
+            }
+        }
+        _channels[topic] = joined;
+        // Every binding is live before the reply: the client's SUBSCRIBED is never premature.
+        connection.TryEnqueue(SupabaseFrames.JoinReply(version, joinRef, message.Ref, topic, bindings));
+        rooms.JoinPhoenix(connection, roomName, new PhoenixMember(version, joinRef), presenceState: joined.Config.PresenceEnabled);
+        if (bindings.Count > 0)
+            connection.TryEnqueue(SupabaseFrames.System(version, joinRef, topic, "postgres_changes", ok: true, "Subscribed to PostgreSQL"));
+    }
+
+    /// <summary>
+    /// Subscribes one binding through the router, like a native live subscription (one subscription per table: a binding
+    /// without a table covers the realtime-enabled tables of its schema at join time); the refusal's reason or null.
+    /// </summary>
+    private async Task<string?> SubscribeAsync(JoinedChannel joined, PostgresChangesBinding binding, CancellationToken cancellationToken)
+    {
+        if (binding.Table is not null)
+            return await SubscribeTableAsync(joined, binding, binding.Table, cancellationToken);
+        if (binding.Filter is not null)
+            return "Unable to subscribe to changes with given parameters: a filter needs a table";
+        foreach (var table in await services.Catalog.RealtimeTablesAsync(binding.Schema, cancellationToken))
+        {
+            var refusal = await SubscribeTableAsync(joined, binding, table, cancellationToken);
+            // A table this token may not read is left out of a schema-wide binding, not an error.
+            if (refusal is not null && !refusal.StartsWith("Unauthorized", StringComparison.Ordinal))
+                return refusal;
+        }
+        return null;
+    }
+
+    private async Task<string?> SubscribeTableAsync(JoinedChannel joined, PostgresChangesBinding binding, string table, CancellationToken cancellationToken)
+    {
+        var lookup = await services.Catalog.LookUpAsync(binding.Schema, table, cancellationToken);
+        if (lookup.Table is null)
+            return $"Unable to subscribe to changes with given parameters: table {binding.Schema}.{table} does not exist";
+        if (!lookup.RealtimeEnabled)
+            return $"Unable to subscribe to changes with given parameters: realtime is not enabled for {binding.Schema}.{table}; run SELECT enable_realtime('{binding.Schema}', '{table}')";
+        RowFilter? filter = null;
+        if (binding.Filter is not null && !RowFilter.TryParse(binding.Filter, lookup.Table, out filter, out var filterError))
+            return $"Unable to subscribe to changes with given parameters: invalid filter: {filterError}";
+        var access = await services.Access.DecideAsync(lookup.Table, connection.Identity, cancellationToken);
+        if (!access.Allowed)
+            return $"Unauthorized: {access.Refusal}";
+
+        var format = new SupabaseChangeFormat(version, joined.Topic, binding.Id);
+        var routerChannel = binding.Table is null ? format.RouterChannel + "#" + table : format.RouterChannel;
+        var subscription = new Subscription(connection, routerChannel, new TableKey(binding.Schema, table),
+            binding.Events, binding.Filter, filter, filter is null ? null : lookup.Table)
+        {
+            Format = format,
+        };
+        try
+        {
+            services.Router.Subscribe(subscription);
+        }
+        finally
+        {
+            services.Router.ReleaseIfInactive(subscription);
+        }
+        if (!joined.RouterChannels.Contains(routerChannel))
+            joined.RouterChannels.Add(routerChannel);
+        return null;
+    }
+
+    private void Leave(PhoenixMessage message)
+    {
+        connection.TryEnqueue(SupabaseFrames.ReplyOk(version, message.JoinRef, message.Ref, message.Topic));
+        if (_channels.Remove(message.Topic, out var channel))
+        {
+            EndChannel(channel);
+            connection.TryEnqueue(SupabaseFrames.Close(version, channel.JoinRef, message.Topic));
+        }
+    }
+
+    private async Task RefreshTokenAsync(JoinedChannel channel, PhoenixMessage message, CancellationToken cancellationToken)
+    {
+        var result = await tokens.ForRefreshAsync(message.Payload, cancellationToken);
+        if (result is null)
+            return;
+        if (!result.Succeeded)
+        {
+            LogRefreshRejected(connection.Id, result.ErrorCode!);
+            _channels.Remove(channel.Topic);
+            EndChannel(channel);
+            connection.TryEnqueue(SupabaseFrames.System(version, channel.JoinRef, channel.Topic, "system", ok: false, result.ErrorMessage!));
+            connection.TryEnqueue(SupabaseFrames.Close(version, channel.JoinRef, channel.Topic));
+            return;
+        }
+        UseIdentity(result.Identity!);
+    }
+
+    private void UseIdentity(ConnectionIdentity identity)
+    {
+        var current = connection.Identity;
+        if (current.ClaimSetKey != identity.ClaimSetKey || current.ExpiresAt != identity.ExpiresAt || auth.CheckExpired())
+            auth.Refresh(identity);
+    }
+
+    /// <summary>
+    /// The token expired (delivery has been paused since): like Supabase, every channel ends with a <c>system</c> error
+    /// and <c>phx_close</c>, and the client does not rejoin them by itself.
+    /// </summary>
+    private void EndAllForExpiredToken()
+    {
+        foreach (var channel in _channels.Values)
+        {
+            EndChannel(channel);
+            connection.TryEnqueue(SupabaseFrames.System(version, channel.JoinRef, channel.Topic, "system", ok: false, "Token has expired"));
+            connection.TryEnqueue(SupabaseFrames.Close(version, channel.JoinRef, channel.Topic));
+        }
+        _channels.Clear();
+    }
+
+    private void EndChannel(JoinedChannel channel)
+    {
+        rooms.LeavePhoenix(connection, channel.Room);
+        foreach (var routerChannel in channel.RouterChannels)
+            services.Router.Unsubscribe(connection, routerChannel, confirmation: null);
+        channel.RouterChannels.Clear();
+    }
+
+    private static string Truncate(string text) => text.Length <= 200 ? text : string.Concat(text.AsSpan(0, 200), "…");
+
+    private sealed class JoinedChannel(string topic, string joinRef, string room, JoinConfig config)
+    {
+        public string Topic { get; } = topic;
+        public string JoinRef { get; } = joinRef;
+        public string Room { get; } = room;
+        public JoinConfig Config { get; } = config;
+        public bool Self => Config.BroadcastSelf;
+        public bool Ack => Config.BroadcastAck;
+        public string PresenceKey { get; } = string.IsNullOrEmpty(config.PresenceKey) ? Guid.NewGuid().ToString() : config.PresenceKey;
+        public List<string> RouterChannels { get; } = [];
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Supabase connection {ConnectionId}: ignored a frame ({Reason})")]
+    private partial void LogBadFrame(long connectionId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Supabase connection {ConnectionId}: database query failed")]
+    private partial void LogDatabaseError(Exception exception, long connectionId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Supabase connection {ConnectionId}: token refresh refused ({Code})")]
+    private partial void LogRefreshRejected(long connectionId, string code);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Supabase connection {ConnectionId}: handling a message failed")]
+    private partial void LogFrameFailed(Exception exception, long connectionId);
+}

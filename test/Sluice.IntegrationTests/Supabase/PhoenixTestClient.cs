@@ -1,0 +1,161 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Sluice.IntegrationTests.Infrastructure;
+
+namespace Sluice.IntegrationTests.Supabase;
+
+/// <summary>One server message, the same for vsn 1.0.0 and 2.0.0 (v1 messages have no join_ref).</summary>
+public sealed record PhoenixFrame(string? JoinRef, string? Ref, string Topic, string Event, JsonElement Payload)
+{
+    public override string ToString() => $"[{JoinRef}, {Ref}, {Topic}, {Event}, {Payload.GetRawText()}]";
+}
+
+/// <summary>A raw WebSocket client speaking Phoenix frames of either vsn, as <c>@supabase/realtime-js</c> does.</summary>
+public sealed class PhoenixTestClient : IAsyncDisposable
+{
+    private readonly ClientWebSocket _socket;
+    private readonly Channel<PhoenixFrame> _frames = Channel.CreateUnbounded<PhoenixFrame>();
+    private readonly Task _receiver;
+    private readonly List<PhoenixFrame> _backlog = [];
+    private int _ref;
+
+    private PhoenixTestClient(ClientWebSocket socket, string vsn)
+    {
+        _socket = socket;
+        Vsn = vsn;
+        _receiver = ReceiveLoopAsync();
+    }
+
+    public string Vsn { get; }
+
+    public bool IsV2 => Vsn == "2.0.0";
+
+    public static async Task<PhoenixTestClient> ConnectAsync(ServerHandle server, string vsn, string apiKey = "anon-key", string path = "/realtime/v1/websocket")
+    {
+        var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://{server.HttpBase.Authority}{path}?apikey={Uri.EscapeDataString(apiKey)}&vsn={vsn}"), CancellationToken.None);
+        return new PhoenixTestClient(socket, vsn);
+    }
+
+    public string NextRef() => Interlocked.Increment(ref _ref).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Sends a push in this client's vsn; returns its ref.</summary>
+    public async Task<string> PushAsync(string topic, string eventName, JsonNode? payload, string? joinRef, string? reference = null)
+    {
+        reference ??= NextRef();
+        payload ??= new JsonObject();
+        string text;
+        if (IsV2)
+            text = new JsonArray(joinRef is null ? null : JsonValue.Create(joinRef), JsonValue.Create(reference), JsonValue.Create(topic), JsonValue.Create(eventName), payload).ToJsonString();
+        else
+        {
+            var frame = new JsonObject { ["topic"] = topic, ["event"] = eventName, ["payload"] = payload, ["ref"] = reference };
+            if (joinRef is not null)
+                frame["join_ref"] = joinRef;
+            text = frame.ToJsonString();
+        }
+        await _socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+        return reference;
+    }
+
+    public Task SendBinaryAsync(byte[] frame) => _socket.SendAsync(frame, WebSocketMessageType.Binary, true, CancellationToken.None);
+
+    /// <summary>Joins <paramref name="topic"/> (join_ref = ref) and returns the join ref and the reply.</summary>
+    public async Task<(string JoinRef, PhoenixFrame Reply)> JoinAsync(string topic, JsonObject payload)
+    {
+        var joinRef = NextRef();
+        await PushAsync(topic, "phx_join", payload, joinRef, joinRef);
+        var reply = await NextAsync(f => f.Event == "phx_reply" && f.Ref == joinRef);
+        return (joinRef, reply);
+    }
+
+    /// <summary>The next frame matching <paramref name="match"/>; the others stay queued, in order, for later calls.</summary>
+    public async Task<PhoenixFrame> NextAsync(Func<PhoenixFrame, bool>? match = null)
+    {
+        for (var i = 0; i < _backlog.Count; i++)
+        {
+            if (match is null || match(_backlog[i]))
+            {
+                var found = _backlog[i];
+                _backlog.RemoveAt(i);
+                return found;
+            }
+        }
+        using var timeout = new CancellationTokenSource(TestClient.Patience);
+        while (true)
+        {
+            PhoenixFrame frame;
+            try
+            {
+                frame = await _frames.Reader.ReadAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"no matching frame from the server within {TestClient.Patience.TotalSeconds} s");
+            }
+            catch (ChannelClosedException)
+            {
+                throw new InvalidOperationException($"the connection closed ({_socket.CloseStatus} {_socket.CloseStatusDescription})");
+            }
+            if (match is null || match(frame))
+                return frame;
+            _backlog.Add(frame);
+        }
+    }
+
+    public Task<PhoenixFrame> NextEventAsync(string eventName) => NextAsync(f => f.Event == eventName);
+
+    private async Task ReceiveLoopAsync()
+    {
+        var buffer = new Ref<byte[]>(new byte[1024 * 1024]);
+        try
+        {
+            while (await WebSocketMessages.ReceiveAsync(_socket, buffer) is { } length)
+            {
+                using var document = JsonDocument.Parse(buffer.Value.AsMemory(0, length));
+                var root = document.RootElement;
+                PhoenixFrame frame;
+                if (IsV2)
+                {
+                    Assert.Equal(JsonValueKind.Array, root.ValueKind);
+                    frame = new PhoenixFrame(root[0].GetString(), root[1].GetString(), root[2].GetString()!, root[3].GetString()!, root[4].Clone());
+                }
+                else
+                {
+                    Assert.Equal(JsonValueKind.Object, root.ValueKind);
+                    Assert.False(root.TryGetProperty("join_ref", out _), "v1 server frames carry no join_ref");
+                    frame = new PhoenixFrame(null, root.GetProperty("ref").GetString(), root.GetProperty("topic").GetString()!,
+                        root.GetProperty("event").GetString()!, root.GetProperty("payload").Clone());
+                }
+                await _frames.Writer.WriteAsync(frame);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            _frames.Writer.TryComplete();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (_socket.State == WebSocketState.Open)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+        }
+        _socket.Dispose();
+        await _receiver;
+    }
+}

@@ -1,0 +1,28 @@
+using Sluice.IntegrationTests.Infrastructure;
+using Sluice.IntegrationTests.RowSecurity;
+using Xunit.Abstractions;
+
+namespace Sluice.IntegrationTests.Supabase;
+
+/// <summary>
+/// Runs <c>test/compat/compat-rls.js</c>: the unchanged realtime-js client on a server with tokens and row-level security,
+/// for vsn 1.0.0 and 2.0.0: each client sees its organization's rows, and after <c>setAuth</c> with another
+/// organization's token it rejoins by itself and sees that organization's rows.
+/// </summary>
+public sealed class SupabaseRowSecurityCompatTests(PostgresFixture postgres, ITestOutputHelper output) : RowSecurityTest(postgres)
+{
+    [Fact]
+    public async Task Realtime_js_sees_only_its_rows_and_follows_a_token_refresh()
+    {
+        await CreateMessagesAsync();
+        var (code, text) = await CompatScripts.RunAsync("compat-rls.js", Server, Database, new Dictionary<string, string>
+        {
+            ["TOKEN_ORG1"] = TokenFor(1),
+            ["TOKEN_ORG2"] = TokenFor(2),
+        });
+        output.WriteLine(text);
+        Assert.True(code == 0, "compat-rls.js failed:\n" + text);
+        Assert.Contains("ok - row-level security and token refresh vsn 1.0.0", text);
+        Assert.Contains("ok - row-level security and token refresh vsn 2.0.0", text);
+    }
+}

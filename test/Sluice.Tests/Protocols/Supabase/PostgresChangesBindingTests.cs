@@ -1,0 +1,81 @@
+using System.Text;
+using System.Text.Json;
+using Sluice.Protocol;
+using Sluice.Server.Protocols.Supabase;
+
+namespace Sluice.Tests.Protocols.Supabase;
+
+public sealed class PostgresChangesBindingTests
+{
+    private static JsonElement Json(string text) => JsonDocument.Parse(text).RootElement.Clone();
+
+    [Fact]
+    public void Join_without_bindings_has_none()
+    {
+        Assert.True(PostgresChangesBinding.TryParseAll(Json("""{"config":{"broadcast":{"self":false}}}"""), out var bindings, out _));
+        Assert.Empty(bindings);
+        Assert.True(PostgresChangesBinding.TryParseAll(Json("{}"), out bindings, out _));
+        Assert.Empty(bindings);
+    }
+
+    [Fact]
+    public void Bindings_are_parsed_in_order()
+    {
+        Assert.True(PostgresChangesBinding.TryParseAll(Json("""
+            {"config":{"postgres_changes":[
+              {"event":"*","schema":"public","table":"todos"},
+              {"event":"INSERT","schema":"app","table":"t","filter":"id=eq.1"},
+              {"event":"delete","table":"x"},
+              {"event":"UPDATE","schema":"public"}]}}
+            """), out var bindings, out var error), error);
+        Assert.Equal(4, bindings.Count);
+        Assert.Equal(ChangeEvents.Insert | ChangeEvents.Update | ChangeEvents.Delete, bindings[0].Events);
+        Assert.Equal(("app", "t", "id=eq.1", ChangeEvents.Insert), (bindings[1].Schema, bindings[1].Table, bindings[1].Filter, bindings[1].Events));
+        Assert.Equal(("public", "x", ChangeEvents.Delete), (bindings[2].Schema, bindings[2].Table, bindings[2].Events));
+        Assert.Null(bindings[3].Table);
+        Assert.Equal("delete", bindings[2].Event);
+    }
+
+    [Fact]
+    public void Ids_are_stable_nonzero_and_differ_between_bindings()
+    {
+        var a = Parse("""{"event":"*","schema":"public","table":"todos"}""");
+        var b = Parse("""{"table":"todos","schema":"public","event":"*"}""");
+        var c = Parse("""{"event":"*","schema":"public","table":"todos","filter":"id=eq.1"}""");
+        Assert.Equal(a.Id, b.Id);
+        Assert.NotEqual(a.Id, c.Id);
+        Assert.True(a.Id > 0 && c.Id > 0);
+    }
+
+    [Theory]
+    [InlineData("""{"config":{"postgres_changes":{}}}""")]
+    [InlineData("""{"config":{"postgres_changes":[{"event":"TRUNCATE","schema":"public","table":"t"}]}}""")]
+    [InlineData("""{"config":{"postgres_changes":[{"schema":"public","table":"t"}]}}""")]
+    [InlineData("""{"config":{"postgres_changes":["x"]}}""")]
+    public void Bad_bindings_are_refused(string payload)
+    {
+        Assert.False(PostgresChangesBinding.TryParseAll(Json(payload), out _, out var error));
+        Assert.False(string.IsNullOrEmpty(error));
+    }
+
+    [Fact]
+    public void Join_reply_echoes_each_binding_unchanged_plus_its_id()
+    {
+        Assert.True(PostgresChangesBinding.TryParseAll(Json("""{"config":{"postgres_changes":[{"event":"*","schema":"public","table":"todos"},{"event":"INSERT","schema":"public","table":"todos","filter":"id=eq.1"}]}}"""),
+            out var bindings, out _));
+        var text = Encoding.UTF8.GetString(SupabaseFrames.JoinReply(PhoenixVersion.V2, "6", "6", "realtime:room1", bindings));
+        Assert.Equal($$$"""["6","6","realtime:room1","phx_reply",{"status":"ok","response":{"postgres_changes":[{"event":"*","schema":"public","table":"todos","id":{{{bindings[0].Id}}}},{"event":"INSERT","schema":"public","table":"todos","filter":"id=eq.1","id":{{{bindings[1].Id}}}}]}}]""", text);
+    }
+
+    private static PostgresChangesBinding Parse(string json)
+    {
+        Assert.True(PostgresChangesBinding.TryParse(Json(json), out var binding, out _));
+        return binding!;
+    }
+
+    [Theory]
+    [InlineData("2026-11-23T08:18:13.421123Z", "2026-11-23T08:18:13.421Z")]
+    [InlineData("2026-11-23T08:18:13Z", "2026-11-23T08:18:13Z")]
+    public void Commit_timestamps_have_milliseconds(string captured, string expected) =>
+        Assert.Equal(expected, SupabaseChangeFormat.Milliseconds(captured));
+}
