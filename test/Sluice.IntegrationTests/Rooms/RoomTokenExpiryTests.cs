@@ -12,7 +12,8 @@ public sealed class RoomTokenExpiryTests(PostgresFixture postgres) : RoomTest(po
     [Fact]
     public async Task Room_messages_published_while_expired_arrive_after_the_refresh()
     {
-        await using var client = await ConnectWithTokenAsync(Tokens.Hs256(expires: DateTime.UtcNow.AddSeconds(4)));
+        // Long enough for the set-up below to finish before the expiry even on a loaded machine (it failed once with 4 s).
+        await using var client = await ConnectWithTokenAsync(Tokens.Hs256(expires: DateTime.UtcNow.AddSeconds(8)));
         await using var publisher = await ConnectWithTokenAsync(UserToken("publisher"));
         await JoinAsync(client, "room:live");
         await JoinAsync(client, "room:quiet");
