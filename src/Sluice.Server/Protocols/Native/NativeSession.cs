@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Connections;
 using Npgsql;
@@ -31,100 +30,54 @@ public sealed partial class NativeSession(
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        byte[]? buffer = null;
+        using var reader = new ClientMessageReader(socket, maxMessageBytes);
         try
         {
             while (!connection.IsClosing)
             {
-                // Wait for the next frame without holding a buffer: idle connections then cost no receive memory.
-                var ready = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
-                if (ready.MessageType == WebSocketMessageType.Close)
-                    return;
-
-                buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxMessageBytes + 1, 4096));
-                var length = 0;
-                ValueWebSocketReceiveResult result;
-                do
+                switch (await reader.ReadAsync(cancellationToken))
                 {
-                    if (length == buffer.Length)
-                    {
-                        if (buffer.Length > maxMessageBytes)
-                        {
-                            await RejectOversizedAsync(buffer);
-                            return;
-                        }
-                        var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxMessageBytes + 1));
-                        buffer.AsSpan(0, length).CopyTo(larger);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = larger;
-                    }
-                    result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
-                    length += result.Count;
-                }
-                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
-
-                if (result.MessageType == WebSocketMessageType.Close)
-                    return;
-                if (length > maxMessageBytes)
-                {
-                    await RejectOversizedAsync(buffer);
-                    return;
+                    case ClientRead.Closed:
+                        return;
+                    case ClientRead.TooLarge:
+                        await CloseAfterErrorAsync(reader, NativeFrames.Error(ErrorCodes.MessageTooLarge, $"frame exceeds the maximum of {maxMessageBytes} bytes; closing"),
+                            CloseCodes.MessageTooBig, "message_too_large");
+                        return;
                 }
                 if (_rateLimiter.Admit() is not FrameAdmission.Admitted and var refusal)
                 {
-                    if (await RefuseOverRateAsync(refusal, buffer))
+                    if (await RefuseOverRateAsync(refusal, reader))
                         return;
                 }
-                else if (result.MessageType == WebSocketMessageType.Binary)
+                else if (reader.MessageType == WebSocketMessageType.Binary)
                     connection.TryEnqueue(NativeFrames.Error(ErrorCodes.UnsupportedFrame, "binary frames are not supported; send JSON text frames"));
                 else
-                    await HandleAsync(buffer.AsMemory(0, length), cancellationToken);
-
-                ArrayPool<byte>.Shared.Return(buffer);
-                buffer = null;
+                    await HandleAsync(reader.Message, cancellationToken);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ConnectionAbortedException)
         {
             // The client went away.
         }
-        finally
-        {
-            if (buffer is not null)
-                ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 
-    private Task RejectOversizedAsync(byte[] buffer) =>
-        CloseAfterErrorAsync(buffer, NativeFrames.Error(ErrorCodes.MessageTooLarge, $"frame exceeds the maximum of {maxMessageBytes} bytes; closing"),
-            CloseCodes.MessageTooBig, "message_too_large");
-
     /// <summary>Drops a frame over the rate limit (telling the client at most once a second); true when the connection is closed for flooding.</summary>
-    private async Task<bool> RefuseOverRateAsync(FrameAdmission refusal, byte[] buffer)
+    private async Task<bool> RefuseOverRateAsync(FrameAdmission refusal, ClientMessageReader reader)
     {
         if (refusal == FrameAdmission.RefusedWithError)
             connection.TryEnqueue(limits.RateLimitedFrame);
         if (refusal != FrameAdmission.Close)
             return false;
         LogFlooding(connection.Id);
-        await CloseAfterErrorAsync(buffer, limits.FloodClosingFrame, CloseCodes.RateLimited, ErrorCodes.RateLimited);
+        await CloseAfterErrorAsync(reader, limits.FloodClosingFrame, CloseCodes.RateLimited, ErrorCodes.RateLimited);
         return true;
     }
 
-    private async Task CloseAfterErrorAsync(byte[] buffer, byte[] error, int closeCode, string reason)
+    private async Task CloseAfterErrorAsync(ClientMessageReader reader, byte[] error, int closeCode, string reason)
     {
         connection.TryEnqueue(error);
         connection.Close(closeCode, reason, sendQueued: true);
-
-        // Read and discard what the client still sends until it answers the close, so the error and the
-        // close frame reach it instead of a connection reset.
-        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        while (true)
-        {
-            var result = await socket.ReceiveAsync(buffer.AsMemory(), grace.Token);
-            if (result.MessageType == WebSocketMessageType.Close)
-                return;
-        }
+        await reader.DrainUntilCloseAsync(TimeSpan.FromSeconds(2));
     }
 
     private async Task HandleAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
@@ -38,41 +37,18 @@ public sealed partial class SupabaseSession(
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        byte[]? buffer = null;
+        using var reader = new ClientMessageReader(socket, maxMessageBytes);
         try
         {
             while (!connection.IsClosing)
             {
-                var ready = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
-                if (ready.MessageType == WebSocketMessageType.Close)
-                    return;
-                buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxMessageBytes + 1, 4096));
-                var length = 0;
-                ValueWebSocketReceiveResult result;
-                do
+                switch (await reader.ReadAsync(cancellationToken))
                 {
-                    if (length == buffer.Length)
-                    {
-                        if (buffer.Length > maxMessageBytes)
-                        {
-                            connection.Close(CloseCodes.MessageTooBig, "message_too_large");
-                            return;
-                        }
-                        var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxMessageBytes + 1));
-                        buffer.AsSpan(0, length).CopyTo(larger);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = larger;
-                    }
-                    result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
-                    length += result.Count;
-                }
-                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
-                if (result.MessageType == WebSocketMessageType.Close)
-                    return;
-                if (length > maxMessageBytes)
-                {
-                    connection.Close(CloseCodes.MessageTooBig, "message_too_large");
-                    return;
+                    case ClientRead.Closed:
+                        return;
+                    case ClientRead.TooLarge:
+                        connection.Close(CloseCodes.MessageTooBig, "message_too_large");
+                        return;
                 }
                 var admission = _rateLimiter.Admit();
                 if (admission == FrameAdmission.Close)
@@ -82,8 +58,8 @@ public sealed partial class SupabaseSession(
                 }
                 if (admission == FrameAdmission.Admitted)
                 {
-                    var frame = buffer.AsSpan(0, length);
-                    var parsed = result.MessageType == WebSocketMessageType.Binary
+                    var frame = reader.Message.Span;
+                    var parsed = reader.MessageType == WebSocketMessageType.Binary
                         ? PhoenixSerializer.TryParseBinary(frame, out var message, out var error)
                         : PhoenixSerializer.TryParseText(frame, version, out message, out error);
                     if (parsed)
@@ -91,18 +67,11 @@ public sealed partial class SupabaseSession(
                     else
                         LogBadFrame(connection.Id, error!);
                 }
-                ArrayPool<byte>.Shared.Return(buffer);
-                buffer = null;
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ConnectionAbortedException)
         {
             // The client went away.
-        }
-        finally
-        {
-            if (buffer is not null)
-                ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
