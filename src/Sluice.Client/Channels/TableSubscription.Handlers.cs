@@ -1,6 +1,4 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json;
-using System.Threading.Channels;
 using Sluice.Client.Channels;
 using Sluice.Client.Protocol;
 
@@ -124,37 +122,8 @@ public sealed partial class TableSubscription
     /// </summary>
     /// <typeparam name="T">The row type (<see cref="JsonElement"/> for untyped).</typeparam>
     /// <param name="cancellationToken">Ends the stream.</param>
-    public async IAsyncEnumerable<Change<T>> ReadChangesAsync<T>([EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var buffer = System.Threading.Channels.Channel.CreateBounded<Change<T>>(new BoundedChannelOptions(256) { SingleReader = true, SingleWriter = true });
-        using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var handler = OnChange<T>(async change =>
-        {
-            try
-            {
-                await buffer.Writer.WriteAsync(change, done.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                // The reader left.
-            }
-        });
-        using var closed = _closeHandlers.Add(() => buffer.Writer.TryComplete());
-        if (State.ClosedFlag)
-            buffer.Writer.TryComplete();
-        try
-        {
-            while (await buffer.Reader.WaitToReadAsync(cancellationToken))
-            {
-                while (buffer.Reader.TryRead(out var change))
-                    yield return change;
-            }
-        }
-        finally
-        {
-            await done.CancelAsync();
-        }
-    }
+    public IAsyncEnumerable<Change<T>> ReadChangesAsync<T>(CancellationToken cancellationToken = default) =>
+        HandlerStream.ReadAsync<Change<T>>(OnChange, _closeHandlers, State, cancellationToken);
 
     private IDisposable AddChangeHandler(Func<ChangeFrame, ValueTask> handler) => _changeHandlers.Add(handler);
 

@@ -1,6 +1,4 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json;
-using System.Threading.Channels;
 using Sluice.Client.Channels;
 using Sluice.Client.Protocol;
 
@@ -81,38 +79,12 @@ public sealed partial class RoomChannel
     /// <typeparam name="T">The payload type (<see cref="JsonElement"/> for untyped; use it when events carry different types).</typeparam>
     /// <param name="event">Only messages with this event; null for all.</param>
     /// <param name="cancellationToken">Ends the stream.</param>
-    public async IAsyncEnumerable<RoomMessage<T>> ReadMessagesAsync<T>(string? @event = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var buffer = System.Threading.Channels.Channel.CreateBounded<RoomMessage<T>>(new BoundedChannelOptions(256) { SingleReader = true, SingleWriter = true });
-        using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var handler = _messageHandlers.Add(async message =>
-        {
-            if (@event is not null && message.Event != @event)
-                return;
-            var typed = new RoomMessage<T>(message.Event, Deserialize<T>(message.Payload), message.Offset);
-            try
+    public IAsyncEnumerable<RoomMessage<T>> ReadMessagesAsync<T>(string? @event = null, CancellationToken cancellationToken = default) =>
+        HandlerStream.ReadAsync<RoomMessage<T>>(
+            write => _messageHandlers.Add(async message =>
             {
-                await buffer.Writer.WriteAsync(typed, done.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                // The reader left.
-            }
-        });
-        using var closed = _closeHandlers.Add(() => buffer.Writer.TryComplete());
-        if (State.ClosedFlag)
-            buffer.Writer.TryComplete();
-        try
-        {
-            while (await buffer.Reader.WaitToReadAsync(cancellationToken))
-            {
-                while (buffer.Reader.TryRead(out var message))
-                    yield return message;
-            }
-        }
-        finally
-        {
-            await done.CancelAsync();
-        }
-    }
+                if (@event is null || message.Event == @event)
+                    await write(new RoomMessage<T>(message.Event, Deserialize<T>(message.Payload), message.Offset));
+            }),
+            _closeHandlers, State, cancellationToken);
 }
