@@ -26,6 +26,7 @@ public static class EndpointMappings
                 context.Features.Set<IHttpUpgradeFeature>(new CoalescingUpgradeFeature(upgrade));
             return next(context);
         });
+        app.UseAdminAccess();
         app.UseWebSockets();
         app.Map("/realtime", RealtimeEndpoint.HandleAsync);
         foreach (var route in SupabaseEndpoint.Routes)
@@ -60,7 +61,7 @@ public static class EndpointMappings
                 SluiceMetrics.Deliveries,
                 dispatcher.LastCommitDelay.TotalSeconds),
                 ServerJsonContext.Default.StatsResponse);
-        });
+        }).RequireAdminTokenWhenConfigured();
 
         app.MapGet(TableRowsEndpoint.Route, TableRowsEndpoint.HandleAsync);
 
