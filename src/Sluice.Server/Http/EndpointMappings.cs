@@ -72,7 +72,7 @@ public static class EndpointMappings
 
         app.MapGet("/health", (LogicalCapture capture) =>
         {
-            var streaming = capture.State == CaptureState.Streaming;
+            var streaming = capture.State is CaptureState.Streaming or CaptureState.Standby;
             return TypedResults.Json(
                 new HealthResponse(streaming ? "ok" : "degraded", capture.State.ToString().ToLowerInvariant()),
                 ServerJsonContext.Default.HealthResponse,
