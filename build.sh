@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sluice build script.
-#   ./build.sh test    install what is missing (apt-get: PostgreSQL, Chromium), build, run every test
+#   ./build.sh test    install what is missing (apt-get: PostgreSQL, Redis, Chromium), build, run every test
 #   ./build.sh build   build only
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -20,6 +20,14 @@ ensure_postgres() {
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
     echo "Installing PostgreSQL server binaries..."
     apt_install postgresql
+  fi
+}
+
+ensure_redis() {
+  # The cluster tests start a real redis-server (Debian's package) next to the servers.
+  if ! command -v redis-server >/dev/null && ! [ -x /usr/bin/redis-server ]; then
+    echo "Installing Redis for the cluster tests..."
+    apt_install redis-server
   fi
 }
 
@@ -65,6 +73,7 @@ case "${1:-test}" in
   test)
     ensure_dotnet
     ensure_postgres
+    ensure_redis
     ensure_chromium
     ensure_node
     dotnet build Sluice.slnx -c Release --nologo

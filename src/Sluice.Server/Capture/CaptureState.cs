@@ -7,4 +7,7 @@ public enum CaptureState
     Streaming,
     Retrying,
     Stopped,
+
+    /// <summary>A cluster node that is not the leader: another node captures, this one reads the change stream.</summary>
+    Standby,
 }

@@ -15,13 +15,15 @@ namespace Sluice.Server.Capture;
 /// <summary>
 /// Owns the one logical replication connection: decodes pgoutput into immutable
 /// <see cref="TransactionBatch"/>es for the dispatcher, and advances the slot only to what
-/// <see cref="Acknowledge"/> reports handled. Reconnects with backoff when the stream breaks.
+/// <see cref="Acknowledge"/> reports handled. Reconnects with backoff when the stream breaks. Streams only while
+/// <see cref="ICaptureLease"/> allows it (always on a single node; on the leader in a cluster).
 /// </summary>
 public sealed partial class LogicalCapture(
     DatabaseConnection database,
     ColumnTypeResolver types,
+    ICaptureLease lease,
     IOptions<SluiceOptions> options,
-    ILogger<LogicalCapture> logger) : BackgroundService
+    ILogger<LogicalCapture> logger) : BackgroundService, IChangeSource
 {
     private const int MaxBatchChanges = 256;
 
@@ -51,15 +53,39 @@ public sealed partial class LogicalCapture(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromMilliseconds(250);
+        CancellationTokenSource? leadership = null;
         while (!stoppingToken.IsCancellationRequested)
         {
+            if (leadership is null || leadership.IsCancellationRequested)
+            {
+                leadership?.Dispose();
+                leadership = null;
+                try
+                {
+                    var acquiring = lease.AcquireAsync(stoppingToken);
+                    if (!acquiring.IsCompleted)
+                        State = CaptureState.Standby;
+                    var held = await acquiring;
+                    leadership = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, held);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    break;
+                }
+                delay = TimeSpan.FromMilliseconds(250);
+            }
             try
             {
-                await StreamAsync(stoppingToken);
+                await StreamAsync(leadership.Token);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 break;
+            }
+            catch (OperationCanceledException) when (leadership.IsCancellationRequested)
+            {
+                LogLeadershipLost(options.Value.SlotName);
+                continue;
             }
             catch (PostgresException ex) when (IsSlotGone(ex))
             {
@@ -82,17 +108,20 @@ public sealed partial class LogicalCapture(
                 LogStreamFailed(ex, delay.TotalSeconds);
                 try
                 {
-                    await Task.Delay(delay, stoppingToken);
+                    await Task.Delay(delay, leadership.Token);
                 }
                 catch (OperationCanceledException)
                 {
-                    break;
+                    if (stoppingToken.IsCancellationRequested)
+                        break;
+                    continue;
                 }
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
                 continue;
             }
             delay = TimeSpan.FromMilliseconds(250);
         }
+        leadership?.Dispose();
         State = CaptureState.Stopped;
         _output.Writer.TryComplete();
     }
@@ -296,6 +325,9 @@ public sealed partial class LogicalCapture(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replication slot {Slot} recreated; new log epoch {Epoch}")]
     private partial void LogNewEpoch(string slot, string epoch);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "This node no longer holds the capture lease of slot {Slot}; capture stops")]
+    private partial void LogLeadershipLost(string slot);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Could not send the final replication status")]
     private partial void LogStatusFlushFailed(Exception exception);

@@ -16,7 +16,7 @@ public static class SluiceCli
         ["--database"] = "Npgsql connection string; empty starts the embedded PostgreSQL [env: SLUICE_DATABASE]",
         ["--slot"] = "Persistent logical replication slot (default: sluice)",
         ["--publication"] = "Publication of realtime tables (default: sluice)",
-        ["--admin-token"] = "Token the admin API and dashboard toggles require [env: SLUICE_ADMIN_TOKEN]",
+        ["--admin-token"] = "Token the admin API, dashboard, stats and metrics require [env: SLUICE_ADMIN_TOKEN]",
         ["--jwt-secret"] = "HS256 secret for client tokens [env: SLUICE_JWT_SECRET]",
         ["--jwks"] = "JWKS file or https:// URL with RS256/ES256 keys",
         ["--data-dir"] = "Embedded PostgreSQL data folder",

@@ -74,8 +74,8 @@ public sealed class SluiceOptions
     public bool InlineScheduling { get; set; }
 
     /// <summary>
-    /// Token the admin API and the dashboard's table toggles require (<c>Authorization: Bearer</c>). Empty: the
-    /// admin API only answers loopback clients.
+    /// Token the admin API, the dashboard's data, <c>/api/realtime/stats</c> and <c>/metrics</c> require
+    /// (<c>Authorization: Bearer</c>). Empty: the admin API only answers loopback clients; stats and metrics are open.
     /// </summary>
     public string? AdminToken { get; set; }
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Npgsql;
 using Sluice.Server.Auth;
 using Sluice.Server.Capture;
+using Sluice.Server.Cluster;
 using Sluice.Server.Connections;
 using Sluice.Server.Database;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -54,6 +55,10 @@ public static class SluiceServerBuilder
         ["--message-burst"] = "Sluice:Limits:MessageBurst",
         ["--refused-messages-before-close"] = "Sluice:Limits:RefusedMessagesBeforeClose",
         ["--max-connections-per-ip"] = "Sluice:Limits:MaxConnectionsPerAddress",
+        ["--redis"] = "Sluice:Cluster:Redis",
+        ["--node-id"] = "Sluice:Cluster:NodeId",
+        ["--leader-poll-interval"] = "Sluice:Cluster:LeaderPollInterval",
+        ["--node-timeout"] = "Sluice:Cluster:NodeTimeout",
     };
 
     public static WebApplicationBuilder CreateBuilder(string[] args)
@@ -69,6 +74,9 @@ public static class SluiceServerBuilder
         if (string.IsNullOrEmpty(builder.Configuration["Sluice:AdminToken"])
             && Environment.GetEnvironmentVariable("SLUICE_ADMIN_TOKEN") is { Length: > 0 } adminTokenFromEnvironment)
             builder.Configuration["Sluice:AdminToken"] = adminTokenFromEnvironment;
+        if (string.IsNullOrWhiteSpace(builder.Configuration["Sluice:Cluster:Redis"])
+            && Environment.GetEnvironmentVariable("SLUICE_REDIS") is { Length: > 0 } redisFromEnvironment)
+            builder.Configuration["Sluice:Cluster:Redis"] = redisFromEnvironment;
         if (string.IsNullOrWhiteSpace(builder.Configuration["urls"]) && string.IsNullOrWhiteSpace(builder.Configuration["http_ports"]))
             builder.WebHost.UseUrls("http://localhost:8080");
         if (builder.Configuration.GetValue<bool>($"{SluiceOptions.SectionName}:{nameof(SluiceOptions.InlineScheduling)}"))
@@ -87,6 +95,7 @@ public static class SluiceServerBuilder
         var signingKeys = ConfigureAuth(builder);
         ConfigureRooms(builder);
         ConfigureLimits(builder);
+        var cluster = ClusterServices.Configure(builder);
 
         if (string.IsNullOrWhiteSpace(settings.Database))
             throw new InvalidOperationException("No database configured: pass --database \"Host=…\" or set SLUICE_DATABASE.");
@@ -114,6 +123,16 @@ public static class SluiceServerBuilder
         {
             await database.DisposeAsync();
             throw new DatabaseSetupException($"Cannot prepare the database for Sluice: {ex.Message}", ex);
+        }
+        if (cluster.Enabled)
+        {
+            using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true));
+            await ClusterServices.AddClusterNodeAsync(builder.Services, cluster, settings.SlotName, log, log.AcknowledgeableLsn,
+                loggers.CreateLogger("Sluice.Cluster"));
+        }
+        else
+        {
+            ClusterServices.AddSingleNode(builder.Services);
         }
 
         builder.Services.AddSingleton(signingKeys);

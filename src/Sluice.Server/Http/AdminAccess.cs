@@ -8,22 +8,43 @@ using Sluice.Server.Hosting;
 namespace Sluice.Server.Http;
 
 /// <summary>
-/// Who may use the admin API (and the dashboard's table toggles): with <see cref="SluiceOptions.AdminToken"/> set,
-/// requests carrying it as <c>Authorization: Bearer</c> (or <c>X-Sluice-Admin-Token</c>); without one, only
-/// requests from the loopback interface.
+/// Who may use operator endpoints. With <see cref="SluiceOptions.AdminToken"/> set, every endpoint marked
+/// <see cref="AdminOnly"/> needs it as <c>Authorization: Bearer</c> (or <c>X-Sluice-Admin-Token</c>). Without one, the admin
+/// API answers loopback clients only, while stats and metrics stay open (<see cref="AdminOnly.OpenWithoutToken"/>).
 /// </summary>
 public static class AdminAccess
 {
     public const string HeaderName = "X-Sluice-Admin-Token";
 
+    /// <summary>The admin API: the token when configured, else loopback clients only.</summary>
+    public static TBuilder RequireAdmin<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new AdminOnly(OpenWithoutToken: false));
+
+    /// <summary>Operator read endpoints (stats, metrics): the token when configured, else open.</summary>
+    public static TBuilder RequireAdminTokenWhenConfigured<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new AdminOnly(OpenWithoutToken: true));
+
+    /// <summary>Refuses requests to <see cref="AdminOnly"/> endpoints that do not carry what <see cref="Check"/> asks for.</summary>
+    public static IApplicationBuilder UseAdminAccess(this IApplicationBuilder app) =>
+        app.Use(static async (context, next) =>
+        {
+            if (context.GetEndpoint()?.Metadata.GetMetadata<AdminOnly>() is { } rule
+                && Check(context, context.RequestServices.GetRequiredService<IOptions<SluiceOptions>>().Value.AdminToken, rule) is { } refusal)
+            {
+                context.Response.StatusCode = refusal.Status;
+                await context.Response.WriteAsJsonAsync(refusal.Error, ServerJsonContext.Default.ErrorResponse, cancellationToken: context.RequestAborted);
+                return;
+            }
+            await next(context);
+        });
+
     /// <summary>Null when the request may proceed; otherwise the status and error to answer with.</summary>
-    public static (int Status, ErrorResponse Error)? Check(HttpContext context, IOptions<SluiceOptions> options)
+    public static (int Status, ErrorResponse Error)? Check(HttpContext context, string? expected, AdminOnly rule)
     {
-        var expected = options.Value.AdminToken;
         if (string.IsNullOrEmpty(expected))
         {
             var remote = context.Connection.RemoteIpAddress;
-            return remote is null || IPAddress.IsLoopback(remote)
+            return rule.OpenWithoutToken || remote is null || IPAddress.IsLoopback(remote)
                 ? null
                 : (StatusCodes.Status403Forbidden, new ErrorResponse(
                     "the admin API is only open to loopback clients unless an admin token is configured (--admin-token or SLUICE_ADMIN_TOKEN)", ErrorCodes.Unauthorized));

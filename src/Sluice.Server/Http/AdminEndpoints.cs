@@ -8,7 +8,7 @@ namespace Sluice.Server.Http;
 /// <summary>
 /// The admin API behind the dashboard and the CLI: list tables, enable and disable realtime on one
 /// (the same <c>enable_realtime</c>/<c>disable_realtime</c> functions users call from SQL, run as Sluice's role).
-/// Guarded by <see cref="AdminAccess"/>.
+/// Guarded by <see cref="AdminAccess"/> (<see cref="AdminAccess.RequireAdmin{TBuilder}"/>).
 /// </summary>
 public static partial class AdminEndpoints
 {
@@ -25,21 +25,16 @@ public static partial class AdminEndpoints
 
     public static WebApplication MapSluiceAdmin(this WebApplication app)
     {
-        app.MapGet("/api/admin/tables", ListAsync);
-        app.MapPost("/api/admin/tables/{name}/enable", (string name, HttpContext context, NpgsqlDataSource dataSource, IOptions<SluiceOptions> options, ILoggerFactory loggers)
-            => SetAsync(name, enable: true, context, dataSource, options, loggers));
-        app.MapPost("/api/admin/tables/{name}/disable", (string name, HttpContext context, NpgsqlDataSource dataSource, IOptions<SluiceOptions> options, ILoggerFactory loggers)
-            => SetAsync(name, enable: false, context, dataSource, options, loggers));
+        app.MapGet("/api/admin/tables", ListAsync).RequireAdmin();
+        app.MapPost("/api/admin/tables/{name}/enable", (string name, HttpContext context, NpgsqlDataSource dataSource, ILoggerFactory loggers)
+            => SetAsync(name, enable: true, context, dataSource, loggers)).RequireAdmin();
+        app.MapPost("/api/admin/tables/{name}/disable", (string name, HttpContext context, NpgsqlDataSource dataSource, ILoggerFactory loggers)
+            => SetAsync(name, enable: false, context, dataSource, loggers)).RequireAdmin();
         return app;
     }
 
     private static async Task ListAsync(HttpContext context, NpgsqlDataSource dataSource, IOptions<SluiceOptions> options, ILoggerFactory loggers)
     {
-        if (AdminAccess.Check(context, options) is { } refusal)
-        {
-            await FailAsync(context, refusal.Status, refusal.Error);
-            return;
-        }
         var tables = new List<AdminTable>();
         try
         {
@@ -58,13 +53,8 @@ public static partial class AdminEndpoints
         await context.Response.WriteAsJsonAsync(new AdminTablesResponse(tables), ServerJsonContext.Default.AdminTablesResponse, cancellationToken: context.RequestAborted);
     }
 
-    private static async Task SetAsync(string name, bool enable, HttpContext context, NpgsqlDataSource dataSource, IOptions<SluiceOptions> options, ILoggerFactory loggers)
+    private static async Task SetAsync(string name, bool enable, HttpContext context, NpgsqlDataSource dataSource, ILoggerFactory loggers)
     {
-        if (AdminAccess.Check(context, options) is { } refusal)
-        {
-            await FailAsync(context, refusal.Status, refusal.Error);
-            return;
-        }
         if (!TableChannel.TryParse(TableChannel.Prefix + name, out var table, out var channelError))
         {
             await FailAsync(context, StatusCodes.Status400BadRequest, new ErrorResponse(channelError, ErrorCodes.InvalidChannel));

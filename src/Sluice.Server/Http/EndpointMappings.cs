@@ -26,6 +26,7 @@ public static class EndpointMappings
                 context.Features.Set<IHttpUpgradeFeature>(new CoalescingUpgradeFeature(upgrade));
             return next(context);
         });
+        app.UseAdminAccess();
         app.UseWebSockets();
         app.Map("/realtime", RealtimeEndpoint.HandleAsync);
         foreach (var route in SupabaseEndpoint.Routes)
@@ -60,7 +61,7 @@ public static class EndpointMappings
                 SluiceMetrics.Deliveries,
                 dispatcher.LastCommitDelay.TotalSeconds),
                 ServerJsonContext.Default.StatsResponse);
-        });
+        }).RequireAdminTokenWhenConfigured();
 
         app.MapGet(TableRowsEndpoint.Route, TableRowsEndpoint.HandleAsync);
 
@@ -71,7 +72,7 @@ public static class EndpointMappings
 
         app.MapGet("/health", (LogicalCapture capture) =>
         {
-            var streaming = capture.State == CaptureState.Streaming;
+            var streaming = capture.State is CaptureState.Streaming or CaptureState.Standby;
             return TypedResults.Json(
                 new HealthResponse(streaming ? "ok" : "degraded", capture.State.ToString().ToLowerInvariant()),
                 ServerJsonContext.Default.HealthResponse,

@@ -93,7 +93,8 @@ public static partial class SupabaseEndpoint
         {
             using var stopping = lifetime.ApplicationStopping.Register(
                 static state => ((ClientConnection)state!).Close(CloseCodes.GoingAway, "server shutting down", sendQueued: true), connection);
-            await new SupabaseSession(socket, connection, services, auth, supabaseTokens, rooms, version, settings.MaxMessageBytes, limits, logger)
+            await new SupabaseSession(socket, connection, services, auth, supabaseTokens, rooms, version, settings.MaxMessageBytes, limits,
+                authOptions.Value.ClockSkew, logger)
                 .RunAsync(context.RequestAborted);
         }
         finally

@@ -3,14 +3,14 @@ using Sluice.Server.Capture;
 
 namespace Sluice.Server.Observability;
 
-/// <summary>Ready only while capture streams changes from the replication slot.</summary>
+/// <summary>Ready only while capture streams changes from the replication slot (or, on a cluster node that is not the leader, stands by).</summary>
 public sealed class CaptureHealthCheck(LogicalCapture capture) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var state = capture.State;
-        return Task.FromResult(state == CaptureState.Streaming
-            ? HealthCheckResult.Healthy("capture is streaming")
+        return Task.FromResult(state is CaptureState.Streaming or CaptureState.Standby
+            ? HealthCheckResult.Healthy($"capture is {state.ToString().ToLowerInvariant()}")
             : HealthCheckResult.Unhealthy($"capture is {state.ToString().ToLowerInvariant()}"));
     }
 }

@@ -10,7 +10,7 @@ namespace Sluice.Server.Routing;
 /// Moves captured transactions into the log and to subscribers in commit order; the slot advances past what leaves the
 /// log. Changes of tables with row-level security are judged per access group before they are dispatched.
 /// </summary>
-public sealed partial class ChangeDispatcher(LogicalCapture capture, SubscriptionRouter router, ChangeLog log, RowAccess access, ILogger<ChangeDispatcher> logger) : BackgroundService
+public sealed partial class ChangeDispatcher(IChangeSource capture, SubscriptionRouter router, ChangeLog log, RowAccess access, ILogger<ChangeDispatcher> logger) : BackgroundService
 {
     private const int MaxBatchesPerRound = 256;
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);

@@ -4,8 +4,9 @@ using System.Text.Json;
 namespace Sluice.IntegrationTests.Bench;
 
 /// <summary>
-/// Runs the benchmark harness's quick mode as a child process (as a user would) and checks only that it ran and
-/// measured something for Sluice and its baseline. No speed is asserted: speed is measured in bench/, not tested.
+/// Runs the benchmark harness's quick mode the way a user would, through <c>sluice bench … --quick</c> (the CLI finds
+/// Sluice.Bench.dll beside itself and runs it as a child process), and checks only that it ran and measured something for
+/// Sluice and its baseline. No speed is asserted: speed is measured in bench/, not tested.
 /// </summary>
 public sealed class BenchSmokeTests
 {
@@ -21,14 +22,16 @@ public sealed class BenchSmokeTests
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "Sluice.Bench.dll"), "capture", "resume", "--quick", "--results", results.FullName })
+            foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "sluice.dll"), "bench", "capture", "resume", "--quick", "--results", results.FullName })
                 info.ArgumentList.Add(argument);
             using var process = Process.Start(info)!;
             var output = process.StandardOutput.ReadToEndAsync();
             var errors = process.StandardError.ReadToEndAsync();
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
             await process.WaitForExitAsync(timeout.Token);
-            Assert.True(process.ExitCode == 0, $"bench exited with {process.ExitCode}:\n{await output}\n{await errors}");
+            var errorText = await errors;
+            Assert.True(process.ExitCode == 0, $"sluice bench exited with {process.ExitCode}:\n{await output}\n{errorText}");
+            Assert.Contains("Sluice.Bench.dll", errorText, StringComparison.Ordinal); // the CLI says what it runs
 
             foreach (var scenario in new[] { "capture", "resume" })
             {

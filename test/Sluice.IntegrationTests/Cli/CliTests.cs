@@ -18,13 +18,17 @@ public sealed class CliTests(PostgresFixture postgres) : ServerTest(postgres)
     [Fact]
     public async Task Status_shows_the_stats_and_exits_0_while_streaming()
     {
-        var run = await CliRun.InvokeAsync("status", "--server", Url);
+        var refused = await CliRun.InvokeAsync("status", "--server", Url);
+        Assert.True(refused.ExitCode == CliExitCodes.Unauthorized, refused.ToString());
+        Assert.Contains("--admin-token", refused.Error, StringComparison.Ordinal);
+
+        var run = await CliRun.InvokeAsync("status", "--server", Url, "--admin-token", Token);
         Assert.True(run.ExitCode == CliExitCodes.Ok, run.ToString());
         Assert.Contains("streaming", run.Output, StringComparison.Ordinal);
         Assert.Contains("slot lag", run.Output, StringComparison.Ordinal);
         Assert.Contains("WAL retained", run.Output, StringComparison.Ordinal);
 
-        var json = await CliRun.InvokeAsync("status", "--server", Url, "--json");
+        var json = await CliRun.InvokeAsync("status", "--server", Url, "--admin-token", Token, "--json");
         Assert.True(json.ExitCode == CliExitCodes.Ok, json.ToString());
         using var stats = JsonDocument.Parse(json.Output);
         Assert.Equal("streaming", stats.RootElement.GetProperty("capture").GetString());

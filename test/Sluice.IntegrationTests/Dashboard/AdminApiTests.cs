@@ -68,6 +68,33 @@ public sealed class AdminApiTests(PostgresFixture postgres) : ServerTest(postgre
             Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
     }
 
+    [Theory]
+    [InlineData("/api/realtime/stats")]
+    [InlineData("/metrics")]
+    public async Task Stats_and_metrics_need_the_admin_token_when_one_is_configured(string path)
+    {
+        using (var anonymous = await Server.Http.SendAsync(Request(HttpMethod.Get, path, token: null)))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+            Assert.Equal("unauthorized", (await anonymous.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        }
+        using (var wrong = await Server.Http.SendAsync(Request(HttpMethod.Get, path, token: "nope")))
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        using var allowed = await Server.Http.SendAsync(Request(HttpMethod.Get, path));
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.NotEmpty(await allowed.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
+    public async Task The_page_shell_and_health_probes_stay_open(string path)
+    {
+        using var response = await Server.Http.SendAsync(Request(HttpMethod.Get, path, token: null));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     private async Task<Dictionary<string, bool>> ListAsync()
     {
         using var response = await Server.Http.SendAsync(Request(HttpMethod.Get, "/api/admin/tables"));

@@ -3,7 +3,7 @@ using Sluice.IntegrationTests.Infrastructure;
 
 namespace Sluice.IntegrationTests.Dashboard;
 
-/// <summary>The dashboard at <c>/</c> in headless Chromium: live numbers, the tables list and its toggle, and the inspector.</summary>
+/// <summary>The dashboard at <c>/</c> in headless Chromium: locked until the admin token is given, then live numbers, the tables list and its toggle, and the inspector.</summary>
 public sealed class DashboardTests(PostgresFixture postgres) : ServerTest(postgres)
 {
     private const string Token = "dashboard-admin-token";
@@ -26,19 +26,24 @@ public sealed class DashboardTests(PostgresFixture postgres) : ServerTest(postgr
             page.SetDefaultTimeout((float)Patience.TotalMilliseconds);
             await page.GotoAsync(Server.HttpBase.ToString());
 
+            // With an admin token configured the page shows nothing until it is given.
+            await WaitForTextAsync(page, "#capture", text => text == "locked");
+            Assert.True(await page.Locator("#locked").IsVisibleAsync());
+            Assert.Equal("–", await Text(page, "#changes-total"));
+            await WaitForTextAsync(page, "#tables-status", text => text.Contains("admin token", StringComparison.Ordinal));
+            await page.FillAsync("#admin-token", Token);
+            await page.Locator("#admin-token").DispatchEventAsync("change");
+
             // Live numbers: capture streams, and the change counter moves after writes.
             await WaitForTextAsync(page, "#capture", text => text == "streaming");
+            Assert.False(await page.Locator("#locked").IsVisibleAsync());
             var before = long.Parse(await Text(page, "#changes-total"), System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);
             for (var id = 1; id <= 5; id++)
                 await Database.ExecuteAsync("INSERT INTO gadgets VALUES ($1, 'warm-up')", (long)id);
             await WaitForTextAsync(page, "#changes-total",
                 text => long.Parse(text, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture) >= before + 5);
 
-            // Tables need the admin token.
-            await WaitForTextAsync(page, "#tables-status", text => text.Contains("admin token", StringComparison.Ordinal));
-            await page.FillAsync("#admin-token", Token);
-            await page.PressAsync("#admin-token", "Enter");
-            await page.Locator("#admin-token").DispatchEventAsync("change");
+            // The tables list appears with the token.
             await WaitForTextAsync(page, "tr[data-table='public.widgets'] td.state", text => text == "off");
             await WaitForTextAsync(page, "tr[data-table='public.gadgets'] td.state", text => text == "enabled");
 

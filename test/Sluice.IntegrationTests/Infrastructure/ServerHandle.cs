@@ -10,9 +10,12 @@ public sealed class ServerHandle : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private ServerHandle(WebApplication app, Uri httpBase)
+    private readonly string? _adminToken;
+
+    private ServerHandle(WebApplication app, Uri httpBase, string? adminToken)
     {
         _app = app;
+        _adminToken = adminToken;
         HttpBase = httpBase;
         Http = new HttpClient { BaseAddress = httpBase };
     }
@@ -36,14 +39,24 @@ public sealed class ServerHandle : IAsyncDisposable
         var app = await SluiceServerBuilder.BuildAsync(builder);
         await app.StartAsync();
         var address = SluiceServerBuilder.Addresses(app).First();
-        var handle = new ServerHandle(app, new Uri(address));
+        var tokenAt = Array.IndexOf(extraArgs, "--admin-token");
+        var handle = new ServerHandle(app, new Uri(address), tokenAt >= 0 ? extraArgs[tokenAt + 1] : null);
         await handle.WaitUntilStreamingAsync();
         return handle;
     }
 
     public Task<TestClient> ConnectAsync(string query = "") => TestClient.ConnectAsync(new Uri(WebSocketUrl + query));
 
-    public async Task<JsonElement> StatsAsync() => await Http.GetFromJsonAsync<JsonElement>("/api/realtime/stats");
+    /// <summary>The stats endpoint (with the admin token when the server was started with one).</summary>
+    public async Task<JsonElement> StatsAsync()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/realtime/stats");
+        if (_adminToken is not null)
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _adminToken);
+        using var response = await Http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
 
     private async Task WaitUntilStreamingAsync()
     {

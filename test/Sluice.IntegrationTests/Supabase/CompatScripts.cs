@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using Npgsql;
 using Sluice.IntegrationTests.Infrastructure;
 
@@ -7,27 +8,35 @@ namespace Sluice.IntegrationTests.Supabase;
 /// <summary>Runs a script of <c>test/compat</c> with node against a server and its database (<c>npm ci</c> first when needed).</summary>
 internal static class CompatScripts
 {
-    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(4);
 
-    public static async Task<(int Code, string Output)> RunAsync(string script, ServerHandle server, TestDatabase database, IReadOnlyDictionary<string, string> environment)
+    public static Task<(int Code, string Output)> RunAsync(string script, ServerHandle server, TestDatabase database, IReadOnlyDictionary<string, string> environment) =>
+        RunAsync(script, server.HttpBase, database, environment, onLine: null);
+
+    /// <summary>
+    /// Runs <paramref name="script"/>; every line it prints goes to <paramref name="onLine"/> (when given), whose answer,
+    /// when not null, is written to the script's stdin as one line.
+    /// </summary>
+    public static async Task<(int Code, string Output)> RunAsync(string script, Uri httpBase, TestDatabase database, IReadOnlyDictionary<string, string> environment,
+        Func<string, Task<string?>>? onLine)
     {
         var directory = Path.Combine(RepositoryRoot(), "test", "compat");
         if (!Directory.Exists(Path.Combine(directory, "node_modules")))
         {
-            var (installCode, installOutput) = await RunProcessAsync("npm", "ci --no-audit --no-fund", directory, new Dictionary<string, string>());
+            var (installCode, installOutput) = await RunProcessAsync("npm", "ci --no-audit --no-fund", directory, new Dictionary<string, string>(), null);
             Assert.True(installCode == 0, "npm ci failed:\n" + installOutput);
         }
         var connection = new NpgsqlConnectionStringBuilder(database.ConnectionString);
         var variables = new Dictionary<string, string>(environment)
         {
-            ["SLUICE_URL"] = server.HttpBase.ToString().TrimEnd('/'),
+            ["SLUICE_URL"] = httpBase.ToString().TrimEnd('/'),
             ["PGHOST"] = connection.Host!,
             ["PGPORT"] = connection.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["PGUSER"] = connection.Username ?? "postgres",
             ["PGPASSWORD"] = connection.Password ?? "",
             ["PGDATABASE"] = connection.Database!,
         };
-        return await RunProcessAsync("node", script, directory, variables);
+        return await RunProcessAsync("node", script, directory, variables, onLine);
     }
 
     private static string RepositoryRoot()
@@ -40,30 +49,47 @@ internal static class CompatScripts
         throw new InvalidOperationException("Sluice.slnx not found above " + AppContext.BaseDirectory);
     }
 
-    private static async Task<(int Code, string Output)> RunProcessAsync(string file, string arguments, string directory, IReadOnlyDictionary<string, string> environment)
+    private static async Task<(int Code, string Output)> RunProcessAsync(string file, string arguments, string directory, IReadOnlyDictionary<string, string> environment,
+        Func<string, Task<string?>>? onLine)
     {
         var start = new ProcessStartInfo(file, arguments)
         {
             WorkingDirectory = directory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = true,
             UseShellExecute = false,
         };
         foreach (var (name, value) in environment)
             start.Environment[name] = value;
         using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
+        var output = new StringBuilder();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(Limit);
         try
         {
+            while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            {
+                lock (output)
+                    output.AppendLine(line);
+                if (onLine is not null && await onLine(line) is { } answer)
+                {
+                    await process.StandardInput.WriteLineAsync(answer.AsMemory(), timeout.Token);
+                    await process.StandardInput.FlushAsync(timeout.Token);
+                }
+            }
             await process.WaitForExitAsync(timeout.Token);
         }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            return (-1, $"{file} {arguments} did not finish within {Limit}:\n{await stdout}\n{await stderr}");
+            return (-1, $"{file} {arguments} did not finish within {Limit}:\n{output}\n{await stderr}");
         }
-        return (process.ExitCode, await stdout + await stderr);
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        return (process.ExitCode, output + await stderr);
     }
 }

@@ -108,6 +108,19 @@ public sealed class PhoenixTestClient : IAsyncDisposable
 
     public Task<PhoenixFrame> NextEventAsync(string eventName) => NextAsync(f => f.Event == eventName);
 
+    /// <summary>
+    /// Sends a heartbeat and waits for its reply; returns every other frame that arrived before the reply (the server
+    /// answers in order, so whatever it queued before it is among them) and forgets them.
+    /// </summary>
+    public async Task<List<PhoenixFrame>> RoundTripAsync()
+    {
+        var reference = await PushAsync("phoenix", "heartbeat", new JsonObject(), joinRef: null);
+        await NextAsync(f => f.Topic == "phoenix" && f.Ref == reference);
+        var before = new List<PhoenixFrame>(_backlog);
+        _backlog.Clear();
+        return before;
+    }
+
     private async Task ReceiveLoopAsync()
     {
         var buffer = new Ref<byte[]>(new byte[1024 * 1024]);

@@ -25,4 +25,19 @@ public sealed class SupabaseRowSecurityCompatTests(PostgresFixture postgres, ITe
         Assert.Contains("ok - row-level security and token refresh vsn 1.0.0", text);
         Assert.Contains("ok - row-level security and token refresh vsn 2.0.0", text);
     }
+
+    [Fact]
+    public async Task Realtime_js_channels_close_when_the_token_expires_and_do_not_rejoin()
+    {
+        await CreateMessagesAsync();
+        var (code, text) = await CompatScripts.RunAsync("compat-expiry.js", Server, Database, new Dictionary<string, string>
+        {
+            ["TOKEN_ORG1"] = TokenFor(1),
+            ["TOKEN_SHORT"] = Tokens.Hs256(new Dictionary<string, object> { ["sub"] = "short", ["organization_id"] = 1 }, DateTime.UtcNow.AddSeconds(10)),
+        });
+        output.WriteLine(text);
+        Assert.True(code == 0, "compat-expiry.js failed:\n" + text);
+        Assert.Contains("ok - token expiry closes the channel vsn 1.0.0", text);
+        Assert.Contains("ok - token expiry closes the channel vsn 2.0.0", text);
+    }
 }

@@ -121,6 +121,39 @@ public sealed class SupabaseRowSecurityTests(PostgresFixture postgres) : RowSecu
         Assert.Equal(joinRef, close.Ref);
     }
 
+    [Theory]
+    [InlineData("1.0.0")]
+    [InlineData("2.0.0")]
+    public async Task An_expiring_token_ends_the_channels_when_it_expires_without_a_client_message(string vsn)
+    {
+        await CreateMessagesAsync();
+        var watcher = await ConnectPhoenixAsync(vsn, TokenFor(1));
+        await watcher.JoinAsync("realtime:m", Join(accessToken: null));
+        var client = await ConnectPhoenixAsync(vsn, TokenFor(1));
+        var shortLived = Tokens.Hs256(new Dictionary<string, object> { ["sub"] = "short", ["organization_id"] = 1 }, DateTime.UtcNow.AddSeconds(8));
+        var (joinRef, joined) = await client.JoinAsync("realtime:m", Join(shortLived));
+        Assert.Equal("ok", joined.Payload.GetProperty("status").GetString());
+        await InsertAsync(1, 1);
+        Assert.Equal([1], await IdsUntilAsync(client, 1));
+
+        // The client sends nothing: the server's own timer notices the expiry.
+        var system = await client.NextAsync(f => f.Event == "system" && f.Payload.GetProperty("extension").GetString() == "system");
+        Assert.Equal("error", system.Payload.GetProperty("status").GetString());
+        Assert.Matches(@"^Token has expired \d+ seconds ago$", system.Payload.GetProperty("message").GetString());
+        Assert.Equal("m", system.Payload.GetProperty("channel").GetString());
+        var close = await client.NextEventAsync("phx_close");
+        Assert.Equal(joinRef, close.Ref);
+        if (client.IsV2)
+            Assert.Equal(joinRef, close.JoinRef);
+
+        // Nothing is delivered after the expiry: the watcher gets the next change, the expired client does not.
+        await InsertAsync(2, 1);
+        Assert.Equal([1, 2], await IdsUntilAsync(watcher, 2));
+        Assert.DoesNotContain(await client.RoundTripAsync(), f => f.Event == "postgres_changes");
+        var (_, again) = await client.JoinAsync("realtime:m2", Join(accessToken: null));
+        Assert.Equal("ok", again.Payload.GetProperty("status").GetString());
+    }
+
     [Fact]
     public async Task An_invalid_apikey_is_refused_at_the_upgrade()
     {

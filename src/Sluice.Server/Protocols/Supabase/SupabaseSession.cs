@@ -27,10 +27,19 @@ public sealed partial class SupabaseSession(
     PhoenixVersion version,
     int maxMessageBytes,
     ConnectionLimits limits,
+    TimeSpan clockSkew,
     ILogger logger)
 {
+    /// <summary>Longest wait between two token checks (Supabase re-validates at least this often).</summary>
+    private static readonly TimeSpan MaxTokenCheckInterval = TimeSpan.FromMinutes(5);
+
     private readonly Dictionary<string, JoinedChannel> _channels = new(StringComparer.Ordinal);
     private readonly FrameRateLimiter _rateLimiter = limits.CreateRateLimiter();
+
+    /// <summary>Held while a message is handled and while the token timer runs: the session's state has one writer at a time.</summary>
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private ITimer? _tokenTimer;
+    private bool _ended;
 
     /// <summary>Topics currently joined (for tests and stats).</summary>
     public int JoinedCount => _channels.Count;
@@ -63,7 +72,18 @@ public sealed partial class SupabaseSession(
                         ? PhoenixSerializer.TryParseBinary(frame, out var message, out var error)
                         : PhoenixSerializer.TryParseText(frame, version, out message, out error);
                     if (parsed)
-                        await HandleAsync(message!, cancellationToken);
+                    {
+                        await _gate.WaitAsync(cancellationToken);
+                        try
+                        {
+                            await HandleAsync(message!, cancellationToken);
+                            ArmTokenCheck();
+                        }
+                        finally
+                        {
+                            _gate.Release();
+                        }
+                    }
                     else
                         LogBadFrame(connection.Id, error!);
                 }
@@ -72,6 +92,50 @@ public sealed partial class SupabaseSession(
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ConnectionAbortedException)
         {
             // The client went away.
+        }
+        finally
+        {
+            await _gate.WaitAsync(CancellationToken.None);
+            _ended = true;
+            _tokenTimer?.Dispose();
+            _tokenTimer = null;
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Arms the token check while channels are joined: at the token's expiry, and at least every 5 minutes (as Supabase
+    /// re-validates), so an expired token ends the channels when it expires, not at the client's next message.
+    /// </summary>
+    private void ArmTokenCheck()
+    {
+        _tokenTimer?.Dispose();
+        _tokenTimer = null;
+        if (_ended || _channels.Count == 0 || connection.Identity.ExpiresAt is not { } expiresAt)
+            return;
+        var due = expiresAt + clockSkew - TimeProvider.System.GetUtcNow();
+        due = due < TimeSpan.Zero ? TimeSpan.Zero : due > MaxTokenCheckInterval ? MaxTokenCheckInterval : due;
+        _tokenTimer = TimeProvider.System.CreateTimer(static state => _ = ((SupabaseSession)state!).CheckTokenAsync(), this, due, Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task CheckTokenAsync()
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (_ended)
+                return;
+            if (_channels.Count > 0 && auth.CheckExpired())
+                EndAllForExpiredToken();
+            ArmTokenCheck();
+        }
+        catch (Exception ex)
+        {
+            LogFrameFailed(ex, connection.Id);
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
@@ -375,14 +439,21 @@ public sealed partial class SupabaseSession(
     /// </summary>
     private void EndAllForExpiredToken()
     {
+        var message = ExpiredMessage(connection.Identity.ExpiresAt, TimeProvider.System.GetUtcNow());
         foreach (var channel in _channels.Values)
         {
             EndChannel(channel);
-            connection.TryEnqueue(SupabaseFrames.System(version, channel.JoinRef, channel.Topic, "system", ok: false, "Token has expired"));
+            connection.TryEnqueue(SupabaseFrames.System(version, channel.JoinRef, channel.Topic, "system", ok: false, message));
             connection.TryEnqueue(SupabaseFrames.Close(version, channel.JoinRef, channel.Topic));
         }
         _channels.Clear();
     }
+
+    /// <summary>Supabase's wording: <c>Token has expired N seconds ago</c>.</summary>
+    internal static string ExpiredMessage(DateTimeOffset? expiresAt, DateTimeOffset now) =>
+        expiresAt is { } exp
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Token has expired {Math.Max(0, (long)(now - exp).TotalSeconds)} seconds ago")
+            : "Token has expired";
 
     private void EndChannel(JoinedChannel channel)
     {

@@ -1,0 +1,71 @@
+using System.Text.Json;
+using Sluice.IntegrationTests.Gapless;
+using Sluice.IntegrationTests.Infrastructure;
+
+namespace Sluice.IntegrationTests.Cluster;
+
+/// <summary>Three nodes on one database and one Redis: one leader captures, every node delivers with the same offsets.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ClusterDeliveryTests(PostgresFixture postgres)
+{
+    [Fact]
+    public async Task Changes_reach_every_node_with_the_same_offsets_and_a_client_resumes_on_another_node()
+    {
+        await using var database = await postgres.CreateDatabaseAsync();
+        await using var cluster = await ClusterNodes.StartAsync(database);
+        try
+        {
+            await database.ExecuteAsync("CREATE TABLE public.items (id bigint PRIMARY KEY, name text)");
+            await database.ExecuteAsync("SELECT enable_realtime('public', 'items')");
+            await cluster.WaitForLeaderAsync();
+            var clients = new List<TestClient>();
+            foreach (var node in cluster.Nodes)
+            {
+                var client = await node.ConnectAsync();
+                clients.Add(client);
+                await client.SubscribeAsync("table:public.items");
+            }
+
+            await database.ExecuteAsync("INSERT INTO public.items VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+            await database.ExecuteAsync("UPDATE public.items SET name = 'bb' WHERE id = 2");
+
+            var offsets = new List<string[]>();
+            foreach (var client in clients)
+            {
+                var received = new List<JsonElement>();
+                for (var i = 0; i < 4; i++)
+                    received.Add(await client.NextChangeAsync());
+                Assert.Equal([1L, 2, 3, 2], received.Select(Frames.Id));
+                Assert.Equal(["INSERT", "INSERT", "INSERT", "UPDATE"], received.Select(Frames.Kind));
+                offsets.Add([.. received.Select(Frames.Offset)]);
+            }
+            Assert.Equal(offsets[0], offsets[1]);
+            Assert.Equal(offsets[0], offsets[2]);
+
+            // A client that saw the first two changes on node 0 resumes on node 2 and gets exactly the rest.
+            await using var moved = await cluster[2].ConnectAsync();
+            var reply = await Frames.ResumeAsync(moved, "table:public.items", offsets[0][1]);
+            Assert.True(Frames.Type(reply) == "ack", $"expected ack, got {reply}");
+            var rest = new[] { await moved.NextChangeAsync(), await moved.NextChangeAsync() };
+            Assert.Equal([3L, 2], rest.Select(Frames.Id));
+            Assert.Equal(offsets[0][2..], rest.Select(Frames.Offset));
+
+            // A snapshot on a follower joins that node's stream exactly.
+            var follower = cluster.Nodes.Count - 1;
+            await using var snapshotClient = await cluster[follower].ConnectAsync();
+            var snapshot = await Frames.SnapshotAsync(snapshotClient, "table:public.items");
+            Assert.Equal(3, snapshot.Rows.Count);
+            await database.ExecuteAsync("INSERT INTO public.items VALUES (4, 'd')");
+            var next = await snapshotClient.NextChangeAsync();
+            Assert.Equal(4, Frames.Id(next));
+            Assert.True(string.CompareOrdinal(Frames.Offset(next), snapshot.Offset) > 0);
+
+            foreach (var client in clients)
+                await client.DisposeAsync();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw new InvalidOperationException($"{ex.Message}\n{cluster.Output}", ex);
+        }
+    }
+}
