@@ -78,16 +78,18 @@ public sealed class SubscriptionRouter(ChangeLog log)
 
     /// <summary>
     /// Resumes after <paramref name="since"/>: ack, the retained changes after it, then live ones. False (and
-    /// nothing registered) when the history since then is no longer retained.
+    /// nothing registered) when the history since then is no longer retained. <paramref name="ack"/> may be null (a
+    /// protocol that confirms otherwise).
     /// </summary>
-    public bool Resume(Subscription subscription, ChangeOffset since, byte[] ack)
+    public bool Resume(Subscription subscription, ChangeOffset since, byte[]? ack)
     {
         lock (_gate)
         {
             if (since < log.Horizon)
                 return false;
             RemoveLocked(subscription.Connection, subscription.Channel);
-            subscription.Connection.TryEnqueue(ack);
+            if (ack is not null)
+                subscription.Connection.TryEnqueue(ack);
             subscription.ResumeAfter = since;
             subscription.LastDelivered = since;
             if (!CatchUpLocked(subscription, log.FirstIndexAfter(since), visibility: null))

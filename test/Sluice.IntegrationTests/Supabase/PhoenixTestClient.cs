@@ -108,6 +108,9 @@ public sealed class PhoenixTestClient : IAsyncDisposable
 
     public Task<PhoenixFrame> NextEventAsync(string eventName) => NextAsync(f => f.Event == eventName);
 
+    /// <summary>Frames received but not yet taken (those that arrived before the last matched one, among others).</summary>
+    public IReadOnlyList<PhoenixFrame> Backlog => _backlog;
+
     /// <summary>
     /// Sends a heartbeat and waits for its reply; returns every other frame that arrived before the reply (the server
     /// answers in order, so whatever it queued before it is among them) and forgets them.

@@ -85,8 +85,8 @@ public sealed class SupabaseProtocolTests(PostgresFixture postgres) : ServerTest
         Assert.Equal(client.IsV2 ? joinRef : null, reply.JoinRef);
         var echoed = reply.Payload.GetProperty("response").GetProperty("postgres_changes").EnumerateArray().ToArray();
         Assert.Equal(2, echoed.Length);
-        Assert.Equal(["event", "schema", "table", "id"], echoed[0].EnumerateObject().Select(p => p.Name));
-        Assert.Equal(["event", "schema", "table", "filter", "id"], echoed[1].EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["event", "schema", "table", "id", "offset"], echoed[0].EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["event", "schema", "table", "filter", "id", "offset"], echoed[1].EnumerateObject().Select(p => p.Name));
         Assert.Equal("*", echoed[0].GetProperty("event").GetString());
         Assert.Equal("id=eq.1", echoed[1].GetProperty("filter").GetString());
         var allId = echoed[0].GetProperty("id").GetInt32();
@@ -278,7 +278,7 @@ public sealed class SupabaseProtocolTests(PostgresFixture postgres) : ServerTest
         var schemaWide = new JsonObject { ["event"] = "INSERT", ["schema"] = "public" };
         var (_, reply) = await client.JoinAsync("realtime:all", Config(schemaWide));
         var echoed = reply.Payload.GetProperty("response").GetProperty("postgres_changes")[0];
-        Assert.Equal(["event", "schema", "id"], echoed.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["event", "schema", "id", "offset"], echoed.EnumerateObject().Select(p => p.Name));
 
         await Database.ExecuteAsync("INSERT INTO public.first_table VALUES (1)");
         await Database.ExecuteAsync("INSERT INTO public.second_table VALUES (2)");

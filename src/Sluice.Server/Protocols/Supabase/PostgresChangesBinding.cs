@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Sluice.Protocol;
+using Sluice.Server.Log;
 
 namespace Sluice.Server.Protocols.Supabase;
 
@@ -35,6 +36,18 @@ public sealed class PostgresChangesBinding
     public string? Table { get; }
 
     public string? Filter { get; }
+
+    /// <summary>
+    /// Sluice's extension: <c>since</c>, the offset of the last change the client has (from a change message's
+    /// <c>data.offset</c> or the join reply's <c>offset</c>); the binding then resumes right after it. Null: live from now.
+    /// </summary>
+    public string? Since { get; private init; }
+
+    /// <summary>The epoch part of <see cref="Since"/>.</summary>
+    public string? SinceEpoch { get; private init; }
+
+    /// <summary>The position part of <see cref="Since"/>.</summary>
+    public ChangeOffset SinceOffset { get; private init; }
 
     /// <summary>Positive and never 0 (the client ignores a falsy id).</summary>
     public int Id { get; }
@@ -99,7 +112,23 @@ public sealed class PostgresChangesBinding
         var filter = Text(item, "filter");
         if (filter is "")
             filter = null;
-        binding = new PostgresChangesBinding(item.Clone(), eventName!, events, schema, table, filter);
+        string? since = null, sinceEpoch = null;
+        var sinceOffset = default(ChangeOffset);
+        if (item.TryGetProperty("since", out var sinceValue) && sinceValue.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined))
+        {
+            since = sinceValue.ValueKind == JsonValueKind.String ? sinceValue.GetString() : null;
+            if (!ChangeOffset.TryParse(since, out sinceEpoch, out sinceOffset))
+            {
+                error = "postgres_changes \"since\" must be an offset issued by Sluice (a change message's data.offset)";
+                return false;
+            }
+        }
+        binding = new PostgresChangesBinding(item.Clone(), eventName!, events, schema, table, filter)
+        {
+            Since = since,
+            SinceEpoch = sinceEpoch,
+            SinceOffset = sinceOffset,
+        };
         error = null;
         return true;
     }

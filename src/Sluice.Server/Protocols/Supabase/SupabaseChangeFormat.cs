@@ -42,6 +42,8 @@ public sealed class SupabaseChangeFormat(PhoenixVersion version, string topic, i
             writer.WriteString("schema"u8, table.Schema);
             writer.WriteString("table"u8, table.Name);
             writer.WriteString("commit_timestamp"u8, Milliseconds(entry.CommitTimestampText));
+            // Sluice's extension: send it back as the binding's "since" to resume right after this change.
+            writer.WriteString("offset"u8, entry.OffsetText);
             writer.WriteString("type"u8, shape == ChangeShape.AsDelete ? "DELETE" : change.Kind switch
             {
                 ChangeKind.Insert => "INSERT",

@@ -35,33 +35,61 @@ public static class SupabaseFrames
 
     /// <summary>
     /// The successful join reply: <c>response.postgres_changes</c> echoes each requested binding unchanged (same keys,
-    /// same order) plus its <c>id</c>.
+    /// same order) plus its <c>id</c> and, when known, the <c>offset</c> it starts after (Sluice's extension: a client that
+    /// sends it back as <c>since</c> when it rejoins misses nothing, even before its first change).
     /// </summary>
-    public static byte[] JoinReply(PhoenixVersion version, string joinRef, string? reference, string topic, IReadOnlyList<PostgresChangesBinding> bindings) =>
-        PhoenixSerializer.Write(version, joinRef, reference, topic, "phx_reply", static (writer, bindings) =>
+    public static byte[] JoinReply(PhoenixVersion version, string joinRef, string? reference, string topic, IReadOnlyList<PostgresChangesBinding> bindings,
+        IReadOnlyList<string?>? offsets = null) =>
+        PhoenixSerializer.Write(version, joinRef, reference, topic, "phx_reply", static (writer, state) =>
         {
+            var (bindings, offsets) = state;
             writer.WriteStartObject();
             writer.WriteString("status"u8, "ok"u8);
             writer.WritePropertyName("response"u8);
             writer.WriteStartObject();
             writer.WritePropertyName("postgres_changes"u8);
             writer.WriteStartArray();
-            foreach (var binding in bindings)
+            for (var i = 0; i < bindings.Count; i++)
             {
+                var binding = bindings[i];
                 writer.WriteStartObject();
                 foreach (var property in binding.Requested.EnumerateObject())
                 {
-                    if (property.NameEquals("id"u8))
+                    if (property.NameEquals("id"u8) || property.NameEquals("offset"u8))
                         continue;
                     property.WriteTo(writer);
                 }
                 writer.WriteNumber("id"u8, binding.Id);
+                if (offsets is not null && offsets[i] is { } offset)
+                    writer.WriteString("offset"u8, offset);
                 writer.WriteEndObject();
             }
             writer.WriteEndArray();
             writer.WriteEndObject();
             writer.WriteEndObject();
-        }, bindings);
+        }, (bindings, offsets));
+
+    /// <summary>
+    /// Sluice's <c>system</c> notice that a binding's <c>since</c> could not be honoured (too old, or from another log epoch):
+    /// <c>{"extension":"postgres_changes","status":"error","code":"resync_required","message":…,"channel":…,"ids":[id],"offset":…}</c>.
+    /// The binding is live from <c>offset</c> on; the client should refetch what it shows.
+    /// </summary>
+    public static byte[] ResyncRequired(PhoenixVersion version, string joinRef, string topic, int bindingId, string offset, string message) =>
+        PhoenixSerializer.Write(version, joinRef, null, topic, "system", static (writer, state) =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("extension"u8, "postgres_changes"u8);
+            writer.WriteString("status"u8, "error"u8);
+            writer.WriteString("code"u8, Sluice.Protocol.FrameTypes.ResyncRequired);
+            writer.WriteString("message"u8, state.message);
+            writer.WriteString("channel"u8, SubTopic(state.topic));
+            writer.WritePropertyName("ids"u8);
+            writer.WriteStartArray();
+            writer.WriteNumberValue(state.bindingId);
+            writer.WriteEndArray();
+            writer.WriteString("offset"u8, state.offset);
+            writer.WriteEndObject();
+        }, (topic, bindingId, offset, message));
 
     /// <summary><c>phx_close</c> for a channel: payload <c>{}</c>, ref = join_ref.</summary>
     public static byte[] Close(PhoenixVersion version, string joinRef, string topic) =>

@@ -327,37 +327,58 @@ public sealed partial class SupabaseSession(
         }
 
         var joined = new JoinedChannel(topic, joinRef, roomName, JoinConfig.Read(message.Payload));
-        foreach (var binding in bindings)
+        var start = new JoinStart(bindings.Count);
+        try
         {
-            var refusal = await SubscribeAsync(joined, binding, cancellationToken);
-            if (refusal is not null)
+            for (var i = 0; i < bindings.Count; i++)
             {
-                EndChannel(joined);
-                connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, refusal));
-                return;
+                var refusal = await SubscribeAsync(joined, bindings[i], i, start, cancellationToken);
+                if (refusal is not null)
+                {
+                    EndChannel(joined);
+                    connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, refusal));
+                    return;
+                }
             }
+            _channels[topic] = joined;
+            // Every binding is live (or about to catch up from its since) before the reply: SUBSCRIBED is never premature.
+            connection.TryEnqueue(SupabaseFrames.JoinReply(version, joinRef, message.Ref, topic, bindings, start.Offsets));
+            rooms.JoinPhoenix(connection, roomName, new PhoenixMember(version, joinRef), presenceState: joined.Config.PresenceEnabled);
+            foreach (var notice in start.Notices)
+                connection.TryEnqueue(notice);
+            // Catch-up frames go out after the reply, once the client knows the binding ids.
+            foreach (var (subscription, binding) in start.Resumes)
+            {
+                if (services.Router.Resume(subscription, binding.SinceOffset, ack: null))
+                    continue;
+                services.Router.Subscribe(subscription);
+                connection.TryEnqueue(SupabaseFrames.ResyncRequired(version, joinRef, topic, binding.Id, services.Log.Format(subscription.ResumeAfter),
+                    "resync_required: the offset in since is older than the retention window; the binding is live from now, so refetch what you show"));
+            }
+            if (bindings.Count > 0)
+                connection.TryEnqueue(SupabaseFrames.System(version, joinRef, topic, "postgres_changes", ok: true, "Subscribed to PostgreSQL"));
         }
-        _channels[topic] = joined;
-        // Every binding is live before the reply: the client's SUBSCRIBED is never premature.
-        connection.TryEnqueue(SupabaseFrames.JoinReply(version, joinRef, message.Ref, topic, bindings));
-        rooms.JoinPhoenix(connection, roomName, new PhoenixMember(version, joinRef), presenceState: joined.Config.PresenceEnabled);
-        if (bindings.Count > 0)
-            connection.TryEnqueue(SupabaseFrames.System(version, joinRef, topic, "postgres_changes", ok: true, "Subscribed to PostgreSQL"));
+        finally
+        {
+            foreach (var (subscription, _) in start.Resumes)
+                services.Router.ReleaseIfInactive(subscription);
+        }
     }
 
     /// <summary>
     /// Subscribes one binding through the router, like a native live subscription (one subscription per table: a binding
     /// without a table covers the realtime-enabled tables of its schema at join time); the refusal's reason or null.
+    /// A binding with <c>since</c> is prepared here and resumed by the caller after the join reply.
     /// </summary>
-    private async Task<string?> SubscribeAsync(JoinedChannel joined, PostgresChangesBinding binding, CancellationToken cancellationToken)
+    private async Task<string?> SubscribeAsync(JoinedChannel joined, PostgresChangesBinding binding, int index, JoinStart start, CancellationToken cancellationToken)
     {
         if (binding.Table is not null)
-            return await SubscribeTableAsync(joined, binding, binding.Table, cancellationToken);
+            return await SubscribeTableAsync(joined, binding, binding.Table, index, start, cancellationToken);
         if (binding.Filter is not null)
             return "Unable to subscribe to changes with given parameters: a filter needs a table";
         foreach (var table in await services.Catalog.RealtimeTablesAsync(binding.Schema, cancellationToken))
         {
-            var refusal = await SubscribeTableAsync(joined, binding, table, cancellationToken);
+            var refusal = await SubscribeTableAsync(joined, binding, table, index, start, cancellationToken);
             // A table this token may not read is left out of a schema-wide binding, not an error.
             if (refusal is not null && !refusal.StartsWith("Unauthorized", StringComparison.Ordinal))
                 return refusal;
@@ -365,7 +386,8 @@ public sealed partial class SupabaseSession(
         return null;
     }
 
-    private async Task<string?> SubscribeTableAsync(JoinedChannel joined, PostgresChangesBinding binding, string table, CancellationToken cancellationToken)
+    private async Task<string?> SubscribeTableAsync(JoinedChannel joined, PostgresChangesBinding binding, string table, int index, JoinStart start,
+        CancellationToken cancellationToken)
     {
         var lookup = await services.Catalog.LookUpAsync(binding.Schema, table, cancellationToken);
         if (lookup.Table is null)
@@ -386,6 +408,17 @@ public sealed partial class SupabaseSession(
         {
             Format = format,
         };
+        if (!joined.RouterChannels.Contains(routerChannel))
+            joined.RouterChannels.Add(routerChannel);
+        if (binding.Since is not null && binding.SinceEpoch == services.Log.Epoch.Value)
+        {
+            // Resumed after the reply; from here on every dispatched change carries this group's verdict.
+            start.Resumes.Add((subscription, binding));
+            services.Router.Acquire(subscription);
+            await services.RowAccess.PrepareCatchUpAsync(subscription, binding.SinceOffset, visibility: null, cancellationToken);
+            start.Offsets[index] = binding.Since;
+            return null;
+        }
         try
         {
             services.Router.Subscribe(subscription);
@@ -394,8 +427,15 @@ public sealed partial class SupabaseSession(
         {
             services.Router.ReleaseIfInactive(subscription);
         }
-        if (!joined.RouterChannels.Contains(routerChannel))
-            joined.RouterChannels.Add(routerChannel);
+        var offset = services.Log.Format(subscription.ResumeAfter);
+        if (start.Offsets[index] is null || string.CompareOrdinal(offset, start.Offsets[index]) > 0)
+            start.Offsets[index] = offset;
+        if (binding.Since is not null && !start.Notified.Contains(binding.Id))
+        {
+            start.Notified.Add(binding.Id);
+            start.Notices.Add(SupabaseFrames.ResyncRequired(version, joined.JoinRef, joined.Topic, binding.Id, offset,
+                "resync_required: the offset in since is from another log epoch (the replication slot was recreated or the database restored); the binding is live from now, so refetch what you show"));
+        }
         return null;
     }
 
@@ -464,6 +504,15 @@ public sealed partial class SupabaseSession(
     }
 
     private static string Truncate(string text) => text.Length <= 200 ? text : string.Concat(text.AsSpan(0, 200), "…");
+
+    /// <summary>What a join collects before its reply: each binding's start offset, bindings to resume, notices to send.</summary>
+    private sealed class JoinStart(int bindings)
+    {
+        public string?[] Offsets { get; } = new string?[bindings];
+        public List<(Subscription Subscription, PostgresChangesBinding Binding)> Resumes { get; } = [];
+        public List<byte[]> Notices { get; } = [];
+        public HashSet<int> Notified { get; } = [];
+    }
 
     private sealed class JoinedChannel(string topic, string joinRef, string room, JoinConfig config)
     {
