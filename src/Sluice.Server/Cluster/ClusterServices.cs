@@ -58,6 +58,11 @@ public static partial class ClusterServices
         services.AddHostedService(static provider => provider.GetRequiredService<ChangeStreamFeed>());
         services.AddSingleton<ChangeStreamPublisher>();
         services.AddHostedService(static provider => provider.GetRequiredService<ChangeStreamPublisher>());
+        services.AddSingleton<ClusterGauges>();
+        services.AddSingleton<ClusterNodeRegistry>();
+        services.AddHostedService(static provider => provider.GetRequiredService<ClusterNodeRegistry>());
+        services.AddSingleton<ClusterRooms>();
+        services.AddHostedService(static provider => provider.GetRequiredService<ClusterRooms>());
         services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: [ReadyTag]);
         return redis;
     }

@@ -5,6 +5,7 @@ using NpgsqlTypes;
 using Sluice.Server.Hosting;
 using Sluice.Server.Log;
 using Sluice.Server.Capture;
+using Sluice.Server.Cluster;
 using Sluice.Server.Connections;
 using Sluice.Server.Dashboard;
 using Sluice.Server.Observability;
@@ -33,8 +34,10 @@ public static class EndpointMappings
             app.Map(route, SupabaseEndpoint.HandleAsync);
 
         app.MapGet("/api/realtime/stats", async (ConnectionRegistry connections, SubscriptionRouter router, LogicalCapture capture,
-            ChangeDispatcher dispatcher, ChangeLog log, RoomRegistry rooms, NpgsqlDataSource dataSource, IOptions<SluiceOptions> options, CancellationToken cancellationToken) =>
+            ChangeDispatcher dispatcher, ChangeLog log, RoomRegistry rooms, NpgsqlDataSource dataSource, IOptions<SluiceOptions> options, IServiceProvider services, CancellationToken cancellationToken) =>
         {
+            // Cluster mode only: this node's part and every live node's figures, read from Redis.
+            var cluster = services.GetService<ClusterNodeRegistry>() is { } registry ? registry.Local(await registry.ReadNodesAsync()) : null;
             SlotPosition? slot = null;
             try
             {
@@ -59,7 +62,8 @@ public static class EndpointMappings
                 rooms.RoomCount,
                 rooms.ConnectionCount,
                 SluiceMetrics.Deliveries,
-                dispatcher.LastCommitDelay.TotalSeconds),
+                dispatcher.LastCommitDelay.TotalSeconds,
+                cluster),
                 ServerJsonContext.Default.StatsResponse);
         }).RequireAdminTokenWhenConfigured();
 

@@ -14,4 +14,5 @@ public sealed record StatsResponse(
     int Rooms,
     int RoomConnections,
     long Deliveries,
-    double CaptureLagSeconds);
+    double CaptureLagSeconds,
+    Cluster.ClusterStatsResponse? Cluster = null);

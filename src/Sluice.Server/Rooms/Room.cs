@@ -26,5 +26,11 @@ internal sealed class Room(string name, int historyCapacity, ulong baseline)
     public RoomHistory<byte[]> History { get; } = new(historyCapacity, baseline);
 
     /// <summary>Nobody is in the room and it has nothing left to replay: it can be dropped.</summary>
-    public bool IsIdle => Subscribers.Count == 0 && Presence.Count == 0 && History.Count == 0;
+    /// <summary>Presence of connections on other cluster nodes, by node and that node's ref.</summary>
+    public Dictionary<(string Node, string Ref), PresenceEntry> RemotePresence { get; } = [];
+
+    /// <summary>Presence of this node's connections and, in a cluster, of the other nodes' ones.</summary>
+    public IEnumerable<PresenceEntry> AllPresence => RemotePresence.Count == 0 ? Presence.Values : Presence.Values.Concat(RemotePresence.Values);
+
+    public bool IsIdle => Subscribers.Count == 0 && Presence.Count == 0 && RemotePresence.Count == 0 && History.Count == 0;
 }

@@ -40,6 +40,9 @@ public sealed class RoomRegistry : IDisposable
         _sweeper = _time.CreateTimer(static state => ((RoomRegistry)state!).Sweep(), this, period, period);
     }
 
+    /// <summary>In a cluster, carries local messages and presence to the other nodes; null on a single node.</summary>
+    public IRoomRelay? Relay { get; set; }
+
     /// <summary>This run's offset epoch.</summary>
     public string Epoch { get; } = RoomOffset.NewEpoch();
 
@@ -120,7 +123,7 @@ public sealed class RoomRegistry : IDisposable
                 positions[room] = room.History.Last;
 
             connection.TryEnqueue(NativeFrames.Ack(room.Channel, since ?? RoomOffset.Format(Epoch, room.History.Last)));
-            connection.TryEnqueue(RoomFrames.PresenceState(room.Channel, room.Presence.Values));
+            connection.TryEnqueue(RoomFrames.PresenceState(room.Channel, room.AllPresence));
             foreach (var frame in _replay)
                 connection.TryEnqueue(frame);
             _replay.Clear();
@@ -144,7 +147,7 @@ public sealed class RoomRegistry : IDisposable
                 _memberships[connection] = rooms = [];
             rooms.Add(room);
             if (presenceState)
-                connection.TryEnqueue(SupabaseRoomFrames.PresenceState(member.Version, member.JoinRef, room.Topic, room.Presence.Values));
+                connection.TryEnqueue(SupabaseRoomFrames.PresenceState(member.Version, member.JoinRef, room.Topic, room.AllPresence));
             return RoomOutcome.Ok;
         }
     }
@@ -188,7 +191,15 @@ public sealed class RoomRegistry : IDisposable
     /// <paramref name="sender"/> null publishes for the server (<c>POST /api/broadcast</c>).
     /// </summary>
     public RoomOutcome Publish(ClientConnection? sender, string name, string eventName, ReadOnlyMemory<byte> payload,
-        bool self, bool ack, string? reference, out string? offset)
+        bool self, bool ack, string? reference, out string? offset) =>
+        Publish(sender, name, eventName, payload, self, ack, reference, relay: true, out offset);
+
+    /// <summary>A message published on another cluster node: delivered here with this node's next offset, not relayed back.</summary>
+    public void PublishRemote(string name, string eventName, ReadOnlyMemory<byte> payload) =>
+        Publish(null, name, eventName, payload, self: false, ack: false, reference: null, relay: false, out _);
+
+    private RoomOutcome Publish(ClientConnection? sender, string name, string eventName, ReadOnlyMemory<byte> payload,
+        bool self, bool ack, string? reference, bool relay, out string? offset)
     {
         offset = null;
         lock (_gate)
@@ -218,6 +229,8 @@ public sealed class RoomRegistry : IDisposable
             }
             if (sender is not null && ack)
                 sender.TryEnqueue(RoomFrames.BroadcastAck(room.Channel, offset, reference));
+            if (relay)
+                Relay?.Published(name, eventName, payload);
             DropIfIdleLocked(room);
             return RoomOutcome.Ok;
         }
@@ -248,6 +261,7 @@ public sealed class RoomRegistry : IDisposable
                 room.Presence[connection] = entry;
             }
             FanOutDiffLocked(room, entry, previous);
+            Relay?.PresenceChanged(name, entry, previous);
             return RoomOutcome.Ok;
         }
     }
@@ -323,7 +337,7 @@ public sealed class RoomRegistry : IDisposable
                     EndSubscriptionLocked(room, connection, rooms);
                     continue;
                 }
-                connection.TryEnqueue(RoomFrames.PresenceState(room.Channel, room.Presence.Values));
+                connection.TryEnqueue(RoomFrames.PresenceState(room.Channel, room.AllPresence));
                 foreach (var frame in _replay)
                     connection.TryEnqueue(frame);
                 _replay.Clear();
@@ -375,8 +389,111 @@ public sealed class RoomRegistry : IDisposable
     private void LeaveLocked(Room room, ClientConnection connection)
     {
         if (room.Presence.Remove(connection, out var previous))
+        {
             FanOutDiffLocked(room, null, previous);
+            Relay?.PresenceChanged(room.Name, null, previous);
+        }
         DropIfIdleLocked(room);
+    }
+
+    /// <summary>
+    /// Presence tracked (<paramref name="join"/>) and/or left (ref <paramref name="leaveRef"/>) by a connection on cluster node
+    /// <paramref name="node"/>: kept in the room (so <c>presence_state</c> is the union over nodes) and diffed to local subscribers.
+    /// </summary>
+    public void ApplyRemotePresence(string node, string name, PresenceEntry? join, string? leaveRef)
+    {
+        lock (_gate)
+        {
+            var room = GetOrCreateLocked(name);
+            PresenceEntry? left = null;
+            if (leaveRef is not null)
+                room.RemotePresence.Remove((node, leaveRef), out left);
+            if (join is not null)
+                room.RemotePresence[(node, join.Ref)] = join;
+            if (join is not null || left is not null)
+                FanOutDiffLocked(room, join, left);
+            DropIfIdleLocked(room);
+        }
+    }
+
+    /// <summary>Removes (with leave diffs) the presence of cluster nodes that are no longer alive.</summary>
+    public void RemoveRemotePresence(Func<string, bool> isAlive)
+    {
+        lock (_gate)
+        {
+            foreach (var room in _rooms.Values)
+            {
+                if (room.RemotePresence.Count == 0)
+                    continue;
+                foreach (var (key, entry) in room.RemotePresence.ToArray())
+                {
+                    if (isAlive(key.Node))
+                        continue;
+                    room.RemotePresence.Remove(key);
+                    FanOutDiffLocked(room, null, entry);
+                }
+                if (room.IsIdle)
+                    _idle.Add(room);
+            }
+            foreach (var room in _idle)
+                _rooms.Remove(room.Name);
+            _idle.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Replaces what this node holds of cluster node <paramref name="node"/>'s presence with <paramref name="entries"/> (its full
+    /// state, read from Redis), with diffs for what changed.
+    /// </summary>
+    public void ReplaceRemotePresence(string node, IReadOnlyList<(string Room, PresenceEntry Entry)> entries)
+    {
+        var wanted = new HashSet<(string Room, string Ref)>();
+        foreach (var (room, entry) in entries)
+            wanted.Add((room, entry.Ref));
+        lock (_gate)
+        {
+            foreach (var room in _rooms.Values)
+            {
+                if (room.RemotePresence.Count == 0)
+                    continue;
+                foreach (var (key, entry) in room.RemotePresence.ToArray())
+                {
+                    if (key.Node != node || wanted.Contains((room.Name, key.Ref)))
+                        continue;
+                    room.RemotePresence.Remove(key);
+                    FanOutDiffLocked(room, null, entry);
+                }
+            }
+            foreach (var (name, entry) in entries)
+            {
+                var room = GetOrCreateLocked(name);
+                if (room.RemotePresence.TryAdd((node, entry.Ref), entry))
+                    FanOutDiffLocked(room, entry, null);
+            }
+            foreach (var room in _rooms.Values)
+            {
+                if (room.IsIdle)
+                    _idle.Add(room);
+            }
+            foreach (var room in _idle)
+                _rooms.Remove(room.Name);
+            _idle.Clear();
+        }
+    }
+
+    /// <summary>The presence of this node's connections, by room: what the other nodes must know after Redis lost it.</summary>
+    public List<(string Room, PresenceEntry Entry)> LocalPresence()
+    {
+        var entries = new List<(string, PresenceEntry)>();
+        lock (_gate)
+        {
+            foreach (var room in _rooms.Values)
+            {
+                foreach (var entry in room.Presence.Values)
+                    entries.Add((room.Name, entry));
+            }
+        }
+        return entries;
     }
 
     /// <summary>Queues a presence diff to every subscriber, serialized at most once per protocol.</summary>

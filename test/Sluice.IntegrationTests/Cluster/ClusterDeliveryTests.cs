@@ -60,6 +60,31 @@ public sealed class ClusterDeliveryTests(PostgresFixture postgres)
             Assert.Equal(4, Frames.Id(next));
             Assert.True(string.CompareOrdinal(Frames.Offset(next), snapshot.Offset) > 0);
 
+            // Stats: this node's part, every node's figures and the totals; metrics carry the stream lag.
+            var leader = await cluster.WaitForLeaderAsync();
+            JsonElement stats = default;
+            var deadline = DateTime.UtcNow + ClusterNodes.Patience;
+            while (true)
+            {
+                stats = (await cluster[follower].StatsAsync()).GetProperty("cluster");
+                if (stats.GetProperty("nodes").GetInt32() == 3 && stats.GetProperty("total_connections").GetInt32() >= 5)
+                    break;
+                Assert.True(DateTime.UtcNow < deadline, $"cluster stats did not show 3 nodes and 5 connections: {stats}");
+                await Task.Delay(200);
+            }
+            Assert.Equal($"node{follower}", stats.GetProperty("node_id").GetString());
+            Assert.False(stats.GetProperty("leader").GetBoolean());
+            Assert.Equal($"node{leader}", stats.GetProperty("leader_node").GetString());
+            Assert.True(stats.GetProperty("redis_connected").GetBoolean());
+            Assert.True(stats.GetProperty("stream_entries_read").GetInt64() > 0);
+            var figures = stats.GetProperty("node_figures").EnumerateArray().ToArray();
+            Assert.Equal(["node0", "node1", "node2"], figures.Select(node => node.GetProperty("node_id").GetString()));
+            Assert.Equal(stats.GetProperty("total_connections").GetInt32(), figures.Sum(node => node.GetProperty("connections").GetInt32()));
+            Assert.Single(figures, node => node.GetProperty("leader").GetBoolean());
+            var metrics = await cluster[follower].Http.GetStringAsync(new Uri(cluster[follower].HttpBase, "metrics"));
+            Assert.Contains("sluice_cluster_stream_lag_bytes", metrics, StringComparison.Ordinal);
+            Assert.Matches(@"(?m)^sluice_cluster_leader(\{[^}]*\})? 0", metrics);
+
             foreach (var client in clients)
                 await client.DisposeAsync();
         }
