@@ -12,6 +12,7 @@ using Sluice.Server.Http;
 using Sluice.Server.Limits;
 using Sluice.Server.Log;
 using Sluice.Server.Observability;
+using Sluice.Server.Protocols.Supabase;
 using Sluice.Server.Rooms;
 using Sluice.Server.RowSecurity;
 using Sluice.Server.Snapshots;
@@ -59,6 +60,8 @@ public static class SluiceServerBuilder
         ["--node-id"] = "Sluice:Cluster:NodeId",
         ["--leader-poll-interval"] = "Sluice:Cluster:LeaderPollInterval",
         ["--node-timeout"] = "Sluice:Cluster:NodeTimeout",
+        ["--supabase-max-record-bytes"] = "Sluice:Supabase:MaxRecordBytes",
+        ["--supabase-idle-timeout"] = "Sluice:Supabase:IdleTimeout",
     };
 
     public static WebApplicationBuilder CreateBuilder(string[] args)
@@ -94,6 +97,7 @@ public static class SluiceServerBuilder
         builder.Services.AddOptions<SluiceOptions>().Bind(builder.Configuration.GetSection(SluiceOptions.SectionName));
         var signingKeys = ConfigureAuth(builder);
         ConfigureRooms(builder);
+        ConfigureSupabase(builder);
         ConfigureLimits(builder);
         var cluster = ClusterServices.Configure(builder);
 
@@ -174,6 +178,16 @@ public static class SluiceServerBuilder
             throw new OptionsValidationException(AuthOptions.SectionName, typeof(AuthOptions), failures);
         builder.Services.AddOptions<AuthOptions>().Bind(section);
         return SigningKeys.Create(auth);
+    }
+
+    /// <summary>Validates the <c>Sluice:Supabase</c> settings (failing start-up with clear messages).</summary>
+    private static void ConfigureSupabase(WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(SupabaseOptions.SectionName);
+        var failures = (section.Get<SupabaseOptions>() ?? new SupabaseOptions()).Validate();
+        if (failures.Count > 0)
+            throw new OptionsValidationException(SupabaseOptions.SectionName, typeof(SupabaseOptions), failures);
+        builder.Services.AddOptions<SupabaseOptions>().Bind(section);
     }
 
     /// <summary>Validates the <c>Sluice:Rooms</c> settings (failing start-up with clear messages) and registers the room registry.</summary>

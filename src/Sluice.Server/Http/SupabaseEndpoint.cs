@@ -30,6 +30,7 @@ public static partial class SupabaseEndpoint
         RoomRegistry rooms,
         IOptions<SluiceOptions> options,
         IOptions<AuthOptions> authOptions,
+        IOptions<SupabaseOptions> supabaseOptions,
         ConnectionLimits limits,
         ILoggerFactory loggers,
         IHostApplicationLifetime lifetime)
@@ -94,7 +95,7 @@ public static partial class SupabaseEndpoint
             using var stopping = lifetime.ApplicationStopping.Register(
                 static state => ((ClientConnection)state!).Close(CloseCodes.GoingAway, "server shutting down", sendQueued: true), connection);
             await new SupabaseSession(socket, connection, services, auth, supabaseTokens, rooms, version, settings.MaxMessageBytes, limits,
-                authOptions.Value.ClockSkew, logger)
+                authOptions.Value.ClockSkew, supabaseOptions.Value, logger)
                 .RunAsync(context.RequestAborted);
         }
         finally

@@ -52,6 +52,27 @@ public sealed class RoomAccess
         return true;
     }
 
+    /// <summary>
+    /// Whether a rule grants <paramref name="identity"/> <paramref name="action"/> in <paramref name="room"/> explicitly: a
+    /// covering rule admits it (or it has the service role). A room no rule covers is not granted: what a Supabase
+    /// private channel (<c>config.private</c>) needs.
+    /// </summary>
+    public bool IsGranted(ConnectionIdentity identity, string room, RoomActions action)
+    {
+        if (IsServiceRole(identity))
+            return true;
+        var covered = false;
+        foreach (var (pattern, actions) in _rules)
+        {
+            if ((actions & action) != 0 && pattern.Covers(room))
+            {
+                covered = true;
+                break;
+            }
+        }
+        return covered && IsAllowed(identity, room, action);
+    }
+
     /// <summary>Top-level claims usable in placeholders: strings as they are, numbers and booleans as their JSON text.</summary>
     public static Dictionary<string, string> ReadClaims(string claimsJson)
     {

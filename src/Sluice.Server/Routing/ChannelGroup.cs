@@ -3,8 +3,8 @@ using Sluice.Server.Capture;
 namespace Sluice.Server.Routing;
 
 /// <summary>
-/// The subscribers of one channel. Subscriptions filtered by <c>column=eq.value</c> are indexed by the value
-/// as PostgreSQL prints it, so routing a change costs a lookup per filtered column instead of a check per
+/// The subscribers of one channel. Subscriptions whose filter requires <c>column=eq.value</c> (alone or as one of its
+/// AND-ed conditions) are indexed by the value as PostgreSQL prints it, so routing a change costs a lookup per filtered column instead of a check per
 /// subscriber; the rest are checked one by one. Guarded by the router's lock.
 /// </summary>
 internal sealed class ChannelGroup(string channel)
@@ -116,6 +116,7 @@ internal sealed class ChannelGroup(string channel)
         list.Add(subscription);
     }
 
+    /// <summary>The column and printed value a subscription's row must have: from its filter's first indexable equality, even among other conditions.</summary>
     private static (string Column, string Value)? IndexKey(Subscription subscription) =>
-        subscription.Filter is { IsEquality: true, EqualityText: { } value } filter ? (filter.Column, value) : null;
+        subscription.Filter?.IndexCondition is { EqualityText: { } value } condition ? (condition.Column, value) : null;
 }

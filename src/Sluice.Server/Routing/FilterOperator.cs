@@ -1,6 +1,9 @@
 namespace Sluice.Server.Routing;
 
-/// <summary>The comparison of a <see cref="RowFilter"/>, spelled as in PostgREST filters.</summary>
+/// <summary>
+/// The comparison of a <see cref="FilterCondition"/>, spelled as in PostgREST filters. Any of them may be negated
+/// with a <c>not.</c> prefix (<see cref="FilterCondition.Negated"/>).
+/// </summary>
 public enum FilterOperator : byte
 {
     /// <summary><c>eq.value</c>: equal.</summary>
@@ -21,4 +24,20 @@ public enum FilterOperator : byte
     IsNull,
     /// <summary><c>is.not_null</c>: the column is not SQL NULL.</summary>
     IsNotNull,
+    /// <summary><c>like.pattern</c>: SQL <c>LIKE</c> (<c>%</c>, <c>_</c>, backslash escape), text columns only.</summary>
+    Like,
+    /// <summary><c>ilike.pattern</c>: SQL <c>ILIKE</c>, case-insensitive <see cref="Like"/>.</summary>
+    ILike,
+    /// <summary><c>match.regex</c>: PostgreSQL <c>~</c>, a regular expression found anywhere in the value.</summary>
+    Match,
+    /// <summary><c>imatch.regex</c>: PostgreSQL <c>~*</c>, case-insensitive <see cref="Match"/>.</summary>
+    IMatch,
+    /// <summary><c>isdistinct.value</c>: <c>IS DISTINCT FROM</c>, not equal with NULL treated as a value (a NULL column matches).</summary>
+    IsDistinct,
+    /// <summary><c>is.true</c>: a boolean column is true (never NULL).</summary>
+    IsTrue,
+    /// <summary><c>is.false</c>: a boolean column is false (never NULL).</summary>
+    IsFalse,
+    /// <summary><c>is.unknown</c>: a boolean column is NULL.</summary>
+    IsUnknown,
 }

@@ -108,6 +108,15 @@ public sealed class PhoenixTestClient : IAsyncDisposable
 
     public Task<PhoenixFrame> NextEventAsync(string eventName) => NextAsync(f => f.Event == eventName);
 
+    /// <summary>Completes with the close status once the server closed the connection (frames received until then are kept).</summary>
+    public async Task<WebSocketCloseStatus?> WaitForCloseAsync()
+    {
+        await _receiver.WaitAsync(TimeSpan.FromSeconds(60));
+        return _socket.CloseStatus;
+    }
+
+    public string? CloseDescription => _socket.CloseStatusDescription;
+
     /// <summary>Frames received but not yet taken (those that arrived before the last matched one, among others).</summary>
     public IReadOnlyList<PhoenixFrame> Backlog => _backlog;
 

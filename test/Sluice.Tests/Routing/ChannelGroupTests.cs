@@ -72,4 +72,20 @@ public sealed class ChannelGroupTests
         Assert.Same(withoutName, byId.BoundTo);
         Assert.NotSame(withoutName, byName.BoundTo);
     }
+
+    [Fact]
+    public void A_conjunction_with_an_equality_is_indexed_by_it_and_one_without_is_scanned()
+    {
+        var group = new ChannelGroup("table:public.t");
+        var seven = Subscribe(group, "name=like.x%,id=eq.7");
+        var notEight = Subscribe(group, "id=not.neq.8, name=is.not_null");
+        var negated = Subscribe(group, "id=not.eq.7,id=gt.0");
+
+        Assert.Equal([seven, negated], Candidates(group, 7).OrderBy(s => s == negated));
+        Assert.Equal([notEight, negated], Candidates(group, 8).OrderBy(s => s == negated));
+        Assert.Equal([negated], Candidates(group, 9));
+
+        group.Remove(seven);
+        Assert.Equal([negated], Candidates(group, 7));
+    }
 }

@@ -101,7 +101,7 @@ public class RowFilterMatchTests
     public void Compares_by_value(string filter, string rowValue, bool expected)
     {
         var parsed = Products.Filter(filter);
-        Assert.Equal(expected, parsed.Matches(Products.RowWith(parsed.Column, rowValue)));
+        Assert.Equal(expected, parsed.Matches(Products.RowWith(parsed.Conditions[0].Column, rowValue)));
     }
 
     [Theory]
@@ -124,7 +124,7 @@ public class RowFilterMatchTests
     public void Matches_in_lists(string filter, string rowValue, bool expected)
     {
         var parsed = Products.Filter(filter);
-        Assert.Equal(expected, parsed.Matches(Products.RowWith(parsed.Column, rowValue)));
+        Assert.Equal(expected, parsed.Matches(Products.RowWith(parsed.Conditions[0].Column, rowValue)));
     }
 
     [Theory]
@@ -139,10 +139,10 @@ public class RowFilterMatchTests
     public void A_null_column_matches_only_is_null(string filter)
     {
         var parsed = Products.Filter(filter);
-        Assert.False(parsed.Matches(Products.RowWith(parsed.Column, null)));
-        var isNull = Products.Filter(parsed.Column + "=is.null");
-        Assert.True(isNull.Matches(Products.RowWith(parsed.Column, null)));
-        Assert.False(isNull.Matches(Products.RowWith(parsed.Column, "1")));
+        Assert.False(parsed.Matches(Products.RowWith(parsed.Conditions[0].Column, null)));
+        var isNull = Products.Filter(parsed.Conditions[0].Column + "=is.null");
+        Assert.True(isNull.Matches(Products.RowWith(parsed.Conditions[0].Column, null)));
+        Assert.False(isNull.Matches(Products.RowWith(parsed.Conditions[0].Column, "1")));
     }
 
     [Theory]
@@ -155,7 +155,7 @@ public class RowFilterMatchTests
     public void An_unavailable_value_matches_nothing(string filter)
     {
         var parsed = Products.Filter(filter);
-        Assert.False(parsed.Matches(Products.RowWith(parsed.Column, RowValues.Unavailable)));
+        Assert.False(parsed.Matches(Products.RowWith(parsed.Conditions[0].Column, RowValues.Unavailable)));
     }
 
     [Fact]
@@ -172,7 +172,7 @@ public class RowFilterMatchTests
     public void A_row_value_that_does_not_parse_matches_nothing(string filter, string rowValue)
     {
         var parsed = Products.Filter(filter);
-        Assert.False(parsed.Matches(Products.RowWith(parsed.Column, rowValue)));
+        Assert.False(parsed.Matches(Products.RowWith(parsed.Conditions[0].Column, rowValue)));
     }
 
     [Fact]
@@ -191,7 +191,7 @@ public class RowFilterMatchTests
     public void Matching_does_not_allocate(string filter, string rowValue)
     {
         var parsed = Products.Filter(filter);
-        var row = Products.RowWith(parsed.Column, rowValue);
+        var row = Products.RowWith(parsed.Conditions[0].Column, rowValue);
         Assert.True(parsed.Matches(row));
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 100; i++)

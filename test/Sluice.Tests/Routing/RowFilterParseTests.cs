@@ -18,7 +18,8 @@ public class RowFilterParseTests
     [InlineData("name=eq.a=b.c", "name", 1, FilterOperator.Eq)]
     public void Parses_column_and_operator(string text, string column, int ordinal, FilterOperator op)
     {
-        var filter = Products.Filter(text);
+        var filter = Products.Filter(text).Conditions.Single();
+        Assert.False(filter.Negated);
         Assert.Equal(column, filter.Column);
         Assert.Equal(ordinal, filter.Ordinal);
         Assert.Equal(op, filter.Operator);
@@ -42,22 +43,25 @@ public class RowFilterParseTests
     [InlineData("id=in.(5)", null)]
     public void Equality_text_is_the_postgresql_output_when_that_is_canonical(string text, string? expected)
     {
-        Assert.Equal(expected, Products.Filter(text).EqualityText);
+        Assert.Equal(expected, Products.Filter(text).Conditions.Single().EqualityText);
+        Assert.Equal(expected, Products.Filter(text).IndexCondition?.EqualityText);
     }
 
     [Theory]
-    [InlineData("", "not of the form")]
     [InlineData("id", "not of the form")]
     [InlineData("id=eq", "not of the form")]
     [InlineData("=eq.5", "not of the form")]
     [InlineData("x=eq.5", "unknown column \"x\" in public.products")]
     [InlineData("ID=eq.5", "unknown column \"ID\" in public.products")]
     [InlineData(" id=eq.5", "unknown column \" id\"")]
-    [InlineData("id=like.5", "unknown operator \"like\"")]
+    [InlineData("id=like.5", "like needs a text column (text, varchar, char or name); column id is not one")]
+    [InlineData("id=foo.5", "unknown operator \"foo\"")]
     [InlineData("id=EQ.5", "unknown operator \"EQ\"")]
-    [InlineData("id=not.eq.5", "unknown operator \"not\"")]
-    [InlineData("id=is.true", "only is.null and is.not_null, not is.true")]
-    [InlineData("id=is.NULL", "only is.null and is.not_null")]
+    [InlineData("id=not.foo.5", "unknown operator \"foo\"")]
+    [InlineData("id=not.eq", "not of the form column=operator.value")]
+    [InlineData("id=is.true", "is.true needs a boolean column; column id is not boolean")]
+    [InlineData("name=not.is.unknown", "is.unknown needs a boolean column")]
+    [InlineData("id=is.NULL", "only is.null, is.not_null, is.true, is.false and is.unknown, not is.NULL")]
     [InlineData("id=eq.abc", "filter value \"abc\" is not a valid integer for column id")]
     [InlineData("id=eq.9223372036854775808", "is not a valid integer for column id")]
     [InlineData("id=eq. 5", "filter value \" 5\" is not a valid integer")]
@@ -66,7 +70,7 @@ public class RowFilterParseTests
     [InlineData("price=eq.1e40", "is not a valid numeric (exponent notation only within ±7.9e28) for column price")]
     [InlineData("price=eq..", "is not a valid numeric")]
     [InlineData("price=eq.1.2.3", "is not a valid numeric")]
-    [InlineData("price=eq.12,5", "filter value \"12,5\" is not a valid numeric")]
+    [InlineData("price=eq.12,5", "condition \"5\" is not of the form")]
     [InlineData("active=eq.yes", "is not a valid boolean")]
     [InlineData("created_at=eq.2024-01-02T03:04:05", "is not a valid timestamp with time zone")]
     [InlineData("created_at=eq.2024-01-02", "is not a valid timestamp with time zone")]
@@ -98,12 +102,14 @@ public class RowFilterParseTests
     [InlineData("id=in.()", "in-list is empty")]
     [InlineData("id=in.( )", "in-list is empty")]
     [InlineData("id=in.1,2", "must be enclosed in parentheses")]
-    [InlineData("id=in.(1,2", "must be enclosed in parentheses")]
+    [InlineData("id=in.(1,2", "unbalanced '('")]
+    [InlineData("id=in.1)", "must be enclosed in parentheses")]
     [InlineData("id=in.(1,,2)", "empty value in in-list")]
     [InlineData("id=in.(1,2,)", "empty value in in-list")]
     [InlineData("name=in.(\"a,b)", "unterminated quoted value")]
     [InlineData("name=in.(\"a\"b)", "expected ',' after a quoted value")]
-    [InlineData("name=in.(a(b)", "unexpected '('")]
+    [InlineData("name=in.(a(b)", "unbalanced '('")]
+    [InlineData("name=in.(a)b)", "unexpected ')'")]
     [InlineData("id=in.(1,x)", "filter value \"x\" is not a valid integer for column id")]
     public void Rejects_malformed_in_lists(string text, string expectedPart)
     {

@@ -5,9 +5,9 @@ namespace Sluice.Server.Protocols.Supabase;
 /// <summary>
 /// The broadcast and presence parts of a join's <c>config</c>: <c>broadcast.self</c>/<c>ack</c> (false when absent),
 /// <c>presence.key</c> (empty: the server picks one) and <c>presence.enabled</c> (true when absent, as clients before
-/// realtime-js 2.12 do not send it). Unknown keys are ignored.
+/// realtime-js 2.12 do not send it) and <c>private</c> (false when absent). Unknown keys are ignored.
 /// </summary>
-public sealed record JoinConfig(bool BroadcastSelf, bool BroadcastAck, string PresenceKey, bool PresenceEnabled)
+public sealed record JoinConfig(bool BroadcastSelf, bool BroadcastAck, string PresenceKey, bool PresenceEnabled, bool Private = false)
 {
     public static JoinConfig Read(JsonElement joinPayload)
     {
@@ -21,7 +21,8 @@ public sealed record JoinConfig(bool BroadcastSelf, bool BroadcastAck, string Pr
             Flag(broadcast, "self") ?? false,
             Flag(broadcast, "ack") ?? false,
             presence.ValueKind == JsonValueKind.Object && presence.TryGetProperty("key", out var key) && key.ValueKind == JsonValueKind.String ? key.GetString()! : "",
-            Flag(presence, "enabled") ?? true);
+            Flag(presence, "enabled") ?? true,
+            Flag(config, "private") ?? false);
     }
 
     private static bool? Flag(JsonElement parent, string name) =>

@@ -12,7 +12,8 @@ namespace Sluice.Server.Protocols.Supabase;
 /// </summary>
 public sealed class PostgresChangesBinding
 {
-    private PostgresChangesBinding(JsonElement requested, string eventName, ChangeEvents events, string schema, string? table, string? filter)
+    private PostgresChangesBinding(JsonElement requested, string eventName, ChangeEvents events, string schema, string? table, string? filter,
+        IReadOnlyList<string>? select)
     {
         Requested = requested;
         Event = eventName;
@@ -20,7 +21,8 @@ public sealed class PostgresChangesBinding
         Schema = schema;
         Table = table;
         Filter = filter;
-        Id = ComputeId(eventName, schema, table, filter);
+        Select = select;
+        Id = ComputeId(eventName, schema, table, filter, select);
     }
 
     /// <summary>The object as the client sent it (echoed in the join reply).</summary>
@@ -36,6 +38,9 @@ public sealed class PostgresChangesBinding
     public string? Table { get; }
 
     public string? Filter { get; }
+
+    /// <summary><c>select</c> (realtime-js ≥ 2.109): the columns that <c>record</c>, <c>old_record</c> and <c>columns</c> carry; null: all.</summary>
+    public IReadOnlyList<string>? Select { get; }
 
     /// <summary>
     /// Sluice's extension: <c>since</c>, the offset of the last change the client has (from a change message's
@@ -123,7 +128,27 @@ public sealed class PostgresChangesBinding
                 return false;
             }
         }
-        binding = new PostgresChangesBinding(item.Clone(), eventName!, events, schema, table, filter)
+        List<string>? select = null;
+        if (item.TryGetProperty("select", out var selectValue) && selectValue.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined))
+        {
+            if (selectValue.ValueKind != JsonValueKind.Array || selectValue.GetArrayLength() == 0)
+            {
+                error = "postgres_changes \"select\" must be a non-empty array of column names";
+                return false;
+            }
+            select = [];
+            foreach (var column in selectValue.EnumerateArray())
+            {
+                if (column.ValueKind != JsonValueKind.String || column.GetString() is not { Length: > 0 } name)
+                {
+                    error = "postgres_changes \"select\" must be a non-empty array of column names";
+                    return false;
+                }
+                if (!select.Contains(name))
+                    select.Add(name);
+            }
+        }
+        binding = new PostgresChangesBinding(item.Clone(), eventName!, events, schema, table, filter, select)
         {
             Since = since,
             SinceEpoch = sinceEpoch,
@@ -136,17 +161,29 @@ public sealed class PostgresChangesBinding
     private static string? Text(JsonElement item, string name) =>
         item.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    private static int ComputeId(string eventName, string schema, string? table, string? filter)
+    private static int ComputeId(string eventName, string schema, string? table, string? filter, IReadOnlyList<string>? select)
     {
         // FNV-1a over the normalized binding: stable across connections and restarts.
         var hash = 2166136261u;
         foreach (var part in (ReadOnlySpan<string?>)[eventName.ToUpperInvariant(), schema, table ?? "*", filter ?? string.Empty])
+            hash = Mix(hash, part);
+        if (select is not null)
         {
-            foreach (var b in Encoding.UTF8.GetBytes(part ?? string.Empty))
-                hash = (hash ^ b) * 16777619u;
-            hash = (hash ^ 0xFF) * 16777619u;
+            // The same columns in any order give the same messages (columns follow the table's order).
+            hash = Mix(hash, "select");
+            var sorted = select.ToArray();
+            Array.Sort(sorted, StringComparer.Ordinal);
+            foreach (var column in sorted)
+                hash = Mix(hash, column);
         }
         var id = (int)(hash & 0x7FFFFFFF);
         return id == 0 ? 1 : id;
+    }
+
+    private static uint Mix(uint hash, string? part)
+    {
+        foreach (var b in Encoding.UTF8.GetBytes(part ?? string.Empty))
+            hash = (hash ^ b) * 16777619u;
+        return (hash ^ 0xFF) * 16777619u;
     }
 }

@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
 using Sluice.Server.Log;
@@ -10,10 +12,21 @@ namespace Sluice.Server.Protocols.Supabase;
 /// Writes the router's frames for one <c>postgres_changes</c> binding of one topic as Supabase <c>postgres_changes</c>
 /// messages (SUPABASE_PROTOCOL.md §4.1) carrying that binding's id. Each binding is its own router subscription, on a
 /// router channel named after (vsn, topic, binding id), so a change is serialized once for all connections with the same
-/// binding on the same topic.
+/// binding on the same topic. A binding's <c>select</c> limits <c>record</c>, <c>old_record</c> and <c>columns</c> to its
+/// columns; a record larger than <paramref name="maxRecordBytes"/> is sent with <c>errors</c> and only its small values.
 /// </summary>
-public sealed class SupabaseChangeFormat(PhoenixVersion version, string topic, int bindingId) : ChangeFrameFormat
+public sealed class SupabaseChangeFormat(PhoenixVersion version, string topic, int bindingId, IReadOnlyList<string>? select = null,
+    int maxRecordBytes = SupabaseChangeFormat.DefaultMaxRecordBytes) : ChangeFrameFormat
 {
+    /// <summary>Supabase's default maximum record size: 1 MiB.</summary>
+    public const int DefaultMaxRecordBytes = 1024 * 1024;
+
+    /// <summary>The largest value (UTF-8 bytes of its text) kept in a record that is too large, as Supabase does.</summary>
+    public const int SmallValueBytes = 64;
+
+    private readonly int _maxRecordBytes = maxRecordBytes;
+    private readonly HashSet<string>? _select = select is null ? null : new HashSet<string>(select, StringComparer.Ordinal);
+
     public PhoenixVersion Version { get; } = version;
 
     public string Topic { get; } = topic;
@@ -29,13 +42,18 @@ public sealed class SupabaseChangeFormat(PhoenixVersion version, string topic, i
     public override byte[] Change(string channel, LogEntry entry, bool transactionEnd, ChangeShape shape) =>
         PhoenixSerializer.Write(Version, null, null, Topic, "postgres_changes", static (writer, state) =>
         {
-            var (entry, shape, id) = state;
+            var (entry, shape, format) = state;
             var change = entry.Change;
             var table = change.Table;
+            var record = change.NewValues is not null && shape != ChangeShape.AsDelete ? change.NewValues : null;
+            var hasOld = change.Kind != ChangeKind.Insert && shape != ChangeShape.WithoutOld;
+            var oldRecord = hasOld ? change.OldValues : null;
+            var tooLarge = format.RecordBytes(table, record) + format.RecordBytes(table, oldRecord) > format._maxRecordBytes;
+
             writer.WriteStartObject();
             writer.WritePropertyName("ids"u8);
             writer.WriteStartArray();
-            writer.WriteNumberValue(id);
+            writer.WriteNumberValue(format.BindingId);
             writer.WriteEndArray();
             writer.WritePropertyName("data"u8);
             writer.WriteStartObject();
@@ -55,29 +73,84 @@ public sealed class SupabaseChangeFormat(PhoenixVersion version, string topic, i
             writer.WriteStartArray();
             foreach (var column in table.Columns)
             {
+                if (!format.Selected(column.Name))
+                    continue;
                 writer.WriteStartObject();
                 writer.WriteString("name"u8, column.Name);
                 writer.WriteString("type"u8, PgTypeNames.Of(column.Type));
                 writer.WriteEndObject();
             }
             writer.WriteEndArray();
-            if (change.NewValues is not null && shape != ChangeShape.AsDelete)
+            if (record is not null)
             {
                 writer.WritePropertyName("record"u8);
-                NativeFrames.WriteRow(writer, table, change.NewValues);
+                format.WriteRow(writer, table, record, tooLarge);
             }
-            if (change.Kind != ChangeKind.Insert && shape != ChangeShape.WithoutOld)
+            if (hasOld)
             {
                 writer.WritePropertyName("old_record"u8);
-                if (change.OldValues is not null)
-                    NativeFrames.WriteRow(writer, table, change.OldValues);
+                if (oldRecord is not null)
+                    format.WriteRow(writer, table, oldRecord, tooLarge);
                 else
                     SupabaseFrames.WriteEmptyObject(writer);
             }
-            writer.WriteNull("errors"u8);
+            if (tooLarge)
+            {
+                writer.WritePropertyName("errors"u8);
+                writer.WriteStartArray();
+                writer.WriteStringValue("Error 413: Payload Too Large"u8);
+                writer.WriteEndArray();
+            }
+            else
+            {
+                writer.WriteNull("errors"u8);
+            }
             writer.WriteEndObject();
             writer.WriteEndObject();
-        }, (entry, shape, BindingId));
+        }, (entry, shape, this));
+
+    private bool Selected(string column) => _select is null || _select.Contains(column);
+
+    /// <summary>The size of a row as sent: UTF-8 bytes of its selected column names and values.</summary>
+    private long RecordBytes(TableSchema table, string?[]? values)
+    {
+        if (values is null)
+            return 0;
+        long bytes = 0;
+        var columns = table.Columns;
+        for (var i = 0; i < columns.Length && i < values.Length; i++)
+        {
+            var value = values[i];
+            if (RowValues.IsUnavailable(value) || !Selected(columns[i].Name))
+                continue;
+            bytes += Encoding.UTF8.GetByteCount(columns[i].Name) + (value is null ? 4 : Encoding.UTF8.GetByteCount(value));
+        }
+        return bytes;
+    }
+
+    private void WriteRow(Utf8JsonWriter writer, TableSchema table, string?[] values, bool smallValuesOnly)
+    {
+        if (_select is null && !smallValuesOnly)
+        {
+            NativeFrames.WriteRow(writer, table, values);
+            return;
+        }
+        writer.WriteStartObject();
+        var columns = table.Columns;
+        for (var i = 0; i < columns.Length && i < values.Length; i++)
+        {
+            var value = values[i];
+            if (RowValues.IsUnavailable(value) || !Selected(columns[i].Name)
+                || (smallValuesOnly && value is not null && Encoding.UTF8.GetByteCount(value) > SmallValueBytes))
+                continue;
+            writer.WritePropertyName(columns[i].Name);
+            if (value is null)
+                writer.WriteNullValue();
+            else
+                PgValueJson.Write(writer, columns[i].Type, value);
+        }
+        writer.WriteEndObject();
+    }
 
     /// <summary>Nothing per binding: the session sends "Subscribed to PostgreSQL" once all bindings of a join are live.</summary>
     public override byte[]? Subscribed(string channel, string offset) => null;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
@@ -28,6 +29,7 @@ public sealed partial class SupabaseSession(
     int maxMessageBytes,
     ConnectionLimits limits,
     TimeSpan clockSkew,
+    SupabaseOptions options,
     ILogger logger)
 {
     /// <summary>Longest wait between two token checks (Supabase re-validates at least this often).</summary>
@@ -40,6 +42,8 @@ public sealed partial class SupabaseSession(
     private readonly SemaphoreSlim _gate = new(1, 1);
     private ITimer? _tokenTimer;
     private bool _ended;
+    private ITimer? _idleTimer;
+    private long _lastReceived;
 
     /// <summary>Topics currently joined (for tests and stats).</summary>
     public int JoinedCount => _channels.Count;
@@ -47,11 +51,16 @@ public sealed partial class SupabaseSession(
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var reader = new ClientMessageReader(socket, maxMessageBytes);
+        Volatile.Write(ref _lastReceived, Stopwatch.GetTimestamp());
+        using var idleTimer = TimeProvider.System.CreateTimer(static state => ((SupabaseSession)state!).CheckIdle(), this, options.IdleTimeout, Timeout.InfiniteTimeSpan);
+        _idleTimer = idleTimer;
         try
         {
             while (!connection.IsClosing)
             {
-                switch (await reader.ReadAsync(cancellationToken))
+                var read = await reader.ReadAsync(cancellationToken);
+                Volatile.Write(ref _lastReceived, Stopwatch.GetTimestamp());
+                switch (read)
                 {
                     case ClientRead.Closed:
                         return;
@@ -101,6 +110,29 @@ public sealed partial class SupabaseSession(
             _tokenTimer = null;
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Phoenix closes a socket that received nothing for its timeout (60 s): so does this endpoint, after
+    /// <see cref="SupabaseOptions.IdleTimeout"/> without a frame (realtime-js sends a heartbeat every 25 s).
+    /// </summary>
+    private void CheckIdle()
+    {
+        var idle = Stopwatch.GetElapsedTime(Volatile.Read(ref _lastReceived));
+        if (idle < options.IdleTimeout)
+        {
+            try
+            {
+                _idleTimer?.Change(options.IdleTimeout - idle, Timeout.InfiniteTimeSpan);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The session ended meanwhile.
+            }
+            return;
+        }
+        LogIdle(connection.Id, (long)options.IdleTimeout.TotalSeconds);
+        connection.Close((int)WebSocketCloseStatus.NormalClosure, "idle timeout");
     }
 
     /// <summary>
@@ -223,7 +255,7 @@ public sealed partial class SupabaseSession(
             ReplyErrorIfAsked(channel, message, "payload_size_exceeded");
             return;
         }
-        if (!rooms.Access.IsAllowed(connection.Identity, channel.Room, RoomActions.Publish))
+        if (!Authorized(channel.Config.Private, channel.Room, RoomActions.Publish))
         {
             ReplyErrorIfAsked(channel, message, "Unauthorized: you may not broadcast in this channel");
             return;
@@ -252,7 +284,7 @@ public sealed partial class SupabaseSession(
                     ReplyErrorIfAsked(channel, message, "payload_size_exceeded");
                     return;
                 }
-                if (!rooms.Access.IsAllowed(connection.Identity, channel.Room, RoomActions.Presence))
+                if (!Authorized(channel.Config.Private, channel.Room, RoomActions.Presence))
                 {
                     ReplyErrorIfAsked(channel, message, "Unauthorized: you may not track presence in this channel");
                     return;
@@ -269,6 +301,14 @@ public sealed partial class SupabaseSession(
         if (message.Ref is not null)
             connection.TryEnqueue(SupabaseFrames.ReplyOk(version, channel.JoinRef, message.Ref, message.Topic));
     }
+
+    /// <summary>
+    /// Public channels: allowed unless a private-room rule covers the room and refuses the token. Private channels
+    /// (<c>config.private: true</c>): only what a private-room rule grants (or the service role), like Supabase's RLS on
+    /// <c>realtime.messages</c>.
+    /// </summary>
+    private bool Authorized(bool privateChannel, string room, RoomActions action) =>
+        privateChannel ? rooms.Access.IsGranted(connection.Identity, room, action) : rooms.Access.IsAllowed(connection.Identity, room, action);
 
     private void ReplyErrorIfAsked(JoinedChannel channel, PhoenixMessage message, string reason)
     {
@@ -314,7 +354,8 @@ public sealed partial class SupabaseSession(
             connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, "InvalidTopic: " + nameError));
             return;
         }
-        if (!rooms.Access.IsAllowed(connection.Identity, roomName, RoomActions.Subscribe))
+        var config = JoinConfig.Read(message.Payload);
+        if (!Authorized(config.Private, roomName, RoomActions.Subscribe))
         {
             connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic,
                 $"Unauthorized: You do not have permissions to read from this Channel topic: {roomName}"));
@@ -326,7 +367,7 @@ public sealed partial class SupabaseSession(
             return;
         }
 
-        var joined = new JoinedChannel(topic, joinRef, roomName, JoinConfig.Read(message.Payload));
+        var joined = new JoinedChannel(topic, joinRef, roomName, config);
         var start = new JoinStart(bindings.Count);
         try
         {
@@ -401,7 +442,15 @@ public sealed partial class SupabaseSession(
         if (!access.Allowed)
             return $"Unauthorized: {access.Refusal}";
 
-        var format = new SupabaseChangeFormat(version, joined.Topic, binding.Id);
+        if (binding.Select is { } select)
+        {
+            foreach (var column in select)
+            {
+                if (lookup.Table.IndexOf(column) < 0)
+                    return $"Unable to subscribe to changes with given parameters: select: column \"{column}\" does not exist in {binding.Schema}.{table}";
+            }
+        }
+        var format = new SupabaseChangeFormat(version, joined.Topic, binding.Id, binding.Select, options.MaxRecordBytes);
         var routerChannel = binding.Table is null ? format.RouterChannel + "#" + table : format.RouterChannel;
         var subscription = new Subscription(connection, routerChannel, new TableKey(binding.Schema, table),
             binding.Events, binding.Filter, filter, filter is null ? null : lookup.Table)
@@ -525,6 +574,9 @@ public sealed partial class SupabaseSession(
         public string PresenceKey { get; } = string.IsNullOrEmpty(config.PresenceKey) ? Guid.NewGuid().ToString() : config.PresenceKey;
         public List<string> RouterChannels { get; } = [];
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Supabase connection {ConnectionId} received nothing for {Seconds} s; closing it")]
+    private partial void LogIdle(long connectionId, long seconds);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Supabase connection {ConnectionId}: ignored a frame ({Reason})")]
     private partial void LogBadFrame(long connectionId, string reason);

@@ -52,6 +52,11 @@ public sealed class PostgresChangesBindingTests
     [InlineData("""{"config":{"postgres_changes":[{"event":"TRUNCATE","schema":"public","table":"t"}]}}""")]
     [InlineData("""{"config":{"postgres_changes":[{"schema":"public","table":"t"}]}}""")]
     [InlineData("""{"config":{"postgres_changes":["x"]}}""")]
+    [InlineData("""{"config":{"postgres_changes":[{"event":"*","table":"t","select":[]}]}}""")]
+    [InlineData("""{"config":{"postgres_changes":[{"event":"*","table":"t","select":"id"}]}}""")]
+    [InlineData("""{"config":{"postgres_changes":[{"event":"*","table":"t","select":["id",""]}]}}""")]
+    [InlineData("""{"config":{"postgres_changes":[{"event":"*","table":"t","since":"yesterday"}]}}""")]
+    [InlineData("""{"config":{"postgres_changes":[{"event":"*","table":"t","since":42}]}}""")]
     public void Bad_bindings_are_refused(string payload)
     {
         Assert.False(PostgresChangesBinding.TryParseAll(Json(payload), out _, out var error));
@@ -65,6 +70,36 @@ public sealed class PostgresChangesBindingTests
             out var bindings, out _));
         var text = Encoding.UTF8.GetString(SupabaseFrames.JoinReply(PhoenixVersion.V2, "6", "6", "realtime:room1", bindings));
         Assert.Equal($$$"""["6","6","realtime:room1","phx_reply",{"status":"ok","response":{"postgres_changes":[{"event":"*","schema":"public","table":"todos","id":{{{bindings[0].Id}}}},{"event":"INSERT","schema":"public","table":"todos","filter":"id=eq.1","id":{{{bindings[1].Id}}}}]}}]""", text);
+    }
+
+    [Fact]
+    public void Select_is_part_of_the_id_in_any_order_and_since_is_not()
+    {
+        var all = Parse("""{"event":"*","schema":"public","table":"todos"}""");
+        var some = Parse("""{"event":"*","schema":"public","table":"todos","select":["id","title"]}""");
+        var reordered = Parse("""{"event":"*","schema":"public","table":"todos","select":["title","id","id"]}""");
+        var resumed = Parse("""{"event":"*","schema":"public","table":"todos","since":"0a1b2c3d-00000000016B3748-00000003"}""");
+        Assert.NotEqual(all.Id, some.Id);
+        Assert.Equal(some.Id, reordered.Id);
+        Assert.Equal(["title", "id"], reordered.Select);
+        Assert.Equal(all.Id, resumed.Id);
+        Assert.Equal("0a1b2c3d", resumed.SinceEpoch);
+        Assert.Equal(new Sluice.Server.Log.ChangeOffset(0x16B3748, 3), resumed.SinceOffset);
+    }
+
+    [Fact]
+    public void Supabase_options_are_validated()
+    {
+        Assert.Empty(new SupabaseOptions().Validate());
+        Assert.Equal(2, new SupabaseOptions { MaxRecordBytes = 10, IdleTimeout = TimeSpan.Zero }.Validate().Count);
+    }
+
+    [Fact]
+    public void The_expiry_message_says_how_long_ago()
+    {
+        var exp = new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
+        Assert.Equal("Token has expired 3 seconds ago", SupabaseSession.ExpiredMessage(exp, exp.AddSeconds(3.7)));
+        Assert.Equal("Token has expired 0 seconds ago", SupabaseSession.ExpiredMessage(exp, exp.AddSeconds(-1)));
     }
 
     private static PostgresChangesBinding Parse(string json)
