@@ -17,6 +17,7 @@ public static class BenchRunner
         new ResumeScenario(),
         new ConnectionsScenario(),
         new FiltersScenario(),
+        new ClusterScenario(),
     ];
 
     public static async Task<int> RunAsync(BenchArgs args)

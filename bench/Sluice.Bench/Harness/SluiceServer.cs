@@ -17,7 +17,7 @@ public static class SluiceServer
     /// throughput rather than the slow-consumer cut-off (the harness's clients share the machine), and the
     /// per-address connection limit so that tens of thousands of loopback clients may connect.
     /// </summary>
-    public static Task<ChildServer> StartAsync(BenchDatabase database, string name, int retentionChanges = 200_000)
+    public static Task<ChildServer> StartAsync(BenchDatabase database, string name, int retentionChanges = 200_000, IEnumerable<string>? extraArguments = null)
     {
         var port = LoopbackPort.Next();
         string[] arguments =
@@ -33,6 +33,7 @@ public static class SluiceServer
             "--max-connections-per-ip", "1000000",
             "--Logging:LogLevel:Default", "Warning",
             .. ExtraArguments,
+            .. extraArguments ?? [],
         ];
         return ChildServer.StartAsync("sluice", Dll, arguments, port);
     }

@@ -28,12 +28,26 @@ public sealed partial class ChangeStreamPublisher(
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan TrimInterval = TimeSpan.FromSeconds(2);
+    private const int MaxInFlight = 64;
 
     /// <summary>
-    /// KEYS: stream, complete-from. ARGV: id, payload, complete-from to set when missing (Redis lost the stream), channel.
-    /// Returns {1, id} when appended, {0, top id} when the stream is already past the id.
+    /// KEYS: stream, complete-from, last id. ARGV: id, payload, complete-from to set when missing (Redis lost the stream),
+    /// channel, and the id that must already be in the stream ("" for none: the predecessor in a pipelined round, so a lost
+    /// append can never be followed by an appended one). Returns {1, id} when appended, {0, top id} when the stream is
+    /// already past the id, {2} when the predecessor is missing.
     /// </summary>
     private const string AppendScript = """
+        local function parse(id)
+          local dash = string.find(id, '-', 1, true)
+          return tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
+        end
+        if ARGV[5] ~= '' then
+          local last = redis.call('GET', KEYS[3])
+          if not last then return {2} end
+          local lastLsn, lastSeq = parse(last)
+          local needLsn, needSeq = parse(ARGV[5])
+          if lastLsn < needLsn or (lastLsn == needLsn and lastSeq < needSeq) then return {2} end
+        end
         local added = redis.pcall('XADD', KEYS[1], ARGV[1], 'b', ARGV[2])
         if type(added) == 'table' and added['err'] then
           if string.find(added['err'], 'equal or smaller', 1, true) then
@@ -44,6 +58,7 @@ public sealed partial class ChangeStreamPublisher(
           end
           return added
         end
+        redis.call('SET', KEYS[3], ARGV[1])
         if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], ARGV[3]) end
         redis.call('PUBLISH', ARGV[4], ARGV[1])
         return {1, added}
@@ -77,12 +92,64 @@ public sealed partial class ChangeStreamPublisher(
     {
         var trimming = TrimLoopAsync(stoppingToken);
         var transactions = capture.Transactions;
+        var round = new List<Pending>(MaxInFlight);
         try
         {
             while (await transactions.WaitToReadAsync(stoppingToken))
             {
-                while (transactions.TryRead(out var batch))
-                    await PublishAsync(batch, stoppingToken);
+                // Pipelined: the appends of a round go out without waiting for each other (one connection keeps them in
+                // order), then their answers are handled in order. A failed append is retried with everything after it,
+                // one by one; what an earlier attempt did append is then refused by id and skipped.
+                round.Clear();
+                var predictedEnd = _lastEndLsn;
+                string? predecessor = null;
+                while (round.Count < MaxInFlight && transactions.TryRead(out var batch))
+                {
+                    var id = Prepare(batch);
+                    if (id is not { } append)
+                    {
+                        round.Add(new Pending(batch, default, null));
+                        continue;
+                    }
+                    var completeFrom = predictedEnd != 0 ? predictedEnd : await FirstCompleteFromAsync(batch, stoppingToken);
+                    round.Add(new Pending(batch, append, Send(append, batch, completeFrom, predecessor)));
+                    predecessor = append.ToString();
+                    if (batch.NewEpoch is { } epoch)
+                        predictedEnd = epoch.ConfirmedFlushLsn;
+                    else if (batch.IsLast)
+                        predictedEnd = batch.EndLsn;
+                }
+                for (var i = 0; i < round.Count; i++)
+                {
+                    var (batch, id, append) = round[i];
+                    if (append is null)
+                    {
+                        Skip(batch);
+                        continue;
+                    }
+                    var failed = false;
+                    try
+                    {
+                        failed = !Handle(batch, id, await append);
+                    }
+                    catch (Exception ex) when (ex is RedisException or TimeoutException)
+                    {
+                        if (Interlocked.Exchange(ref _failing, 1) == 0)
+                            LogAppendFailed(ex);
+                        failed = true;
+                    }
+                    if (failed)
+                    {
+                        for (var j = i + 1; j < round.Count; j++)
+                        {
+                            if (round[j].Append is { } later)
+                                await ((Task)later).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                        }
+                        for (var j = i; j < round.Count; j++)
+                            await PublishAsync(round[j].Batch, stoppingToken);
+                        break;
+                    }
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -91,7 +158,8 @@ public sealed partial class ChangeStreamPublisher(
         await trimming;
     }
 
-    private async Task PublishAsync(TransactionBatch batch, CancellationToken cancellationToken)
+    /// <summary>The id to append <paramref name="batch"/> with, or null when the stream already has it.</summary>
+    private ChangeStreamId? Prepare(TransactionBatch batch)
     {
         var term = lease.Acquisitions;
         if (term != _term)
@@ -103,37 +171,53 @@ public sealed partial class ChangeStreamPublisher(
         var id = ChangeStreamId.Of(batch);
         if (batch.NewEpoch is not null && id <= _top)
             id = new ChangeStreamId(_top.Lsn, _top.Sequence + 1);
-        if (id <= _top)
+        return id <= _top ? null : id;
+    }
+
+    private Task<RedisResult> Send(ChangeStreamId id, TransactionBatch batch, ulong completeFrom, string? predecessor) =>
+        redis.Database.ScriptEvaluateAsync(AppendScript,
+            [redis.StreamKey, redis.CompleteFromKey, redis.LastIdKey],
+            [id.ToString(), ChangeStreamCodec.Encode(batch), completeFrom.ToString(CultureInfo.InvariantCulture), redis.StreamNotifications.ToString(),
+                predecessor ?? ""]);
+
+    /// <summary>Handles the append script's answer: appended, or already in the stream (skipped); false when the predecessor is missing.</summary>
+    private bool Handle(TransactionBatch batch, ChangeStreamId id, RedisResult answer)
+    {
+        if (Interlocked.Exchange(ref _failing, 0) == 1)
+            LogRecovered();
+        var result = (RedisResult[])answer!;
+        switch ((long)result[0])
+        {
+            case 1:
+                _top = id;
+                Interlocked.Increment(ref _appended);
+                if (batch.IsLast || batch.NewEpoch is not null)
+                    _lastEndLsn = batch.NewEpoch?.ConfirmedFlushLsn ?? batch.EndLsn;
+                return true;
+            case 2:
+                return false;
+        }
+        if (ChangeStreamId.TryParse((string?)result[1], out var top) && top > _top)
+            _top = top;
+        Skip(batch);
+        return true;
+    }
+
+    /// <summary>Appends one batch, retrying until Redis answers.</summary>
+    private async Task PublishAsync(TransactionBatch batch, CancellationToken cancellationToken)
+    {
+        if (Prepare(batch) is not { } id)
         {
             Skip(batch);
             return;
         }
-        var payload = ChangeStreamCodec.Encode(batch);
         var completeFrom = _lastEndLsn != 0 ? _lastEndLsn : await FirstCompleteFromAsync(batch, cancellationToken);
         while (true)
         {
             try
             {
-                var result = (RedisResult[])(await redis.Database.ScriptEvaluateAsync(AppendScript,
-                    [redis.StreamKey, redis.CompleteFromKey],
-                    [id.ToString(), payload, completeFrom.ToString(CultureInfo.InvariantCulture), redis.StreamNotifications.ToString()]))!;
-                if (Interlocked.Exchange(ref _failing, 0) == 1)
-                    LogRecovered();
-                if ((long)result[0] == 1)
-                {
-                    _top = id;
-                    Interlocked.Increment(ref _appended);
-                    if (batch.IsLast || batch.NewEpoch is not null)
-                        _lastEndLsn = batch.NewEpoch?.ConfirmedFlushLsn ?? batch.EndLsn;
+                if (Handle(batch, id, await Send(id, batch, completeFrom, predecessor: null)))
                     return;
-                }
-                if (ChangeStreamId.TryParse((string?)result[1], out var top))
-                    _top = top;
-                if (id <= _top)
-                {
-                    Skip(batch);
-                    return;
-                }
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
@@ -143,6 +227,8 @@ public sealed partial class ChangeStreamPublisher(
             }
         }
     }
+
+    private readonly record struct Pending(TransactionBatch Batch, ChangeStreamId Id, Task<RedisResult>? Append);
 
     /// <summary>
     /// Where the stream is complete from when it had to be started anew (first start, or Redis lost it) and this term has

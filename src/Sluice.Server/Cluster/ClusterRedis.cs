@@ -15,6 +15,7 @@ public sealed class ClusterRedis : IAsyncDisposable
         var prefix = $"{keyPrefix}:{slotName}";
         StreamKey = new RedisKey($"{prefix}:changes");
         CompleteFromKey = new RedisKey($"{prefix}:changes:complete-from");
+        LastIdKey = new RedisKey($"{prefix}:changes:last");
         StreamNotifications = RedisChannel.Literal($"{prefix}:changes:new");
         Prefix = prefix;
     }
@@ -33,6 +34,9 @@ public sealed class ClusterRedis : IAsyncDisposable
     /// <summary>The stream holds every transaction whose commit LSN is at or after this LSN (decimal).</summary>
     public RedisKey CompleteFromKey { get; }
 
+    /// <summary>The id of the last entry appended (checked by pipelined appends: each needs its predecessor in the stream).</summary>
+    public RedisKey LastIdKey { get; }
+
     /// <summary>Published after each append so readers fetch at once instead of at their next poll.</summary>
     public RedisChannel StreamNotifications { get; }
 
@@ -40,6 +44,8 @@ public sealed class ClusterRedis : IAsyncDisposable
     {
         var configuration = ConfigurationOptions.Parse(options.Redis!);
         configuration.AbortOnConnectFail = false;
+        // Commands are not queued while disconnected and replayed later: callers retry, and appends stay in order.
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
         configuration.ConnectRetry = 1;
         configuration.ConnectTimeout = 2000;
         configuration.ClientName ??= "sluice";
