@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -24,6 +25,7 @@ public sealed partial class ChangeStreamPublisher(
     SlotMonitor slot,
     NpgsqlDataSource dataSource,
     IOptions<SluiceOptions> options,
+    IOptions<ClusterOptions> cluster,
     ILogger<ChangeStreamPublisher> logger) : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(500);
@@ -212,6 +214,7 @@ public sealed partial class ChangeStreamPublisher(
             return;
         }
         var completeFrom = _lastEndLsn != 0 ? _lastEndLsn : await FirstCompleteFromAsync(batch, cancellationToken);
+        var failingSince = 0L;
         while (true)
         {
             try
@@ -223,6 +226,10 @@ public sealed partial class ChangeStreamPublisher(
             {
                 if (Interlocked.Exchange(ref _failing, 1) == 0)
                     LogAppendFailed(ex);
+                if (failingSince == 0)
+                    failingSince = Stopwatch.GetTimestamp();
+                else if (Stopwatch.GetElapsedTime(failingSince) >= cluster.Value.LeaderStepDownAfter)
+                    lease.StepDown();
                 await Task.Delay(RetryDelay, cancellationToken);
             }
         }
