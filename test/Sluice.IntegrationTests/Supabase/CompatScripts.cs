@@ -9,6 +9,7 @@ namespace Sluice.IntegrationTests.Supabase;
 internal static class CompatScripts
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(4);
+    private static readonly SemaphoreSlim InstallLock = new(1, 1);
 
     public static Task<(int Code, string Output)> RunAsync(string script, ServerHandle server, TestDatabase database, IReadOnlyDictionary<string, string> environment) =>
         RunAsync(script, server.HttpBase, database, environment, onLine: null);
@@ -21,10 +22,20 @@ internal static class CompatScripts
         Func<string, Task<string?>>? onLine)
     {
         var directory = Path.Combine(RepositoryRoot(), "test", "compat");
-        if (!Directory.Exists(Path.Combine(directory, "node_modules")))
+        await InstallLock.WaitAsync();
+        try
         {
-            var (installCode, installOutput) = await RunProcessAsync("npm", "ci --no-audit --no-fund", directory, new Dictionary<string, string>(), null);
-            Assert.True(installCode == 0, "npm ci failed:\n" + installOutput);
+            // npm keeps a copy of the lockfile it installed; a newer package-lock.json (a checkout, a merge) means reinstall.
+            var installed = new FileInfo(Path.Combine(directory, "node_modules", ".package-lock.json"));
+            if (!installed.Exists || installed.LastWriteTimeUtc < File.GetLastWriteTimeUtc(Path.Combine(directory, "package-lock.json")))
+            {
+                var (installCode, installOutput) = await RunProcessAsync("npm", "ci --no-audit --no-fund", directory, new Dictionary<string, string>(), null);
+                Assert.True(installCode == 0, "npm ci failed:\n" + installOutput);
+            }
+        }
+        finally
+        {
+            InstallLock.Release();
         }
         var connection = new NpgsqlConnectionStringBuilder(database.ConnectionString);
         var variables = new Dictionary<string, string>(environment)

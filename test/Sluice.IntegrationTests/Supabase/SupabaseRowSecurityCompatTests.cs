@@ -40,4 +40,23 @@ public sealed class SupabaseRowSecurityCompatTests(PostgresFixture postgres, ITe
         Assert.Contains("ok - token expiry closes the channel vsn 1.0.0", text);
         Assert.Contains("ok - token expiry closes the channel vsn 2.0.0", text);
     }
+
+    /// <summary>
+    /// The README's <c>createClient</c> snippet from <c>@supabase/supabase-js</c> (compat-supabase-js.js): filtered changes under
+    /// row-level security, broadcast over the socket and <c>httpSend</c> with a service-role key.
+    /// </summary>
+    [Fact]
+    public async Task Supabase_js_createClient_works_for_both_vsn()
+    {
+        await CreateMessagesAsync();
+        var (code, text) = await CompatScripts.RunAsync("compat-supabase-js.js", Server, Database, new Dictionary<string, string>
+        {
+            ["TOKEN_ORG1"] = TokenFor(1),
+            ["SERVICE_KEY"] = Tokens.Hs256(new Dictionary<string, object> { ["sub"] = "backend", ["role"] = "service_role" }),
+        });
+        output.WriteLine(text);
+        Assert.True(code == 0, "compat-supabase-js.js failed:\n" + text);
+        Assert.Contains("ok - supabase-js createClient vsn 1.0.0", text);
+        Assert.Contains("ok - supabase-js createClient vsn default", text);
+    }
 }
