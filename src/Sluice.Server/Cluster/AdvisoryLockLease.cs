@@ -13,9 +13,12 @@ namespace Sluice.Server.Cluster;
 /// crashes or is killed loses it as soon as PostgreSQL sees the socket close. The leader checks its connection every
 /// <see cref="ClusterOptions.LeaderPollInterval"/> and gives up capture when the check fails; the others try to take the
 /// lock at that interval. PostgreSQL also allows only one active walsender per slot, so two nodes never stream at once.
+/// A node that cannot reach Redis does not try to lead, and a leader that cannot append to the change stream for
+/// <see cref="ClusterOptions.LeaderStepDownAfter"/> gives the lock up (<see cref="StepDown"/>) so a node that can takes over.
 /// </summary>
 public sealed partial class AdvisoryLockLease(
     DatabaseConnection database,
+    ClusterRedis redis,
     IOptions<SluiceOptions> options,
     IOptions<ClusterOptions> cluster,
     ILogger<AdvisoryLockLease> logger) : ICaptureLease, IAsyncDisposable
@@ -43,6 +46,12 @@ public sealed partial class AdvisoryLockLease(
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (!redis.IsConnected)
+            {
+                // Leading without Redis would capture into nowhere; leave the slot to a node that reaches it.
+                await Task.Delay(interval, cancellationToken);
+                continue;
+            }
             NpgsqlConnection? connection = null;
             try
             {
@@ -72,6 +81,21 @@ public sealed partial class AdvisoryLockLease(
             if (connection is not null)
                 await connection.DisposeAsync();
             await Task.Delay(interval, cancellationToken);
+        }
+    }
+
+    /// <summary>Gives leadership up (capture stops and the lock is released); the node may lead again later.</summary>
+    public void StepDown()
+    {
+        if (Interlocked.Exchange(ref _isLeader, 0) == 0)
+            return;
+        LogSteppingDown(options.Value.SlotName);
+        try
+        {
+            _held?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 
@@ -147,6 +171,9 @@ public sealed partial class AdvisoryLockLease(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the connection holding the capture lease of slot {Slot}")]
     private partial void LogLost(Exception exception, string slot);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Giving up the capture lease of slot {Slot}: the change stream cannot be appended to")]
+    private partial void LogSteppingDown(string slot);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot reach the database to take the capture lease; retrying")]
     private partial void LogLockUnavailable(Exception exception);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -24,6 +25,7 @@ public sealed partial class ChangeStreamPublisher(
     SlotMonitor slot,
     NpgsqlDataSource dataSource,
     IOptions<SluiceOptions> options,
+    IOptions<ClusterOptions> cluster,
     ILogger<ChangeStreamPublisher> logger) : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(500);
@@ -77,6 +79,7 @@ public sealed partial class ChangeStreamPublisher(
     private ulong _trimmedTo;
     private long _appended;
     private long _skipped;
+    private long _dropped;
     private int _failing;
 
     /// <summary>Batches appended to the stream by this node.</summary>
@@ -84,6 +87,9 @@ public sealed partial class ChangeStreamPublisher(
 
     /// <summary>Batches this node captured that the stream already had (replayed after a takeover).</summary>
     public long Skipped => Interlocked.Read(ref _skipped);
+
+    /// <summary>Batches not appended because this node lost the lease before it could (the next leader captures them again).</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <summary>True while appends fail (Redis unreachable).</summary>
     public bool Failing => Volatile.Read(ref _failing) == 1;
@@ -105,6 +111,12 @@ public sealed partial class ChangeStreamPublisher(
                 string? predecessor = null;
                 while (round.Count < MaxInFlight && transactions.TryRead(out var batch))
                 {
+                    if (!lease.IsLeader)
+                    {
+                        // Captured before this node lost the lease: the next leader captures it again from the slot.
+                        Interlocked.Increment(ref _dropped);
+                        continue;
+                    }
                     var id = Prepare(batch);
                     if (id is not { } append)
                     {
@@ -212,8 +224,15 @@ public sealed partial class ChangeStreamPublisher(
             return;
         }
         var completeFrom = _lastEndLsn != 0 ? _lastEndLsn : await FirstCompleteFromAsync(batch, cancellationToken);
+        var failingSince = 0L;
         while (true)
         {
+            if (!lease.IsLeader)
+            {
+                // Only the leader appends; the next one captures this batch again from the slot.
+                Interlocked.Increment(ref _dropped);
+                return;
+            }
             try
             {
                 if (Handle(batch, id, await Send(id, batch, completeFrom, predecessor: null)))
@@ -223,6 +242,10 @@ public sealed partial class ChangeStreamPublisher(
             {
                 if (Interlocked.Exchange(ref _failing, 1) == 0)
                     LogAppendFailed(ex);
+                if (failingSince == 0)
+                    failingSince = Stopwatch.GetTimestamp();
+                else if (Stopwatch.GetElapsedTime(failingSince) >= cluster.Value.LeaderStepDownAfter)
+                    lease.StepDown();
                 await Task.Delay(RetryDelay, cancellationToken);
             }
         }

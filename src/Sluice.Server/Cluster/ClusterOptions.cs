@@ -24,6 +24,10 @@ public sealed class ClusterOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan LeaderPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>A leader that cannot append to the change stream this long gives capture up to a node that can reach Redis.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan LeaderStepDownAfter { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How often a node refreshes its liveness key in Redis.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan NodeHeartbeatInterval { get; set; } = TimeSpan.FromSeconds(2);

@@ -60,6 +60,7 @@ public static class SluiceServerBuilder
         ["--node-id"] = "Sluice:Cluster:NodeId",
         ["--leader-poll-interval"] = "Sluice:Cluster:LeaderPollInterval",
         ["--node-timeout"] = "Sluice:Cluster:NodeTimeout",
+        ["--leader-step-down-after"] = "Sluice:Cluster:LeaderStepDownAfter",
         ["--supabase-max-record-bytes"] = "Sluice:Supabase:MaxRecordBytes",
         ["--supabase-idle-timeout"] = "Sluice:Supabase:IdleTimeout",
     };

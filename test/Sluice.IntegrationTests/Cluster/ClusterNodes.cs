@@ -20,7 +20,12 @@ public sealed class ClusterNodes : IAsyncDisposable
 
     public string Output => string.Join("\n", Nodes.Select((node, i) => $"--- node {i} ---\n{node.Output}")) + $"\n--- redis ---\n{Redis.Output}";
 
-    public static async Task<ClusterNodes> StartAsync(TestDatabase database, int count = 3, bool persistentRedis = false, params string[] extraArgs)
+    public static Task<ClusterNodes> StartAsync(TestDatabase database, int count = 3, bool persistentRedis = false, params string[] extraArgs) =>
+        StartAsync(database, count, persistentRedis, redisFor: null, extraArgs);
+
+    /// <summary>Like the other overload; <paramref name="redisFor"/> gives node i's <c>--redis</c> (for example through a proxy).</summary>
+    public static async Task<ClusterNodes> StartAsync(TestDatabase database, int count, bool persistentRedis, Func<RedisServer, int, string>? redisFor,
+        params string[] extraArgs)
     {
         var redis = await RedisServer.StartAsync(persistentRedis);
         var nodes = new List<ServerProcess>();
@@ -29,7 +34,7 @@ public sealed class ClusterNodes : IAsyncDisposable
             // One after the other: the first prepares the database (SQL API, slot, epoch) and takes the lead.
             for (var i = 0; i < count; i++)
                 nodes.Add(await ServerProcess.StartAsync(database,
-                    ["--redis", redis.Configuration, "--node-id", $"node{i}", "--leader-poll-interval", "00:00:00.500", .. extraArgs]));
+                    ["--redis", redisFor?.Invoke(redis, i) ?? redis.Configuration, "--node-id", $"node{i}", "--leader-poll-interval", "00:00:00.500", .. extraArgs]));
         }
         catch
         {
