@@ -78,6 +78,9 @@ public sealed partial class ClientConnection
     /// <summary>Queues a frame; a full queue marks the client a slow consumer and closes it.</summary>
     public bool TryEnqueue(byte[] frame) => TryEnqueue(new OutboundFrame(frame));
 
+    /// <summary>Queues a frame sent as a binary WebSocket message.</summary>
+    public bool TryEnqueueBinary(byte[] frame) => TryEnqueue(new OutboundFrame(frame, binary: true));
+
     /// <summary>Queues a change that the writer serializes when it sends it (see <see cref="OutboundFrame"/>).</summary>
     public bool TryEnqueue(Routing.FrameSource source, bool transactionEnd) => TryEnqueue(new OutboundFrame(source, transactionEnd));
 
@@ -142,7 +145,7 @@ public sealed partial class ClientConnection
                     await _transport.BeginBatchAsync(token);
                 while (!(IsClosing && _dropQueued) && reader.TryRead(out var frame))
                 {
-                    await _socket.SendAsync(frame.Serialize(), WebSocketMessageType.Text, endOfMessage: true, token);
+                    await _socket.SendAsync(frame.Serialize(), frame.Binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, endOfMessage: true, token);
                     Interlocked.Add(ref _queuedBytes, -frame.QueuedBytes);
                     if (_transport is { Buffered: > MaxBatchBytes })
                         await _transport.CommitAsync(endBatch: false, token);

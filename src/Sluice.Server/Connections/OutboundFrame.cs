@@ -12,11 +12,15 @@ public readonly struct OutboundFrame
     private readonly FrameSource? _source;
     private readonly bool _transactionEnd;
 
-    public OutboundFrame(byte[] bytes)
+    public OutboundFrame(byte[] bytes, bool binary = false)
     {
         _bytes = bytes;
         QueuedBytes = bytes.Length;
+        Binary = binary;
     }
+
+    /// <summary>Sent as a binary WebSocket message (Supabase's kind-4 broadcasts to vsn 2.0.0 clients); text otherwise.</summary>
+    public bool Binary { get; }
 
     public OutboundFrame(FrameSource source, bool transactionEnd)
     {

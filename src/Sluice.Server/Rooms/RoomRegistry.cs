@@ -188,18 +188,19 @@ public sealed class RoomRegistry : IDisposable
     /// Publishes a message into room <paramref name="name"/>: gives it the next offset, keeps it in the history and
     /// queues it to every subscriber (the sender only with <paramref name="self"/>), then the sender's
     /// <c>broadcast_ack</c> when <paramref name="ack"/>. A connection must be subscribed to publish;
-    /// <paramref name="sender"/> null publishes for the server (<c>POST /api/broadcast</c>).
+    /// <paramref name="sender"/> null publishes for the server (<c>POST /api/broadcast</c>). With <paramref name="binary"/>
+    /// (the sender used Supabase's binary push, kind 3) vsn 2.0.0 members get it as a binary kind-4 message.
     /// </summary>
     public RoomOutcome Publish(ClientConnection? sender, string name, string eventName, ReadOnlyMemory<byte> payload,
-        bool self, bool ack, string? reference, out string? offset) =>
-        Publish(sender, name, eventName, payload, self, ack, reference, relay: true, out offset);
+        bool self, bool ack, string? reference, out string? offset, bool binary = false) =>
+        Publish(sender, name, eventName, payload, self, ack, reference, relay: true, out offset, binary);
 
     /// <summary>A message published on another cluster node: delivered here with this node's next offset, not relayed back.</summary>
     public void PublishRemote(string name, string eventName, ReadOnlyMemory<byte> payload) =>
-        Publish(null, name, eventName, payload, self: false, ack: false, reference: null, relay: false, out _);
+        Publish(null, name, eventName, payload, self: false, ack: false, reference: null, relay: false, out _, binary: false);
 
     private RoomOutcome Publish(ClientConnection? sender, string name, string eventName, ReadOnlyMemory<byte> payload,
-        bool self, bool ack, string? reference, bool relay, out string? offset)
+        bool self, bool ack, string? reference, bool relay, out string? offset, bool binary)
     {
         offset = null;
         lock (_gate)
@@ -216,14 +217,22 @@ public sealed class RoomRegistry : IDisposable
             PruneLocked(room);
             room.History.Append(sequence, _time.GetTimestamp(), frame);
             byte[]? v1 = null, v2 = null;
+            var v2Binary = binary ? SupabaseRoomFrames.BinaryBroadcast(room.Topic, eventName, payload) : null;
             foreach (var subscriber in room.Subscribers)
             {
                 if ((!self && ReferenceEquals(subscriber, sender)) || IsPausedLocked(subscriber))
                     continue;
                 if (room.Phoenix.Count != 0 && room.Phoenix.TryGetValue(subscriber, out var member))
+                {
+                    if (v2Binary is not null && member.Version == PhoenixVersion.V2)
+                    {
+                        subscriber.TryEnqueueBinary(v2Binary);
+                        continue;
+                    }
                     subscriber.TryEnqueue(member.Version == PhoenixVersion.V2
                         ? v2 ??= SupabaseRoomFrames.Broadcast(PhoenixVersion.V2, room.Topic, eventName, payload)
                         : v1 ??= SupabaseRoomFrames.Broadcast(PhoenixVersion.V1, room.Topic, eventName, payload));
+                }
                 else
                     subscriber.TryEnqueue(frame);
             }

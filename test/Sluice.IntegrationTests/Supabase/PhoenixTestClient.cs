@@ -10,6 +10,9 @@ namespace Sluice.IntegrationTests.Supabase;
 /// <summary>One server message, the same for vsn 1.0.0 and 2.0.0 (v1 messages have no join_ref).</summary>
 public sealed record PhoenixFrame(string? JoinRef, string? Ref, string Topic, string Event, JsonElement Payload)
 {
+    /// <summary>Came as a binary kind-4 user broadcast (decoded as realtime-js does).</summary>
+    public bool Binary { get; init; }
+
     public override string ToString() => $"[{JoinRef}, {Ref}, {Topic}, {Event}, {Payload.GetRawText()}]";
 }
 
@@ -138,8 +141,13 @@ public sealed class PhoenixTestClient : IAsyncDisposable
         var buffer = new Ref<byte[]>(new byte[1024 * 1024]);
         try
         {
-            while (await WebSocketMessages.ReceiveAsync(_socket, buffer) is { } length)
+            while (await ReceiveAsync(buffer) is ({ } length, var type))
             {
+                if (type == WebSocketMessageType.Binary)
+                {
+                    await _frames.Writer.WriteAsync(DecodeUserBroadcast(buffer.Value.AsSpan(0, length)));
+                    continue;
+                }
                 using var document = JsonDocument.Parse(buffer.Value.AsMemory(0, length));
                 var root = document.RootElement;
                 PhoenixFrame frame;
@@ -165,6 +173,39 @@ public sealed class PhoenixTestClient : IAsyncDisposable
         {
             _frames.Writer.TryComplete();
         }
+    }
+
+    private async Task<(int? Length, WebSocketMessageType Type)> ReceiveAsync(Ref<byte[]> buffer)
+    {
+        var length = 0;
+        WebSocketReceiveResult result;
+        do
+        {
+            if (length == buffer.Value.Length)
+            {
+                var larger = buffer.Value;
+                Array.Resize(ref larger, larger.Length * 2);
+                buffer.Value = larger;
+            }
+            result = await _socket.ReceiveAsync(new ArraySegment<byte>(buffer.Value, length, buffer.Value.Length - length), CancellationToken.None);
+            length += result.Count;
+        }
+        while (!result.EndOfMessage);
+        return (result.MessageType == WebSocketMessageType.Close ? null : length, result.MessageType);
+    }
+
+    /// <summary>A kind-4 frame (SUPABASE_PROTOCOL.md §2.3) as realtime-js decodes it; only vsn 2.0.0 may receive binary.</summary>
+    private PhoenixFrame DecodeUserBroadcast(ReadOnlySpan<byte> frame)
+    {
+        Assert.True(IsV2, "binary frames are only for vsn 2.0.0");
+        Assert.Equal(4, frame[0]);
+        int topicLength = frame[1], eventLength = frame[2], metaLength = frame[3];
+        Assert.Equal(1, frame[4]); // JSON
+        var topic = Encoding.UTF8.GetString(frame.Slice(5, topicLength));
+        var eventName = Encoding.UTF8.GetString(frame.Slice(5 + topicLength, eventLength));
+        var body = frame[(5 + topicLength + eventLength + metaLength)..];
+        var payload = new JsonObject { ["type"] = "broadcast", ["event"] = eventName, ["payload"] = JsonNode.Parse(body) };
+        return new PhoenixFrame(null, null, topic, "broadcast", JsonSerializer.SerializeToElement(payload)) { Binary = true };
     }
 
     public async ValueTask DisposeAsync()

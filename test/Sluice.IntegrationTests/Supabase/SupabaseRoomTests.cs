@@ -72,8 +72,10 @@ public sealed class SupabaseRoomTests(PostgresFixture postgres) : ServerTest(pos
     {
         var sender = await ConnectPhoenixAsync("2.0.0");
         var v1 = await ConnectPhoenixAsync("1.0.0");
+        var v2 = await ConnectPhoenixAsync("2.0.0");
         var (joinRef, _) = await sender.JoinAsync("realtime:bin", Config(ack: true));
         await v1.JoinAsync("realtime:bin", Config());
+        var (v2JoinRef, _) = await v2.JoinAsync("realtime:bin", Config());
 
         var reference = sender.NextRef();
         byte[] Header(string s) => Encoding.UTF8.GetBytes(s);
@@ -88,8 +90,21 @@ public sealed class SupabaseRoomTests(PostgresFixture postgres) : ServerTest(pos
         var reply = await sender.NextAsync(f => f.Event == "phx_reply" && f.Ref == reference);
         Assert.Equal("ok", reply.Payload.GetProperty("status").GetString());
         var received = await v1.NextEventAsync("broadcast");
+        Assert.False(received.Binary); // vsn 1.0.0 never gets binary
         Assert.Equal("cursor", received.Payload.GetProperty("event").GetString());
         Assert.Equal(2, received.Payload.GetProperty("payload").GetProperty("y").GetInt32());
+
+        // A vsn 2.0.0 subscriber gets a binary push as a binary kind-4 message, a JSON push as JSON.
+        var binary = await v2.NextEventAsync("broadcast");
+        Assert.True(binary.Binary, "a binary push reaches vsn 2.0.0 as kind 4");
+        Assert.Equal("realtime:bin", binary.Topic);
+        Assert.Equal("cursor", binary.Payload.GetProperty("event").GetString());
+        Assert.Equal(2, binary.Payload.GetProperty("payload").GetProperty("y").GetInt32());
+        await sender.PushAsync("realtime:bin", "broadcast", BroadcastPayload("text", new JsonObject { ["z"] = 3 }), joinRef);
+        var text = await v2.NextEventAsync("broadcast");
+        Assert.False(text.Binary);
+        Assert.Equal(3, text.Payload.GetProperty("payload").GetProperty("z").GetInt32());
+        _ = v2JoinRef;
     }
 
     [Theory]

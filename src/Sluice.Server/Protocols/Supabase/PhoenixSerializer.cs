@@ -150,7 +150,10 @@ public static class PhoenixSerializer
             }
             using var document = JsonDocument.Parse(buffer.WrittenMemory);
             message = new PhoenixMessage(joinRef.Length == 0 ? null : joinRef, reference.Length == 0 ? null : reference, topic, "broadcast",
-                document.RootElement.Clone());
+                document.RootElement.Clone())
+            {
+                Binary = true,
+            };
         }
         catch (JsonException)
         {

@@ -18,6 +18,29 @@ public static class SupabaseRoomFrames
             writer.WriteEndObject();
         }, (eventName, payload));
 
+    /// <summary>
+    /// The binary form for vsn 2.0.0 (SUPABASE_PROTOCOL.md §2.3, kind 4): <c>[4, len(topic), len(event), len(metadata)=0,
+    /// encoding=1 (JSON)]</c>, then topic, event and the JSON payload. Null when the topic or event is longer than 255
+    /// bytes (then the JSON form is sent).
+    /// </summary>
+    public static byte[]? BinaryBroadcast(string topic, string eventName, ReadOnlyMemory<byte> payload)
+    {
+        var topicBytes = System.Text.Encoding.UTF8.GetByteCount(topic);
+        var eventBytes = System.Text.Encoding.UTF8.GetByteCount(eventName);
+        if (topicBytes > 255 || eventBytes > 255)
+            return null;
+        var frame = new byte[5 + topicBytes + eventBytes + payload.Length];
+        frame[0] = 4;
+        frame[1] = (byte)topicBytes;
+        frame[2] = (byte)eventBytes;
+        frame[3] = 0;
+        frame[4] = 1;
+        System.Text.Encoding.UTF8.GetBytes(topic, frame.AsSpan(5));
+        System.Text.Encoding.UTF8.GetBytes(eventName, frame.AsSpan(5 + topicBytes));
+        payload.Span.CopyTo(frame.AsSpan(5 + topicBytes + eventBytes));
+        return frame;
+    }
+
     /// <summary><c>presence_state</c>: <c>{"&lt;key&gt;":{"metas":[{"phx_ref":…, …state}]}}</c>, pushed with the channel's join_ref.</summary>
     public static byte[] PresenceState(PhoenixVersion version, string joinRef, string topic, IEnumerable<PresenceEntry> entries) =>
         PhoenixSerializer.Write(version, joinRef, null, topic, "presence_state", static (writer, entries) => WriteGrouped(writer, entries), entries);

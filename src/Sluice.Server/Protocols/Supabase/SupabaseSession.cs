@@ -266,7 +266,7 @@ public sealed partial class SupabaseSession(
             ReplyErrorIfAsked(channel, message, "Unauthorized: you may not broadcast in this channel");
             return;
         }
-        rooms.Publish(connection, channel.Room, name, body, channel.Self, ack: false, reference: null, out _);
+        rooms.Publish(connection, channel.Room, name, body, channel.Self, ack: false, reference: null, out _, binary: message.Binary);
         if (channel.Ack && message.Ref is not null)
             connection.TryEnqueue(SupabaseFrames.ReplyOk(version, channel.JoinRef, message.Ref, message.Topic));
     }
