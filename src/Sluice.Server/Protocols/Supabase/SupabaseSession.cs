@@ -41,6 +41,7 @@ public sealed partial class SupabaseSession(
     /// <summary>Held while a message is handled and while the token timer runs: the session's state has one writer at a time.</summary>
     private readonly SemaphoreSlim _gate = new(1, 1);
     private ITimer? _tokenTimer;
+    private ConnectionIdentity? _armedFor;
     private bool _ended;
     private ITimer? _idleTimer;
     private long _lastReceived;
@@ -139,11 +140,16 @@ public sealed partial class SupabaseSession(
     /// Arms the token check while channels are joined: at the token's expiry, and at least every 5 minutes (as Supabase
     /// re-validates), so an expired token ends the channels when it expires, not at the client's next message.
     /// </summary>
-    private void ArmTokenCheck()
+    private void ArmTokenCheck(bool force = false)
     {
+        var identity = connection.Identity;
+        // Armed already for this identity: most messages change neither the token nor whether channels are joined.
+        if (!force && _tokenTimer is not null && _channels.Count > 0 && ReferenceEquals(identity, _armedFor))
+            return;
         _tokenTimer?.Dispose();
         _tokenTimer = null;
-        if (_ended || _channels.Count == 0 || connection.Identity.ExpiresAt is not { } expiresAt)
+        _armedFor = identity;
+        if (_ended || _channels.Count == 0 || identity.ExpiresAt is not { } expiresAt)
             return;
         var due = expiresAt + clockSkew - TimeProvider.System.GetUtcNow();
         due = due < TimeSpan.Zero ? TimeSpan.Zero : due > MaxTokenCheckInterval ? MaxTokenCheckInterval : due;
@@ -159,7 +165,7 @@ public sealed partial class SupabaseSession(
                 return;
             if (_channels.Count > 0 && auth.CheckExpired())
                 EndAllForExpiredToken();
-            ArmTokenCheck();
+            ArmTokenCheck(force: true);
         }
         catch (Exception ex)
         {
