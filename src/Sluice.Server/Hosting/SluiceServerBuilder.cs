@@ -117,6 +117,8 @@ public static class SluiceServerBuilder
         ChangeLog log;
         try
         {
+            // Cluster nodes starting together prepare the database one after the other (one slot, one epoch).
+            await using var startup = cluster.Enabled ? await StartupLock.AcquireAsync(database.ConnectionString, settings.SlotName, cancellationToken) : null;
             await SqlApi.InstallAsync(database.DataSource, settings.PublicationName, cancellationToken);
             var created = await ReplicationSlot.EnsureAsync(database.DataSource, database.ConnectionString, settings.SlotName, cancellationToken);
             var epoch = await LogEpoch.ResolveAsync(database.DataSource, settings.SlotName, created, cancellationToken);

@@ -93,4 +93,60 @@ public sealed class ClusterDeliveryTests(PostgresFixture postgres)
             throw new InvalidOperationException($"{ex.Message}\n{cluster.Output}", ex);
         }
     }
+
+    [Fact]
+    public async Task Nodes_started_at_the_same_time_share_one_slot_and_one_offset_epoch()
+    {
+        await using var database = await postgres.CreateDatabaseAsync();
+        await using var redis = await RedisServer.StartAsync();
+        var starting = Enumerable.Range(0, 3).Select(i => ServerProcess.StartAsync(database, "--redis", redis.Configuration, "--node-id", $"node{i}")).ToArray();
+        var nodes = new List<ServerProcess>();
+        Exception? failed = null;
+        foreach (var start in starting)
+        {
+            try
+            {
+                nodes.Add(await start);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
+            {
+                failed ??= ex;
+            }
+        }
+        if (failed is not null)
+        {
+            foreach (var node in nodes)
+                await node.DisposeAsync();
+            throw new InvalidOperationException("a node did not start next to the others", failed);
+        }
+        try
+        {
+            await database.ExecuteAsync("CREATE TABLE public.together (id bigint PRIMARY KEY)");
+            await database.ExecuteAsync("SELECT enable_realtime('public', 'together')");
+            var clients = new List<TestClient>();
+            foreach (var node in nodes)
+            {
+                var client = await node.ConnectAsync();
+                clients.Add(client);
+                await client.SubscribeAsync("table:public.together");
+            }
+            await database.ExecuteAsync("INSERT INTO public.together VALUES (1)");
+            var offsets = new List<string>();
+            foreach (var client in clients)
+                offsets.Add(Frames.Offset(await client.NextChangeAsync()));
+            Assert.Single(offsets.Distinct());
+            Assert.Equal(1, await database.ScalarAsync<long>("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", database.SlotName));
+            foreach (var client in clients)
+                await client.DisposeAsync();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw new InvalidOperationException($"{ex.Message}\n" + string.Join("\n", nodes.Select(node => node.Output)), ex);
+        }
+        finally
+        {
+            foreach (var node in nodes)
+                await node.DisposeAsync();
+        }
+    }
 }
