@@ -353,7 +353,10 @@ public sealed class SubscriptionRouter(ChangeLog log)
         }
     }
 
-    /// <summary>The slot was recreated: the log starts over in a new epoch and every subscriber must resync.</summary>
+    /// <summary>
+    /// The log starts over (the slot was recreated, or a cluster node cannot prove its log has every change of the stream):
+    /// every subscriber must resync.
+    /// </summary>
     private void RestartLocked(EpochStart start)
     {
         log.Restart(start.Epoch, start.ConfirmedFlushLsn);
@@ -367,7 +370,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
                 {
                     RemoveLocked(subscription.Connection, subscription.Channel);
                     subscription.Format.ResyncRequired(subscription.Connection, subscription.Channel,
-                        "the replication slot was recreated and changes may have been lost; subscribe again with a snapshot");
+                        "the change log started over (the replication slot was recreated, or this node lost its place in the cluster's change stream) and changes may have been lost; subscribe again with a snapshot");
                 }
             }
         }
