@@ -7,32 +7,13 @@
 const { RealtimeClient } = require('@supabase/realtime-js');
 const WebSocket = require('ws');
 const { Client } = require('pg');
-const readline = require('node:readline');
 const assert = require('node:assert/strict');
+const { socketBase: base, waitWithin, nextLine, closeStdin } = require('./harness');
 
-const base = (process.env.SLUICE_URL || 'http://127.0.0.1:8080').replace(/^http/, 'ws');
 const apikey = process.env.SLUICE_APIKEY || 'anon-key';
 const patienceMs = 60000;
 
-const lines = readline.createInterface({ input: process.stdin });
-const pendingLines = [];
-let lineWaiter = null;
-lines.on('line', (line) => {
-  if (lineWaiter) { const w = lineWaiter; lineWaiter = null; w(line); } else pendingLines.push(line);
-});
-const nextLine = () => new Promise((resolve) => {
-  if (pendingLines.length > 0) resolve(pendingLines.shift()); else lineWaiter = resolve;
-});
-
-function waitFor(predicate, what) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const timer = setInterval(() => {
-      if (predicate()) { clearInterval(timer); resolve(); }
-      else if (Date.now() - started > patienceMs) { clearInterval(timer); reject(new Error(`timed out waiting for ${what}`)); }
-    }, 20);
-  });
-}
+const waitFor = waitWithin(patienceMs);
 
 async function main() {
   const db = new Client();
@@ -85,7 +66,7 @@ async function main() {
       c.client.disconnect();
     }
     await db.end();
-    lines.close();
+    closeStdin();
   }
   process.exit(failed ? 1 : 0);
 }

@@ -6,21 +6,13 @@ const { RealtimeClient } = require('@supabase/realtime-js');
 const WebSocket = require('ws');
 const { Client } = require('pg');
 const assert = require('node:assert/strict');
+const { socketBase: base, waitWithin } = require('./harness');
 
-const base = (process.env.SLUICE_URL || 'http://127.0.0.1:8080').replace(/^http/, 'ws');
 const org1 = process.env.TOKEN_ORG1;
 const org2 = process.env.TOKEN_ORG2;
 const patienceMs = 20000;
 
-function waitFor(predicate, what) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const timer = setInterval(() => {
-      if (predicate()) { clearInterval(timer); resolve(); }
-      else if (Date.now() - started > patienceMs) { clearInterval(timer); reject(new Error(`timed out waiting for ${what}`)); }
-    }, 20);
-  });
-}
+const waitFor = waitWithin(patienceMs);
 
 async function run(vsn, db, firstId) {
   const options = { params: { apikey: org1 }, transport: WebSocket, vsn };

@@ -8,30 +8,13 @@ const { createClient } = require('@supabase/supabase-js');
 const WebSocket = require('ws');
 const { Client } = require('pg');
 const assert = require('node:assert/strict');
+const { httpBase: url, waitWithin, subscribe } = require('./harness');
 
-const url = process.env.SLUICE_URL || 'http://127.0.0.1:8080';
 const apikey = process.env.TOKEN_ORG1;
 const serviceKey = process.env.SERVICE_KEY;
 const patienceMs = 20000;
 
-function waitFor(predicate, what) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const timer = setInterval(() => {
-      if (predicate()) { clearInterval(timer); resolve(); }
-      else if (Date.now() - started > patienceMs) { clearInterval(timer); reject(new Error(`timed out waiting for ${what}`)); }
-    }, 20);
-  });
-}
-
-function subscribe(channel) {
-  return new Promise((resolve, reject) => {
-    channel.subscribe((status, err) => {
-      if (status === 'SUBSCRIBED') resolve();
-      else if (status === 'CHANNEL_ERROR' || status === 'TIMED_OUT') reject(new Error(`${status}: ${err && err.message}`));
-    });
-  });
-}
+const waitFor = waitWithin(patienceMs);
 
 async function run(vsn, db, firstId) {
   const realtime = vsn === 'default' ? { transport: WebSocket } : { transport: WebSocket, vsn };

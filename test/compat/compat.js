@@ -6,30 +6,12 @@ const { RealtimeClient } = require('@supabase/realtime-js');
 const WebSocket = require('ws');
 const { Client } = require('pg');
 const assert = require('node:assert/strict');
+const { socketBase: base, waitWithin, subscribe } = require('./harness');
 
-const base = (process.env.SLUICE_URL || 'http://127.0.0.1:8080').replace(/^http/, 'ws');
 const apikey = process.env.SLUICE_APIKEY || 'anon-key';
 const patienceMs = 20000;
 
-function waitFor(predicate, what) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const timer = setInterval(() => {
-      const value = predicate();
-      if (value) { clearInterval(timer); resolve(value); }
-      else if (Date.now() - started > patienceMs) { clearInterval(timer); reject(new Error(`timed out waiting for ${what}`)); }
-    }, 20);
-  });
-}
-
-function subscribe(channel) {
-  return new Promise((resolve, reject) => {
-    channel.subscribe((status, err) => {
-      if (status === 'SUBSCRIBED') resolve();
-      else if (status === 'CHANNEL_ERROR' || status === 'TIMED_OUT') reject(new Error(`${status}: ${err && err.message}`));
-    });
-  });
-}
+const waitFor = waitWithin(patienceMs);
 
 async function postgresChanges(vsn, db) {
   const table = `compat_${vsn.replace(/\./g, '_')}`;

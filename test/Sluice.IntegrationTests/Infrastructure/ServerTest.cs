@@ -4,7 +4,7 @@ namespace Sluice.IntegrationTests.Infrastructure;
 [Collection(PostgresCollection.Name)]
 public abstract class ServerTest(PostgresFixture postgres) : IAsyncLifetime
 {
-    private readonly List<TestClient> _clients = [];
+    private readonly List<IAsyncDisposable> _clients = [];
 
     protected TestDatabase Database { get; private set; } = null!;
     protected ServerHandle Server { get; set; } = null!;
@@ -18,9 +18,15 @@ public abstract class ServerTest(PostgresFixture postgres) : IAsyncLifetime
         Server = await ServerHandle.StartAsync(Database, ServerArgs);
     }
 
-    protected async Task<TestClient> ConnectAsync()
+    protected async Task<TestClient> ConnectAsync() => Track(await Server.ConnectAsync());
+
+    /// <summary>A Supabase (Phoenix) protocol client, disposed with the test.</summary>
+    protected async Task<Supabase.PhoenixTestClient> ConnectPhoenixAsync(string vsn, string apiKey = "anon-key", string path = "/realtime/v1/websocket") =>
+        Track(await Supabase.PhoenixTestClient.ConnectAsync(Server, vsn, apiKey, path));
+
+    /// <summary>Disposes the client when the test ends.</summary>
+    protected T Track<T>(T client) where T : IAsyncDisposable
     {
-        var client = await Server.ConnectAsync();
         _clients.Add(client);
         return client;
     }

@@ -7,24 +7,8 @@ namespace Sluice.IntegrationTests.Supabase;
 /// The newer postgres_changes filters (supabase/realtime ≥ Jun 2026, realtime-js ≥ 2.109: like, not., comma-AND) over
 /// the raw Phoenix protocol: each binding's id is listed on exactly the changes its filter matches.
 /// </summary>
-public sealed class SupabaseFilterTests(PostgresFixture postgres) : ServerTest(postgres), IAsyncLifetime
+public sealed class SupabaseFilterTests(PostgresFixture postgres) : ServerTest(postgres)
 {
-    private readonly List<PhoenixTestClient> _clients = [];
-
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        foreach (var client in _clients)
-            await client.DisposeAsync();
-        await DisposeAsync();
-    }
-
-    private async Task<PhoenixTestClient> ConnectPhoenixAsync(string vsn)
-    {
-        var client = await PhoenixTestClient.ConnectAsync(Server, vsn);
-        _clients.Add(client);
-        return client;
-    }
-
     private static JsonObject Config(params JsonObject[] bindings) => new()
     {
         ["config"] = new JsonObject

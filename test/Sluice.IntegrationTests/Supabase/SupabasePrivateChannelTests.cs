@@ -8,10 +8,8 @@ namespace Sluice.IntegrationTests.Supabase;
 /// <c>config.private: true</c>: a private channel is joinable only when a private-room rule grants it (or with the service
 /// role); otherwise the join fails with Supabase's "Unauthorized: You do not have permissions to read from this Channel topic".
 /// </summary>
-public sealed class SupabasePrivateChannelTests(PostgresFixture postgres) : AuthServerTest(postgres), IAsyncLifetime
+public sealed class SupabasePrivateChannelTests(PostgresFixture postgres) : AuthServerTest(postgres)
 {
-    private readonly List<PhoenixTestClient> _clients = [];
-
     protected override string[] MoreServerArgs =>
     [
         "--Sluice:Rooms:Private:0:Pattern", "org-{organization_id}:*",
@@ -19,18 +17,11 @@ public sealed class SupabasePrivateChannelTests(PostgresFixture postgres) : Auth
         "--Sluice:Rooms:Private:1:Actions:0", "subscribe",
     ];
 
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        foreach (var client in _clients)
-            await client.DisposeAsync();
-        await DisposeAsync();
-    }
-
     private async Task<PhoenixTestClient> ConnectAsync(string vsn, string organization)
     {
         var token = Tokens.Hs256(new Dictionary<string, object> { ["sub"] = "user-" + organization, ["organization_id"] = organization });
         var client = await PhoenixTestClient.ConnectAsync(Server, vsn, token);
-        _clients.Add(client);
+        Track(client);
         return client;
     }
 
@@ -67,7 +58,7 @@ public sealed class SupabasePrivateChannelTests(PostgresFixture postgres) : Auth
 
         // The service role bypasses the rules.
         var service = await PhoenixTestClient.ConnectAsync(Server, vsn, Tokens.Hs256(new Dictionary<string, object> { ["sub"] = "svc", ["role"] = "service_role" }));
-        _clients.Add(service);
+        Track(service);
         Assert.Equal("ok", Status((await service.JoinAsync("realtime:anything", Join(isPrivate: true))).Reply));
     }
 

@@ -7,24 +7,8 @@ using Sluice.IntegrationTests.Infrastructure;
 namespace Sluice.IntegrationTests.Supabase;
 
 /// <summary>The Supabase Realtime (Phoenix) protocol over a raw WebSocket, for vsn 1.0.0 and 2.0.0 (SUPABASE_PROTOCOL.md).</summary>
-public sealed class SupabaseProtocolTests(PostgresFixture postgres) : ServerTest(postgres), IAsyncLifetime
+public sealed class SupabaseProtocolTests(PostgresFixture postgres) : ServerTest(postgres)
 {
-    private readonly List<PhoenixTestClient> _clients = [];
-
-    private async Task<PhoenixTestClient> ConnectPhoenixAsync(string vsn, string path = "/realtime/v1/websocket")
-    {
-        var client = await PhoenixTestClient.ConnectAsync(Server, vsn, path: path);
-        _clients.Add(client);
-        return client;
-    }
-
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        foreach (var client in _clients)
-            await client.DisposeAsync();
-        await DisposeAsync();
-    }
-
     private static JsonObject Config(params JsonObject[] bindings) => new()
     {
         ["config"] = new JsonObject

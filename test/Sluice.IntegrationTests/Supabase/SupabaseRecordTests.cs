@@ -8,25 +8,9 @@ namespace Sluice.IntegrationTests.Supabase;
 /// What a change message's record carries: <c>select</c> column lists (realtime-js ≥ 2.109) and Supabase's
 /// <c>errors: ["Error 413: Payload Too Large"]</c> with only the small values for a record over the size limit (200 bytes here).
 /// </summary>
-public sealed class SupabaseRecordTests(PostgresFixture postgres) : ServerTest(postgres), IAsyncLifetime
+public sealed class SupabaseRecordTests(PostgresFixture postgres) : ServerTest(postgres)
 {
-    private readonly List<PhoenixTestClient> _clients = [];
-
     protected override string[] ServerArgs => ["--supabase-max-record-bytes", "200"];
-
-    private async Task<PhoenixTestClient> ConnectPhoenixAsync(string vsn)
-    {
-        var client = await PhoenixTestClient.ConnectAsync(Server, vsn);
-        _clients.Add(client);
-        return client;
-    }
-
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        foreach (var client in _clients)
-            await client.DisposeAsync();
-        await DisposeAsync();
-    }
 
     private static JsonObject Join(params JsonObject[] bindings) => new()
     {

@@ -8,24 +8,8 @@ namespace Sluice.IntegrationTests.Supabase;
 /// Sluice's opt-in gapless resume for <c>postgres_changes</c>: change messages carry <c>data.offset</c>, the join reply each
 /// binding's start <c>offset</c>, and a binding with <c>since</c> resumes right after it (raw Phoenix frames).
 /// </summary>
-public sealed class SupabaseResumeTests(PostgresFixture postgres) : ServerTest(postgres), IAsyncLifetime
+public sealed class SupabaseResumeTests(PostgresFixture postgres) : ServerTest(postgres)
 {
-    private readonly List<PhoenixTestClient> _clients = [];
-
-    private async Task<PhoenixTestClient> ConnectPhoenixAsync(string vsn)
-    {
-        var client = await PhoenixTestClient.ConnectAsync(Server, vsn);
-        _clients.Add(client);
-        return client;
-    }
-
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        foreach (var client in _clients)
-            await client.DisposeAsync();
-        await DisposeAsync();
-    }
-
     internal static JsonObject Join(string table, string? since = null)
     {
         var binding = new JsonObject { ["event"] = "*", ["schema"] = "public", ["table"] = table };
@@ -142,18 +126,9 @@ public sealed class SupabaseResumeTests(PostgresFixture postgres) : ServerTest(p
 }
 
 /// <summary>A <c>since</c> older than the retention window (two changes here): the binding goes live with <c>resync_required</c>.</summary>
-public sealed class SupabaseResumeRetentionTests(PostgresFixture postgres) : ServerTest(postgres), IAsyncLifetime
+public sealed class SupabaseResumeRetentionTests(PostgresFixture postgres) : ServerTest(postgres)
 {
-    private readonly List<PhoenixTestClient> _clients = [];
-
     protected override string[] ServerArgs => ["--retention-changes", "2"];
-
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        foreach (var client in _clients)
-            await client.DisposeAsync();
-        await DisposeAsync();
-    }
 
     [Theory]
     [InlineData("1.0.0")]
@@ -162,14 +137,14 @@ public sealed class SupabaseResumeRetentionTests(PostgresFixture postgres) : Ser
     {
         await CreateTableAsync("items", "id bigint PRIMARY KEY, title text");
         var client = await PhoenixTestClient.ConnectAsync(Server, vsn);
-        _clients.Add(client);
+        Track(client);
         await client.JoinAsync("realtime:items", SupabaseResumeTests.Join("items"));
         for (var id = 1; id <= 4; id++)
             await Database.ExecuteAsync("INSERT INTO public.items VALUES ($1, 'x')", (long)id);
         var seen = await SupabaseResumeTests.ChangesUntilAsync(client, 4);
 
         var resumed = await PhoenixTestClient.ConnectAsync(Server, vsn);
-        _clients.Add(resumed);
+        Track(resumed);
         var (_, reply) = await resumed.JoinAsync("realtime:items", SupabaseResumeTests.Join("items", since: seen[0].Offset));
         Assert.Equal("ok", reply.Payload.GetProperty("status").GetString());
         var notice = await resumed.NextAsync(f => f.Event == "system" && f.Payload.TryGetProperty("code", out _));

@@ -5,24 +5,8 @@ using Sluice.IntegrationTests.Infrastructure;
 namespace Sluice.IntegrationTests.Supabase;
 
 /// <summary>Broadcast and presence on Supabase channels, mapped onto Sluice rooms (<c>realtime:x</c> is the room of native <c>room:x</c>).</summary>
-public sealed class SupabaseRoomTests(PostgresFixture postgres) : ServerTest(postgres), IAsyncLifetime
+public sealed class SupabaseRoomTests(PostgresFixture postgres) : ServerTest(postgres)
 {
-    private readonly List<PhoenixTestClient> _clients = [];
-
-    private async Task<PhoenixTestClient> ConnectPhoenixAsync(string vsn)
-    {
-        var client = await PhoenixTestClient.ConnectAsync(Server, vsn);
-        _clients.Add(client);
-        return client;
-    }
-
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        foreach (var client in _clients)
-            await client.DisposeAsync();
-        await DisposeAsync();
-    }
-
     private static JsonObject Config(bool self = false, bool ack = false, string presenceKey = "") => new()
     {
         ["config"] = new JsonObject

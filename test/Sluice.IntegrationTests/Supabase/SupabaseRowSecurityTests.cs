@@ -7,24 +7,8 @@ using Sluice.IntegrationTests.RowSecurity;
 namespace Sluice.IntegrationTests.Supabase;
 
 /// <summary>Row-level security on Supabase connections: the join's access_token (else apikey) and access_token refreshes.</summary>
-public sealed class SupabaseRowSecurityTests(PostgresFixture postgres) : RowSecurityTest(postgres), IAsyncLifetime
+public sealed class SupabaseRowSecurityTests(PostgresFixture postgres) : RowSecurityTest(postgres)
 {
-    private readonly List<PhoenixTestClient> _clients = [];
-
-    private async Task<PhoenixTestClient> ConnectPhoenixAsync(string vsn, string apiKey)
-    {
-        var client = await PhoenixTestClient.ConnectAsync(Server, vsn, apiKey);
-        _clients.Add(client);
-        return client;
-    }
-
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        foreach (var client in _clients)
-            await client.DisposeAsync();
-        await DisposeAsync();
-    }
-
     private static JsonObject Join(string? accessToken)
     {
         var payload = new JsonObject
