@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Sluice.Protocol;
 using Sluice.Server.Auth;
@@ -54,39 +53,22 @@ public static partial class RealtimeEndpoint
                 ? await tokens.AuthenticateAsync(token, context.RequestAborted)
                 : tokenError!;
 
-        var settings = options.Value;
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
-        {
-            KeepAliveInterval = settings.KeepAliveInterval,
-            KeepAliveTimeout = settings.KeepAliveTimeout,
-        });
         var logger = loggers.CreateLogger("Sluice.Connection");
-        var connection = new ClientConnection(socket, settings.OutboundQueueFrames, settings.OutboundQueueBytes, logger,
-            (context.Features.Get<IHttpUpgradeFeature>() as CoalescingUpgradeFeature)?.Stream);
-        if (!authentication.Succeeded)
+        var (socket, connection) = await ConnectionHost.AcceptAsync(context, options.Value, logger);
+        using (socket)
         {
-            LogRefused(logger, authentication.ErrorCode);
-            await RefuseAsync(socket, connection, authentication);
-            return;
-        }
-
-        connections.Add(connection);
-        var writer = connection.RunWriterAsync();
-        var auth = new ConnectionAuth(connection, authentication.Identity, services.Router, authOptions.Value.ClockSkew, rooms: rooms);
-        try
-        {
-            using var stopping = lifetime.ApplicationStopping.Register(
-                static state => ((ClientConnection)state!).Close(CloseCodes.GoingAway, "server shutting down", sendQueued: true), connection);
-            await new NativeSession(socket, connection, services, auth, tokens, rooms, settings.MaxMessageBytes, limits, logger).RunAsync(context.RequestAborted);
-        }
-        finally
-        {
-            auth.Dispose();
-            services.Router.RemoveAll(connection);
-            rooms.RemoveAll(connection);
-            connection.Complete();
-            await writer;
-            connections.Remove(connection);
+            if (!authentication.Succeeded)
+            {
+                LogRefused(logger, authentication.ErrorCode);
+                await RefuseAsync(socket, connection, authentication);
+                return;
+            }
+            await ConnectionHost.RunAsync(
+                connection,
+                () => new ConnectionAuth(connection, authentication.Identity, services.Router, authOptions.Value.ClockSkew, rooms: rooms),
+                auth => new NativeSession(socket, connection, services, auth, tokens, rooms, options.Value.MaxMessageBytes, limits, logger)
+                    .RunAsync(context.RequestAborted),
+                connections, services.Router, rooms, lifetime);
         }
     }
 

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Sluice.Protocol;
 using Sluice.Server.Auth;
@@ -76,36 +75,16 @@ public static partial class SupabaseEndpoint
         }
 
         var settings = options.Value;
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
-        {
-            KeepAliveInterval = settings.KeepAliveInterval,
-            KeepAliveTimeout = settings.KeepAliveTimeout,
-        });
         var logger = loggers.CreateLogger("Sluice.Connection");
-        var connection = new ClientConnection(socket, settings.OutboundQueueFrames, settings.OutboundQueueBytes, logger,
-            (context.Features.Get<IHttpUpgradeFeature>() as CoalescingUpgradeFeature)?.Stream)
+        var (socket, connection) = await ConnectionHost.AcceptAsync(context, settings, logger, receivesServerHeartbeats: false);
+        using (socket)
         {
-            ReceivesServerHeartbeats = false,
-        };
-        connections.Add(connection);
-        var writer = connection.RunWriterAsync();
-        var auth = new ConnectionAuth(connection, authentication.Identity!, services.Router, authOptions.Value.ClockSkew, nativeFrames: false);
-        try
-        {
-            using var stopping = lifetime.ApplicationStopping.Register(
-                static state => ((ClientConnection)state!).Close(CloseCodes.GoingAway, "server shutting down", sendQueued: true), connection);
-            await new SupabaseSession(socket, connection, services, auth, supabaseTokens, rooms, version, settings.MaxMessageBytes, limits,
-                authOptions.Value.ClockSkew, supabaseOptions.Value, logger)
-                .RunAsync(context.RequestAborted);
-        }
-        finally
-        {
-            auth.Dispose();
-            services.Router.RemoveAll(connection);
-            rooms.RemoveAll(connection);
-            connection.Complete();
-            await writer;
-            connections.Remove(connection);
+            await ConnectionHost.RunAsync(
+                connection,
+                () => new ConnectionAuth(connection, authentication.Identity!, services.Router, authOptions.Value.ClockSkew, nativeFrames: false),
+                auth => new SupabaseSession(socket, connection, services, auth, supabaseTokens, rooms, version, settings.MaxMessageBytes, limits,
+                    authOptions.Value.ClockSkew, supabaseOptions.Value, logger).RunAsync(context.RequestAborted),
+                connections, services.Router, rooms, lifetime);
         }
     }
 
