@@ -123,20 +123,5 @@ public sealed class TestClient : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (_socket.State == WebSocketState.Open)
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-        {
-        }
-        _socket.Dispose();
-        await _receiver;
-    }
+    public ValueTask DisposeAsync() => WebSocketMessages.CloseAndDisposeAsync(_socket, _receiver);
 }

@@ -2,7 +2,7 @@ using System.Net.WebSockets;
 
 namespace Sluice.IntegrationTests.Infrastructure;
 
-/// <summary>Reads whole WebSocket messages into a growing buffer.</summary>
+/// <summary>Reads whole WebSocket messages into a growing buffer, and ends test clients' sockets.</summary>
 public static class WebSocketMessages
 {
     /// <summary>The next whole message (its length in <paramref name="buffer"/>), or null when the peer closed.</summary>
@@ -23,5 +23,23 @@ public static class WebSocketMessages
         }
         while (!result.EndOfMessage);
         return result.MessageType == WebSocketMessageType.Close ? null : length;
+    }
+
+    /// <summary>Closes the socket with a normal close (waiting at most 5 s for the handshake), disposes it, then awaits its receive loop.</summary>
+    public static async ValueTask CloseAndDisposeAsync(WebSocket socket, Task receiver)
+    {
+        try
+        {
+            if (socket.State == WebSocketState.Open)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+        }
+        socket.Dispose();
+        await receiver;
     }
 }

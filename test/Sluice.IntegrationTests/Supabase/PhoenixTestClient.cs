@@ -208,20 +208,5 @@ public sealed class PhoenixTestClient : IAsyncDisposable
         return new PhoenixFrame(null, null, topic, "broadcast", JsonSerializer.SerializeToElement(payload)) { Binary = true };
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (_socket.State == WebSocketState.Open)
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-        {
-        }
-        _socket.Dispose();
-        await _receiver;
-    }
+    public ValueTask DisposeAsync() => WebSocketMessages.CloseAndDisposeAsync(_socket, _receiver);
 }
