@@ -48,7 +48,7 @@ public sealed class SupabaseChangeFormat(PhoenixVersion version, string topic, i
             var record = change.NewValues is not null && shape != ChangeShape.AsDelete ? change.NewValues : null;
             var hasOld = change.Kind != ChangeKind.Insert && shape != ChangeShape.WithoutOld;
             var oldRecord = hasOld ? change.OldValues : null;
-            var tooLarge = format.RecordBytes(table, record) + format.RecordBytes(table, oldRecord) > format._maxRecordBytes;
+            var tooLarge = format.IsTooLarge(table, record, oldRecord);
 
             writer.WriteStartObject();
             writer.WritePropertyName("ids"u8);
@@ -111,8 +111,16 @@ public sealed class SupabaseChangeFormat(PhoenixVersion version, string topic, i
 
     private bool Selected(string column) => _select is null || _select.Contains(column);
 
-    /// <summary>The size of a row as sent: UTF-8 bytes of its selected column names and values.</summary>
-    private long RecordBytes(TableSchema table, string?[]? values)
+    /// <summary>
+    /// Whether the rows as sent (UTF-8 bytes of selected column names and values) exceed the limit. Counting characters
+    /// first settles the usual case without scanning the text: UTF-8 needs at most 3 bytes per UTF-16 character.
+    /// </summary>
+    private bool IsTooLarge(TableSchema table, string?[]? record, string?[]? oldRecord) =>
+        3 * (RecordSize(table, record, utf8: false) + RecordSize(table, oldRecord, utf8: false)) > _maxRecordBytes
+        && RecordSize(table, record, utf8: true) + RecordSize(table, oldRecord, utf8: true) > _maxRecordBytes;
+
+    /// <summary>The selected column names and values of a row, in UTF-8 bytes or in characters.</summary>
+    private long RecordSize(TableSchema table, string?[]? values, bool utf8)
     {
         if (values is null)
             return 0;
@@ -123,7 +131,9 @@ public sealed class SupabaseChangeFormat(PhoenixVersion version, string topic, i
             var value = values[i];
             if (RowValues.IsUnavailable(value) || !Selected(columns[i].Name))
                 continue;
-            bytes += Encoding.UTF8.GetByteCount(columns[i].Name) + (value is null ? 4 : Encoding.UTF8.GetByteCount(value));
+            bytes += utf8
+                ? Encoding.UTF8.GetByteCount(columns[i].Name) + (value is null ? 4 : Encoding.UTF8.GetByteCount(value))
+                : columns[i].Name.Length + (value?.Length ?? 4);
         }
         return bytes;
     }
