@@ -119,11 +119,7 @@ public sealed class RoomChannelTests
         room.OnMessage(message => all.Add($"{message.Event} {message.Offset} {message.Payload.ValueKind}"));
         var streamed = new Recorder<RoomMessage<Cursor>>();
         using var stop = new CancellationTokenSource();
-        var reading = Task.Run(async () =>
-        {
-            await foreach (var message in room.ReadMessagesAsync<Cursor>("cursor", stop.Token))
-                streamed.Add(message);
-        });
+        var reading = TestClients.ReadAllAsync(room.ReadMessagesAsync<Cursor>("cursor", stop.Token), streamed.Add);
         await client.StartAsync();
         var connection = await server.NextConnectionAsync();
         await connection.ReceiveSubscribeAsync();
@@ -384,12 +380,7 @@ public sealed class RoomChannelTests
         var room = client.Room("lobby");
         var seen = new Recorder<string>();
         room.OnMessage(message => seen.Add(message.Offset));
-        var reading = Task.Run(async () =>
-        {
-            await foreach (var _ in room.ReadMessagesAsync<JsonElement>())
-            {
-            }
-        });
+        var reading = TestClients.ReadAllAsync(room.ReadMessagesAsync<JsonElement>(), static _ => { });
         await room.TrackAsync(new { name = "Me" });
         await client.StartAsync();
         var connection = await server.NextConnectionAsync();

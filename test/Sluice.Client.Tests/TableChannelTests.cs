@@ -255,11 +255,7 @@ public sealed class TableChannelTests
         await using var client = TestClients.Create(server);
         var products = client.Table("public", "products");
         var read = new List<Change<Product>>();
-        var reading = Task.Run(async () =>
-        {
-            await foreach (var change in products.ReadChangesAsync<Product>())
-                read.Add(change);
-        });
+        var reading = TestClients.ReadAllAsync(products.ReadChangesAsync<Product>(), change => read.Add(change));
         await client.StartAsync();
         var connection = await server.NextConnectionAsync();
         await connection.ReceiveSubscribeAsync();

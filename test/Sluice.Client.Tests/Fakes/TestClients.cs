@@ -28,4 +28,28 @@ public static class TestClients
             await Task.Delay(10);
         }
     }
+
+    /// <summary>
+    /// Reads <paramref name="stream"/> to its end, passing each item to <paramref name="onItem"/>. The first read starts
+    /// before this returns, so the stream's handler is registered before the test sends anything (a reader started with
+    /// Task.Run may begin only after the frames it should see were dispatched).
+    /// </summary>
+    public static Task ReadAllAsync<T>(IAsyncEnumerable<T> stream, Action<T> onItem)
+    {
+        var items = stream.GetAsyncEnumerator();
+        var next = items.MoveNextAsync();
+        return Continue(items, next, onItem);
+
+        static async Task Continue(IAsyncEnumerator<T> items, ValueTask<bool> next, Action<T> onItem)
+        {
+            await using (items)
+            {
+                while (await next)
+                {
+                    onItem(items.Current);
+                    next = items.MoveNextAsync();
+                }
+            }
+        }
+    }
 }
