@@ -2,6 +2,7 @@
 # Sluice build script.
 #   ./build.sh test    install what is missing (apt-get: PostgreSQL, Redis, Chromium), build, run every test
 #   ./build.sh build   build only
+#   ./build.sh pack    the NuGet packages (Sluice.Protocol, Sluice.Client, the Sluice.Server tool), Release, into artifacts/packages
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -79,8 +80,15 @@ case "${1:-test}" in
     dotnet build Sluice.slnx -c Release --nologo
     run_tests
     ;;
+  pack)
+    ensure_dotnet
+    # Sluice.Client's pack also packs Sluice.Protocol (see its .csproj); Sluice.Server is the `sluice` dotnet tool.
+    dotnet pack src/Sluice.Client -c Release --nologo -o artifacts/packages
+    dotnet pack src/Sluice.Server -c Release --nologo -o artifacts/packages
+    ls -1 artifacts/packages/*.nupkg
+    ;;
   *)
-    echo "usage: $0 [test|build]" >&2
+    echo "usage: $0 [test|build|pack]" >&2
     exit 2
     ;;
 esac
