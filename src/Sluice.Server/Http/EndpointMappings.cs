@@ -66,6 +66,7 @@ public static class EndpointMappings
                 cluster),
                 ServerJsonContext.Default.StatsResponse);
         }).RequireAdminTokenWhenConfigured();
+        app.MapStatsHistory();
 
         app.MapGet(TableRowsEndpoint.Route, TableRowsEndpoint.HandleAsync);
 

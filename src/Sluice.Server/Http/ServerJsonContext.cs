@@ -4,6 +4,7 @@ namespace Sluice.Server.Http;
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(StatsResponse))]
+[JsonSerializable(typeof(StatsHistoryResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(AdminTable))]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -17,6 +18,9 @@ public static class ObservabilityExtensions
         services.AddSingleton<SlotMonitor>();
         services.AddHostedService(static provider => provider.GetRequiredService<SlotMonitor>());
         services.AddSingleton<ServerGauges>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(static _ => new StatsHistory());
+        services.AddHostedService<StatsHistorySampler>();
         services.AddHealthChecks().AddCheck<CaptureHealthCheck>("capture", tags: [ReadyTag]);
         services.AddOpenTelemetry()
             .ConfigureResource(static resource => resource.AddService("sluice", serviceVersion: typeof(SluiceMetrics).Assembly.GetName().Version?.ToString()))

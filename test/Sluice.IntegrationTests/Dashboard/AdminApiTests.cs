@@ -70,6 +70,7 @@ public sealed class AdminApiTests(PostgresFixture postgres) : ServerTest(postgre
 
     [Theory]
     [InlineData("/api/realtime/stats")]
+    [InlineData("/api/realtime/stats/history")]
     [InlineData("/metrics")]
     public async Task Stats_and_metrics_need_the_admin_token_when_one_is_configured(string path)
     {

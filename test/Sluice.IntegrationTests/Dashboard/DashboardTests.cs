@@ -1,9 +1,15 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.Playwright;
 using Sluice.IntegrationTests.Infrastructure;
 
 namespace Sluice.IntegrationTests.Dashboard;
 
-/// <summary>The dashboard at <c>/</c> in headless Chromium: locked until the admin token is given, then live numbers, the tables list and its toggle, and the inspector.</summary>
+/// <summary>
+/// The dashboard at <c>/</c> in headless Chromium: locked until the admin token is given, then live numbers, a chart
+/// that survives a reload (served from the server's history), the tables list and its toggle, and the inspector with its
+/// status line and compact, expandable change rows.
+/// </summary>
 public sealed class DashboardTests(PostgresFixture postgres) : ServerTest(postgres)
 {
     private const string Token = "dashboard-admin-token";
@@ -43,6 +49,18 @@ public sealed class DashboardTests(PostgresFixture postgres) : ServerTest(postgr
             await WaitForTextAsync(page, "#changes-total",
                 text => long.Parse(text, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture) >= before + 5);
 
+            // Why the acknowledged LSN stays behind is explained next to it, with this server's window.
+            Assert.Contains("retention window", await Text(page, "#ack-note"), StringComparison.Ordinal);
+            Assert.Equal("10", await Text(page, "#ack-window"));
+
+            // The chart's history is kept by the server: once it has sampled the writes, a reloaded page (which starts
+            // with no figures of its own) draws them at once.
+            await WaitForServerHistoryAsync(changes => changes >= before + 5);
+            await page.ReloadAsync();
+            await WaitForAttributeAsync(page, "#chart", "data-changes", value => long.Parse(value, System.Globalization.CultureInfo.InvariantCulture) >= 5);
+            Assert.True(int.Parse(await page.Locator("#chart").GetAttributeAsync("data-history-points") ?? "0", System.Globalization.CultureInfo.InvariantCulture) > 1);
+            await WaitForTextAsync(page, "#capture", text => text == "streaming");
+
             // The tables list appears with the token.
             await WaitForTextAsync(page, "tr[data-table='public.widgets'] td.state", text => text == "off");
             await WaitForTextAsync(page, "tr[data-table='public.gadgets'] td.state", text => text == "enabled");
@@ -56,10 +74,27 @@ public sealed class DashboardTests(PostgresFixture postgres) : ServerTest(postgr
             await page.FillAsync("#inspect-channel", "table:public.gadgets");
             await page.ClickAsync("#inspect-start");
             await WaitForTextAsync(page, "#inspect-status", text => text.StartsWith("subscribed", StringComparison.Ordinal));
+            Assert.EndsWith("waiting for changes", await Text(page, "#inspect-status"), StringComparison.Ordinal);
             await Database.ExecuteAsync("INSERT INTO gadgets VALUES (100, 'inspected lamp')");
             var entry = page.Locator("#inspect-log .entry", new PageLocatorOptions { HasText = "inspected lamp" });
             await entry.WaitForAsync();
             Assert.Contains("INSERT", await entry.InnerTextAsync(), StringComparison.Ordinal);
+            await WaitForTextAsync(page, "#inspect-status", text => text.Contains("— 1 change received, the last at", StringComparison.Ordinal));
+
+            // Each change is one line; a click shows the whole change pretty-printed, and another hides it again.
+            var line = entry.Locator("summary");
+            var whole = entry.Locator("pre");
+            Assert.False(await whole.IsVisibleAsync());
+            var lineHeight = await line.EvaluateAsync<double>("e => parseFloat(getComputedStyle(e).lineHeight)");
+            var collapsed = await entry.BoundingBoxAsync();
+            Assert.True(collapsed!.Height < 2 * lineHeight, $"a change row is {collapsed.Height} px high, more than one {lineHeight} px line");
+            await line.ClickAsync();
+            await whole.WaitForAsync();
+            var pretty = await whole.InnerTextAsync();
+            Assert.Contains("\"name\": \"inspected lamp\"", pretty, StringComparison.Ordinal);
+            Assert.Contains("offset ", pretty, StringComparison.Ordinal);
+            await line.ClickAsync();
+            await whole.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Hidden });
 
             // Pause holds changes back; resume shows them; clear empties the log.
             await page.ClickAsync("#inspect-pause");
@@ -68,6 +103,7 @@ public sealed class DashboardTests(PostgresFixture postgres) : ServerTest(postgr
             Assert.Equal(0, await page.Locator("#inspect-log .entry", new PageLocatorOptions { HasText = "held back" }).CountAsync());
             await page.ClickAsync("#inspect-pause");
             await page.Locator("#inspect-log .entry", new PageLocatorOptions { HasText = "held back" }).WaitForAsync();
+            Assert.Contains("— 2 changes received, the last at", await Text(page, "#inspect-status"), StringComparison.Ordinal);
             if (Environment.GetEnvironmentVariable("SLUICE_DASHBOARD_SCREENSHOT") is { Length: > 0 } screenshot)
                 await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
             await page.ClickAsync("#inspect-clear");
@@ -81,6 +117,43 @@ public sealed class DashboardTests(PostgresFixture postgres) : ServerTest(postgr
             await browser.DisposeAsync();
             playwright.Dispose();
         }
+    }
+
+    /// <summary>Waits until the server's chart history (<c>/api/realtime/stats/history</c>) has sampled a change count that satisfies <paramref name="condition"/>.</summary>
+    private async Task WaitForServerHistoryAsync(Func<long, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        var last = -1L;
+        while (DateTime.UtcNow < deadline)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/realtime/stats/history");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+            using var response = await Server.Http.SendAsync(request);
+            response.EnsureSuccessStatusCode();
+            var samples = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("samples");
+            if (samples.GetArrayLength() > 0)
+            {
+                last = samples[samples.GetArrayLength() - 1].GetProperty("changes_dispatched").GetInt64();
+                if (condition(last))
+                    return;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"the server's history did not reach the expected change count within {Patience.TotalSeconds} s; last: {last}");
+    }
+
+    private static async Task WaitForAttributeAsync(IPage page, string selector, string attribute, Func<string, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        string? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await page.Locator(selector).GetAttributeAsync(attribute);
+            if (last is not null && condition(last))
+                return;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"{selector}[{attribute}] did not reach the expected value within {Patience.TotalSeconds} s; last: \"{last}\"");
     }
 
     private static async Task<string> Text(IPage page, string selector) => (await page.Locator(selector).InnerTextAsync()).Trim();
