@@ -209,8 +209,16 @@ export class Room implements AsyncIterable<RoomMessage> {
     const key = options.key;
     if (key !== undefined && (key.length === 0 || key.length > maxPresenceKeyLength))
       throw new SluiceError(ClientErrorCodes.InvalidArgument, `a presence key has 1 to ${maxPresenceKeyLength} characters`, { channel: this.channel });
+    const current = this.core.tracked;
     this.core.tracked = { state, key, owner: this };
+    // The same state again (a remounted component tracking what it tracked) changes nothing on the server.
+    if (current !== undefined && current.key === key && JSON.stringify(current.state) === JSON.stringify(state)) return;
     this.core.sendPresence();
+  }
+
+  /** Whether this handle's {@link track} is the room's tracked state. */
+  get tracking(): boolean {
+    return this.core.tracked?.owner === this;
   }
 
   /** Stops tracking this client in the room (and stops tracking it again after reconnects). */
@@ -242,8 +250,18 @@ export class Room implements AsyncIterable<RoomMessage> {
   /** Leaves the room (this handle): untracks what it tracked; the server subscription ends when no handle holds it. */
   close(): void {
     if (!this.open) return;
-    if (this.core.tracked?.owner === this) this.untrack();
     this.end();
+    if (this.core.tracked?.owner === this) {
+      // Untracked after the current task unless another handle took the state over (a React StrictMode remount):
+      // leaving and joining again would show everyone a presence flicker.
+      const core = this.core;
+      setTimeout(() => {
+        if (core.tracked?.owner === this) {
+          core.tracked = undefined;
+          core.sendPresence();
+        }
+      }, 0);
+    }
     this.host.release(this.subscription);
   }
 

@@ -108,7 +108,9 @@ export class Supervisor {
     if (this.started || this.statusValue === 'closed') return;
     this.notOpenSince = Date.now();
     const run = ++this.run;
-    this.setStatus(this.everOpen ? 'reconnecting' : 'connecting');
+    this.everOpen = false;
+    this.attempt = 0;
+    this.setStatus('connecting');
     void this.connect(run);
   }
 
