@@ -436,3 +436,27 @@ test('without a WebSocket implementation the client says how to pass one', () =>
     if (saved !== undefined) globalThis.WebSocket = saved;
   }
 });
+
+test('a message sent without self is not delivered to its sender when a resume replays it', async () => {
+  const { client, errors } = make();
+  const room = client.room('lobby');
+  const seen = [];
+  room.onMessage((message) => seen.push(message.payload.n));
+  const socket = await openSocket();
+  socket.receive({ type: 'ack', channel: 'room:lobby', offset: 'r1-0000000000000001' });
+  assert.equal(await room.broadcast('chat', { n: 1 }), undefined, 'resolves once sent');
+  const frame = socket.frames('broadcast')[0];
+  assert.equal(frame.self, false);
+  assert.equal(frame.ack, true, 'the client asks for the offset itself');
+  socket.receive({ type: 'broadcast_ack', channel: 'room:lobby', offset: 'r1-0000000000000002', ref: frame.ref });
+  socket.serverClose(1006);
+  await advance(100);
+  const second = await openSocket();
+  assert.equal(second.frames('subscribe')[0].since, 'r1-0000000000000001');
+  second.receive({ type: 'ack', channel: 'room:lobby', offset: 'r1-0000000000000001' });
+  second.receive({ type: 'broadcast', channel: 'room:lobby', event: 'chat', payload: { n: 1 }, offset: 'r1-0000000000000002' });
+  second.receive({ type: 'broadcast', channel: 'room:lobby', event: 'chat', payload: { n: 2 }, offset: 'r1-0000000000000003' });
+  assert.deepEqual(seen, [2]);
+  assert.equal(room.lastOffset, 'r1-0000000000000003');
+  assert.deepEqual(errors, []);
+});

@@ -85,6 +85,8 @@ interface PendingBroadcast {
   sessionId: number;
   resolve: (offset: string) => void;
   reject: (error: SluiceError) => void;
+  /** Nobody awaits it (an ack the client asked for itself): a refusal goes to the error listeners. */
+  quiet?: boolean;
 }
 
 /** Internal surface the channel cores use. */
@@ -664,11 +666,19 @@ export class SluiceClient implements ChannelHost {
     }
     const reference = `b${++this.broadcastRefs}`;
     let answer: Promise<string> | undefined;
+    const sessionId = session.id;
     if (ack) {
-      const sessionId = session.id;
-      answer = new Promise<string>((resolve, reject) => this.pendingBroadcasts.set(reference, { channel: subscription.channel, sessionId, resolve, reject }));
+      answer = new Promise<string>((resolve, reject) =>
+        this.pendingBroadcasts.set(reference, { channel: subscription.channel, sessionId, resolve: (offset) => {
+          if (!self) core.sentWithoutSelf(offset);
+          resolve(offset);
+        }, reject }));
+    } else if (!self) {
+      // Asked for an ack all the same, to learn the message's offset: a resume with since replays the room's history,
+      // and this client's own message (sent without self) must not come back to it then.
+      this.pendingBroadcasts.set(reference, { channel: subscription.channel, sessionId, resolve: (offset) => core.sentWithoutSelf(offset), reject: () => {}, quiet: true });
     }
-    if (!session.send(broadcastFrame(subscription.channel, event, payload, self, ack, reference))) {
+    if (!session.send(broadcastFrame(subscription.channel, event, payload, self, ack || !self, reference))) {
       this.pendingBroadcasts.delete(reference);
       throw new SluiceError(ClientErrorCodes.ConnectionLost, `the connection was lost before the broadcast to ${subscription.channel} could be sent`, { channel: subscription.channel });
     }
@@ -687,7 +697,7 @@ export class SluiceClient implements ChannelHost {
       return true;
     }
     const error = errorOf(frame);
-    if (pending !== undefined) pending.reject(new SluiceError(error.code, `the broadcast to ${pending.channel} was refused: ${error.message}`, { channel: pending.channel }));
+    if (pending !== undefined && !pending.quiet) pending.reject(new SluiceError(error.code, `the broadcast to ${pending.channel} was refused: ${error.message}`, { channel: pending.channel }));
     // A broadcast sent without ack was refused: nobody awaits it.
     else this.report(error);
     return true;

@@ -34,6 +34,8 @@ export class RoomCore implements Consumer {
   tracked: Tracked | undefined;
   /** The connection a tracked state was last sent on (0 for none). */
   private presenceSentOn = 0;
+  /** Offsets of this client's messages sent without self, dropped if a resume replays them. */
+  private readonly ownOffsets = new Set<string>();
 
   constructor(
     readonly host: ChannelHost,
@@ -54,7 +56,15 @@ export class RoomCore implements Consumer {
   }
 
   roomMessage(message: RoomMessage): void {
+    // This client's own message sent without self, replayed by a resume: not for it.
+    if (this.ownOffsets.delete(message.offset)) return;
     for (const handle of [...this.handles]) handle.deliver(message);
+  }
+
+  /** The server acknowledged a message this client published without `self` (kept for the last 1000 such messages). */
+  sentWithoutSelf(offset: string): void {
+    this.ownOffsets.add(offset);
+    if (this.ownOffsets.size > 1000) this.ownOffsets.delete(this.ownOffsets.values().next().value!);
   }
 
   presenceState(entries: PresenceEntry[]): void {
