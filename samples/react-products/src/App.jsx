@@ -48,7 +48,7 @@ export function App() {
             <tr key={product.id} data-id={product.id}>
               <td>{product.id}</td>
               <td className="name">{product.name}</td>
-              <td className="price">{product.price == null ? '—' : money.format(product.price)}</td>
+              <td className="price" data-price={product.price ?? ""}>{product.price == null ? '—' : money.format(product.price)}</td>
               <td>{product.tags.join(', ')}</td>
               <td>{product.details == null ? '' : JSON.stringify(product.details)}</td>
               <td>{new Date(product.updated_at).toLocaleTimeString()}</td>

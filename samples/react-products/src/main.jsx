@@ -9,7 +9,7 @@ const server = new URLSearchParams(location.search).get('server') ?? '/realtime'
 
 createRoot(document.getElementById('root')).render(
   <StrictMode>
-    <SluiceProvider url={server} options={{ fallback: { afterMs: 10_000, pollMs: 5_000 } }}>
+    <SluiceProvider url={server} options={{ reconnect: { minMs: 250, maxMs: 5_000 }, fallback: { afterMs: 10_000, pollMs: 5_000 } }}>
       <App />
     </SluiceProvider>
   </StrictMode>,
