@@ -24,7 +24,7 @@ public sealed class JsClientChaosTests(PostgresFixture postgres, ITestOutputHelp
         var random = new Random(seed);
         await using var database = await postgres.CreateDatabaseAsync();
         await using var server = await ServerProcess.StartAsync(database, LargeRetention);
-        var preload = random.Next(0, 1000);
+        var preload = random.Next(0, 500);
         var table = await VersionedTable.CreateAsync(database, "js_chaos", preload);
         await using var proxy = new TcpProxy(() => server.Port);
         WriterPool? writers = null;
@@ -43,12 +43,12 @@ public sealed class JsClientChaosTests(PostgresFixture postgres, ITestOutputHelp
                             await writers.WaitForCommitsAsync(random.Next(20, 150));
                             return "JOIN";
                         case "JOINED":
-                            // Eight blows while the writers go on: two of them (at random steps) kill the server, the others cut every socket.
-                            var killSteps = Enumerable.Range(0, 8).OrderBy(_ => random.Next()).Take(2).ToHashSet();
-                            for (var step = 0; step < 8; step++)
+                            // Six blows while the writers go on: one of them (at a random step) kills the server, the others cut every socket.
+                            var killStep = random.Next(6);
+                            for (var step = 0; step < 6; step++)
                             {
-                                await writers!.WaitForCommitsAsync(writers.Commits + random.Next(30, 200));
-                                if (killSteps.Contains(step))
+                                await writers!.WaitForCommitsAsync(writers.Commits + random.Next(30, 150));
+                                if (step == killStep)
                                 {
                                     kills++;
                                     server.Kill();
@@ -74,7 +74,7 @@ public sealed class JsClientChaosTests(PostgresFixture postgres, ITestOutputHelp
             output.WriteLine($"{kills} kills, {cuts} cuts, {proxy.Accepted} proxied connections");
             output.WriteLine(text);
             Assert.True(code == 0, $"chaos.mjs failed (seed {seed}):\n{text}\n--- server output ---\n{server.Output}");
-            Assert.Equal((2, 6), (kills, cuts));
+            Assert.Equal((1, 5), (kills, cuts));
             Assert.Contains("ok - early live table equals the table", text);
             Assert.Contains("ok - late live table equals the table", text);
             Assert.Contains("ok - the table channel saw", text);
