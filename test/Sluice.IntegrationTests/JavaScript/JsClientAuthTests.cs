@@ -10,7 +10,7 @@ namespace Sluice.IntegrationTests.JavaScript;
 /// </summary>
 public sealed class JsClientAuthTests(PostgresFixture postgres, ITestOutputHelper output) : ServerTest(postgres)
 {
-    private const int TokenSeconds = 3;
+    private const int TokenSeconds = 5;
     private const int Rows = 40;
 
     protected override string[] ServerArgs => ["--jwt-secret", TestTokens.Secret, "--jwt-clock-skew", "00:00:00"];
@@ -25,11 +25,11 @@ public sealed class JsClientAuthTests(PostgresFixture postgres, ITestOutputHelpe
             {
                 if (line != "INSERT")
                     return null;
-                // Spread over about three token lifetimes: both clients' tokens expire (or are renewed) several times meanwhile.
+                // Spread over about two and a half token lifetimes: both clients' tokens expire (or are renewed) twice or more meanwhile.
                 for (var id = 1; id <= Rows; id++)
                 {
                     await Database.ExecuteAsync("INSERT INTO public.secured VALUES ($1, 'row')", (long)id);
-                    await Task.Delay(TokenSeconds * 3000 / Rows);
+                    await Task.Delay(TokenSeconds * 2500 / Rows);
                 }
                 return Rows.ToString(System.Globalization.CultureInfo.InvariantCulture);
             });
