@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sluice build script.
-#   ./build.sh test    install what is missing (apt-get: PostgreSQL, Redis, Chromium), build, run every test
+#   ./build.sh test    install what is missing (apt-get: PostgreSQL, Redis, Chromium; npm ci), build, run every test (.NET and JavaScript)
 #   ./build.sh build   build only
 #   ./build.sh pack    the NuGet packages (Sluice.Protocol, Sluice.Client, the Sluice.Server tool), Release, into artifacts/packages
 set -euo pipefail
@@ -42,10 +42,20 @@ ensure_chromium() {
 
 ensure_node() {
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    echo "Installing Node.js and npm (for the realtime-js compatibility tests)..."
+    echo "Installing Node.js and npm (for the realtime-js compatibility tests and the JavaScript clients)..."
     apt_install nodejs npm
   fi
   (cd test/compat && npm ci --no-audit --no-fund)
+  # The JavaScript clients (workspace), React 18 for their hook tests, and the React sample, all from their lockfiles.
+  (cd clients/js && npm ci --no-audit --no-fund)
+  (cd clients/js/test/react18 && npm ci --no-audit --no-fund)
+  (cd samples/react-products && npm ci --no-audit --no-fund)
+}
+
+build_js() {
+  # @sluice/client and @sluice/react (tsc), then the sample that uses them (vite build); the .NET integration tests use both.
+  (cd clients/js && npm run build --silent)
+  (cd samples/react-products && npm run build --silent)
 }
 
 ensure_dotnet() {
@@ -53,16 +63,24 @@ ensure_dotnet() {
 }
 
 run_tests() {
-  local log status
+  local log jslog status jsstatus
   log=$(mktemp)
+  jslog=$(mktemp)
   set +e
+  # The JavaScript clients' unit tests (node --test: React 19, then the hook tests again with React 18).
+  (cd clients/js && npm test --silent) 2>&1 | tee "$jslog"
+  jsstatus=${PIPESTATUS[0]}
   dotnet test Sluice.slnx -c Release --nologo 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
   set -e
-  # One summary line over all test projects.
-  awk '/(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1) } }
-       END { printf "%d passed, %d failed\n", p, f }' "$log"
-  rm -f "$log"
+  # One summary line over all test projects: dotnet's Passed!/Failed! lines plus node's "ℹ pass N" / "ℹ fail N".
+  { cat "$log"; sed 's/^/node: /' "$jslog"; } | awk '
+       /(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1) } }
+       /^node: (ℹ|#) pass [0-9]+$/ { p += $NF }
+       /^node: (ℹ|#) fail [0-9]+$/ { f += $NF }
+       END { printf "%d passed, %d failed\n", p, f }'
+  rm -f "$log" "$jslog"
+  if [ "$jsstatus" -ne 0 ]; then return "$jsstatus"; fi
   return "$status"
 }
 
@@ -77,6 +95,7 @@ case "${1:-test}" in
     ensure_redis
     ensure_chromium
     ensure_node
+    build_js
     dotnet build Sluice.slnx -c Release --nologo
     run_tests
     ;;

@@ -50,7 +50,7 @@ internal static class CompatScripts
         return await RunProcessAsync("node", script, directory, variables, onLine);
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
@@ -60,7 +60,11 @@ internal static class CompatScripts
         throw new InvalidOperationException("Sluice.slnx not found above " + AppContext.BaseDirectory);
     }
 
-    private static async Task<(int Code, string Output)> RunProcessAsync(string file, string arguments, string directory, IReadOnlyDictionary<string, string> environment,
+    /// <summary>
+    /// Runs <paramref name="file"/> in <paramref name="directory"/>; every line it prints goes to <paramref name="onLine"/>, whose
+    /// answer (when not null) is written to its stdin. Killed after four minutes (a hang guard).
+    /// </summary>
+    internal static async Task<(int Code, string Output)> RunProcessAsync(string file, string arguments, string directory, IReadOnlyDictionary<string, string> environment,
         Func<string, Task<string?>>? onLine)
     {
         var start = new ProcessStartInfo(file, arguments)

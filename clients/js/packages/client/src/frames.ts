@@ -1,0 +1,137 @@
+import { ClientErrorCodes, SluiceError } from './errors.js';
+import type { Change, ChangeType, PresenceEntry, Row, RoomMessage } from './types.js';
+
+/**
+ * The native protocol's frames (README "Protocol", docs/rooms.md). Only this module knows field names on the wire;
+ * everything else works with the parsed shapes below.
+ */
+
+/** A frame from the server, checked to be a JSON object with a string `type`. */
+export interface ServerFrame {
+  readonly type: string;
+  readonly channel: string | undefined;
+  readonly body: Record<string, unknown>;
+}
+
+/** Thrown for a frame that cannot be understood; the client reports it as `invalid_frame` and skips the frame. */
+function invalid(message: string, channel?: string): SluiceError {
+  return new SluiceError(ClientErrorCodes.InvalidFrame, message, { channel });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function optionalString(body: Record<string, unknown>, name: string): string | undefined {
+  const value = body[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Parses one text frame. `parse` is JSON.parse unless the app gave its own (e.g. to keep big integers exact). */
+export function parseServerFrame(text: string, parse: (text: string) => unknown = JSON.parse): ServerFrame {
+  let body: unknown;
+  try {
+    body = parse(text);
+  } catch (error) {
+    throw invalid(`a frame from the server is not JSON: ${(error as Error).message}`);
+  }
+  if (!isObject(body)) throw invalid('a frame from the server is not a JSON object');
+  const type = body.type;
+  if (typeof type !== 'string') throw invalid('a frame from the server has no type');
+  return { type, channel: optionalString(body, 'channel'), body };
+}
+
+export const frameOffset = (frame: ServerFrame): string | undefined => optionalString(frame.body, 'offset');
+export const frameRef = (frame: ServerFrame): string | undefined => optionalString(frame.body, 'ref');
+export const frameCode = (frame: ServerFrame): string => optionalString(frame.body, 'code') ?? 'internal_error';
+export const frameMessage = (frame: ServerFrame): string =>
+  optionalString(frame.body, 'error') ?? optionalString(frame.body, 'message') ?? '';
+
+/** The rows of a `snapshot` frame and whether it is the last one. */
+export function snapshotPart(frame: ServerFrame): { rows: Row[]; last: boolean; offset: string | undefined } {
+  const rows = frame.body.rows;
+  if (!Array.isArray(rows)) throw invalid('snapshot frame without a rows array', frame.channel);
+  for (const row of rows) if (!isObject(row)) throw invalid('snapshot frame with a row that is not an object', frame.channel);
+  return { rows: rows as Row[], last: frame.body.last === true, offset: frameOffset(frame) };
+}
+
+const changeTypes: ReadonlySet<string> = new Set(['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']);
+
+/** The change carried by a table channel's `broadcast` frame. */
+export function toChange(frame: ServerFrame): Change {
+  const payload = frame.body.payload;
+  if (!isObject(payload)) throw invalid('change frame without a payload object', frame.channel);
+  const type = payload.type;
+  if (typeof type !== 'string' || !changeTypes.has(type)) throw invalid(`unknown change type ${String(type)}`, frame.channel);
+  const offset = frameOffset(frame);
+  if (offset === undefined) throw invalid('change frame without an offset', frame.channel);
+  const record = isObject(payload.record) ? (payload.record as Row) : undefined;
+  const oldRecord = isObject(payload.old_record) ? (payload.old_record as Row) : undefined;
+  if ((type === 'INSERT' || type === 'UPDATE') && record === undefined) throw invalid(`${type} frame without a record`, frame.channel);
+  if (type === 'DELETE' && oldRecord === undefined) throw invalid('DELETE frame without an old_record', frame.channel);
+  return {
+    type: type as ChangeType,
+    schema: optionalString(payload, 'schema') ?? '',
+    table: optionalString(payload, 'table') ?? '',
+    record,
+    oldRecord,
+    offset,
+    commitTimestamp: optionalString(frame.body, 'commit_timestamp'),
+    txEnd: frame.body.tx_end === true,
+  };
+}
+
+/** The message carried by a room's `broadcast` frame. */
+export function toRoomMessage(frame: ServerFrame): RoomMessage {
+  const event = optionalString(frame.body, 'event');
+  if (event === undefined) throw invalid('room broadcast without an event', frame.channel);
+  if (!('payload' in frame.body)) throw invalid('room broadcast without a payload', frame.channel);
+  const offset = frameOffset(frame);
+  if (offset === undefined) throw invalid('room broadcast without an offset', frame.channel);
+  return { event, payload: frame.body.payload, offset };
+}
+
+/** The presence entries of array `name` (`presences`, `joins`, `leaves`); empty when absent. */
+export function presenceEntries(frame: ServerFrame, name: 'presences' | 'joins' | 'leaves'): PresenceEntry[] {
+  const list = frame.body[name];
+  if (list === undefined || list === null) return [];
+  if (!Array.isArray(list)) throw invalid(`${frame.type} frame: ${name} is not an array`, frame.channel);
+  return list.map((item) => {
+    if (!isObject(item) || typeof item.key !== 'string') throw invalid(`${frame.type} frame: a presence entry without a key`, frame.channel);
+    const state = isObject(item.state) ? item.state : {};
+    return { key: item.key, ref: typeof item.ref === 'string' ? item.ref : '', state };
+  });
+}
+
+// ---- client → server -------------------------------------------------------------------------------------------
+
+export interface SubscribeFrame {
+  type: 'subscribe';
+  channel: string;
+  events?: ChangeType[];
+  filter?: string;
+  since?: string;
+  snapshot?: true;
+}
+
+/** A subscribe: resuming `since` an offset, or with a snapshot, or live from now. */
+export function subscribeFrame(channel: string, options: { events?: readonly ChangeType[] | undefined; filter?: string | undefined; since?: string | undefined; snapshot: boolean }): SubscribeFrame {
+  const frame: SubscribeFrame = { type: 'subscribe', channel };
+  if (options.events !== undefined) frame.events = [...options.events];
+  if (options.filter !== undefined) frame.filter = options.filter;
+  if (options.since !== undefined) frame.since = options.since;
+  else if (options.snapshot) frame.snapshot = true;
+  return frame;
+}
+
+export const unsubscribeFrame = (channel: string) => ({ type: 'unsubscribe', channel }) as const;
+export const heartbeatFrame = { type: 'heartbeat' } as const;
+export const authFrame = (token: string) => ({ type: 'auth', token }) as const;
+
+export function broadcastFrame(channel: string, event: string, payload: unknown, self: boolean, ack: boolean, ref: string) {
+  return { type: 'broadcast', channel, event, payload, self, ack, ref } as const;
+}
+
+export function presenceFrame(channel: string, state: Record<string, unknown> | null, key: string | undefined) {
+  return key === undefined ? { type: 'presence', channel, state } : { type: 'presence', channel, state, key };
+}

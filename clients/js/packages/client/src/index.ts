@@ -1,0 +1,10 @@
+export { createClient, SluiceClient, type ClientEvents, type ClientOptions, type TokenProvider } from './client.js';
+export { ClientErrorCodes, ServerErrorCodes, SluiceError, type ClientErrorCode, type ServerErrorCode, type SluiceErrorCode } from './errors.js';
+export { TableChannel, type ResyncInfo, type TableOptions } from './table.js';
+export { LiveTable, type LiveTableEvent, type LiveTableMode, type LiveTableOptions } from './live-table.js';
+export { Room, type BroadcastOptions } from './room.js';
+export type { PresenceChange } from './presence.js';
+export type { KeySpec } from './replica.js';
+export type { BackoffOptions } from './backoff.js';
+export { tableChannel, parseTableChannel, roomChannel } from './names.js';
+export type { Change, ChangeType, ConnectionStatus, PresenceEntry, PresenceView, Row, RoomMessage, WebSocketConstructor, WebSocketLike } from './types.js';
