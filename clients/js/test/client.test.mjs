@@ -161,6 +161,8 @@ test('heartbeats go out, and a connection on which nothing arrives is replaced',
   // One interval at a time: the mocked clock jumps to the end of a tick() before running the callbacks in it.
   for (let i = 0; i < 4; i++) await advance(1_000);
   assert.equal(socket.frames('heartbeat').length, 5);
+  const refs = socket.frames('heartbeat').map((frame) => frame.ref);
+  assert.equal(new Set(refs).size, 5, 'every heartbeat carries its own ref, so the server answers it (it never answers an unreferenced one)');
   assert.equal(client.status, 'open', 'a heartbeat arrived 4 s ago');
   await advance(1_000);
   assert.equal(client.status, 'reconnecting', 'nothing for over 4 s');

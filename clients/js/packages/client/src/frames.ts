@@ -125,7 +125,8 @@ export function subscribeFrame(channel: string, options: { events?: readonly Cha
 }
 
 export const unsubscribeFrame = (channel: string) => ({ type: 'unsubscribe', channel }) as const;
-export const heartbeatFrame = { type: 'heartbeat' } as const;
+/** A heartbeat with a `ref`: the server answers it with the same `ref` (an unreferenced heartbeat is never answered). */
+export const heartbeatFrame = (ref: string) => ({ type: 'heartbeat', ref }) as const;
 export const authFrame = (token: string) => ({ type: 'auth', token }) as const;
 
 export function broadcastFrame(channel: string, event: string, payload: unknown, self: boolean, ack: boolean, ref: string) {

@@ -79,6 +79,7 @@ export class Supervisor {
   private connecting: WebSocketLike | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private heartbeats = 0;
   private notOpenSince = Date.now();
 
   constructor(
@@ -216,7 +217,7 @@ export class Supervisor {
     }
     if (now - session.lastHeartbeat >= this.options.heartbeatMs) {
       session.lastHeartbeat = now;
-      session.send(heartbeatFrame);
+      session.send(heartbeatFrame(`hb${++this.heartbeats}`));
     }
   }
 
