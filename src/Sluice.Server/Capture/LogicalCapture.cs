@@ -38,6 +38,12 @@ public sealed partial class LogicalCapture(
 
     public CaptureState State { get; private set; } = CaptureState.Starting;
 
+    /// <summary>
+    /// Why capture is not streaming, in one line without secrets (e.g. "cannot reach the database: Connection refused"),
+    /// while it retries; null while it streams.
+    /// </summary>
+    public string? Failure { get; private set; }
+
     /// <summary>The highest WAL position confirmed to PostgreSQL.</summary>
     public ulong AcknowledgedLsn => Interlocked.Read(ref _acknowledged);
 
@@ -89,6 +95,7 @@ public sealed partial class LogicalCapture(
             }
             catch (PostgresException ex) when (IsSlotGone(ex))
             {
+                Failure = Describe(ex);
                 State = CaptureState.Retrying;
                 LogSlotLost(ex, options.Value.SlotName);
                 try
@@ -104,6 +111,7 @@ public sealed partial class LogicalCapture(
             }
             catch (Exception ex)
             {
+                Failure = Describe(ex);
                 State = CaptureState.Retrying;
                 LogStreamFailed(ex, delay.TotalSeconds);
                 try
@@ -149,6 +157,7 @@ public sealed partial class LogicalCapture(
                 connection.SetReplicationStatus(new NpgsqlLogSequenceNumber(acknowledged));
 
             LogStreaming(settings.SlotName, settings.PublicationName);
+            Failure = null;
             State = CaptureState.Streaming;
             // After a reconnect, skip what this process already has instead of re-reading the retention window.
             NpgsqlLogSequenceNumber? resumeFrom = _lastEmittedEndLsn == 0 ? null : new NpgsqlLogSequenceNumber(_lastEmittedEndLsn);
@@ -236,6 +245,16 @@ public sealed partial class LogicalCapture(
             await TryFlushStatusAsync(connection);
         }
     }
+
+    /// <summary>A failure of the stream in one line for <c>/health</c>: what PostgreSQL said, or why it could not be reached. Never the connection string.</summary>
+    private static string Describe(Exception exception) => exception switch
+    {
+        PostgresException postgres => $"the database refused the replication stream: {postgres.SqlState}: {postgres.MessageText}",
+        NpgsqlException { InnerException: System.Net.Sockets.SocketException socket } => $"cannot reach the database: {socket.Message}",
+        NpgsqlException npgsql => $"the database connection failed: {npgsql.Message}",
+        TimeoutException => "the database did not answer in time",
+        _ => $"capture failed: {exception.Message}",
+    };
 
     /// <summary>The slot was dropped, or invalidated (e.g. by <c>max_slot_wal_keep_size</c>): its history is gone.</summary>
     private static bool IsSlotGone(PostgresException exception) =>

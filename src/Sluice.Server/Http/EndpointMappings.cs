@@ -78,7 +78,7 @@ public static class EndpointMappings
         {
             var streaming = capture.State is CaptureState.Streaming or CaptureState.Standby;
             return TypedResults.Json(
-                new HealthResponse(streaming ? "ok" : "degraded", capture.State.ToString().ToLowerInvariant()),
+                new HealthResponse(streaming ? "ok" : "degraded", capture.State.ToString().ToLowerInvariant(), streaming ? null : capture.Failure),
                 ServerJsonContext.Default.HealthResponse,
                 statusCode: streaming ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });

@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Sluice.IntegrationTests.Infrastructure;
+using Sluice.Server.Embedded;
+
+namespace Sluice.IntegrationTests.Embedded;
+
+/// <summary>
+/// The real executable with its embedded PostgreSQL: the cluster of a data directory belongs to one live server; a
+/// second one is refused without touching it, and the owner reports a database lost under it in its health.
+/// </summary>
+public sealed class EmbeddedServerTests
+{
+    [Fact]
+    public async Task A_second_server_on_the_same_data_directory_is_refused_and_the_first_keeps_its_database()
+    {
+        using var data = new TemporaryDirectory();
+        await using var first = await ServerProcess.StartWithArgumentsAsync("--data-dir", data.Path);
+        var postmaster = PostmasterId(data.Path);
+
+        await using var second = SluiceCommand.Start("--data-dir", data.Path, "--urls", $"http://127.0.0.1:{LoopbackPort.FindFree()}");
+        var exitCode = await second.WaitForExitAsync();
+
+        Assert.True(exitCode != 0, second.ToString());
+        var error = Assert.Single(second.ErrorLines, static line => line.Trim().Length > 0);
+        Assert.Contains(first.ProcessId.ToString(CultureInfo.InvariantCulture), error, StringComparison.Ordinal);
+        Assert.Contains("--data-dir", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", second.ToString(), StringComparison.Ordinal);
+
+        // The first server's PostgreSQL was never stopped or restarted, and it still streams.
+        Assert.Equal(postmaster, PostmasterId(data.Path));
+        Assert.True(ProcessProbe.IsAlive(postmaster));
+        using var health = await first.Http.GetAsync(new Uri(first.HttpBase, "health"));
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal("streaming", (await first.StatsAsync()).GetProperty("capture").GetString());
+    }
+
+    [Fact]
+    public async Task A_database_lost_under_the_server_is_reported_in_health_with_a_reason_until_it_is_back()
+    {
+        using var data = new TemporaryDirectory();
+        await using var server = await ServerProcess.StartWithArgumentsAsync("--data-dir", data.Path);
+        var postmaster = PostmasterId(data.Path);
+
+        using (var process = System.Diagnostics.Process.GetProcessById(postmaster))
+            process.Kill();
+
+        var (status, body) = await WaitForHealthAsync(server, "health", HttpStatusCode.ServiceUnavailable);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        using (var health = JsonDocument.Parse(body))
+            Assert.False(string.IsNullOrWhiteSpace(health.RootElement.GetProperty("reason").GetString()), body);
+        using (var ready = await server.Http.GetAsync(new Uri(server.HttpBase, "health/ready")))
+        {
+            var readyBody = await ready.Content.ReadAsStringAsync();
+            if (ready.StatusCode == HttpStatusCode.ServiceUnavailable)
+                Assert.Contains("database", readyBody, StringComparison.OrdinalIgnoreCase);
+        }
+
+        // The server owns its embedded cluster: it starts it again, and capture streams again.
+        (status, body) = await WaitForHealthAsync(server, "health", HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.NotEqual(postmaster, PostmasterId(data.Path));
+    }
+
+    /// <summary>Polls until the endpoint answers <paramref name="expected"/>; a hang guard, not a latency assertion.</summary>
+    private static async Task<(HttpStatusCode Status, string Body)> WaitForHealthAsync(ServerProcess server, string path, HttpStatusCode expected)
+    {
+        var deadline = DateTime.UtcNow + ServerProcess.StartPatience;
+        (HttpStatusCode Status, string Body) last = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var response = await server.Http.GetAsync(new Uri(server.HttpBase, path));
+                last = (response.StatusCode, await response.Content.ReadAsStringAsync());
+                if (last.Status == expected)
+                    return last;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        Assert.Fail($"/{path} did not answer {expected} in time; last: {last.Status} {last.Body}\n{server.Output}");
+        return last;
+    }
+
+    private static int PostmasterId(string dataDirectory) =>
+        int.Parse(File.ReadLines(Path.Combine(dataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
+}
