@@ -31,6 +31,9 @@ public sealed partial class LogicalCapture(
         new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
 
     private LogicalReplicationConnection? _connection;
+    private readonly Lock _streamGate = new();
+    private CancellationTokenSource? _stream;
+    private string? _dropReason;
     private ulong _acknowledged;
     private ulong _lastEmittedEndLsn;
 
@@ -54,6 +57,31 @@ public sealed partial class LogicalCapture(
             return;
         Interlocked.Exchange(ref _acknowledged, endLsn);
         _connection?.SetReplicationStatus(new NpgsqlLogSequenceNumber(endLsn));
+    }
+
+    /// <summary>
+    /// Closes the replication connection now; capture reconnects after its usual pause and resumes after what it emitted.
+    /// For a database that is shutting down: PostgreSQL's shutdown waits for every walsender to be confirmed up to the
+    /// end of WAL, which a consumer that confirms only what it handled never does while it stays connected.
+    /// </summary>
+    public void DropStream(string reason)
+    {
+        CancellationTokenSource? stream;
+        lock (_streamGate)
+        {
+            stream = _stream;
+            if (stream is null || stream.IsCancellationRequested || State != CaptureState.Streaming)
+                return;
+            _dropReason = reason;
+        }
+        try
+        {
+            stream.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // That stream ended meanwhile.
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -80,9 +108,16 @@ public sealed partial class LogicalCapture(
                 }
                 delay = TimeSpan.FromMilliseconds(250);
             }
+            var stream = CancellationTokenSource.CreateLinkedTokenSource(leadership.Token);
+            lock (_streamGate)
+            {
+                _stream?.Dispose();
+                _stream = stream;
+                _dropReason = null;
+            }
             try
             {
-                await StreamAsync(leadership.Token);
+                await StreamAsync(stream.Token);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -91,6 +126,16 @@ public sealed partial class LogicalCapture(
             catch (OperationCanceledException) when (leadership.IsCancellationRequested)
             {
                 LogLeadershipLost(options.Value.SlotName);
+                continue;
+            }
+            catch (OperationCanceledException) when (stream.IsCancellationRequested)
+            {
+                // Dropped on purpose (DropStream): reconnect after the usual pause; what was not acknowledged is read again.
+                Failure = _dropReason ?? "the replication stream was dropped";
+                State = CaptureState.Retrying;
+                LogStreamDropped(Failure);
+                await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
                 continue;
             }
             catch (PostgresException ex) when (IsSlotGone(ex))
@@ -130,6 +175,11 @@ public sealed partial class LogicalCapture(
             delay = TimeSpan.FromMilliseconds(250);
         }
         leadership?.Dispose();
+        lock (_streamGate)
+        {
+            _stream?.Dispose();
+            _stream = null;
+        }
         State = CaptureState.Stopped;
         _output.Writer.TryComplete();
     }
@@ -347,6 +397,9 @@ public sealed partial class LogicalCapture(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "This node no longer holds the capture lease of slot {Slot}; capture stops")]
     private partial void LogLeadershipLost(string slot);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replication stream closed: {Reason}; reconnecting")]
+    private partial void LogStreamDropped(string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Could not send the final replication status")]
     private partial void LogStatusFlushFailed(Exception exception);

@@ -178,6 +178,8 @@ public static class SluiceServerBuilder
         builder.Services.AddHostedService(static services => services.GetRequiredService<LogicalCapture>());
         builder.Services.AddSingleton<ChangeDispatcher>();
         builder.Services.AddHostedService(static services => services.GetRequiredService<ChangeDispatcher>());
+        builder.Services.AddSingleton<DatabaseMonitor>();
+        builder.Services.AddHostedService(static services => services.GetRequiredService<DatabaseMonitor>());
         builder.Services.AddSingleton<WalHeartbeat>();
         builder.Services.AddHostedService(static services => services.GetRequiredService<WalHeartbeat>());
         builder.Services.AddHostedService<HeartbeatService>();

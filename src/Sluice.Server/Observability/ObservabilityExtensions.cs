@@ -7,7 +7,10 @@ using Sluice.Server.Http;
 
 namespace Sluice.Server.Observability;
 
-/// <summary>Registers and maps metrics (<c>/metrics</c>, Prometheus text via OpenTelemetry) and health (<c>/health/live</c>, <c>/health/ready</c>).</summary>
+/// <summary>
+/// Registers and maps metrics (<c>/metrics</c>, Prometheus text via OpenTelemetry) and health (<c>/health/live</c>, and
+/// <c>/health/ready</c>: capture streams and the database answers).
+/// </summary>
 public static class ObservabilityExtensions
 {
     private const string ReadyTag = "ready";
@@ -17,7 +20,9 @@ public static class ObservabilityExtensions
         services.AddSingleton<SlotMonitor>();
         services.AddHostedService(static provider => provider.GetRequiredService<SlotMonitor>());
         services.AddSingleton<ServerGauges>();
-        services.AddHealthChecks().AddCheck<CaptureHealthCheck>("capture", tags: [ReadyTag]);
+        services.AddHealthChecks()
+            .AddCheck<CaptureHealthCheck>("capture", tags: [ReadyTag])
+            .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag]);
         services.AddOpenTelemetry()
             .ConfigureResource(static resource => resource.AddService("sluice", serviceVersion: typeof(SluiceMetrics).Assembly.GetName().Version?.ToString()))
             .WithMetrics(metrics => metrics

@@ -63,6 +63,40 @@ public sealed class EmbeddedServerTests
         Assert.NotEqual(postmaster, PostmasterId(data.Path));
     }
 
+    [Fact]
+    public async Task PostgreSQL_stopped_under_the_server_is_not_held_up_and_is_started_again()
+    {
+        using var data = new TemporaryDirectory();
+        await using var server = await ServerProcess.StartWithArgumentsAsync("--data-dir", data.Path);
+        var postmaster = PostmasterId(data.Path);
+
+        // A fast shutdown waits for every walsender to be confirmed to the end of WAL: the server must let its stream go.
+        var (exitCode, output) = await PgCtlAsync("stop", "-D", data.Path, "-m", "fast", "-w", "-t", "100");
+        Assert.True(exitCode == 0, $"pg_ctl stop: {output}\n{server.Output}");
+
+        var (status, body) = await WaitForHealthAsync(server, "health", HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.NotEqual(postmaster, PostmasterId(data.Path));
+        Assert.Equal("streaming", (await server.StatsAsync()).GetProperty("capture").GetString());
+    }
+
+    /// <summary>Runs pg_ctl of the machine's PostgreSQL (as the postgres user when this is root, as the server does).</summary>
+    private static async Task<(int ExitCode, string Output)> PgCtlAsync(params string[] arguments)
+    {
+        var pgCtl = Path.Combine(EmbeddedPostgres.FindBinDirectory()!, "pg_ctl");
+        var start = Environment.IsPrivilegedProcess
+            ? new System.Diagnostics.ProcessStartInfo("runuser", ["-u", "postgres", "--", pgCtl, .. arguments])
+            : new System.Diagnostics.ProcessStartInfo(pgCtl, arguments);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.WorkingDirectory = "/";
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, output + await error);
+    }
+
     /// <summary>Polls until the endpoint answers <paramref name="expected"/>; a hang guard, not a latency assertion.</summary>
     private static async Task<(HttpStatusCode Status, string Body)> WaitForHealthAsync(ServerProcess server, string path, HttpStatusCode expected)
     {

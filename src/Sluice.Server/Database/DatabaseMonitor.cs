@@ -1,0 +1,87 @@
+using Npgsql;
+using Sluice.Server.Capture;
+
+namespace Sluice.Server.Database;
+
+/// <summary>
+/// Watches the database through one connection of its own, every two seconds. While the database cannot be reached,
+/// or is shutting down, <see cref="Failure"/> says why (for <c>/health</c> and <c>/health/ready</c>). When PostgreSQL
+/// is shutting down, capture's replication stream is dropped (<see cref="LogicalCapture.DropStream"/>): a fast shutdown
+/// waits for every walsender to be confirmed to the end of WAL, so a stream kept open would hold it forever; capture
+/// reconnects when the database is back.
+/// </summary>
+public sealed partial class DatabaseMonitor(DatabaseConnection database, LogicalCapture capture, TimeProvider time, ILogger<DatabaseMonitor> logger)
+    : BackgroundService
+{
+    private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(2);
+    private const int ProbeTimeoutSeconds = 10;
+
+    private NpgsqlConnection? _connection;
+
+    /// <summary>Why the database is not usable, in one line without secrets; null while it answers.</summary>
+    public string? Failure { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var connectionString = new NpgsqlConnectionStringBuilder(database.ConnectionString)
+        {
+            Pooling = false,
+            Timeout = ProbeTimeoutSeconds,
+            CommandTimeout = ProbeTimeoutSeconds,
+            ApplicationName = "sluice health",
+        }.ConnectionString;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await ProbeAsync(connectionString, stoppingToken);
+                await Task.Delay(ProbeInterval, time, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            if (_connection is not null)
+                await _connection.DisposeAsync();
+        }
+    }
+
+    private async Task ProbeAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (_connection is null)
+            {
+                _connection = new NpgsqlConnection(connectionString);
+                await _connection.OpenAsync(cancellationToken);
+            }
+            await using var command = new NpgsqlCommand("SELECT 1", _connection);
+            await command.ExecuteScalarAsync(cancellationToken);
+            if (Failure is not null)
+                LogDatabaseBack();
+            Failure = null;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            if (_connection is not null)
+            {
+                await _connection.DisposeAsync();
+                _connection = null;
+            }
+            var failure = "the database is unreachable: " + DatabaseErrors.OneLine(ex);
+            if (Failure is null)
+                LogDatabaseLost(failure);
+            Failure = failure;
+            if (ex is PostgresException { SqlState: PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown })
+                capture.DropStream("the database is shutting down");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the database: {Failure}")]
+    private partial void LogDatabaseLost(string failure);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The database answers again")]
+    private partial void LogDatabaseBack();
+}
