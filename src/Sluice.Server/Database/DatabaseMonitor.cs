@@ -48,35 +48,44 @@ public sealed partial class DatabaseMonitor(DatabaseConnection database, Logical
         }
     }
 
+    /// <summary>One query; a connection that broke is replaced once at once, so one terminated backend is not a lost database.</summary>
     private async Task ProbeAsync(string connectionString, CancellationToken cancellationToken)
     {
-        try
+        Exception? failure = null;
+        for (var attempt = 0; attempt < 2; attempt++)
         {
-            if (_connection is null)
+            try
             {
-                _connection = new NpgsqlConnection(connectionString);
-                await _connection.OpenAsync(cancellationToken);
+                if (_connection is null)
+                {
+                    _connection = new NpgsqlConnection(connectionString);
+                    await _connection.OpenAsync(cancellationToken);
+                }
+                await using var command = new NpgsqlCommand("SELECT 1", _connection);
+                await command.ExecuteScalarAsync(cancellationToken);
+                if (Failure is not null)
+                    LogDatabaseBack();
+                Failure = null;
+                return;
             }
-            await using var command = new NpgsqlCommand("SELECT 1", _connection);
-            await command.ExecuteScalarAsync(cancellationToken);
-            if (Failure is not null)
-                LogDatabaseBack();
-            Failure = null;
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
-        {
-            if (_connection is not null)
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
             {
-                await _connection.DisposeAsync();
-                _connection = null;
+                failure = ex;
+                if (_connection is not null)
+                {
+                    await _connection.DisposeAsync();
+                    _connection = null;
+                }
             }
-            var failure = "the database is unreachable: " + DatabaseErrors.OneLine(ex);
-            if (Failure is null)
-                LogDatabaseLost(failure);
-            Failure = failure;
-            if (ex is PostgresException { SqlState: PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown })
-                capture.DropStream("the database is shutting down");
         }
+
+        var reason = "the database is unreachable: " + DatabaseErrors.OneLine(failure!);
+        if (Failure is null)
+            LogDatabaseLost(reason);
+        Failure = reason;
+        // New connections are refused with 57P03 while PostgreSQL shuts down (or starts up, when capture is not streaming anyway).
+        if (failure is PostgresException { SqlState: PostgresErrorCodes.CannotConnectNow })
+            capture.DropStream("the database is shutting down");
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the database: {Failure}")]
