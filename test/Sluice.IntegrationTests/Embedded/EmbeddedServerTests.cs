@@ -34,6 +34,23 @@ public sealed class EmbeddedServerTests
         using var health = await first.Http.GetAsync(new Uri(first.HttpBase, "health"));
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.Equal("streaming", (await first.StatsAsync()).GetProperty("capture").GetString());
+        await StopCleanlyAsync(first);
+    }
+
+    [Fact]
+    public async Task The_cluster_left_running_by_a_killed_server_is_taken_over_by_the_next_one()
+    {
+        using var data = new TemporaryDirectory();
+        await using var first = await ServerProcess.StartWithArgumentsAsync("--data-dir", data.Path);
+        var leftover = PostmasterId(data.Path);
+        first.Kill(); // SIGKILL: the server cannot stop its PostgreSQL, which keeps running without an owner
+        Assert.True(ProcessProbe.IsAlive(leftover));
+
+        await using var next = await ServerProcess.StartWithArgumentsAsync("--data-dir", data.Path);
+
+        Assert.NotEqual(leftover, PostmasterId(data.Path));
+        Assert.Equal("streaming", (await next.StatsAsync()).GetProperty("capture").GetString());
+        await StopCleanlyAsync(next);
     }
 
     [Fact]
@@ -61,6 +78,7 @@ public sealed class EmbeddedServerTests
         (status, body) = await WaitForHealthAsync(server, "health", HttpStatusCode.OK);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.NotEqual(postmaster, PostmasterId(data.Path));
+        await StopCleanlyAsync(server);
     }
 
     [Fact]
@@ -78,6 +96,14 @@ public sealed class EmbeddedServerTests
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.NotEqual(postmaster, PostmasterId(data.Path));
         Assert.Equal("streaming", (await server.StatsAsync()).GetProperty("capture").GetString());
+        await StopCleanlyAsync(server);
+    }
+
+    /// <summary>SIGTERM, as Ctrl+C: the server stops its PostgreSQL and exits with 0.</summary>
+    private static async Task StopCleanlyAsync(ServerProcess server)
+    {
+        var exitCode = await server.StopAsync();
+        Assert.True(exitCode == 0, $"exit code {exitCode}\n{server.Output}");
     }
 
     /// <summary>Runs pg_ctl of the machine's PostgreSQL (as the postgres user when this is root, as the server does).</summary>

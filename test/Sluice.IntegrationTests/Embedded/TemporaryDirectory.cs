@@ -16,9 +16,16 @@ public sealed class TemporaryDirectory : IDisposable
     public void Dispose()
     {
         KillLeftoverPostmaster();
-        if (Directory.Exists(Path))
+        for (var attempt = 1; Directory.Exists(Path); attempt++)
         {
-            Directory.Delete(Path, recursive: true);
+            try
+            {
+                Directory.Delete(Path, recursive: true);
+            }
+            catch (IOException) when (attempt < 50)
+            {
+                Thread.Sleep(100); // a backend of a killed postmaster still writing on its way out
+            }
         }
 
         File.Delete(Path + ".lock");

@@ -151,7 +151,14 @@ public sealed class SluiceCommand : IAsyncDisposable
             return;
         lock (_output)
             lines.Add(line);
-        _printed.Release();
+        try
+        {
+            _printed.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+            // A last line read after the test let go of the process.
+        }
     }
 
     /// <summary>The <c>dotnet</c> host running these tests, so the server runs on the same runtime.</summary>
