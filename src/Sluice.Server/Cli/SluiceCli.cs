@@ -50,7 +50,15 @@ public static class SluiceCli
             await console.OutWriter.WriteAsync(CliHelp.Tidy(help.ToString(), command == root || command == serve));
             return exitCode;
         }
-        return await parsed.InvokeAsync(new InvocationConfiguration { Output = console.OutWriter, Error = console.ErrorWriter }, cancellationToken);
+        var invocation = new InvocationConfiguration { Output = console.OutWriter, Error = console.ErrorWriter };
+        var chosen = parsed.CommandResult.Command;
+        if (chosen == root || chosen == serve)
+        {
+            // The server's host handles SIGTERM and Ctrl+C itself and shuts down in order (connections, capture, then the
+            // embedded PostgreSQL). System.CommandLine would otherwise end the process 2 s after the signal, exit code 143.
+            invocation.ProcessTerminationTimeout = null;
+        }
+        return await parsed.InvokeAsync(invocation, cancellationToken);
     }
 
     /// <summary>Runs a client command, turning the expected failures into one clear line on stderr and an exit code.</summary>
