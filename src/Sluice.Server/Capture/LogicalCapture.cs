@@ -31,12 +31,21 @@ public sealed partial class LogicalCapture(
         new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
 
     private LogicalReplicationConnection? _connection;
+    private readonly Lock _streamGate = new();
+    private CancellationTokenSource? _stream;
+    private string? _dropReason;
     private ulong _acknowledged;
     private ulong _lastEmittedEndLsn;
 
     public ChannelReader<TransactionBatch> Transactions => _output.Reader;
 
     public CaptureState State { get; private set; } = CaptureState.Starting;
+
+    /// <summary>
+    /// Why capture is not streaming, in one line without secrets (e.g. "cannot reach the database: Connection refused"),
+    /// while it retries; null while it streams.
+    /// </summary>
+    public string? Failure { get; private set; }
 
     /// <summary>The highest WAL position confirmed to PostgreSQL.</summary>
     public ulong AcknowledgedLsn => Interlocked.Read(ref _acknowledged);
@@ -48,6 +57,31 @@ public sealed partial class LogicalCapture(
             return;
         Interlocked.Exchange(ref _acknowledged, endLsn);
         _connection?.SetReplicationStatus(new NpgsqlLogSequenceNumber(endLsn));
+    }
+
+    /// <summary>
+    /// Closes the replication connection now; capture reconnects after its usual pause and resumes after what it emitted.
+    /// For a database that is shutting down: PostgreSQL's shutdown waits for every walsender to be confirmed up to the
+    /// end of WAL, which a consumer that confirms only what it handled never does while it stays connected.
+    /// </summary>
+    public void DropStream(string reason)
+    {
+        CancellationTokenSource? stream;
+        lock (_streamGate)
+        {
+            stream = _stream;
+            if (stream is null || stream.IsCancellationRequested || State != CaptureState.Streaming)
+                return;
+            _dropReason = reason;
+        }
+        try
+        {
+            stream.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // That stream ended meanwhile.
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -74,9 +108,16 @@ public sealed partial class LogicalCapture(
                 }
                 delay = TimeSpan.FromMilliseconds(250);
             }
+            var stream = CancellationTokenSource.CreateLinkedTokenSource(leadership.Token);
+            lock (_streamGate)
+            {
+                _stream?.Dispose();
+                _stream = stream;
+                _dropReason = null;
+            }
             try
             {
-                await StreamAsync(leadership.Token);
+                await StreamAsync(stream.Token);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -87,8 +128,19 @@ public sealed partial class LogicalCapture(
                 LogLeadershipLost(options.Value.SlotName);
                 continue;
             }
+            catch (OperationCanceledException) when (stream.IsCancellationRequested)
+            {
+                // Dropped on purpose (DropStream): reconnect after the usual pause; what was not acknowledged is read again.
+                Failure = _dropReason ?? "the replication stream was dropped";
+                State = CaptureState.Retrying;
+                LogStreamDropped(Failure);
+                await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                continue;
+            }
             catch (PostgresException ex) when (IsSlotGone(ex))
             {
+                Failure = Describe(ex);
                 State = CaptureState.Retrying;
                 LogSlotLost(ex, options.Value.SlotName);
                 try
@@ -104,6 +156,7 @@ public sealed partial class LogicalCapture(
             }
             catch (Exception ex)
             {
+                Failure = Describe(ex);
                 State = CaptureState.Retrying;
                 LogStreamFailed(ex, delay.TotalSeconds);
                 try
@@ -122,6 +175,11 @@ public sealed partial class LogicalCapture(
             delay = TimeSpan.FromMilliseconds(250);
         }
         leadership?.Dispose();
+        lock (_streamGate)
+        {
+            _stream?.Dispose();
+            _stream = null;
+        }
         State = CaptureState.Stopped;
         _output.Writer.TryComplete();
     }
@@ -149,6 +207,7 @@ public sealed partial class LogicalCapture(
                 connection.SetReplicationStatus(new NpgsqlLogSequenceNumber(acknowledged));
 
             LogStreaming(settings.SlotName, settings.PublicationName);
+            Failure = null;
             State = CaptureState.Streaming;
             // After a reconnect, skip what this process already has instead of re-reading the retention window.
             NpgsqlLogSequenceNumber? resumeFrom = _lastEmittedEndLsn == 0 ? null : new NpgsqlLogSequenceNumber(_lastEmittedEndLsn);
@@ -236,6 +295,16 @@ public sealed partial class LogicalCapture(
             await TryFlushStatusAsync(connection);
         }
     }
+
+    /// <summary>A failure of the stream in one line for <c>/health</c>: what PostgreSQL said, or why it could not be reached. Never the connection string.</summary>
+    private static string Describe(Exception exception) => exception switch
+    {
+        PostgresException postgres => $"the database refused the replication stream: {postgres.SqlState}: {postgres.MessageText}",
+        NpgsqlException { InnerException: System.Net.Sockets.SocketException socket } => $"cannot reach the database: {socket.Message}",
+        NpgsqlException npgsql => $"the database connection failed: {npgsql.Message}",
+        TimeoutException => "the database did not answer in time",
+        _ => $"capture failed: {exception.Message}",
+    };
 
     /// <summary>The slot was dropped, or invalidated (e.g. by <c>max_slot_wal_keep_size</c>): its history is gone.</summary>
     private static bool IsSlotGone(PostgresException exception) =>
@@ -328,6 +397,9 @@ public sealed partial class LogicalCapture(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "This node no longer holds the capture lease of slot {Slot}; capture stops")]
     private partial void LogLeadershipLost(string slot);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replication stream closed: {Reason}; reconnecting")]
+    private partial void LogStreamDropped(string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Could not send the final replication status")]
     private partial void LogStatusFlushFailed(Exception exception);

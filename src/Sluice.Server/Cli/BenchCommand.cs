@@ -16,7 +16,7 @@ public static class BenchCommand
         var scenarios = new Argument<string[]>("scenario") { Description = "Scenarios to run (default: all); see bench/README.md", Arity = ArgumentArity.ZeroOrMore };
         var quick = new Option<bool>("--quick") { Description = "Small sizes: a smoke run in about a minute" };
         var results = new Option<string?>("--results") { Description = "Folder for the JSON and PNG results" };
-        var command = new Command("bench", "Run the benchmark harness (bench/Sluice.Bench) against baselines") { TreatUnmatchedTokensAsErrors = false };
+        var command = new Command("bench", "Run the benchmark harness (bench/Sluice.Bench) against baselines; other switches go to the harness") { TreatUnmatchedTokensAsErrors = false };
         command.Add(scenarios);
         command.Add(quick);
         command.Add(results);

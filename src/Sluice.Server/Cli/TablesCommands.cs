@@ -44,16 +44,14 @@ public static class TablesCommands
     public static Command Toggle(CliConsole console, bool enable)
     {
         var options = new ClientOptions();
-        var name = new Argument<string>("table") { Description = "The table, as schema.table (quote names with dots: \"my.schema\".orders)" };
+        var name = new Argument<string>("table") { Description = "The table, as schema.table or just table for the public schema (quote names with dots: \"my.schema\".orders)" };
         var command = new Command(enable ? "enable" : "disable",
             enable ? "Enable realtime on a table (enable_realtime: adds it to the publication, REPLICA IDENTITY FULL)" : "Disable realtime on a table (disable_realtime)");
         options.AddTo(command);
         command.Add(name);
         command.SetAction((result, cancellationToken) => SluiceCli.RunClientAsync(console, async () =>
         {
-            var table = result.GetValue(name)!;
-            if (table.StartsWith(Sluice.Protocol.TableChannel.Prefix, StringComparison.Ordinal))
-                table = table[Sluice.Protocol.TableChannel.Prefix.Length..];
+            var table = TableName.Qualify(result.GetValue(name)!);
             using var api = options.Api(result);
             await api.PostAsync($"/api/admin/tables/{Uri.EscapeDataString(table)}/{(enable ? "enable" : "disable")}", cancellationToken);
             console.Out.MarkupLine(enable ? $"Realtime [green]enabled[/] on {Markup.Escape(table)}" : $"Realtime disabled on {Markup.Escape(table)}");

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.CommandLine;
 using System.Net.WebSockets;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Spectre.Console;
@@ -15,12 +16,13 @@ namespace Sluice.Server.Cli;
 /// </summary>
 public static class TailCommand
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // Plain text for a terminal: '+' in a timestamp stays '+', not \u002B (the default encoder escapes for HTML).
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Create(CliConsole console)
     {
         var options = new ClientOptions();
-        var channel = new Argument<string>("channel") { Description = "table:schema.table (or just schema.table), or room:name" };
+        var channel = new Argument<string>("channel") { Description = "table:schema.table (or just schema.table, or table for the public schema), or room:name" };
         var filter = new Option<string?>("--filter", "-f") { Description = "Row filter, e.g. price=gt.100 or status=in.(open,paid)" };
         var since = new Option<string?>("--since") { Description = "Resume after this offset (from a previous change frame)" };
         var events = new Option<string[]>("--events", "-e") { Description = "Only these change types: INSERT, UPDATE, DELETE, TRUNCATE", AllowMultipleArgumentsPerToken = true };
@@ -41,8 +43,8 @@ public static class TailCommand
         command.SetAction((result, cancellationToken) => SluiceCli.RunClientAsync(console, () =>
         {
             var name = result.GetValue(channel)!;
-            if (!name.Contains(':', StringComparison.Ordinal))
-                name = Sluice.Protocol.TableChannel.Prefix + name;
+            if (!name.Contains(':', StringComparison.Ordinal) || Sluice.Protocol.TableChannel.HasPrefix(name))
+                name = Sluice.Protocol.TableChannel.Prefix + TableName.Qualify(name);
             var subscribe = new JsonObject { ["type"] = "subscribe", ["channel"] = name };
             if (result.GetValue(filter) is { Length: > 0 } f)
                 subscribe["filter"] = f;

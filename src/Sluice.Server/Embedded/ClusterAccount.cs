@@ -28,7 +28,7 @@ internal sealed class ClusterAccount
         {
             throw new EmbeddedPostgresException(
                 "PostgreSQL refuses to run as root and this process is root: run Sluice as an ordinary user, "
-                + "or pass --database \"Host=…\" to use an existing server.");
+                + "or pass --database postgresql://user:password@host:5432/db to use an existing server.");
         }
 
         var lookup = await ToolRunner.RunAsync("id", ["-u", UnprivilegedUser], cancellationToken).ConfigureAwait(false);

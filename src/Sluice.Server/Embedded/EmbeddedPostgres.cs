@@ -6,6 +6,8 @@ namespace Sluice.Server.Embedded;
 /// <summary>
 /// A private PostgreSQL cluster run from the machine's binaries: the server's zero-setup default, and the
 /// throwaway database of integration tests and benchmarks. Listens on loopback only, with logical decoding on.
+/// The data directory belongs to this object while it lives (<see cref="DataDirectoryLock"/>): a second one on the
+/// same directory is refused and never touches the running server.
 /// </summary>
 public sealed class EmbeddedPostgres : IAsyncDisposable
 {
@@ -19,6 +21,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private readonly ClusterAccount _account;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _stopGate = new(1, 1);
+    private DataDirectoryLock? _lock;
     private bool _stopped;
 
     private EmbeddedPostgres(
@@ -26,6 +29,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         string dataDirectory, int port, string password)
     {
         _options = options;
+        Uri = Database.PostgresConnectionString.ToUri("127.0.0.1", port, ClusterDirectory.Superuser, password, "postgres");
         _binDirectory = binDirectory;
         _account = account;
         _logger = logger;
@@ -43,6 +47,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     /// <summary>The superuser on 127.0.0.1:<see cref="Port"/>, database <c>postgres</c>, with its password.</summary>
     public string ConnectionString { get; }
+
+    /// <summary>The same as a libpq URI (<c>postgresql://postgres:…@127.0.0.1:port/postgres</c>), for psql and any driver.</summary>
+    public string Uri { get; }
 
     public int Port { get; }
 
@@ -104,16 +111,57 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             EmbeddedPostgresLog.RunningAsUnprivilegedUser(logger, user);
         }
 
+        var dataLock = DataDirectoryLock.Acquire(dataDirectory);
         var createdDataDirectory = !Directory.Exists(dataDirectory);
         try
         {
-            return await StartClusterAsync(options, binDirectory, account, dataDirectory, logger, cancellationToken)
+            var server = await StartClusterAsync(options, binDirectory, account, dataDirectory, logger, cancellationToken)
                 .ConfigureAwait(false);
+            server._lock = dataLock;
+            return server;
         }
-        catch when (createdDataDirectory && options.DeleteDataOnDispose)
+        catch
         {
-            TryDeleteDataDirectory(dataDirectory, logger);
+            if (createdDataDirectory && options.DeleteDataOnDispose)
+            {
+                TryDeleteDataDirectory(dataDirectory, logger);
+            }
+
+            dataLock.Release(deleteFile: options.DeleteDataOnDispose);
             throw;
+        }
+    }
+
+    /// <summary>Whether this cluster's postmaster runs (false once stopped, or when it died or was stopped by someone else).</summary>
+    public bool IsRunning =>
+        !_stopped && StaleLockFile.ReadPostmasterId(DataDirectory) is { } processId && ProcessProbe.IsAlive(processId);
+
+    /// <summary>
+    /// Starts the server again, on the same port, when its postmaster is gone (killed, or stopped under this process);
+    /// returns whether it did. Does nothing once <see cref="StopAsync"/> ran.
+    /// </summary>
+    /// <exception cref="EmbeddedPostgresException">The server could not be started again.</exception>
+    public async Task<bool> RestartIfStoppedAsync(CancellationToken cancellationToken)
+    {
+        await _stopGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_stopped || IsRunning)
+            {
+                return false;
+            }
+
+            EmbeddedPostgresLog.Restarting(_logger, DataDirectory, Port);
+            await StaleLockFile.RemoveIfStaleAsync(DataDirectory, _logger, cancellationToken).ConfigureAwait(false);
+            await StartServerAsync(_options, _binDirectory, _account, DataDirectory, _logger, cancellationToken, fixedPort: Port)
+                .ConfigureAwait(false);
+            await VerifyAsync(cancellationToken).ConfigureAwait(false);
+            EmbeddedPostgresLog.Ready(_logger, Port, DataDirectory);
+            return true;
+        }
+        finally
+        {
+            _stopGate.Release();
         }
     }
 
@@ -164,6 +212,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         {
             TryDeleteDataDirectory(DataDirectory, _logger);
         }
+
+        _lock?.Release(deleteFile: _options.DeleteDataOnDispose);
+        _lock = null;
     }
 
     private static void TryDeleteDataDirectory(string dataDirectory, ILogger logger)
@@ -224,8 +275,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     }
 
     /// <summary>
-    /// The data directory belongs to this launcher: a server still running in it was left by a run that was
-    /// killed before it could stop it, and is stopped so this run can start it with its own settings.
+    /// The data directory belongs to this launcher (it holds the <see cref="DataDirectoryLock"/>, so no live launcher
+    /// runs this server): a server still running in it was left by a run that was killed before it could stop it,
+    /// and is stopped so this run can start it with its own settings.
     /// </summary>
     private static async Task StopLeftoverServerAsync(
         string binDirectory, ClusterAccount account, string dataDirectory, ILogger logger, CancellationToken cancellationToken)
@@ -245,15 +297,16 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     private static async Task<int> StartServerAsync(
         EmbeddedPostgresOptions options, string binDirectory, ClusterAccount account, string dataDirectory,
-        ILogger logger, CancellationToken cancellationToken)
+        ILogger logger, CancellationToken cancellationToken, int fixedPort = 0)
     {
         var logFile = ClusterDirectory.LogFile(dataDirectory);
+        var requestedPort = fixedPort != 0 ? fixedPort : options.Port;
         for (var attempt = 1; ; attempt++)
         {
-            var port = options.Port != 0 ? options.Port : LoopbackPort.FindFree();
+            var port = requestedPort != 0 ? requestedPort : LoopbackPort.FindFree();
             EmbeddedPostgresLog.Starting(logger, port);
             var logStart = File.Exists(logFile) ? new FileInfo(logFile).Length : 0;
-            var settings = ServerSettings.For(dataDirectory, port, options.Durable);
+            var settings = ServerSettings.For(dataDirectory, port, options.Durable, options.SettingOverrides);
             var result = await account.RunAsync(
                 PostgresBinaries.Tool(binDirectory, "pg_ctl"),
                 ["start", "-D", dataDirectory, "-l", logFile, "-w", "-t", StartTimeoutSeconds,
@@ -265,7 +318,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             }
 
             var log = ReadLogTail(logFile, logStart);
-            if (options.Port == 0 && attempt < StartAttempts && IsPortClash(log))
+            if (requestedPort == 0 && attempt < StartAttempts && IsPortClash(log))
             {
                 EmbeddedPostgresLog.PortTaken(logger, port);
                 continue;
@@ -312,10 +365,11 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             await using var command = new NpgsqlCommand("SHOW wal_level", connection);
             var walLevel = (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-            if (walLevel != "logical")
+            var expected = _options.SettingOverrides.GetValueOrDefault("wal_level", "logical");
+            if (walLevel != expected)
             {
                 throw new EmbeddedPostgresException(
-                    $"PostgreSQL in '{DataDirectory}' started with wal_level={walLevel}, not logical; check its postgresql.auto.conf.");
+                    $"PostgreSQL in '{DataDirectory}' started with wal_level={walLevel}, not {expected}; check its postgresql.auto.conf.");
             }
         }
         catch (Exception exception) when (exception is NpgsqlException or TimeoutException)

@@ -41,6 +41,9 @@ internal static partial class EmbeddedPostgresLog
     [LoggerMessage(13, LogLevel.Warning, "PostgreSQL did not stop cleanly in {DataDirectory}: {Output}")]
     public static partial void StopFailed(ILogger logger, string dataDirectory, string output);
 
+    [LoggerMessage(15, LogLevel.Warning, "PostgreSQL in {DataDirectory} stopped under this server; starting it again on port {Port}")]
+    public static partial void Restarting(ILogger logger, string dataDirectory, int port);
+
     [LoggerMessage(14, LogLevel.Warning, "A PostgreSQL server (process {ProcessId}) left by an earlier run is still using {DataDirectory}; stopping it")]
     public static partial void StoppingLeftoverServer(ILogger logger, int processId, string dataDirectory);
 }

@@ -21,6 +21,12 @@ public sealed class EmbeddedPostgresOptions
     /// <summary>The folder holding <c>initdb</c>, <c>pg_ctl</c> and <c>postgres</c>; null discovers it.</summary>
     public string? BinDirectory { get; init; }
 
+    /// <summary>
+    /// Server settings (<c>postgres -c name=value</c>) that replace or add to the launcher's own (port, loopback,
+    /// <c>wal_level = logical</c>, …): for tests that need a server configured otherwise, e.g. <c>wal_level = replica</c>.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> SettingOverrides { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Removes <see cref="DataDirectory"/> after the server stopped on dispose.</summary>
     public bool DeleteDataOnDispose { get; init; }
 }

@@ -5,7 +5,7 @@ public sealed class PostgresBinariesNotFoundException : Exception
 {
     public PostgresBinariesNotFoundException()
         : base("No PostgreSQL server binaries (initdb, pg_ctl, postgres) were found: install them "
-            + "(for example `apt-get install postgresql`) or pass --database \"Host=…\" to use an existing server.")
+            + "(for example `apt-get install postgresql`) or pass --database postgresql://user:password@host:5432/db to use an existing server.")
     {
     }
 
@@ -21,5 +21,5 @@ public sealed class PostgresBinariesNotFoundException : Exception
 
     internal static PostgresBinariesNotFoundException ForDirectory(string binDirectory) =>
         new($"The folder '{binDirectory}' does not contain the PostgreSQL server binaries (initdb, pg_ctl, postgres): "
-            + "install them (for example `apt-get install postgresql`) or pass --database \"Host=…\" to use an existing server.");
+            + "install them (for example `apt-get install postgresql`) or pass --database postgresql://user:password@host:5432/db to use an existing server.");
 }

@@ -72,6 +72,40 @@ internal static class ProcessProbe
         return found;
     }
 
+    /// <summary>A live process holding <paramref name="path"/> open (Linux only: its <c>/proc/PID/fd</c> links), or null.</summary>
+    public static int? Holding(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out var processId) || processId == Environment.ProcessId)
+            {
+                continue;
+            }
+
+            try
+            {
+                foreach (var descriptor in Directory.EnumerateFileSystemEntries(Path.Combine(entry, "fd")))
+                {
+                    if (string.Equals(File.ResolveLinkTarget(descriptor, returnFinalTarget: false)?.FullName, path, StringComparison.Ordinal))
+                    {
+                        return processId;
+                    }
+                }
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                // The process ended meanwhile, or belongs to a user we may not inspect.
+            }
+        }
+
+        return null;
+    }
+
     private static char? LinuxState(int processId)
     {
         try

@@ -9,7 +9,8 @@ internal static class ServerSettings
     // sun_path holds 107 bytes; the socket file ".s.PGSQL.65535" and its separator need 15 of them.
     private const int MaxSocketDirectoryLength = 90;
 
-    public static IReadOnlyList<KeyValuePair<string, string>> For(string dataDirectory, int port, bool durable)
+    public static IReadOnlyList<KeyValuePair<string, string>> For(
+        string dataDirectory, int port, bool durable, IReadOnlyDictionary<string, string>? overrides = null)
     {
         var settings = new List<KeyValuePair<string, string>>
         {
@@ -27,6 +28,12 @@ internal static class ServerSettings
             // back from the walsender for up to wal_writer_delay.
             settings.Add(new("fsync", "off"));
             settings.Add(new("full_page_writes", "off"));
+        }
+
+        foreach (var (name, value) in overrides ?? new Dictionary<string, string>())
+        {
+            settings.RemoveAll(setting => setting.Key == name);
+            settings.Add(new(name, value));
         }
 
         return settings;

@@ -7,7 +7,10 @@ public sealed class SluiceOptions
 {
     public const string SectionName = "Sluice";
 
-    /// <summary>Npgsql connection string. Empty: start the embedded PostgreSQL.</summary>
+    /// <summary>
+    /// The database: a <c>postgresql://</c> URI, a libpq <c>host=… user=…</c> string or an Npgsql <c>Host=…;Username=…</c>
+    /// string (see <see cref="Sluice.Server.Database.PostgresConnectionString"/>). Empty: start the embedded PostgreSQL.
+    /// </summary>
     public string? Database { get; set; }
 
     /// <summary>Name of the persistent logical replication slot Sluice owns.</summary>

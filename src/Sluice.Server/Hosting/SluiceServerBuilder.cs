@@ -65,6 +65,9 @@ public static class SluiceServerBuilder
         ["--supabase-idle-timeout"] = "Sluice:Supabase:IdleTimeout",
     };
 
+    /// <summary>How long start-up waits for another process to release the slot (a killed server's walsender lingers a moment).</summary>
+    private static readonly TimeSpan SlotBusyPatience = TimeSpan.FromSeconds(15);
+
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
@@ -103,24 +106,33 @@ public static class SluiceServerBuilder
         var cluster = ClusterServices.Configure(builder);
 
         if (string.IsNullOrWhiteSpace(settings.Database))
-            throw new InvalidOperationException("No database configured: pass --database \"Host=…\" or set SLUICE_DATABASE.");
+            throw new InvalidOperationException("No database configured: pass --database postgresql://user:password@host/db or set SLUICE_DATABASE.");
 
         DatabaseConnection database;
         try
         {
-            database = new DatabaseConnection(settings.Database);
+            database = new DatabaseConnection(PostgresConnectionString.Parse(settings.Database).ConnectionString);
+        }
+        catch (FormatException ex)
+        {
+            throw new DatabaseSetupException(ex.Message, ex);
         }
         catch (ArgumentException ex)
         {
-            throw new DatabaseSetupException($"The database connection string is not valid: {ex.Message}", ex);
+            throw new DatabaseSetupException($"The database connection string is not valid: {DatabaseErrors.OneLine(ex)}", ex);
         }
         ChangeLog log;
         try
         {
+            await DatabaseRequirements.CheckAsync(database.DataSource, database.ConnectionString, cancellationToken);
             // Cluster nodes starting together prepare the database one after the other (one slot, one epoch).
             await using var startup = cluster.Enabled ? await StartupLock.AcquireAsync(database.ConnectionString, settings.SlotName, cancellationToken) : null;
             await SqlApi.InstallAsync(database.DataSource, settings.PublicationName, cancellationToken);
             var created = await ReplicationSlot.EnsureAsync(database.DataSource, database.ConnectionString, settings.SlotName, cancellationToken);
+            // A single server owns its slot: one still streaming to someone else is an error, not something to retry forever
+            // (cluster nodes share the slot, and only their leader streams).
+            if (!created && !cluster.Enabled)
+                await ReplicationSlot.WaitUntilFreeAsync(database.DataSource, settings.SlotName, SlotBusyPatience, TimeProvider.System, cancellationToken);
             var epoch = await LogEpoch.ResolveAsync(database.DataSource, settings.SlotName, created, cancellationToken);
             var position = await ReplicationSlot.ReadPositionAsync(database.DataSource, settings.SlotName, cancellationToken);
             log = new ChangeLog(epoch, new RetentionLimits(settings.RetentionChanges, settings.RetentionBytes, settings.RetentionAge));
@@ -129,7 +141,12 @@ public static class SluiceServerBuilder
         catch (NpgsqlException ex)
         {
             await database.DisposeAsync();
-            throw new DatabaseSetupException($"Cannot prepare the database for Sluice: {ex.Message}", ex);
+            throw new DatabaseSetupException($"Cannot prepare the database for Sluice: {DatabaseErrors.OneLine(ex)}", ex);
+        }
+        catch (DatabaseRequirementException ex)
+        {
+            await database.DisposeAsync();
+            throw new DatabaseSetupException(ex.Message, ex);
         }
         if (cluster.Enabled)
         {
@@ -161,6 +178,8 @@ public static class SluiceServerBuilder
         builder.Services.AddHostedService(static services => services.GetRequiredService<LogicalCapture>());
         builder.Services.AddSingleton<ChangeDispatcher>();
         builder.Services.AddHostedService(static services => services.GetRequiredService<ChangeDispatcher>());
+        builder.Services.AddSingleton<DatabaseMonitor>();
+        builder.Services.AddHostedService(static services => services.GetRequiredService<DatabaseMonitor>());
         builder.Services.AddSingleton<WalHeartbeat>();
         builder.Services.AddHostedService(static services => services.GetRequiredService<WalHeartbeat>());
         builder.Services.AddHostedService<HeartbeatService>();

@@ -5,6 +5,7 @@ using NpgsqlTypes;
 using Sluice.Server.Hosting;
 using Sluice.Server.Log;
 using Sluice.Server.Capture;
+using Sluice.Server.Database;
 using Sluice.Server.Cluster;
 using Sluice.Server.Connections;
 using Sluice.Server.Dashboard;
@@ -75,11 +76,11 @@ public static class EndpointMappings
         app.MapPost(BroadcastEndpoint.SingleRoute, BroadcastEndpoint.HandleSingleAsync);
         app.MapPost(BroadcastEndpoint.SupabaseBase + BroadcastEndpoint.SingleRoute, BroadcastEndpoint.HandleSingleAsync);
 
-        app.MapGet("/health", (LogicalCapture capture) =>
+        app.MapGet("/health", (LogicalCapture capture, DatabaseMonitor database) =>
         {
-            var streaming = capture.State is CaptureState.Streaming or CaptureState.Standby;
+            var streaming = (capture.State is CaptureState.Streaming or CaptureState.Standby) && database.Failure is null;
             return TypedResults.Json(
-                new HealthResponse(streaming ? "ok" : "degraded", capture.State.ToString().ToLowerInvariant()),
+                new HealthResponse(streaming ? "ok" : "degraded", capture.State.ToString().ToLowerInvariant(), streaming ? null : database.Failure ?? capture.Failure),
                 ServerJsonContext.Default.HealthResponse,
                 statusCode: streaming ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });

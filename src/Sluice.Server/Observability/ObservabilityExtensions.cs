@@ -8,7 +8,10 @@ using Sluice.Server.Http;
 
 namespace Sluice.Server.Observability;
 
-/// <summary>Registers and maps metrics (<c>/metrics</c>, Prometheus text via OpenTelemetry) and health (<c>/health/live</c>, <c>/health/ready</c>).</summary>
+/// <summary>
+/// Registers and maps metrics (<c>/metrics</c>, Prometheus text via OpenTelemetry) and health (<c>/health/live</c>, and
+/// <c>/health/ready</c>: capture streams and the database answers).
+/// </summary>
 public static class ObservabilityExtensions
 {
     private const string ReadyTag = "ready";
@@ -21,7 +24,9 @@ public static class ObservabilityExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(static _ => new StatsHistory());
         services.AddHostedService<StatsHistorySampler>();
-        services.AddHealthChecks().AddCheck<CaptureHealthCheck>("capture", tags: [ReadyTag]);
+        services.AddHealthChecks()
+            .AddCheck<CaptureHealthCheck>("capture", tags: [ReadyTag])
+            .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag]);
         services.AddOpenTelemetry()
             .ConfigureResource(static resource => resource.AddService("sluice", serviceVersion: typeof(SluiceMetrics).Assembly.GetName().Version?.ToString()))
             .WithMetrics(metrics => metrics

@@ -84,6 +84,44 @@ public sealed class CliTests(PostgresFixture postgres) : ServerTest(postgres)
     }
 
     [Fact]
+    public async Task An_unqualified_table_name_means_the_public_schema()
+    {
+        await Database.ExecuteAsync("CREATE TABLE public.cli_plain (id bigint PRIMARY KEY)");
+
+        var enable = await CliRun.InvokeAsync("enable", "cli_plain", "--server", Url, "--admin-token", Token);
+        Assert.True(enable.ExitCode == CliExitCodes.Ok, enable.ToString());
+        Assert.Contains("public.cli_plain", enable.Output, StringComparison.Ordinal);
+        Assert.Equal(1L, await Database.ScalarAsync<long>("SELECT count(*) FROM realtime_tables() WHERE schema_name = 'public' AND table_name = 'cli_plain'"));
+
+        var disable = await CliRun.InvokeAsync("disable", "cli_plain", "--server", Url, "--admin-token", Token);
+        Assert.True(disable.ExitCode == CliExitCodes.Ok, disable.ToString());
+        Assert.Equal(0L, await Database.ScalarAsync<long>("SELECT count(*) FROM realtime_tables() WHERE table_name = 'cli_plain'"));
+
+        var malformed = await CliRun.InvokeAsync("enable", "a.b.c", "--server", Url, "--admin-token", Token);
+        Assert.True(malformed.ExitCode == CliExitCodes.Usage, malformed.ToString());
+        Assert.Contains("schema.table", malformed.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Tail_prints_timestamps_as_they_are()
+    {
+        await CreateTableAsync("cli_times", "id bigint PRIMARY KEY, at timestamptz NOT NULL");
+
+        var channelsBefore = (await Server.StatsAsync()).GetProperty("channels").GetInt32();
+        var tail = CliRun.InvokeAsync("tail", "public.cli_times", "--count", "1", "--server", Url);
+        for (var poll = 0; poll < 600 && (await Server.StatsAsync()).GetProperty("channels").GetInt32() <= channelsBefore; poll++)
+            await Task.Delay(50);
+        await Database.ExecuteAsync("INSERT INTO cli_times VALUES (1, '2024-05-06 07:08:09+00')");
+
+        var run = await tail;
+        Assert.True(run.ExitCode == CliExitCodes.Ok, run.ToString());
+        Assert.Contains("INSERT public.cli_times", run.Output, StringComparison.Ordinal);
+        // The offset is the database's time zone's; '+' must not come out as \u002B.
+        Assert.Matches(@"""2024-05-0\dT\d\d:\d\d:09[+-]\d\d:\d\d""", run.Output);
+        Assert.DoesNotContain("\\u00", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Tail_follows_a_room_too()
     {
         var roomsBefore = (await Server.StatsAsync()).GetProperty("rooms").GetInt32();

@@ -13,7 +13,7 @@ namespace Sluice.IntegrationTests.Infrastructure;
 public sealed class ServerProcess : IAsyncDisposable
 {
     /// <summary>How long a start may take until <c>/health</c> answers 200; a hang guard.</summary>
-    public static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(120);
 
     private const int KeptOutputLines = 300;
     private static readonly List<ServerProcess> Running = [];
@@ -42,6 +42,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>The process id of the current run.</summary>
+    public int ProcessId => _process?.Id ?? throw new InvalidOperationException("the server was never started");
+
     /// <summary>The last lines the server wrote to stdout and stderr, over all its runs.</summary>
     public string Output
     {
@@ -62,6 +65,22 @@ public sealed class ServerProcess : IAsyncDisposable
             "--publication", database.PublicationName,
             .. extraArgs,
         ]);
+        try
+        {
+            await server.LaunchAsync(FreePort());
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+        return server;
+    }
+
+    /// <summary>Starts the server with exactly <paramref name="args"/> (plus <c>--urls</c> on a free port) and waits until <c>/health</c> answers 200.</summary>
+    public static async Task<ServerProcess> StartWithArgumentsAsync(params string[] args)
+    {
+        var server = new ServerProcess(args);
         try
         {
             await server.LaunchAsync(FreePort());
