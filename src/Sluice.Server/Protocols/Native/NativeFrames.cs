@@ -18,6 +18,14 @@ public static class NativeFrames
     /// <summary><c>{"type":"heartbeat"}</c>, shared by every connection.</summary>
     public static byte[] Heartbeat { get; } = Write(static (writer, _) => writer.WriteString("type"u8, FrameTypes.Heartbeat), 0);
 
+    /// <summary><c>{"type":"heartbeat","ref":…}</c>: the answer to a client heartbeat that carried a ref.</summary>
+    public static byte[] HeartbeatReply(string reference) =>
+        Write(static (writer, reference) =>
+        {
+            writer.WriteString("type"u8, FrameTypes.Heartbeat);
+            writer.WriteString("ref"u8, reference);
+        }, reference);
+
     public static byte[] Ack(string channel) => WithChannel(FrameTypes.Ack, channel);
 
     /// <summary>The ack of a live subscription, with the offset it starts after: resuming from it misses nothing.</summary>
