@@ -76,7 +76,13 @@ public sealed partial class LogicalCapture(
             }
             try
             {
-                await StreamAsync(leadership.Token);
+                if (await StreamAsync(leadership.Token))
+                {
+                    // PostgreSQL is shutting down: retry soon, as after a network cut, and back off while it is down.
+                    State = CaptureState.Retrying;
+                    await Task.Delay(delay, leadership.Token);
+                    continue;
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -126,11 +132,55 @@ public sealed partial class LogicalCapture(
         _output.Writer.TryComplete();
     }
 
-    private async Task StreamAsync(CancellationToken cancellationToken)
+    /// <summary>Streams until the stream fails (throws) or PostgreSQL announces a shutdown (returns true, having let go of the slot).</summary>
+    private async Task<bool> StreamAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
         await using var connection = new LogicalReplicationConnection(database.ConnectionString);
         await connection.Open(cancellationToken);
+
+        // The replication connection must not outlive a shutdown announced on any other connection (see ShutdownWatch).
+        using var streaming = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var shutdown = WatchForShutdownAsync(streaming);
+        try
+        {
+            await StreamAsync(connection, streaming.Token);
+            return false;
+        }
+        catch (OperationCanceledException) when (streaming.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // Only the watch cancels the stream on its own.
+            return await shutdown;
+        }
+        finally
+        {
+            await streaming.CancelAsync();
+            await shutdown;
+        }
+    }
+
+    /// <summary>Cancels <paramref name="streaming"/> when PostgreSQL says it is shutting down; true when it did.</summary>
+    private async Task<bool> WatchForShutdownAsync(CancellationTokenSource streaming)
+    {
+        string reason;
+        try
+        {
+            reason = await ShutdownWatch.WaitForShutdownAsync(database.ConnectionString, streaming.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        LogReleasingForShutdown(options.Value.SlotName, reason);
+        // Idle pooled connections were ended by the shutdown too: drop them, so the next query opens a fresh one.
+        database.DataSource.Clear();
+        await streaming.CancelAsync();
+        return true;
+    }
+
+    private async Task StreamAsync(LogicalReplicationConnection connection, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
 
         var slot = new PgOutputReplicationSlot(settings.SlotName);
         var replicationOptions = new PgOutputReplicationOptions(
@@ -313,6 +363,9 @@ public sealed partial class LogicalCapture(
         }
         return new TableSchema(relation.RelationId, relation.Namespace, relation.RelationName, columns.MoveToImmutable());
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL is shutting down ({Reason}); releasing slot {Slot} at once, to resume when it is back")]
+    private partial void LogReleasingForShutdown(string slot, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Streaming changes from slot {Slot}, publication {Publication}")]
     private partial void LogStreaming(string slot, string publication);
