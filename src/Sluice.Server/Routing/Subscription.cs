@@ -44,6 +44,9 @@ public sealed class Subscription(ClientConnection connection, string channel, Ta
     /// <summary>The commit LSN of the last transaction whose failed access check was reported to the client (once per transaction).</summary>
     internal ulong ReportedFailureLsn { get; set; }
 
+    /// <summary>The commit LSN of the last transaction whose changes the filter ran out of time on, as reported to the client.</summary>
+    internal ulong ReportedFilterLsn { get; set; }
+
     /// <summary>The newest matching change of the current transaction, held back until we know whether it ends it.</summary>
     internal FrameSource? Pending { get; set; }
 

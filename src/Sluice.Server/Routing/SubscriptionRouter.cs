@@ -465,6 +465,9 @@ public sealed class SubscriptionRouter(ChangeLog log)
                     case MatchResult.Invalidated:
                         (invalidated ??= []).Add(subscription);
                         break;
+                    case MatchResult.Exceeded:
+                        ReportFilterExceeded(subscription, entry);
+                        break;
                 }
             }
         }
@@ -507,6 +510,9 @@ public sealed class SubscriptionRouter(ChangeLog log)
                     case MatchResult.Invalidated:
                         InvalidateLocked(subscription);
                         return false;
+                    case MatchResult.Exceeded:
+                        ReportFilterExceeded(subscription, entry);
+                        break;
                 }
             }
             if (entry.TransactionEnd && subscription.Pending is { } pending)
@@ -616,7 +622,25 @@ public sealed class SubscriptionRouter(ChangeLog log)
             subscription.Filter = filter;
             subscription.BoundTo = change.Table;
         }
-        return subscription.Filter!.Matches(change.FilterRow) ? MatchResult.Matches : MatchResult.Skip;
+        return subscription.Filter!.Evaluate(change.FilterRow) switch
+        {
+            FilterTruth.True => MatchResult.Matches,
+            FilterTruth.Exceeded => MatchResult.Exceeded,
+            _ => MatchResult.Skip,
+        };
+    }
+
+    /// <summary>
+    /// The subscription's filter ran out of time on a change (a regular expression, see <see cref="RowFilter"/>): the change
+    /// is withheld, as fail-closed requires, and the client is told once per transaction which offset it concerns.
+    /// </summary>
+    private static void ReportFilterExceeded(Subscription subscription, LogEntry entry)
+    {
+        if (subscription.ReportedFilterLsn == entry.Offset.CommitLsn)
+            return;
+        subscription.ReportedFilterLsn = entry.Offset.CommitLsn;
+        subscription.Format.Error(subscription.Connection, subscription.Channel, ErrorCodes.FilterTooCostly,
+            $"the filter took longer than {FilterRegex.MatchTimeout.TotalMilliseconds} ms on the change at offset {entry.OffsetText} (and possibly later ones of its transaction); they are withheld from this subscription", ended: false);
     }
 
     private void InvalidateLocked(Subscription subscription)
@@ -667,5 +691,6 @@ public sealed class SubscriptionRouter(ChangeLog log)
         Skip,
         Matches,
         Invalidated,
+        Exceeded,
     }
 }
