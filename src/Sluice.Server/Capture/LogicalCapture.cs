@@ -355,13 +355,34 @@ public sealed partial class LogicalCapture(
 
     private async Task<TableSchema> DescribeAsync(RelationMessage relation, CancellationToken cancellationToken)
     {
+        var primaryKey = await PrimaryKeyAsync(relation.RelationId, cancellationToken);
         var columns = ImmutableArray.CreateBuilder<TableColumn>(relation.Columns.Count);
         foreach (var column in relation.Columns)
         {
             var type = await types.ResolveAsync(column.DataTypeId, cancellationToken);
-            columns.Add(new TableColumn(column.ColumnName, type, column.Flags.HasFlag(RelationMessage.Column.ColumnFlags.PartOfKey)));
+            columns.Add(new TableColumn(column.ColumnName, type, column.Flags.HasFlag(RelationMessage.Column.ColumnFlags.PartOfKey),
+                primaryKey.Contains(column.ColumnName)));
         }
         return new TableSchema(relation.RelationId, relation.Namespace, relation.RelationName, columns.MoveToImmutable());
+    }
+
+    /// <summary>
+    /// The primary key's columns (pgoutput flags the replica identity, which is every column under REPLICA IDENTITY FULL):
+    /// how a client fetches a row that was too large to send. Empty when the table has none, or is gone.
+    /// </summary>
+    private async Task<HashSet<string>> PrimaryKeyAsync(uint relationId, CancellationToken cancellationToken)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        await using var command = database.DataSource.CreateCommand("""
+            SELECT a.attname FROM pg_catalog.pg_index i
+            JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+            WHERE i.indrelid = $1 AND i.indisprimary
+            """);
+        command.Parameters.Add(new NpgsqlParameter<uint> { TypedValue = relationId, NpgsqlDbType = NpgsqlDbType.Oid });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            names.Add(reader.GetString(0));
+        return names;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL is shutting down ({Reason}); releasing slot {Slot} at once, to resume when it is back")]

@@ -65,7 +65,9 @@ public sealed class ChangeStreamCodec
                 WriteByte(buffer, (byte)column.Type.Kind);
                 WriteByte(buffer, column.Type.IsArray ? (byte)1 : (byte)0);
                 WriteUInt32(buffer, column.Type.ArrayDelimiter);
-                WriteByte(buffer, column.IsKey ? (byte)1 : (byte)0);
+                // Bit 0: replica identity; bit 1: primary key (readers that know only bit 0 test for non-zero, and a
+                // primary key column is always in a replica identity that is FULL or the primary key itself).
+                WriteByte(buffer, (byte)((column.IsKey ? 1 : 0) | (column.IsPrimaryKey ? 2 : 0)));
             }
         }
         WriteUInt32(buffer, (uint)changes.Count);
@@ -113,8 +115,8 @@ public sealed class ChangeStreamCodec
                 var kind = (ValueKind)reader.Byte();
                 var isArray = reader.Byte() != 0;
                 var delimiter = (char)reader.UInt32();
-                var isKey = reader.Byte() != 0;
-                columns.Add(new TableColumn(columnName, new ColumnType(oid, kind, isArray, delimiter), isKey));
+                var keyFlags = reader.Byte();
+                columns.Add(new TableColumn(columnName, new ColumnType(oid, kind, isArray, delimiter), (keyFlags & 1) != 0, (keyFlags & 2) != 0));
             }
             tables[t] = Intern(relationId, schema, name, columns.MoveToImmutable());
         }

@@ -198,7 +198,10 @@ public sealed partial class NativeSession(
         }
 
         var subscription = new Subscription(connection, channel, new TableKey(table.Schema, table.Table),
-            message.Events ?? ChangeEvents.All, message.Filter, filter, filter is null ? null : lookup.Table);
+            message.Events ?? ChangeEvents.All, message.Filter, filter, filter is null ? null : lookup.Table)
+        {
+            Format = services.NativeFormat,
+        };
         var ack = NativeFrames.Ack(channel);
         try
         {
