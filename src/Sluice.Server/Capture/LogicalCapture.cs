@@ -187,6 +187,7 @@ public sealed partial class LogicalCapture(
             settings.PublicationName, PgOutputProtocolVersion.V1, binary: false, streamingMode: null, messages: true);
         var relations = new Dictionary<uint, TableSchema>();
         var pending = new List<RowChange>(MaxBatchChanges);
+        List<RealtimeDisabled>? disabled = null;
         uint xid = 0, firstIndex = 0;
         ulong commitLsn = 0;
         var commitTimestamp = default(DateTime);
@@ -212,6 +213,7 @@ public sealed partial class LogicalCapture(
                         commitTimestamp = begin.TransactionCommitTimestamp;
                         firstIndex = 0;
                         pending.Clear();
+                        disabled = null;
                         break;
                     case RelationMessage relation:
                         relations[relation.RelationId] = await DescribeAsync(relation, cancellationToken);
@@ -263,9 +265,18 @@ public sealed partial class LogicalCapture(
                         }
                     case CommitMessage commit:
                         // Emitted even when empty, so the slot only advances in order behind the dispatcher.
-                        await EmitAsync(xid, commitLsn, commitTimestamp, firstIndex, pending, isLast: true, (ulong)commit.TransactionEndLsn, cancellationToken);
+                        await EmitAsync(xid, commitLsn, commitTimestamp, firstIndex, pending, isLast: true, (ulong)commit.TransactionEndLsn, cancellationToken, disabled);
                         pending = new List<RowChange>(MaxBatchChanges);
+                        disabled = null;
                         break;
+                    case LogicalDecodingMessage { Prefix: RealtimeDisabled.MessagePrefix } disabling:
+                        {
+                            using var content = new MemoryStream();
+                            await disabling.Data.CopyToAsync(content, cancellationToken);
+                            if (RealtimeDisabled.Parse(content.GetBuffer().AsSpan(0, (int)content.Length)) is { } table)
+                                (disabled ??= []).Add(table);
+                            break;
+                        }
                     case TruncateMessage truncate:
                         foreach (var relation in truncate.Relations)
                             pending.Add(new RowChange(ChangeKind.Truncate, relations[relation.RelationId], null, null));
@@ -337,7 +348,8 @@ public sealed partial class LogicalCapture(
         }
     }
 
-    private async ValueTask EmitAsync(uint xid, ulong commitLsn, DateTime commitTimestamp, uint firstIndex, List<RowChange> changes, bool isLast, ulong endLsn, CancellationToken cancellationToken)
+    private async ValueTask EmitAsync(uint xid, ulong commitLsn, DateTime commitTimestamp, uint firstIndex, List<RowChange> changes, bool isLast, ulong endLsn,
+        CancellationToken cancellationToken, List<RealtimeDisabled>? disabled = null)
     {
         await _output.Writer.WriteAsync(new TransactionBatch
         {
@@ -348,6 +360,7 @@ public sealed partial class LogicalCapture(
             Changes = changes,
             IsLast = isLast,
             EndLsn = endLsn,
+            Disabled = disabled ?? [],
         }, cancellationToken);
         if (isLast)
             _lastEmittedEndLsn = endLsn;

@@ -79,6 +79,17 @@ public sealed class ChangeStreamCodec
             WriteValues(buffer, change.NewValues);
             WriteValues(buffer, change.OldValues);
         }
+        // A trailing section (readers that predate it stop before it): tables whose realtime was disabled.
+        if (batch.Disabled.Count > 0)
+        {
+            WriteUInt32(buffer, (uint)batch.Disabled.Count);
+            foreach (var disabled in batch.Disabled)
+            {
+                WriteUInt32(buffer, disabled.RelationId);
+                WriteString(buffer, disabled.Schema);
+                WriteString(buffer, disabled.Table);
+            }
+        }
         return buffer.WrittenSpan.ToArray();
     }
 
@@ -131,6 +142,13 @@ public sealed class ChangeStreamCodec
             var oldValues = reader.Values();
             changes.Add(new RowChange(kind, table, newValues, oldValues));
         }
+        var disabledTables = new List<RealtimeDisabled>();
+        if (!reader.AtEnd)
+        {
+            var count = (int)reader.UInt32();
+            for (var i = 0; i < count; i++)
+                disabledTables.Add(new RealtimeDisabled(reader.UInt32(), reader.String(), reader.String()));
+        }
         return new TransactionBatch
         {
             Xid = xid,
@@ -141,6 +159,7 @@ public sealed class ChangeStreamCodec
             IsLast = isLast,
             EndLsn = endLsn,
             NewEpoch = newEpoch,
+            Disabled = disabledTables,
         };
     }
 
@@ -210,6 +229,8 @@ public sealed class ChangeStreamCodec
     {
         private readonly ReadOnlySpan<byte> _data = data;
         private int _position;
+
+        public readonly bool AtEnd => _position >= _data.Length;
 
         public byte Byte() => _data[_position++];
 

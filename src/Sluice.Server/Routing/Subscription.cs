@@ -14,6 +14,12 @@ public sealed class Subscription(ClientConnection connection, string channel, Ta
     public ChangeEvents Events { get; } = events;
     public string? FilterText { get; } = filterText;
 
+    /// <summary>
+    /// The table's OID when the subscription was made (0 when unknown): a change of that relation under another name means
+    /// the table was renamed or moved to another schema, which ends the subscription.
+    /// </summary>
+    public uint RelationId { get; init; }
+
     /// <summary>How this subscription's frames are written; every subscription of one channel must use the same format.</summary>
     public ChangeFrameFormat Format { get; init; } = ChangeFrameFormat.Native;
 

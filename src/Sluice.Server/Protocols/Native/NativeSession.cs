@@ -201,6 +201,7 @@ public sealed partial class NativeSession(
             message.Events ?? ChangeEvents.All, message.Filter, filter, filter is null ? null : lookup.Table)
         {
             Format = services.NativeFormat,
+            RelationId = lookup.Table.RelationId,
         };
         var ack = NativeFrames.Ack(channel);
         try

@@ -467,6 +467,7 @@ public sealed partial class SupabaseSession(
             binding.Events, binding.Filter, filter, filter is null ? null : lookup.Table)
         {
             Format = format,
+            RelationId = lookup.Table.RelationId,
         };
         if (!joined.RouterChannels.Contains(routerChannel))
             joined.RouterChannels.Add(routerChannel);
