@@ -26,7 +26,7 @@ internal static class FilterRegex
     /// the way can cost seconds for some patterns on a large value: this bounds what one subscriber's filter costs the
     /// dispatcher (and so every other subscriber) per change. Also <see cref="RowFilter"/>'s budget for a whole filter.
     /// </summary>
-    public static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(250);
 
     /// <summary>The engine's first match in a process pays for compiling its code: paid here, not inside a filter's time limit.</summary>
     static FilterRegex() =>
