@@ -173,11 +173,12 @@ public sealed partial class SluiceClient
         }
     }
 
-    /// <summary>Sends heartbeats and aborts the socket when nothing arrived within the timeout. Returns the timeout as an exception when it fired.</summary>
+    /// <summary>Sends heartbeats (each with a new ref, which the server echoes) and aborts the socket when nothing arrived within the timeout. Returns the timeout as an exception when it fired.</summary>
     private async Task<Exception?> MonitorHeartbeatAsync(SocketSession session, CancellationToken cancellationToken)
     {
         var tick = TimeSpan.FromTicks(Math.Min(Options.HeartbeatInterval.Ticks, Options.HeartbeatTimeout.Ticks / 4));
         var lastSent = _time.GetTimestamp();
+        var reference = 0L;
         try
         {
             while (true)
@@ -192,7 +193,8 @@ public sealed partial class SluiceClient
                 if (_time.GetElapsedTime(lastSent) >= Options.HeartbeatInterval)
                 {
                     lastSent = _time.GetTimestamp();
-                    await session.SendAsync(ClientFrames.Heartbeat, cancellationToken);
+                    // With a ref, so the server answers it: that answer is what proves the connection alive when nothing else arrives.
+                    await session.SendAsync(ClientFrames.Heartbeat(++reference), cancellationToken);
                 }
             }
         }

@@ -20,7 +20,7 @@ public sealed class SluiceClientOptions
 
     /// <summary>
     /// A connection on which nothing at all arrives for this long is considered dead and replaced. Default 45 s
-    /// (the server answers every heartbeat, and sends its own every 30 s).
+    /// (the server answers every heartbeat, which the client sends with a ref, and sends its own every 30 s).
     /// </summary>
     public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(45);
 

@@ -12,6 +12,12 @@ public static class ClientMessageParser
     public static bool TryParse(ReadOnlySpan<byte> utf8, [NotNullWhen(true)] out ClientMessage? message, [NotNullWhen(false)] out ProtocolError? error)
     {
         message = null;
+        // Checked first: a lone surrogate escape would make reading any string throw.
+        if (!JsonStrings.AreValidUnicode(utf8))
+        {
+            error = new ProtocolError(ErrorCodes.InvalidJson, "frame is not valid JSON: " + JsonStrings.LoneSurrogateMessage);
+            return false;
+        }
         try
         {
             return TryParseCore(utf8, out message, out error);

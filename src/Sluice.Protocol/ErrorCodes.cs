@@ -61,6 +61,12 @@ public static class ErrorCodes
     /// covered are withheld from this subscription, and the server log says why. Sent once per transaction.
     /// </summary>
     public const string AccessCheckFailed = "access_check_failed";
+    /// <summary>
+    /// The subscription's filter took longer than its time limit on a change (a regular expression on a large value): the
+    /// change is withheld from this subscription, never guessed. Sent once per transaction, naming the offset; the
+    /// subscription stays. Refetch the rows you need, or use a cheaper filter.
+    /// </summary>
+    public const string FilterTooCostly = "filter_too_costly";
     /// <summary>A room broadcast's <c>payload</c> or a presence <c>state</c> is larger than the server's limit.</summary>
     public const string PayloadTooLarge = "payload_too_large";
     /// <summary>A <c>subscribe</c> was refused: the connection already has the maximum number of channels. The connection stays.</summary>

@@ -13,7 +13,11 @@ public static class FrameTypes
     public const string Unsubscribed = "unsubscribed";
     /// <summary>Server: a database change (payload type INSERT, UPDATE or DELETE), or a room message. Client: publish into a room.</summary>
     public const string Broadcast = "broadcast";
-    /// <summary>Server every 30 s; a client may send it too and gets one back.</summary>
+    /// <summary>
+    /// Server: every 30 s, without <c>ref</c>. Client: a keep-alive; one with a <c>ref</c> is answered with
+    /// <c>{"type":"heartbeat","ref":…}</c> (the same ref), one without is never answered, so a client that echoes the
+    /// server's heartbeats cannot start a loop.
+    /// </summary>
     public const string Heartbeat = "heartbeat";
     /// <summary>Server: current rows of a channel, sent after the ack of a <c>snapshot: true</c> subscription.</summary>
     public const string Snapshot = "snapshot";

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Sluice.IntegrationTests.Infrastructure;
 
 namespace Sluice.IntegrationTests;
@@ -8,13 +9,20 @@ public sealed class ConnectionTests(PostgresFixture postgres) : ServerTest(postg
         ["--heartbeat-interval", "00:00:00.200", "--queue-frames", "64", "--queue-bytes", "4194304"];
 
     [Fact]
-    public async Task The_server_sends_heartbeats_and_answers_client_heartbeats()
+    public async Task The_server_sends_heartbeats_and_answers_client_heartbeats_that_carry_a_ref()
     {
         var client = await ConnectAsync();
         var frame = await client.NextAsync(skipHeartbeats: false);
         Assert.Equal("heartbeat", frame.GetProperty("type").GetString());
-        await client.SendAsync(new { type = "heartbeat" });
-        Assert.Equal("heartbeat", (await client.NextAsync(skipHeartbeats: false)).GetProperty("type").GetString());
+        Assert.False(frame.TryGetProperty("ref", out _), "the server's own heartbeats carry no ref");
+        await client.SendAsync(new { type = "heartbeat", @ref = "k1" });
+        // The server's periodic heartbeats (no ref) may come first; the answer is the one echoing the ref.
+        JsonElement answer;
+        do
+            answer = await client.NextAsync(skipHeartbeats: false);
+        while (!answer.TryGetProperty("ref", out _));
+        Assert.Equal("heartbeat", answer.GetProperty("type").GetString());
+        Assert.Equal("k1", answer.GetProperty("ref").GetString());
     }
 
     [Fact]

@@ -17,19 +17,25 @@ public static class SluiceServer
     /// throughput rather than the slow-consumer cut-off (the harness's clients share the machine), and the
     /// per-address connection limit so that tens of thousands of loopback clients may connect.
     /// </summary>
-    public static Task<ChildServer> StartAsync(BenchDatabase database, string name, int retentionChanges = 200_000, IEnumerable<string>? extraArguments = null)
+    /// <remarks>With <paramref name="ownLimits"/> the queue and retention limits are left to <paramref name="extraArguments"/> (the soak measures memory under the server's own limits).</remarks>
+    public static Task<ChildServer> StartAsync(BenchDatabase database, string name, int retentionChanges = 200_000, IEnumerable<string>? extraArguments = null,
+        bool ownLimits = false)
     {
         var port = LoopbackPort.Next();
+        string[] raised =
+        [
+            "--queue-frames", "2000000",
+            "--queue-bytes", "1073741824",
+            "--retention-changes", retentionChanges.ToString(CultureInfo.InvariantCulture),
+            "--retention-bytes", "2147483648",
+        ];
         string[] arguments =
         [
             "--database", database.ConnectionString,
             "--urls", $"http://127.0.0.1:{port}",
             "--slot", name,
             "--publication", name,
-            "--queue-frames", "2000000",
-            "--queue-bytes", "1073741824",
-            "--retention-changes", retentionChanges.ToString(CultureInfo.InvariantCulture),
-            "--retention-bytes", "2147483648",
+            .. ownLimits ? [] : raised,
             "--max-connections-per-ip", "1000000",
             "--Logging:LogLevel:Default", "Warning",
             .. ExtraArguments,

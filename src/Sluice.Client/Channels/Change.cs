@@ -18,4 +18,18 @@ public sealed record Change<T>(
     T? OldRecord,
     string Offset,
     DateTimeOffset CommitTimestamp,
-    bool IsTransactionEnd);
+    bool IsTransactionEnd)
+{
+    /// <summary>
+    /// The row was over the server's maximum record size and came reduced: <see cref="Record"/> and <see cref="OldRecord"/>
+    /// hold only the key columns and small values. Fetch the full row with
+    /// <see cref="SluiceClient.GetRowsAsync"/>(<see cref="Schema"/>, <see cref="Table"/>, <see cref="KeyFilter"/>).
+    /// </summary>
+    public bool IsTooLarge { get; init; }
+
+    /// <summary>With <see cref="IsTooLarge"/>: the columns left out of the record or the old record.</summary>
+    public IReadOnlyList<string> OmittedColumns { get; init; } = [];
+
+    /// <summary>With <see cref="IsTooLarge"/>: a filter that finds the row by its key (<c>id=eq.7</c>); null when the table has no key.</summary>
+    public string? KeyFilter { get; init; }
+}

@@ -114,7 +114,12 @@ public sealed partial class TableSubscription : IChannelConsumer, IAsyncDisposab
         change.OldRecord is { } old ? Deserialize<T>(old) : default,
         change.Offset,
         change.CommitTimestamp,
-        change.TransactionEnd);
+        change.TransactionEnd)
+    {
+        IsTooLarge = change.TooLarge,
+        OmittedColumns = change.OmittedColumns,
+        KeyFilter = change.KeyFilter,
+    };
 
     private T Deserialize<T>(JsonElement row) =>
         typeof(T) == typeof(JsonElement) ? (T)(object)row : _serializer.Deserialize<T>(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(row));

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Sluice.Client.Channels;
 using Sluice.Client.Protocol;
 using Sluice.Client.Telemetry;
+using Sluice.Protocol;
 
 namespace Sluice.Client;
 
@@ -22,7 +23,7 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
             case ChangeItem change:
                 _transaction.Add(change.Change);
                 if (change.Change.TransactionEnd)
-                    ApplyTransaction();
+                    return ApplyTransactionAsync();
                 break;
             case ResyncItem:
                 _transaction.Clear();
@@ -72,7 +73,59 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
         RaiseChanged(snapshot.FromHttp ? LiveTableChangeReason.FallbackRefresh : LiveTableChangeReason.Snapshot, [], rows);
     }
 
-    private void ApplyTransaction()
+    /// <summary>
+    /// Applies the received transaction. Rows that came reduced (over the server's maximum record size) are read whole over
+    /// HTTP by their key first, so the replica never holds a partial row; the read gives the row as it is now, possibly a
+    /// later version than this transaction's, which the changes still to come bring back in line.
+    /// </summary>
+    private async ValueTask ApplyTransactionAsync()
+    {
+        Dictionary<ChangeFrame, (IReadOnlyList<JsonElement> Rows, bool Whole)>? fetched = null;
+        foreach (var frame in _transaction)
+        {
+            if (frame is not { TooLarge: true, Kind: ChangeKind.Insert or ChangeKind.Update })
+                continue;
+            try
+            {
+                (fetched ??= new(ReferenceEqualityComparer.Instance))[frame] = await FetchWholeAsync(frame);
+            }
+            catch (OperationCanceledException) when (_fallbackStop.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+        ApplyTransaction(fetched);
+    }
+
+    /// <summary>
+    /// The current version of a reduced row, read over HTTP by its key (with the table's filter), retried with the reconnect
+    /// backoff until it succeeds or the table is disposed. Without a usable key, every row of the table (its filter) is read.
+    /// </summary>
+    private async Task<(IReadOnlyList<JsonElement> Rows, bool Whole)> FetchWholeAsync(ChangeFrame frame)
+    {
+        var key = frame.KeyFilter;
+        var filter = key is null ? Filter : Filter is null ? key : Filter + "," + key;
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return (await _client.GetRowsAsync(Schema, Table, filter, _fallbackStop.Token), key is null);
+            }
+            catch (SluiceException ex) when (ex.Code == ErrorCodes.InvalidFilter && key is not null && filter != key)
+            {
+                // The table's filter and the key together are over the filter limits: the key alone finds the row.
+                filter = key;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or SluiceException or JsonException or TaskCanceledException && !_fallbackStop.IsCancellationRequested)
+            {
+                _client.ReportError(ex is SluiceException sluice ? sluice.Code : ClientErrorCodes.FallbackFailed,
+                    $"reading a row of {Channel} that was too large to stream failed: {ex.Message}", Channel);
+                await Task.Delay(_client.Options.ReconnectPolicy.NextDelay(attempt), _client.Options.TimeProvider, _fallbackStop.Token);
+            }
+        }
+    }
+
+    private void ApplyTransaction(Dictionary<ChangeFrame, (IReadOnlyList<JsonElement> Rows, bool Whole)>? fetched)
     {
         using var activity = ClientTelemetry.ActivitySource.StartActivity("sluice.live_table.apply");
         activity?.SetTag("sluice.channel", Channel);
@@ -84,6 +137,29 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
             TRow? record = default, old = default;
             if ((frame.Record is { } newRow && !TryDeserialize(newRow, out record)) || (frame.OldRecord is { } oldRow && !TryDeserialize(oldRow, out old)))
                 continue;
+            if (fetched is not null && fetched.TryGetValue(frame, out var whole))
+            {
+                // A reduced row: replaced by what the read found (nothing when it is gone or no longer matches the filter).
+                if (whole.Whole)
+                    builder.Clear();
+                if (frame.OldRecord is not null)
+                    builder.Remove(_key(old!));
+                builder.Remove(_key(record!));
+                foreach (var row in whole.Rows)
+                {
+                    if (TryDeserialize(row, out var value))
+                        builder[_key(value)] = value;
+                }
+                if (whole.Rows.Count == 1 && TryDeserialize(whole.Rows[0], out var current))
+                    record = current;
+                changes.Add(new Change<TRow>(frame.Kind, frame.Schema, frame.Table, record, old, frame.Offset, frame.CommitTimestamp, frame.TransactionEnd)
+                {
+                    IsTooLarge = true,
+                    OmittedColumns = frame.OmittedColumns,
+                    KeyFilter = frame.KeyFilter,
+                });
+                continue;
+            }
             switch (frame.Kind)
             {
                 case ChangeKind.Insert:

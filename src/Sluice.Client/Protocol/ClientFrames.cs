@@ -7,7 +7,13 @@ namespace Sluice.Client.Protocol;
 /// <summary>Writes the frames the client sends, as UTF-8 JSON.</summary>
 internal static class ClientFrames
 {
-    public static byte[] Heartbeat { get; } = """{"type":"heartbeat"}"""u8.ToArray();
+    /// <summary>A heartbeat with a ref: the server answers only heartbeats that carry one, echoing it.</summary>
+    public static byte[] Heartbeat(long reference) =>
+        Write(writer =>
+        {
+            writer.WriteString("type"u8, FrameTypes.Heartbeat);
+            writer.WriteString("ref"u8, "hb" + reference.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        });
 
     public static byte[] Subscribe(string channel, ChangeEvents events, string? filter, string? since, bool snapshot) =>
         Write(writer =>

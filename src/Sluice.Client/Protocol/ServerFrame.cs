@@ -67,7 +67,25 @@ internal sealed class ServerFrame
             payload.TryGetProperty("old_record", out var old) && old.ValueKind == JsonValueKind.Object ? old : null,
             Offset ?? throw new FormatException("change frame without an offset"),
             timestamp,
-            TransactionEnd);
+            TransactionEnd)
+        {
+            TooLarge = payload.TryGetProperty("too_large", out var tooLarge) && tooLarge.ValueKind == JsonValueKind.True,
+            KeyColumns = Strings(payload, "key_columns"),
+            OmittedColumns = Strings(payload, "omitted_columns"),
+        };
+    }
+
+    private static string[] Strings(JsonElement payload, string name)
+    {
+        if (!payload.TryGetProperty(name, out var array) || array.ValueKind != JsonValueKind.Array)
+            return [];
+        var strings = new List<string>(array.GetArrayLength());
+        foreach (var item in array.EnumerateArray())
+        {
+            if (item.ValueKind == JsonValueKind.String)
+                strings.Add(item.GetString()!);
+        }
+        return [.. strings];
     }
 
     /// <summary>The message carried by a <c>broadcast</c> frame of a room.</summary>

@@ -117,7 +117,13 @@ public sealed partial class LogicalCapture(
             }
             try
             {
-                await StreamAsync(stream.Token);
+                if (await StreamAsync(stream.Token))
+                {
+                    // PostgreSQL is shutting down: retry soon, as after a network cut, and back off while it is down.
+                    State = CaptureState.Retrying;
+                    await Task.Delay(delay, leadership.Token);
+                    continue;
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -184,17 +190,62 @@ public sealed partial class LogicalCapture(
         _output.Writer.TryComplete();
     }
 
-    private async Task StreamAsync(CancellationToken cancellationToken)
+    /// <summary>Streams until the stream fails (throws) or PostgreSQL announces a shutdown (returns true, having let go of the slot).</summary>
+    private async Task<bool> StreamAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
         await using var connection = new LogicalReplicationConnection(database.ConnectionString);
         await connection.Open(cancellationToken);
+
+        // The replication connection must not outlive a shutdown announced on any other connection (see ShutdownWatch).
+        using var streaming = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var shutdown = WatchForShutdownAsync(streaming);
+        try
+        {
+            await StreamAsync(connection, streaming.Token);
+            return false;
+        }
+        catch (OperationCanceledException) when (streaming.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // Only the watch cancels the stream on its own.
+            return await shutdown;
+        }
+        finally
+        {
+            await streaming.CancelAsync();
+            await shutdown;
+        }
+    }
+
+    /// <summary>Cancels <paramref name="streaming"/> when PostgreSQL says it is shutting down; true when it did.</summary>
+    private async Task<bool> WatchForShutdownAsync(CancellationTokenSource streaming)
+    {
+        string reason;
+        try
+        {
+            reason = await ShutdownWatch.WaitForShutdownAsync(database.ConnectionString, streaming.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        LogReleasingForShutdown(options.Value.SlotName, reason);
+        // Idle pooled connections were ended by the shutdown too: drop them, so the next query opens a fresh one.
+        database.DataSource.Clear();
+        await streaming.CancelAsync();
+        return true;
+    }
+
+    private async Task StreamAsync(LogicalReplicationConnection connection, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
 
         var slot = new PgOutputReplicationSlot(settings.SlotName);
         var replicationOptions = new PgOutputReplicationOptions(
             settings.PublicationName, PgOutputProtocolVersion.V1, binary: false, streamingMode: null, messages: true);
         var relations = new Dictionary<uint, TableSchema>();
         var pending = new List<RowChange>(MaxBatchChanges);
+        List<RealtimeDisabled>? disabled = null;
         uint xid = 0, firstIndex = 0;
         ulong commitLsn = 0;
         var commitTimestamp = default(DateTime);
@@ -221,6 +272,7 @@ public sealed partial class LogicalCapture(
                         commitTimestamp = begin.TransactionCommitTimestamp;
                         firstIndex = 0;
                         pending.Clear();
+                        disabled = null;
                         break;
                     case RelationMessage relation:
                         relations[relation.RelationId] = await DescribeAsync(relation, cancellationToken);
@@ -272,9 +324,18 @@ public sealed partial class LogicalCapture(
                         }
                     case CommitMessage commit:
                         // Emitted even when empty, so the slot only advances in order behind the dispatcher.
-                        await EmitAsync(xid, commitLsn, commitTimestamp, firstIndex, pending, isLast: true, (ulong)commit.TransactionEndLsn, cancellationToken);
+                        await EmitAsync(xid, commitLsn, commitTimestamp, firstIndex, pending, isLast: true, (ulong)commit.TransactionEndLsn, cancellationToken, disabled);
                         pending = new List<RowChange>(MaxBatchChanges);
+                        disabled = null;
                         break;
+                    case LogicalDecodingMessage { Prefix: RealtimeDisabled.MessagePrefix } disabling:
+                        {
+                            using var content = new MemoryStream();
+                            await disabling.Data.CopyToAsync(content, cancellationToken);
+                            if (RealtimeDisabled.Parse(content.GetBuffer().AsSpan(0, (int)content.Length)) is { } table)
+                                (disabled ??= []).Add(table);
+                            break;
+                        }
                     case TruncateMessage truncate:
                         foreach (var relation in truncate.Relations)
                             pending.Add(new RowChange(ChangeKind.Truncate, relations[relation.RelationId], null, null));
@@ -356,7 +417,8 @@ public sealed partial class LogicalCapture(
         }
     }
 
-    private async ValueTask EmitAsync(uint xid, ulong commitLsn, DateTime commitTimestamp, uint firstIndex, List<RowChange> changes, bool isLast, ulong endLsn, CancellationToken cancellationToken)
+    private async ValueTask EmitAsync(uint xid, ulong commitLsn, DateTime commitTimestamp, uint firstIndex, List<RowChange> changes, bool isLast, ulong endLsn,
+        CancellationToken cancellationToken, List<RealtimeDisabled>? disabled = null)
     {
         await _output.Writer.WriteAsync(new TransactionBatch
         {
@@ -367,6 +429,7 @@ public sealed partial class LogicalCapture(
             Changes = changes,
             IsLast = isLast,
             EndLsn = endLsn,
+            Disabled = disabled ?? [],
         }, cancellationToken);
         if (isLast)
             _lastEmittedEndLsn = endLsn;
@@ -374,14 +437,38 @@ public sealed partial class LogicalCapture(
 
     private async Task<TableSchema> DescribeAsync(RelationMessage relation, CancellationToken cancellationToken)
     {
+        var primaryKey = await PrimaryKeyAsync(relation.RelationId, cancellationToken);
         var columns = ImmutableArray.CreateBuilder<TableColumn>(relation.Columns.Count);
         foreach (var column in relation.Columns)
         {
             var type = await types.ResolveAsync(column.DataTypeId, cancellationToken);
-            columns.Add(new TableColumn(column.ColumnName, type, column.Flags.HasFlag(RelationMessage.Column.ColumnFlags.PartOfKey)));
+            columns.Add(new TableColumn(column.ColumnName, type, column.Flags.HasFlag(RelationMessage.Column.ColumnFlags.PartOfKey),
+                primaryKey.Contains(column.ColumnName)));
         }
         return new TableSchema(relation.RelationId, relation.Namespace, relation.RelationName, columns.MoveToImmutable());
     }
+
+    /// <summary>
+    /// The primary key's columns (pgoutput flags the replica identity, which is every column under REPLICA IDENTITY FULL):
+    /// how a client fetches a row that was too large to send. Empty when the table has none, or is gone.
+    /// </summary>
+    private async Task<HashSet<string>> PrimaryKeyAsync(uint relationId, CancellationToken cancellationToken)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        await using var command = database.DataSource.CreateCommand("""
+            SELECT a.attname FROM pg_catalog.pg_index i
+            JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+            WHERE i.indrelid = $1 AND i.indisprimary
+            """);
+        command.Parameters.Add(new NpgsqlParameter<uint> { TypedValue = relationId, NpgsqlDbType = NpgsqlDbType.Oid });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            names.Add(reader.GetString(0));
+        return names;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL is shutting down ({Reason}); releasing slot {Slot} at once, to resume when it is back")]
+    private partial void LogReleasingForShutdown(string slot, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Streaming changes from slot {Slot}, publication {Publication}")]
     private partial void LogStreaming(string slot, string publication);

@@ -20,4 +20,7 @@ public sealed class TransactionBatch
 
     /// <summary>Set on a marker batch (no changes) when the slot was recreated: history before it is gone.</summary>
     public EpochStart? NewEpoch { get; init; }
+
+    /// <summary>On the last batch: tables whose realtime the transaction disabled (see <see cref="RealtimeDisabled"/>).</summary>
+    public IReadOnlyList<RealtimeDisabled> Disabled { get; init; } = [];
 }

@@ -65,7 +65,9 @@ public sealed class ChangeStreamCodec
                 WriteByte(buffer, (byte)column.Type.Kind);
                 WriteByte(buffer, column.Type.IsArray ? (byte)1 : (byte)0);
                 WriteUInt32(buffer, column.Type.ArrayDelimiter);
-                WriteByte(buffer, column.IsKey ? (byte)1 : (byte)0);
+                // Bit 0: replica identity; bit 1: primary key (readers that know only bit 0 test for non-zero, and a
+                // primary key column is always in a replica identity that is FULL or the primary key itself).
+                WriteByte(buffer, (byte)((column.IsKey ? 1 : 0) | (column.IsPrimaryKey ? 2 : 0)));
             }
         }
         WriteUInt32(buffer, (uint)changes.Count);
@@ -76,6 +78,17 @@ public sealed class ChangeStreamCodec
             WriteUInt32(buffer, (uint)tables.IndexOf(change.Table));
             WriteValues(buffer, change.NewValues);
             WriteValues(buffer, change.OldValues);
+        }
+        // A trailing section (readers that predate it stop before it): tables whose realtime was disabled.
+        if (batch.Disabled.Count > 0)
+        {
+            WriteUInt32(buffer, (uint)batch.Disabled.Count);
+            foreach (var disabled in batch.Disabled)
+            {
+                WriteUInt32(buffer, disabled.RelationId);
+                WriteString(buffer, disabled.Schema);
+                WriteString(buffer, disabled.Table);
+            }
         }
         return buffer.WrittenSpan.ToArray();
     }
@@ -113,8 +126,8 @@ public sealed class ChangeStreamCodec
                 var kind = (ValueKind)reader.Byte();
                 var isArray = reader.Byte() != 0;
                 var delimiter = (char)reader.UInt32();
-                var isKey = reader.Byte() != 0;
-                columns.Add(new TableColumn(columnName, new ColumnType(oid, kind, isArray, delimiter), isKey));
+                var keyFlags = reader.Byte();
+                columns.Add(new TableColumn(columnName, new ColumnType(oid, kind, isArray, delimiter), (keyFlags & 1) != 0, (keyFlags & 2) != 0));
             }
             tables[t] = Intern(relationId, schema, name, columns.MoveToImmutable());
         }
@@ -129,6 +142,13 @@ public sealed class ChangeStreamCodec
             var oldValues = reader.Values();
             changes.Add(new RowChange(kind, table, newValues, oldValues));
         }
+        var disabledTables = new List<RealtimeDisabled>();
+        if (!reader.AtEnd)
+        {
+            var count = (int)reader.UInt32();
+            for (var i = 0; i < count; i++)
+                disabledTables.Add(new RealtimeDisabled(reader.UInt32(), reader.String(), reader.String()));
+        }
         return new TransactionBatch
         {
             Xid = xid,
@@ -139,6 +159,7 @@ public sealed class ChangeStreamCodec
             IsLast = isLast,
             EndLsn = endLsn,
             NewEpoch = newEpoch,
+            Disabled = disabledTables,
         };
     }
 
@@ -208,6 +229,8 @@ public sealed class ChangeStreamCodec
     {
         private readonly ReadOnlySpan<byte> _data = data;
         private int _position;
+
+        public readonly bool AtEnd => _position >= _data.Length;
 
         public byte Byte() => _data[_position++];
 

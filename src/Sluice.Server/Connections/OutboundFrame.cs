@@ -26,7 +26,7 @@ public readonly struct OutboundFrame
     {
         _source = source;
         _transactionEnd = transactionEnd;
-        QueuedBytes = source.Entry.Size;
+        QueuedBytes = source.EstimatedBytes;
     }
 
     /// <summary>What the frame counts against the queue's byte limit (an estimate until serialized).</summary>

@@ -82,6 +82,9 @@ public static class SqlApi
           IF EXISTS (SELECT 1 FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
                      WHERE p.pubname = publication AND pr.prrelid = rel) THEN
             EXECUTE format('ALTER PUBLICATION %I DROP TABLE %I.%I', publication, schema_name, table_name);
+            -- Travels through the slot in commit order: Sluice ends the table's subscriptions right after its last change.
+            PERFORM pg_logical_emit_message(true, 'sluice.realtime_disabled',
+              json_build_object('relation', rel::bigint, 'schema', schema_name, 'table', table_name)::text);
           END IF;
           RETURN format('%I.%I', schema_name, table_name);
         END

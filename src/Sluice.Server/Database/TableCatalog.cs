@@ -51,7 +51,7 @@ public sealed class TableCatalog(NpgsqlDataSource dataSource, ColumnTypeResolver
 
         var resolved = ImmutableArray.CreateBuilder<TableColumn>(columns.Count);
         foreach (var (name, typeOid, isKey) in columns)
-            resolved.Add(new TableColumn(name, await types.ResolveAsync(typeOid, cancellationToken), isKey));
+            resolved.Add(new TableColumn(name, await types.ResolveAsync(typeOid, cancellationToken), isKey, IsPrimaryKey: isKey));
         return new TableLookup(new TableSchema(relationId, schema, table, resolved.MoveToImmutable()), enabled);
     }
 

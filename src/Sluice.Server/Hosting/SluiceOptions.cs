@@ -37,6 +37,14 @@ public sealed class SluiceOptions
     [Range(256, 64 * 1024 * 1024)]
     public int MaxMessageBytes { get; set; } = 64 * 1024;
 
+    /// <summary>
+    /// Largest record (record plus old_record, UTF-8 bytes of column names and values) a native change frame carries
+    /// whole; a larger one is sent reduced: key columns, values of at most 64 bytes, <c>too_large</c>,
+    /// <c>key_columns</c> and <c>omitted_columns</c> (see docs/protocol.md). Keep it well under <see cref="OutboundQueueBytes"/>.
+    /// </summary>
+    [Range(1024, 256 * 1024 * 1024)]
+    public int MaxRecordBytes { get; set; } = Protocols.Native.RecordLimit.DefaultMaxRecordBytes;
+
     /// <summary>Most frames waiting to be sent to one connection before it counts as a slow consumer.</summary>
     [Range(16, 10_000_000)]
     public int OutboundQueueFrames { get; set; } = 10_000;

@@ -61,6 +61,7 @@ public static class SluiceServerBuilder
         ["--leader-poll-interval"] = "Sluice:Cluster:LeaderPollInterval",
         ["--node-timeout"] = "Sluice:Cluster:NodeTimeout",
         ["--leader-step-down-after"] = "Sluice:Cluster:LeaderStepDownAfter",
+        ["--max-record-bytes"] = "Sluice:MaxRecordBytes",
         ["--supabase-max-record-bytes"] = "Sluice:Supabase:MaxRecordBytes",
         ["--supabase-idle-timeout"] = "Sluice:Supabase:IdleTimeout",
     };
@@ -173,6 +174,7 @@ public static class SluiceServerBuilder
         builder.Services.AddSingleton<RowAccessChecker>();
         builder.Services.AddSingleton(static services => new TableSecurityCache(services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton<RowAccess>();
+        builder.Services.AddSingleton(new ChangeFrameFormat(settings.MaxRecordBytes));
         builder.Services.AddSingleton<SubscriptionServices>();
         builder.Services.AddSingleton<LogicalCapture>();
         builder.Services.AddHostedService(static services => services.GetRequiredService<LogicalCapture>());

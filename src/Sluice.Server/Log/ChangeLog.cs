@@ -27,6 +27,16 @@ public sealed class ChangeLog(LogEpoch epoch, RetentionLimits limits)
 
     public int Count => _entries.Count;
     public long Bytes { get; private set; }
+
+    /// <summary>Bytes of large entries (1 MiB and up) evicted since <see cref="TakeReleasedLargeBytes"/> was last called.</summary>
+    private long _releasedLargeBytes;
+
+    /// <summary>How many bytes of large entries left the window since the last call (see <see cref="Routing.ChangeDispatcher"/>).</summary>
+    public long TakeReleasedLargeBytes()
+    {
+        // Read by the dispatcher outside the router's lock: the one field of the log that is thread-safe.
+        return Interlocked.Exchange(ref _releasedLargeBytes, 0);
+    }
     public LogEntry this[int index] => _entries[index];
 
     /// <summary>Starts the window where the slot will resume: the first replayed commit is at or after <paramref name="confirmedFlushLsn"/>.</summary>
@@ -83,6 +93,8 @@ public sealed class ChangeLog(LogEpoch epoch, RetentionLimits limits)
         {
             var evicted = _entries.RemoveFirst();
             Bytes -= evicted.Size;
+            if (evicted.Size >= 1024 * 1024)
+                Interlocked.Add(ref _releasedLargeBytes, evicted.Size);
             Horizon = evicted.Offset;
         }
         var horizon = _entries.Count == 0 && Newest is { } newest && newest > Horizon ? newest : Horizon;

@@ -15,6 +15,12 @@ public sealed partial class ChangeDispatcher(IChangeSource capture, Subscription
     private const int MaxBatchesPerRound = 256;
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
+    /// <summary>Large records this big in total leaving the window make the dispatcher hand their memory back (see <see cref="ReturnMemoryAfterBurst"/>).</summary>
+    private const long LargeReleaseThreshold = 64L * 1024 * 1024;
+    private static readonly TimeSpan MinCompactionInterval = TimeSpan.FromMinutes(1);
+    private long _releasedLargeBytes;
+    private long _lastCompaction;
+
     private long _changesDispatched;
     private long _lastCommitDelayTicks;
 
@@ -48,11 +54,30 @@ public sealed partial class ChangeDispatcher(IChangeSource capture, Subscription
                     SluiceMetrics.TransactionDispatched(batch.Changes.Count, committed, batch.CommitTimestamp, now);
                     capture.Acknowledge(log.AcknowledgeableLsn);
                 }
+                ReturnMemoryAfterBurst();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>
+    /// Huge records live on the large object heap, which only a full collection frees and which the runtime keeps committed
+    /// while the process allocates little, so after a burst of them the memory would stay taken. Once at least 64 MiB of
+    /// large records have left the retention window, and at most once a minute, a full compacting collection returns it to
+    /// the operating system.
+    /// </summary>
+    private void ReturnMemoryAfterBurst()
+    {
+        _releasedLargeBytes += log.TakeReleasedLargeBytes();
+        if (_releasedLargeBytes < LargeReleaseThreshold
+            || (_lastCompaction != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(_lastCompaction) < MinCompactionInterval))
+            return;
+        _releasedLargeBytes = 0;
+        _lastCompaction = System.Diagnostics.Stopwatch.GetTimestamp();
+        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     /// <summary>Row-level checks need the database; while it cannot be reached, delivery waits (nothing is skipped).</summary>

@@ -65,6 +65,9 @@ public sealed class FilterCondition
     /// <summary>Whether the row (text values by column position, as captured) satisfies the condition.</summary>
     public bool Matches(string?[] row) => Evaluate(row) == FilterTruth.True;
 
+    /// <summary>A regular expression: the one operator whose cost per value is bounded by time rather than by its length.</summary>
+    internal bool IsRegex => _regex is not null;
+
     public override string ToString() => Text;
 
     internal FilterTruth Evaluate(string?[] row)
@@ -77,7 +80,7 @@ public sealed class FilterCondition
         if (RowValues.IsUnavailable(text))
             return FilterTruth.Unknown;
         var result = EvaluatePositive(text);
-        if (!Negated || result == FilterTruth.Unknown)
+        if (!Negated || result is FilterTruth.Unknown or FilterTruth.Exceeded)
             return result;
         return result == FilterTruth.True ? FilterTruth.False : FilterTruth.True;
     }

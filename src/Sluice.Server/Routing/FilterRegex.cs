@@ -21,8 +21,16 @@ internal static class FilterRegex
 {
     public const int MaxPatternLength = 256;
 
-    /// <summary>A safety net only: the non-backtracking engine is linear, this bounds a huge value.</summary>
-    private static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(200);
+    /// <summary>
+    /// The most one match may take. The non-backtracking engine is linear in the value, but the automaton it builds on
+    /// the way can cost seconds for some patterns on a large value: this bounds what one subscriber's filter costs the
+    /// dispatcher (and so every other subscriber) per change. Also <see cref="RowFilter"/>'s budget for a whole filter.
+    /// </summary>
+    public static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The engine's first match in a process pays for compiling its code: paid here, not inside a filter's time limit.</summary>
+    static FilterRegex() =>
+        _ = new Regex("a[bc]+d", RegexOptions.NonBacktracking | RegexOptions.CultureInvariant | RegexOptions.IgnoreCase).IsMatch("xabcdx");
 
     public static bool TryCreate(string pattern, bool ignoreCase, out Regex? regex, out string? error)
     {
@@ -55,7 +63,7 @@ internal static class FilterRegex
         }
     }
 
-    /// <summary>Whether the value contains a match; a timeout (never expected) counts as unknown.</summary>
+    /// <summary>Whether the value contains a match; <see cref="FilterTruth.Exceeded"/> when the match ran out of time.</summary>
     public static FilterTruth Matches(Regex regex, string value)
     {
         try
@@ -64,7 +72,7 @@ internal static class FilterRegex
         }
         catch (RegexMatchTimeoutException)
         {
-            return FilterTruth.Unknown;
+            return FilterTruth.Exceeded;
         }
     }
 

@@ -6,4 +6,10 @@ internal enum FilterTruth : byte
     False,
     True,
     Unknown,
+
+    /// <summary>
+    /// Not evaluated: the filter used up its time budget for this change (see <see cref="FilterRegex"/>). Like
+    /// <see cref="Unknown"/> the change is not delivered, and the router tells the subscriber it was withheld.
+    /// </summary>
+    Exceeded,
 }

@@ -20,6 +20,9 @@ public sealed class FrameSource(ChangeFrameFormat format, string channel, LogEnt
 
     public ChangeShape Shape { get; } = shape;
 
+    /// <summary>About what the frame weighs in a queue before it is serialized.</summary>
+    public long EstimatedBytes => format.EstimateBytes(Entry, Shape);
+
     /// <summary>The frame for one receiver (each call is one delivery, counted in <see cref="Observability.SluiceMetrics"/>).</summary>
     public byte[] Frame(bool transactionEnd)
     {

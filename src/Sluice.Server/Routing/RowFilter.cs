@@ -93,16 +93,34 @@ public sealed class RowFilter
     }
 
     /// <summary>Whether the row (text values by column position, as captured) passes every condition.</summary>
-    public bool Matches(string?[] row)
+    public bool Matches(string?[] row) => Evaluate(row) == FilterTruth.True;
+
+    /// <summary>
+    /// True when the row passes every condition; otherwise the first condition's result that is not true. The work is
+    /// bounded per row: every operator but the regular expressions is linear in the values it reads (LIKE included, see
+    /// <see cref="LikePattern"/>), each regular expression match is cut off after <see cref="FilterRegex.MatchTimeout"/>,
+    /// and no further regular expression starts once the filter has spent that long on the row
+    /// (<see cref="FilterTruth.Exceeded"/>: the change is withheld, not guessed).
+    /// </summary>
+    internal FilterTruth Evaluate(string?[] row)
     {
         ArgumentNullException.ThrowIfNull(row);
+        var started = 0L;
         foreach (var condition in _conditions)
         {
-            if (condition.Evaluate(row) != FilterTruth.True)
-                return false;
+            if (condition.IsRegex)
+            {
+                if (started == 0)
+                    started = System.Diagnostics.Stopwatch.GetTimestamp();
+                else if (System.Diagnostics.Stopwatch.GetElapsedTime(started) > FilterRegex.MatchTimeout)
+                    return FilterTruth.Exceeded;
+            }
+            var truth = condition.Evaluate(row);
+            if (truth != FilterTruth.True)
+                return truth;
         }
 
-        return true;
+        return FilterTruth.True;
     }
 
     public override string ToString() => Text;

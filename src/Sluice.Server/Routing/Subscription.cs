@@ -14,6 +14,12 @@ public sealed class Subscription(ClientConnection connection, string channel, Ta
     public ChangeEvents Events { get; } = events;
     public string? FilterText { get; } = filterText;
 
+    /// <summary>
+    /// The table's OID when the subscription was made (0 when unknown): a change of that relation under another name means
+    /// the table was renamed or moved to another schema, which ends the subscription.
+    /// </summary>
+    public uint RelationId { get; init; }
+
     /// <summary>How this subscription's frames are written; every subscription of one channel must use the same format.</summary>
     public ChangeFrameFormat Format { get; init; } = ChangeFrameFormat.Native;
 
@@ -43,6 +49,9 @@ public sealed class Subscription(ClientConnection connection, string channel, Ta
 
     /// <summary>The commit LSN of the last transaction whose failed access check was reported to the client (once per transaction).</summary>
     internal ulong ReportedFailureLsn { get; set; }
+
+    /// <summary>The commit LSN of the last transaction whose changes the filter ran out of time on, as reported to the client.</summary>
+    internal ulong ReportedFilterLsn { get; set; }
 
     /// <summary>The newest matching change of the current transaction, held back until we know whether it ends it.</summary>
     internal FrameSource? Pending { get; set; }

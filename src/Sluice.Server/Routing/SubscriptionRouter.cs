@@ -24,6 +24,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
     private readonly List<(ulong Lsn, TaskCompletionSource Done)> _waiters = [];
     private readonly Dictionary<string, AccessGroup> _groups = new(StringComparer.Ordinal);
     private readonly Dictionary<TableKey, Dictionary<AccessGroup, int>> _interest = [];
+    private readonly Dictionary<uint, TableSchema> _lastSchemaOf = [];
     private long _interestVersion;
     private ChangeOffset _lastDispatched;
     private ulong _lastCommitLsn;
@@ -420,11 +421,18 @@ public sealed class SubscriptionRouter(ChangeLog log)
                 continue;
             _lastDispatched = offset;
             var change = changes[i];
+            if (!ReferenceEquals(_lastSchemaOf.GetValueOrDefault(change.Table.RelationId), change.Table))
+            {
+                _lastSchemaOf[change.Table.RelationId] = change.Table;
+                EndRenamedLocked(change.Table);
+            }
             var entry = log.Append(offset, change, batch.CommitTimestamp, batch.Xid, transactionEnd: batch.IsLast && i == changes.Count - 1);
             if (_tables.TryGetValue(new TableKey(change.Table.Schema, change.Table.Name), out var channels))
                 RouteLocked(entry, channels);
         }
 
+        foreach (var disabled in batch.Disabled)
+            EndDisabledLocked(disabled);
         if (batch.IsLast && batch.CommitLsn > _lastCommitLsn)
         {
             log.EndTransaction(batch.CommitLsn, batch.EndLsn);
@@ -464,6 +472,9 @@ public sealed class SubscriptionRouter(ChangeLog log)
                         break;
                     case MatchResult.Invalidated:
                         (invalidated ??= []).Add(subscription);
+                        break;
+                    case MatchResult.Exceeded:
+                        ReportFilterExceeded(subscription, entry);
                         break;
                 }
             }
@@ -507,6 +518,9 @@ public sealed class SubscriptionRouter(ChangeLog log)
                     case MatchResult.Invalidated:
                         InvalidateLocked(subscription);
                         return false;
+                    case MatchResult.Exceeded:
+                        ReportFilterExceeded(subscription, entry);
+                        break;
                 }
             }
             if (entry.TransactionEnd && subscription.Pending is { } pending)
@@ -616,7 +630,84 @@ public sealed class SubscriptionRouter(ChangeLog log)
             subscription.Filter = filter;
             subscription.BoundTo = change.Table;
         }
-        return subscription.Filter!.Matches(change.FilterRow) ? MatchResult.Matches : MatchResult.Skip;
+        return subscription.Filter!.Evaluate(change.FilterRow) switch
+        {
+            FilterTruth.True => MatchResult.Matches,
+            FilterTruth.Exceeded => MatchResult.Exceeded,
+            _ => MatchResult.Skip,
+        };
+    }
+
+    /// <summary>
+    /// The subscription's filter ran out of time on a change (a regular expression, see <see cref="RowFilter"/>): the change
+    /// is withheld, as fail-closed requires, and the client is told once per transaction which offset it concerns.
+    /// </summary>
+    private static void ReportFilterExceeded(Subscription subscription, LogEntry entry)
+    {
+        if (subscription.ReportedFilterLsn == entry.Offset.CommitLsn)
+            return;
+        subscription.ReportedFilterLsn = entry.Offset.CommitLsn;
+        subscription.Format.Error(subscription.Connection, subscription.Channel, ErrorCodes.FilterTooCostly,
+            $"the filter took longer than {FilterRegex.MatchTimeout.TotalMilliseconds} ms on the change at offset {entry.OffsetText} (and possibly later ones of its transaction); they are withheld from this subscription", ended: false);
+    }
+
+    /// <summary>
+    /// A relation arrived under a new description: subscriptions made to it under another name (the table was renamed or
+    /// moved to another schema) end with <c>subscription_invalidated</c> naming the new channel. The change itself, under
+    /// its new name, is not delivered to them: a channel names one table.
+    /// </summary>
+    private void EndRenamedLocked(TableSchema table)
+    {
+        if (table.RelationId == 0)
+            return;
+        var current = new TableKey(table.Schema, table.Name);
+        List<Subscription>? renamed = null;
+        foreach (var (key, channels) in _tables)
+        {
+            if (key == current)
+                continue;
+            foreach (var group in channels.Values)
+            {
+                foreach (var subscription in group.Subscriptions)
+                {
+                    if (subscription.RelationId == table.RelationId)
+                        (renamed ??= []).Add(subscription);
+                }
+            }
+        }
+        if (renamed is null)
+            return;
+        var channel = new TableChannel(table.Schema, table.Name).ToString();
+        foreach (var subscription in renamed)
+        {
+            RemoveLocked(subscription.Connection, subscription.Channel);
+            subscription.Format.Error(subscription.Connection, subscription.Channel, ErrorCodes.SubscriptionInvalidated,
+                $"the table {subscription.Table.Schema}.{subscription.Table.Table} was renamed or moved: it is now {channel}; subscription ended (subscribe to {channel})", ended: true);
+        }
+    }
+
+    /// <summary><c>disable_realtime</c> committed: the table's subscriptions end with <c>subscription_invalidated</c>, after its last change.</summary>
+    private void EndDisabledLocked(RealtimeDisabled disabled)
+    {
+        var key = new TableKey(disabled.Schema, disabled.Table);
+        List<Subscription>? ended = null;
+        foreach (var (table, channels) in _tables)
+        {
+            foreach (var group in channels.Values)
+            {
+                foreach (var subscription in group.Subscriptions)
+                {
+                    if (table == key || subscription.RelationId == disabled.RelationId && subscription.RelationId != 0)
+                        (ended ??= []).Add(subscription);
+                }
+            }
+        }
+        foreach (var subscription in ended ?? [])
+        {
+            RemoveLocked(subscription.Connection, subscription.Channel);
+            subscription.Format.Error(subscription.Connection, subscription.Channel, ErrorCodes.SubscriptionInvalidated,
+                $"realtime was disabled for {disabled.Schema}.{disabled.Table} (disable_realtime); subscription ended", ended: true);
+        }
     }
 
     private void InvalidateLocked(Subscription subscription)
@@ -667,5 +758,6 @@ public sealed class SubscriptionRouter(ChangeLog log)
         Skip,
         Matches,
         Invalidated,
+        Exceeded,
     }
 }

@@ -14,4 +14,5 @@ public sealed record SubscriptionServices(
     SnapshotReader Snapshots,
     WalHeartbeat Heartbeat,
     SubscriberAccess Access,
-    RowAccess RowAccess);
+    RowAccess RowAccess,
+    ChangeFrameFormat NativeFormat);

@@ -90,7 +90,7 @@ public sealed class IssuerAndAudienceTests(PostgresFixture postgres) : AuthServe
     {
         await using (var good = await ConnectWithTokenAsync(TestTokens.Create(Tokens.HmacKey, issuer: "https://issuer.test", audience: "sluice")))
         {
-            await good.SendAsync(new { type = "heartbeat" });
+            await good.SendAsync(new { type = "heartbeat", @ref = "hb" });
             Assert.Equal("heartbeat", (await good.NextAsync(skipHeartbeats: false)).GetProperty("type").GetString());
         }
         await using (var wrongIssuer = await ConnectWithTokenAsync(TestTokens.Create(Tokens.HmacKey, issuer: "https://evil.test", audience: "sluice")))

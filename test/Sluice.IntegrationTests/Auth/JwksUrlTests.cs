@@ -53,7 +53,7 @@ public sealed class JwksUrlTests(PostgresFixture postgres) : AuthServerTest(post
 
         // Anonymous connections do not need the keys.
         await using var anonymous = await TestClient.ConnectAsync(Server.WebSocketUrl);
-        await anonymous.SendAsync(new { type = "heartbeat" });
+        await anonymous.SendAsync(new { type = "heartbeat", @ref = "hb" });
         Assert.Equal("heartbeat", (await anonymous.NextAsync(skipHeartbeats: false)).GetProperty("type").GetString());
     }
 }

@@ -56,13 +56,13 @@ public sealed class TokenExpiryTests(PostgresFixture postgres) : AuthServerTest(
         // Nothing is delivered while expired, and frames other than auth, heartbeat and unsubscribe are refused.
         await client.SendAsync(new { type = "subscribe", channel = "table:public.items" });
         AssertError(await client.NextAsync(), ErrorCodes.TokenExpired);
-        await client.SendAsync(new { type = "heartbeat" });
+        await client.SendAsync(new { type = "heartbeat", @ref = "hb" });
         Assert.Equal("heartbeat", (await client.NextAsync(skipHeartbeats: false)).GetProperty("type").GetString());
 
         // A bad refresh leaves the connection paused.
         await client.SendAsync(new { type = "auth", token = "garbage" });
         AssertError(await client.NextAsync(), ErrorCodes.InvalidToken);
-        await client.SendAsync(new { type = "heartbeat" });
+        await client.SendAsync(new { type = "heartbeat", @ref = "hb" });
         Assert.Equal("heartbeat", (await client.NextAsync(skipHeartbeats: false)).GetProperty("type").GetString());
 
         await client.SendAsync(new { type = "auth", token = Tokens.Hs256() });

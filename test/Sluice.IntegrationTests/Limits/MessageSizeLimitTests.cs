@@ -13,7 +13,7 @@ public sealed class MessageSizeLimitTests(PostgresFixture postgres) : LimitsServ
     /// <summary>A heartbeat frame of exactly <paramref name="bytes"/> bytes (the unknown field pads it).</summary>
     private static string HeartbeatOfSize(int bytes)
     {
-        const string prefix = "{\"type\":\"heartbeat\",\"pad\":\"";
+        const string prefix = "{\"type\":\"heartbeat\",\"ref\":\"m\",\"pad\":\"";
         const string suffix = "\"}";
         return prefix + new string('x', bytes - prefix.Length - suffix.Length) + suffix;
     }

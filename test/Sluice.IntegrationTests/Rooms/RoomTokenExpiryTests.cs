@@ -30,7 +30,7 @@ public sealed class RoomTokenExpiryTests(PostgresFixture postgres) : RoomTest(po
         await ExpectAsync(publisher, "presence_diff");
 
         // Nothing was delivered while expired: the heartbeat's answer is the next frame.
-        await client.SendAsync(new { type = "heartbeat" });
+        await client.SendAsync(new { type = "heartbeat", @ref = "hb" });
         Assert.Equal("heartbeat", (await client.NextAsync(skipHeartbeats: false)).GetProperty("type").GetString());
         await PublishAsync(client, "room:live", "refused", 0);
         AssertError(await client.NextAsync(), ErrorCodes.TokenExpired);

@@ -45,6 +45,52 @@ public sealed class SupabaseProtocolTests(PostgresFixture postgres) : ServerTest
         Assert.Equal(JsonValueKind.Object, reply.Payload.GetProperty("response").ValueKind);
     }
 
+    /// <summary>
+    /// A lone UTF-16 surrogate escape in the topic, the event or a payload string is not valid Unicode: the push gets a
+    /// <c>phx_reply</c> error <c>invalid_json</c> echoing its ref and topic exactly as sent, and the socket stays usable.
+    /// </summary>
+    [Theory]
+    [InlineData("1.0.0", "realtime:\\ud800", "phx_join", "{}")]
+    [InlineData("2.0.0", "realtime:\\ud800", "phx_join", "{}")]
+    [InlineData("2.0.0", "realtime:room", "\\udc00", "{}")]
+    [InlineData("1.0.0", "realtime:room", "phx_join", "{\"config\":{\"\\ud83d\":1}}")]
+    public async Task A_lone_surrogate_escape_gets_an_invalid_json_reply_and_the_socket_stays(string vsn, string topic, string eventName, string payload)
+    {
+        var client = await ConnectPhoenixAsync(vsn);
+        var text = client.IsV2
+            ? $"[\"1\",\"7\",\"{topic}\",\"{eventName}\",{payload}]"
+            : $"{{\"topic\":\"{topic}\",\"event\":\"{eventName}\",\"payload\":{payload},\"ref\":\"7\"}}";
+        await client.SendTextAsync(text);
+        var reply = await client.NextAsync(f => f.Ref == "7");
+        Assert.Equal("phx_reply", reply.Event);
+        Assert.Equal(topic.Contains("\\u", StringComparison.Ordinal) ? "\"" + topic + "\"" : topic, reply.Topic);
+        Assert.Equal("error", reply.Payload.GetProperty("status").GetString());
+        Assert.StartsWith("invalid_json", reply.Payload.GetProperty("response").GetProperty("reason").GetString(), StringComparison.Ordinal);
+        await client.RoundTripAsync();
+    }
+
+    /// <summary>A binary push of kind 0 (Phoenix's binary payload push) is not supported: an error reply, as for an unknown event.</summary>
+    [Fact]
+    public async Task A_binary_kind_0_push_gets_an_error_reply()
+    {
+        var client = await ConnectPhoenixAsync("2.0.0");
+        var (joinRef, joined) = await client.JoinAsync("realtime:room", Config());
+        Assert.Equal("ok", joined.Payload.GetProperty("status").GetString());
+        byte[] Utf8(string s) => System.Text.Encoding.UTF8.GetBytes(s);
+        var frame = new List<byte> { 0, (byte)joinRef.Length, 2, (byte)"realtime:room".Length, (byte)"custom".Length };
+        frame.AddRange(Utf8(joinRef));
+        frame.AddRange(Utf8("99"));
+        frame.AddRange(Utf8("realtime:room"));
+        frame.AddRange(Utf8("custom"));
+        frame.AddRange(new byte[] { 1, 2, 3 });
+        await client.SendBinaryAsync([.. frame]);
+        var reply = await client.NextAsync(f => f.Ref == "99");
+        Assert.Equal("phx_reply", reply.Event);
+        Assert.Equal("realtime:room", reply.Topic);
+        Assert.Equal("error", reply.Payload.GetProperty("status").GetString());
+        await client.RoundTripAsync();
+    }
+
     [Fact]
     public async Task Upgrade_without_apikey_is_refused_with_401()
     {

@@ -74,6 +74,73 @@ public sealed class ClientMessageParserTests
         });
     }
 
+    [Theory]
+    [InlineData("""{"type":"\ud800"}""")]
+    [InlineData("""{"type":"\udc00x"}""")]
+    [InlineData("""{"type":"subscribe","channel":"table:public.\ud83d"}""")]
+    [InlineData("""{"\ud800":1,"type":"heartbeat"}""")]
+    [InlineData("""{"type":"broadcast","channel":"room:a","event":"e","payload":{"x":["\udfff"]}}""")]
+    [InlineData("""{"type":"presence","channel":"room:a","state":{"\ud800":true}}""")]
+    [InlineData("""{"type":"subscribe","filter":"name=eq.\ud800\ud800"}""")]
+    public void A_lone_surrogate_escape_anywhere_is_invalid_json(string json)
+    {
+        var error = Fail(json);
+        Assert.Equal(ErrorCodes.InvalidJson, error.Code);
+        Assert.Contains("surrogate", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_surrogate_pair_escape_is_a_valid_string() =>
+        Assert.Equal("table:public.\U0001F600", Parse("""{"type":"subscribe","channel":"table:public.\ud83d\ude00"}""").Channel);
+
+    /// <summary>
+    /// The hostile-client fuzz: well-formed frames whose strings (type, channel, filter, names, nested payload values)
+    /// hold escapes that may be lone surrogates, and big values. Parsing never throws, and a frame fails exactly when one
+    /// of its escapes is a lone surrogate or it is otherwise malformed.
+    /// </summary>
+    [Fact]
+    public void Never_throws_on_frames_with_surrogate_escapes_and_big_values()
+    {
+        var escape = Gen.OneOf(
+            Gen.Const("\\ud800"), Gen.Const("\\udbff"), Gen.Const("\\udc00"), Gen.Const("\\udfff"),
+            Gen.Const("\\ud83d\\ude00"), Gen.Const("\\u0041"), Gen.Const("a"), Gen.Const("\\n"), Gen.Const("é"));
+        var text = escape.Array[0, 6].Select(parts => string.Concat(parts));
+        var big = Gen.Int[0, 70_000].Select(n => new string('x', n));
+        var field = Gen.OneOf(Gen.Const("type"), Gen.Const("channel"), Gen.Const("filter"), Gen.Const("since"), Gen.Const("event"), Gen.Const("ref"), Gen.Const("key"));
+        var member = Gen.Select(field, text, big, Gen.Bool, (name, value, padding, nested) => nested
+            ? $"\"payload\":{{\"{value}\":[\"{value}{padding}\"]}}"
+            : $"\"{name}\":\"{value}{padding}\"");
+        member.Array[1, 5].Sample(members =>
+        {
+            var json = "{" + string.Join(",", members) + "}";
+            var parsed = ClientMessageParser.TryParse(Encoding.UTF8.GetBytes(json), out var message, out var error);
+            Assert.True(parsed ? message is not null : error is not null);
+            if (HasLoneSurrogate(json))
+                Assert.True(!parsed && error!.Code == ErrorCodes.InvalidJson, $"{json[..Math.Min(200, json.Length)]} was not refused as invalid_json");
+        }, iter: 200);
+    }
+
+    /// <summary>Whether the JSON text has a \\uD800-\\uDFFF escape that is not half of a high-low pair.</summary>
+    private static bool HasLoneSurrogate(string json)
+    {
+        for (var i = 0; i + 5 < json.Length; i++)
+        {
+            if (json[i] != '\\' || json[i + 1] != 'u')
+                continue;
+            var unit = Convert.ToInt32(json.Substring(i + 2, 4), 16);
+            if (unit is >= 0xD800 and <= 0xDBFF && i + 11 < json.Length && json[i + 6] == '\\' && json[i + 7] == 'u'
+                && Convert.ToInt32(json.Substring(i + 8, 4), 16) is >= 0xDC00 and <= 0xDFFF)
+            {
+                i += 11;
+                continue;
+            }
+            if (unit is >= 0xD800 and <= 0xDFFF)
+                return true;
+            i += 5;
+        }
+        return false;
+    }
+
     [Fact]
     public void Parses_an_auth_frame_with_its_token()
     {

@@ -18,6 +18,14 @@ public static class NativeFrames
     /// <summary><c>{"type":"heartbeat"}</c>, shared by every connection.</summary>
     public static byte[] Heartbeat { get; } = Write(static (writer, _) => writer.WriteString("type"u8, FrameTypes.Heartbeat), 0);
 
+    /// <summary><c>{"type":"heartbeat","ref":…}</c>: the answer to a client heartbeat that carried a ref.</summary>
+    public static byte[] HeartbeatReply(string reference) =>
+        Write(static (writer, reference) =>
+        {
+            writer.WriteString("type"u8, FrameTypes.Heartbeat);
+            writer.WriteString("ref"u8, reference);
+        }, reference);
+
     public static byte[] Ack(string channel) => WithChannel(FrameTypes.Ack, channel);
 
     /// <summary>The ack of a live subscription, with the offset it starts after: resuming from it misses nothing.</summary>
@@ -48,11 +56,17 @@ public static class NativeFrames
     /// on the last change of its transaction for this channel, <c>tx_end</c>. <paramref name="shape"/> narrows it for a
     /// subscriber that row-level security lets see only part of it.
     /// </summary>
-    public static byte[] Change(string channel, LogEntry entry, bool transactionEnd, Routing.ChangeShape shape = Routing.ChangeShape.AsCaptured) =>
+    /// <remarks>
+    /// A change over <paramref name="maxRecordBytes"/> is sent reduced (see <see cref="RecordLimit"/>): key columns and small
+    /// values only, with <c>too_large: true</c>, <c>key_columns</c> and <c>omitted_columns</c> in the payload.
+    /// </remarks>
+    public static byte[] Change(string channel, LogEntry entry, bool transactionEnd, Routing.ChangeShape shape = Routing.ChangeShape.AsCaptured,
+        int maxRecordBytes = RecordLimit.DefaultMaxRecordBytes) =>
         Write(static (writer, state) =>
         {
-            var (channel, entry, transactionEnd, shape) = state;
+            var (channel, entry, transactionEnd, shape, maxRecordBytes) = state;
             var change = entry.Change;
+            var tooLarge = RecordLimit.IsTooLarge(change, shape, maxRecordBytes);
             writer.WriteString("type"u8, FrameTypes.Broadcast);
             writer.WriteString("channel"u8, channel);
             writer.WriteString("offset"u8, entry.OffsetText);
@@ -70,18 +84,44 @@ public static class NativeFrames
             });
             writer.WriteString("table"u8, change.Table.Name);
             writer.WriteString("schema"u8, change.Table.Schema);
-            if (change.NewValues is not null && shape != Routing.ChangeShape.AsDelete)
+            var (record, old) = RecordLimit.Rows(change, shape);
+            if (record is not null)
             {
                 writer.WritePropertyName("record"u8);
-                WriteRow(writer, change.Table, change.NewValues);
+                WriteRow(writer, change.Table, record, tooLarge);
             }
-            if (change.OldValues is not null && shape != Routing.ChangeShape.WithoutOld)
+            if (old is not null)
             {
                 writer.WritePropertyName("old_record"u8);
-                WriteRow(writer, change.Table, change.OldValues);
+                WriteRow(writer, change.Table, old, tooLarge);
             }
+            if (tooLarge)
+                WriteReducedMarkers(writer, change.Table, record, old);
             writer.WriteEndObject();
-        }, (channel, entry, transactionEnd, shape));
+        }, (channel, entry, transactionEnd, shape, maxRecordBytes));
+
+    /// <summary><c>too_large</c>, the columns that identify the row, and the columns left out of record or old_record.</summary>
+    private static void WriteReducedMarkers(Utf8JsonWriter writer, TableSchema table, string?[]? record, string?[]? old)
+    {
+        writer.WriteBoolean("too_large"u8, true);
+        writer.WritePropertyName("key_columns"u8);
+        writer.WriteStartArray();
+        foreach (var key in table.KeyColumns)
+            writer.WriteStringValue(key);
+        writer.WriteEndArray();
+        writer.WritePropertyName("omitted_columns"u8);
+        writer.WriteStartArray();
+        var columns = table.Columns;
+        for (var i = 0; i < columns.Length; i++)
+        {
+            if (Omits(record) || Omits(old))
+                writer.WriteStringValue(columns[i].Name);
+
+            bool Omits(string?[]? values) =>
+                values is not null && i < values.Length && !RowValues.IsUnavailable(values[i]) && !RecordLimit.Keeps(table, i, values[i]);
+        }
+        writer.WriteEndArray();
+    }
 
     /// <summary><c>{"type":"auth_ok","role":…,"expires_at":…}</c>: a refreshed token was accepted (<c>expires_at</c> in Unix seconds).</summary>
     public static byte[] AuthOk(string role, DateTimeOffset? expiresAt) =>
@@ -119,15 +159,15 @@ public static class NativeFrames
                 writer.WriteString("offset"u8, offset);
         }, (channel, rowsArray, last, offset));
 
-    /// <summary>Writes a row as a JSON object; values the WAL did not carry are left out.</summary>
-    public static void WriteRow(Utf8JsonWriter writer, TableSchema table, string?[] values)
+    /// <summary>Writes a row as a JSON object; values the WAL did not carry are left out, and with <paramref name="reduced"/> all but key columns and small values.</summary>
+    public static void WriteRow(Utf8JsonWriter writer, TableSchema table, string?[] values, bool reduced = false)
     {
         writer.WriteStartObject();
         var columns = table.Columns;
         for (var i = 0; i < columns.Length && i < values.Length; i++)
         {
             var value = values[i];
-            if (RowValues.IsUnavailable(value))
+            if (RowValues.IsUnavailable(value) || reduced && !RecordLimit.Keeps(table, i, value))
                 continue;
             writer.WritePropertyName(columns[i].Name);
             if (value is null)

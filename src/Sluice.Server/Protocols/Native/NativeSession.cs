@@ -107,7 +107,9 @@ public sealed partial class NativeSession(
                     Unsubscribe(message);
                     break;
                 case FrameTypes.Heartbeat:
-                    connection.TryEnqueue(NativeFrames.Heartbeat);
+                    // Only a heartbeat with a ref is answered: a client that echoes our heartbeats must not start a loop.
+                    if (message.Ref is not null)
+                        connection.TryEnqueue(NativeFrames.HeartbeatReply(message.Ref));
                     break;
                 case FrameTypes.Broadcast:
                     PublishToRoom(message);
@@ -196,7 +198,11 @@ public sealed partial class NativeSession(
         }
 
         var subscription = new Subscription(connection, channel, new TableKey(table.Schema, table.Table),
-            message.Events ?? ChangeEvents.All, message.Filter, filter, filter is null ? null : lookup.Table);
+            message.Events ?? ChangeEvents.All, message.Filter, filter, filter is null ? null : lookup.Table)
+        {
+            Format = services.NativeFormat,
+            RelationId = lookup.Table.RelationId,
+        };
         var ack = NativeFrames.Ack(channel);
         try
         {

@@ -15,6 +15,9 @@ public static class PhoenixSerializer
     /// <summary>The binary kind of a client's user broadcast push (vsn 2.0.0).</summary>
     public const byte UserBroadcastPushKind = 3;
 
+    /// <summary>The binary kind of a push with a binary payload (Phoenix's serializer); not supported, answered with an error.</summary>
+    public const byte PushKind = 0;
+
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     [ThreadStatic]
@@ -37,9 +40,19 @@ public static class PhoenixSerializer
     }
 
     /// <summary>Parses a text frame; false (with a reason) when it is not a Phoenix message of <paramref name="version"/>.</summary>
-    public static bool TryParseText(ReadOnlySpan<byte> frame, PhoenixVersion version, out PhoenixMessage? message, out string? error)
+    public static bool TryParseText(ReadOnlySpan<byte> frame, PhoenixVersion version, out PhoenixMessage? message, out string? error) =>
+        TryParseText(frame, version, out message, out error, out _);
+
+    /// <summary>
+    /// Parses a text frame; false (with a reason) when it is not a Phoenix message of <paramref name="version"/>. A
+    /// well-formed push whose strings are not valid Unicode (a lone surrogate escape) comes with a
+    /// <paramref name="rejection"/> to answer it with, when it has a ref.
+    /// </summary>
+    public static bool TryParseText(ReadOnlySpan<byte> frame, PhoenixVersion version, out PhoenixMessage? message, out string? error,
+        out PhoenixRejection? rejection)
     {
         message = null;
+        rejection = null;
         JsonElement root;
         try
         {
@@ -49,6 +62,12 @@ public static class PhoenixSerializer
         catch (JsonException)
         {
             error = "the frame is not JSON";
+            return false;
+        }
+        if (!Sluice.Protocol.JsonStrings.AreValidUnicode(frame))
+        {
+            error = "invalid_json: " + Sluice.Protocol.JsonStrings.LoneSurrogateMessage;
+            rejection = Rejection(root, version, error);
             return false;
         }
         if (version == PhoenixVersion.V2)
@@ -90,9 +109,34 @@ public static class PhoenixSerializer
     /// <c>{"type":"broadcast","event":…,"payload":…}</c> (plus <c>meta</c> when the push carried metadata).
     /// A binary (encoding 0) user payload is not supported.
     /// </summary>
-    public static bool TryParseBinary(ReadOnlySpan<byte> frame, out PhoenixMessage? message, out string? error)
+    public static bool TryParseBinary(ReadOnlySpan<byte> frame, out PhoenixMessage? message, out string? error) =>
+        TryParseBinary(frame, out message, out error, out _);
+
+    /// <summary>
+    /// As <see cref="TryParseBinary(ReadOnlySpan{byte}, out PhoenixMessage?, out string?)"/>; a binary push of kind 0
+    /// (Phoenix's push with a binary payload) is refused with a <paramref name="rejection"/> to answer it with, as an
+    /// unknown event is.
+    /// </summary>
+    public static bool TryParseBinary(ReadOnlySpan<byte> frame, out PhoenixMessage? message, out string? error, out PhoenixRejection? rejection)
+    {
+        rejection = null;
+        if (frame.Length >= 5 && frame[0] == PushKind)
+        {
+            var parsed = TryParseBinaryCore(frame, out message, out error);
+            rejection = PushRejection(frame, error!);
+            return parsed;
+        }
+        return TryParseBinaryCore(frame, out message, out error);
+    }
+
+    private static bool TryParseBinaryCore(ReadOnlySpan<byte> frame, out PhoenixMessage? message, out string? error)
     {
         message = null;
+        if (frame.Length >= 5 && frame[0] == PushKind)
+        {
+            error = "UnsupportedEvent: binary pushes (kind 0) are not supported by this server; send JSON";
+            return false;
+        }
         if (frame.Length < 7 || frame[0] != UserBroadcastPushKind)
         {
             error = "the only binary frame accepted is a user broadcast push (kind 3)";
@@ -198,6 +242,104 @@ public static class PhoenixSerializer
         if (buffer.Capacity > 1024 * 1024)
             t_buffer = null;
         return frame;
+    }
+
+    /// <summary>The reply target of a text push: its ref (a string or number) and topic (a string) as sent; null without them.</summary>
+    private static PhoenixRejection? Rejection(JsonElement root, PhoenixVersion version, string reason)
+    {
+        JsonElement joinRef = default, reference = default, topic = default;
+        if (version == PhoenixVersion.V2 && root.ValueKind == JsonValueKind.Array && root.GetArrayLength() == 5)
+        {
+            joinRef = root[0];
+            reference = root[1];
+            topic = root[2];
+        }
+        else if (version == PhoenixVersion.V1 && root.ValueKind == JsonValueKind.Object)
+        {
+            root.TryGetProperty("join_ref", out joinRef);
+            root.TryGetProperty("ref", out reference);
+            root.TryGetProperty("topic", out topic);
+        }
+        if (reference.ValueKind is not (JsonValueKind.String or JsonValueKind.Number) || topic.ValueKind != JsonValueKind.String)
+            return null;
+        return new PhoenixRejection(joinRef.ValueKind is JsonValueKind.String or JsonValueKind.Number ? joinRef.GetRawText() : null,
+            reference.GetRawText(), topic.GetRawText(), reason);
+    }
+
+    /// <summary>The reply target of a kind-0 binary push: [0, join_ref size, ref size, topic size, event size, …]; null without a ref.</summary>
+    private static PhoenixRejection? PushRejection(ReadOnlySpan<byte> frame, string reason)
+    {
+        int joinRefLength = frame[1], refLength = frame[2], topicLength = frame[3];
+        if (refLength == 0 || frame.Length < 5 + joinRefLength + refLength + topicLength)
+            return null;
+        var joinRef = Encoding.UTF8.GetString(frame.Slice(5, joinRefLength));
+        var reference = Encoding.UTF8.GetString(frame.Slice(5 + joinRefLength, refLength));
+        var topic = Encoding.UTF8.GetString(frame.Slice(5 + joinRefLength + refLength, topicLength));
+        return new PhoenixRejection(joinRefLength == 0 ? null : JsonText(joinRef),
+            JsonText(reference), JsonText(topic), reason);
+    }
+
+    /// <summary>A string as a JSON string literal.</summary>
+    private static string JsonText(string value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(value.Length + 2);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+            writer.WriteStringValue(value);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>
+    /// The error reply to a refused push: <c>phx_reply</c> <c>{"status":"error","response":{"reason":…}}</c> with its
+    /// join_ref, ref and topic written back exactly as the client sent them.
+    /// </summary>
+    public static byte[] WriteRejection(PhoenixVersion version, PhoenixRejection rejection)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            if (version == PhoenixVersion.V2)
+            {
+                writer.WriteStartArray();
+                WriteRaw(writer, rejection.JoinRefJson);
+                writer.WriteRawValue(rejection.RefJson, skipInputValidation: true);
+                writer.WriteRawValue(rejection.TopicJson, skipInputValidation: true);
+                writer.WriteStringValue("phx_reply"u8);
+                WriteErrorPayload(writer, rejection.Reason);
+                writer.WriteEndArray();
+            }
+            else
+            {
+                writer.WriteStartObject();
+                writer.WritePropertyName("topic"u8);
+                writer.WriteRawValue(rejection.TopicJson, skipInputValidation: true);
+                writer.WriteString("event"u8, "phx_reply"u8);
+                writer.WritePropertyName("payload"u8);
+                WriteErrorPayload(writer, rejection.Reason);
+                writer.WritePropertyName("ref"u8);
+                writer.WriteRawValue(rejection.RefJson, skipInputValidation: true);
+                writer.WriteEndObject();
+            }
+        }
+        return buffer.WrittenSpan.ToArray();
+
+        static void WriteRaw(Utf8JsonWriter writer, string? json)
+        {
+            if (json is null)
+                writer.WriteNullValue();
+            else
+                writer.WriteRawValue(json, skipInputValidation: true);
+        }
+
+        static void WriteErrorPayload(Utf8JsonWriter writer, string reason)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("status"u8, "error"u8);
+            writer.WritePropertyName("response"u8);
+            writer.WriteStartObject();
+            writer.WriteString("reason"u8, reason);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
     }
 
     private static void WriteRef(Utf8JsonWriter writer, string? reference)

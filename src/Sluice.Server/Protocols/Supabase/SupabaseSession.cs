@@ -79,8 +79,8 @@ public sealed partial class SupabaseSession(
                 {
                     var frame = reader.Message.Span;
                     var parsed = reader.MessageType == WebSocketMessageType.Binary
-                        ? PhoenixSerializer.TryParseBinary(frame, out var message, out var error)
-                        : PhoenixSerializer.TryParseText(frame, version, out message, out error);
+                        ? PhoenixSerializer.TryParseBinary(frame, out var message, out var error, out var rejection)
+                        : PhoenixSerializer.TryParseText(frame, version, out message, out error, out rejection);
                     if (parsed)
                     {
                         await _gate.WaitAsync(cancellationToken);
@@ -95,7 +95,12 @@ public sealed partial class SupabaseSession(
                         }
                     }
                     else
+                    {
                         LogBadFrame(connection.Id, error!);
+                        // A push that can be addressed gets its error reply (as an unknown event does), not a timeout.
+                        if (rejection is not null)
+                            connection.TryEnqueue(PhoenixSerializer.WriteRejection(version, rejection));
+                    }
                 }
             }
         }
@@ -462,6 +467,7 @@ public sealed partial class SupabaseSession(
             binding.Events, binding.Filter, filter, filter is null ? null : lookup.Table)
         {
             Format = format,
+            RelationId = lookup.Table.RelationId,
         };
         if (!joined.RouterChannels.Contains(routerChannel))
             joined.RouterChannels.Add(routerChannel);
