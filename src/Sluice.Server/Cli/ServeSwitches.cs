@@ -53,6 +53,8 @@ public static class ServeSwitches
         ["--leader-poll-interval"] = "How often cluster nodes try to take capture over, and the leader checks it still holds it (default: 00:00:01)",
         ["--node-timeout"] = "A cluster node silent this long counts as dead and its room presence leaves (default: 00:00:10)",
         ["--leader-step-down-after"] = "A cluster leader that cannot write to Redis this long gives capture up (default: 00:00:05)",
+        ["--max-record-bytes"] = "Largest change in bytes a native client gets whole; larger ones arrive reduced to key columns and small "
+            + "values, marked too_large (default: 1048576, 1 MiB)",
         ["--supabase-max-record-bytes"] = "Largest record in bytes a Supabase client gets whole; larger ones get Error 413 (default: 1048576, 1 MiB)",
         ["--supabase-idle-timeout"] = "A Supabase (Phoenix) socket that receives nothing this long is closed (default: 00:01:00)",
     };

@@ -329,7 +329,8 @@ public static class PostgresConnectionString
                 if (parameter.IndexOf('=', equals + 1) >= 0)
                     throw new FormatException($"The database URI's query parameter {Printable(Decode(parameter[..equals], "query"))} has a second \"=\"; write it as %3D.");
                 var name = Decode(parameter[..equals], "query");
-                var value = Decode(parameter[(equals + 1)..], name);
+                // The name is not echoed unless it is a plain word: a malformed URI may have a password where a name should be.
+                var value = Decode(parameter[(equals + 1)..], Printable(name) is ['"', ..] printable ? $"query parameter {printable}" : "query");
                 // libpq accepts JDBC's ssl=true as sslmode=require.
                 if (name == "ssl" && value == "true")
                     pairs.Add(new("sslmode", "require"));
