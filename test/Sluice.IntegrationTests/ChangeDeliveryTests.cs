@@ -231,7 +231,7 @@ public sealed class ChangeDeliveryTests(PostgresFixture postgres) : ServerTest(p
     }
 
     [Fact]
-    public async Task Disable_realtime_stops_changes_and_enable_realtime_lists_tables()
+    public async Task Disable_realtime_ends_subscriptions_stops_changes_and_realtime_tables_lists_the_rest()
     {
         await CreateTableAsync("toggled");
         await CreateTableAsync("marker");
@@ -246,6 +246,10 @@ public sealed class ChangeDeliveryTests(PostgresFixture postgres) : ServerTest(p
         await Database.ExecuteAsync("SELECT disable_realtime('public', 'toggled')");
         await Database.ExecuteAsync("INSERT INTO toggled VALUES (1, 'not published')");
         await Database.ExecuteAsync("INSERT INTO marker VALUES (1, 'published')");
+        // disable_realtime ends the table's subscriptions in commit order, before the marker's change.
+        var ended = await client.NextAsync();
+        Assert.Equal("subscription_invalidated", ended.GetProperty("code").GetString());
+        Assert.Equal("table:public.toggled", ended.GetProperty("channel").GetString());
         var frame = await client.NextChangeAsync();
         Assert.Equal("table:public.marker", frame.GetProperty("channel").GetString());
 

@@ -76,7 +76,7 @@ public sealed class ConnectionsPerAddressTests(PostgresFixture postgres) : Limit
         for (var attempt = 0; attempt < 300; attempt++)
         {
             await using var client = await TestClient.ConnectAsync(Server.WebSocketUrl, receive: false);
-            await client.SendAsync(new { type = "heartbeat" });
+            await client.SendAsync(new { type = "heartbeat", @ref = "admitted" });
             var length = await WebSocketMessages.ReceiveAsync(client.Socket, buffer);
             var admitted = length is { } n && System.Text.Encoding.UTF8.GetString(buffer.Value, 0, n).Contains("\"heartbeat\"", StringComparison.Ordinal);
             client.Socket.Abort();

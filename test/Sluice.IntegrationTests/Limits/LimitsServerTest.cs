@@ -7,10 +7,10 @@ namespace Sluice.IntegrationTests.Limits;
 /// <summary>A server with small limits, and helpers to connect past (or into) the per-address limit.</summary>
 public abstract class LimitsServerTest(PostgresFixture postgres) : ServerTest(postgres)
 {
-    /// <summary>Whether the connection was admitted: a heartbeat gets a heartbeat back; a refused one gets an error first.</summary>
+    /// <summary>Whether the connection was admitted: a heartbeat with a ref gets a heartbeat back; a refused one gets an error first.</summary>
     protected static async Task<JsonElement> FirstReplyToHeartbeatAsync(TestClient client)
     {
-        await client.SendAsync(new { type = "heartbeat" });
+        await client.SendAsync(new { type = "heartbeat", @ref = "admitted" });
         return await client.NextAsync(skipHeartbeats: false);
     }
 
@@ -54,7 +54,7 @@ public abstract class LimitsServerTest(PostgresFixture postgres) : ServerTest(po
         try
         {
             for (; sent < count && client.Socket.State == WebSocketState.Open; sent++)
-                await client.SendTextAsync("{\"type\":\"heartbeat\"}");
+                await client.SendTextAsync("{\"type\":\"heartbeat\",\"ref\":\"f\"}");
         }
         catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or IOException)
         {

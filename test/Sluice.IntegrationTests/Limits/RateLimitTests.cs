@@ -59,7 +59,7 @@ public sealed class RateLimitTests(PostgresFixture postgres) : LimitsServerTest(
         // The other client was not affected.
         await Database.ExecuteAsync("INSERT INTO items VALUES (1, 'after the flood', 1)");
         Assert.Equal("after the flood", (await calm.NextChangeAsync()).GetProperty("payload").GetProperty("record").GetProperty("name").GetString());
-        await calm.SendAsync(new { type = "heartbeat" });
+        await calm.SendAsync(new { type = "heartbeat", @ref = "r" });
         Assert.Equal("heartbeat", (await calm.NextAsync(skipHeartbeats: false)).GetProperty("type").GetString());
     }
 
@@ -71,7 +71,7 @@ public sealed class RateLimitTests(PostgresFixture postgres) : LimitsServerTest(
 
         // One frame more than the burst: the last is refused, and the connection stays.
         for (var i = 0; i < Burst + 1; i++)
-            await client.SendAsync(new { type = "heartbeat" });
+            await client.SendAsync(new { type = "heartbeat", @ref = "r" });
         for (var i = 0; i < Burst; i++)
             Assert.Equal("heartbeat", (await client.NextAsync(skipHeartbeats: false)).GetProperty("type").GetString());
         AssertError(await client.NextAsync(), ErrorCodes.RateLimited);
