@@ -8,7 +8,8 @@ namespace Sluice.Server.Routing;
 
 /// <summary>
 /// Moves captured transactions into the log and to subscribers in commit order; the slot advances past what leaves the
-/// log. Changes of tables with row-level security are judged per access group before they are dispatched.
+/// log. Changes of tables with row-level security (or of tables that are gone) are judged per access group before they
+/// are dispatched; while the checks cannot run, delivery waits — nothing is skipped and nothing is sent unchecked.
 /// </summary>
 public sealed partial class ChangeDispatcher(IChangeSource capture, SubscriptionRouter router, ChangeLog log, RowAccess access, ILogger<ChangeDispatcher> logger) : BackgroundService
 {
@@ -64,7 +65,7 @@ public sealed partial class ChangeDispatcher(IChangeSource capture, Subscription
             {
                 return await step(access, batches, stoppingToken);
             }
-            catch (NpgsqlException ex) when (!stoppingToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is NpgsqlException or AccessCheckUnavailableException && !stoppingToken.IsCancellationRequested)
             {
                 LogCheckUnavailable(ex);
                 await Task.Delay(RetryDelay, stoppingToken);
