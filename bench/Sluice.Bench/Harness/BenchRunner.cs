@@ -18,6 +18,7 @@ public static class BenchRunner
         new ConnectionsScenario(),
         new FiltersScenario(),
         new ClusterScenario(),
+        new RlsWindowScenario(),
     ];
 
     public static async Task<int> RunAsync(BenchArgs args)

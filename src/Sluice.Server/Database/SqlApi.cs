@@ -133,20 +133,26 @@ public static class SqlApi
 
         -- The search_path a client session of the current role would start with in this database (PostgreSQL's order: the
         -- role's setting for this database, the role's, the database's, ALTER ROLE ALL, else the server's), so that functions
-        -- called by policies resolve names as they do for any client of that role.
+        -- called by policies resolve names as they do for any client of that role. The server's is the one Sluice's session
+        -- started with: its caller puts it in sluice.session_search_path before assuming the role (reading pg_settings
+        -- costs milliseconds per call); without it, pg_settings tells.
         CREATE OR REPLACE FUNCTION sluice.role_search_path()
         RETURNS text
-        LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+        LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
         AS $fn$
-          SELECT coalesce(
+        BEGIN
+          -- PL/pgSQL rather than SQL: its plan is kept for the session, and it runs for every check.
+          RETURN coalesce(
             (SELECT substr(c.setting, 13)
                FROM pg_db_role_setting s CROSS JOIN LATERAL unnest(s.setconfig) AS c(setting)
               WHERE starts_with(c.setting, 'search_path=')
-                AND s.setrole IN (0, (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user))
+                AND s.setrole IN (0, to_regrole(current_user))
                 AND s.setdatabase IN (0, (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()))
               ORDER BY s.setrole = 0, s.setdatabase = 0
               LIMIT 1),
-            (SELECT t.reset_val FROM pg_settings t WHERE t.name = 'search_path'))
+            nullif(current_setting('sluice.session_search_path', true), ''),
+            (SELECT t.reset_val FROM pg_settings t WHERE t.name = 'search_path'));
+        END
         $fn$;
         COMMENT ON FUNCTION sluice.role_search_path() IS 'Sluice: the search_path a session of the current role starts with in this database.';
 
@@ -180,17 +186,10 @@ public static class SqlApi
         AS $fn$
         DECLARE
           rel record;
-          policies oid[];
-          permissive_flags boolean[];
-          needed name[];
-          attnames name[];
-          atttypes oid[];
-          atttypmods integer[];
           permissive text;
           restrictive text;
           columns text;
           known text;
-          i integer;
         BEGIN
           visible := '{}';
           unknown := '{}';
@@ -210,51 +209,53 @@ public static class SqlApi
             RETURN;
           END IF;
 
-          SELECT array_agg(p.oid ORDER BY p.oid), array_agg(p.polpermissive ORDER BY p.oid)
-            INTO policies, permissive_flags
-          FROM pg_policy p
-          WHERE p.polrelid = tbl AND p.polcmd IN ('r', '*') AND p.polqual IS NOT NULL
-            AND (0::oid = ANY (p.polroles) OR EXISTS (SELECT 1 FROM unnest(p.polroles) pr WHERE pr <> 0 AND pg_has_role(pr, 'USAGE')));
-          IF policies IS NULL OR NOT (true = ANY (permissive_flags)) THEN
-            RETURN; -- no permissive policy applies: no row is visible
-          END IF;
-          -- The columns of the checked row the policies read; a whole-row reference reads them all.
-          IF EXISTS (SELECT 1 FROM pg_depend d
-                     WHERE d.classid = 'pg_policy'::regclass AND d.objid = ANY (policies) AND d.deptype = 'n'
-                       AND d.refclassid = 'pg_class'::regclass AND d.refobjid = tbl AND d.refobjsubid = 0) THEN
-            SELECT array_agg(a.attname) INTO needed FROM pg_attribute a WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped;
-          ELSE
-            SELECT array_agg(DISTINCT a.attname) INTO needed
-            FROM pg_depend d JOIN pg_attribute a ON a.attrelid = tbl AND a.attnum = d.refobjsubid
-            WHERE d.classid = 'pg_policy'::regclass AND d.objid = ANY (policies) AND d.deptype = 'n'
-              AND d.refclassid = 'pg_class'::regclass AND d.refobjid = tbl AND d.refobjsubid > 0;
-          END IF;
-          SELECT array_agg(a.attname ORDER BY a.attnum), array_agg(a.atttypid ORDER BY a.attnum), array_agg(a.atttypmod ORDER BY a.attnum)
-            INTO attnames, atttypes, atttypmods
-          FROM pg_attribute a WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped;
-
           BEGIN
-            -- From here on the role's search_path applies (until this function returns): only qualified calls, no operators.
+            -- From here on the role's search_path applies (until this function returns): every name is qualified and
+            -- every operator spelled OPERATOR(pg_catalog.…).
             PERFORM pg_catalog.set_config('search_path', sluice.role_search_path(), true);
-            -- Deparsed under that path, so a name is qualified exactly where the path would not find it.
-            SELECT pg_catalog.string_agg(pg_catalog.format('(%s)', pg_catalog.pg_get_expr(p.polqual, p.polrelid)), ' OR ' ORDER BY p.oid) FILTER (WHERE p.polpermissive),
-                   pg_catalog.string_agg(pg_catalog.format('(%s)', pg_catalog.pg_get_expr(p.polqual, p.polrelid)), ' AND ' ORDER BY p.oid) FILTER (WHERE NOT p.polpermissive)
-              INTO permissive, restrictive
-            FROM pg_catalog.pg_policy AS p WHERE p.oid OPERATOR(pg_catalog.=) ANY (policies);
-            FOR i IN 1 .. pg_catalog.cardinality(attnames) LOOP
-              columns := pg_catalog.concat_ws(', ', columns, pg_catalog.format('CAST(sluice_row OPERATOR(pg_catalog.->>) %L::pg_catalog.text AS %s) AS %I',
-                attnames[i], pg_catalog.format_type(atttypes[i], atttypmods[i]), attnames[i]));
-            END LOOP;
-            FOR i IN 1 .. coalesce(pg_catalog.cardinality(needed), 0) LOOP
-              known := pg_catalog.concat_ws(' AND ', known, pg_catalog.format('pg_catalog.jsonb_exists(sluice_row, %L::pg_catalog.text)', needed[i]));
-            END LOOP;
+            -- One statement, so one snapshot (a policy replaced meanwhile cannot mix old and new): the applicable SELECT
+            -- policies (deparsed under that path, so a name is qualified exactly where the path would find something
+            -- else), the table's columns, and the columns the policies read (their dependencies; all of them for a
+            -- whole-row reference).
+            WITH applicable AS (
+              SELECT p.oid, p.polpermissive, pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS qual,
+                     -- A whole-row reference (f(messages)) leaves no column dependency: found in the expression tree.
+                     pg_catalog.strpos(CAST(p.polqual AS pg_catalog.text), ':varattno 0 ') OPERATOR(pg_catalog.>) 0 AS whole_row
+              FROM pg_catalog.pg_policy AS p
+              WHERE p.polrelid OPERATOR(pg_catalog.=) tbl
+                AND p.polcmd OPERATOR(pg_catalog.=) ANY ('{r,*}'::pg_catalog."char"[])
+                AND p.polqual IS NOT NULL
+                AND (0::pg_catalog.oid OPERATOR(pg_catalog.=) ANY (p.polroles)
+                     OR EXISTS (SELECT 1 FROM pg_catalog.unnest(p.polroles) AS r(role)
+                                WHERE r.role OPERATOR(pg_catalog.<>) 0::pg_catalog.oid AND pg_catalog.pg_has_role(r.role, 'USAGE'))))
+            SELECT (SELECT pg_catalog.string_agg(pg_catalog.format('(%s)', x.qual), ' OR ' ORDER BY x.oid) FROM applicable AS x WHERE x.polpermissive),
+                   (SELECT pg_catalog.string_agg(pg_catalog.format('(%s)', x.qual), ' AND ' ORDER BY x.oid) FROM applicable AS x WHERE NOT x.polpermissive),
+                   (SELECT pg_catalog.string_agg(pg_catalog.format('CAST(sluice_row OPERATOR(pg_catalog.->>) %L::pg_catalog.text AS %s) AS %I',
+                                                                   a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attname), ', ' ORDER BY a.attnum)
+                      FROM pg_catalog.pg_attribute AS a
+                     WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped),
+                   (SELECT pg_catalog.string_agg(pg_catalog.format('pg_catalog.jsonb_exists(sluice_row, %L::pg_catalog.text)', a.attname), ' AND ' ORDER BY a.attnum)
+                      FROM pg_catalog.pg_attribute AS a
+                     WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+                       AND (EXISTS (SELECT 1 FROM applicable AS x WHERE x.whole_row)
+                            OR EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d JOIN applicable AS x ON d.objid OPERATOR(pg_catalog.=) x.oid
+                                       WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_policy'::pg_catalog.regclass
+                                         AND d.deptype OPERATOR(pg_catalog.=) 'n'::pg_catalog."char"
+                                         AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                                         AND d.refobjid OPERATOR(pg_catalog.=) tbl
+                                         AND d.refobjsubid OPERATOR(pg_catalog.=) CAST(a.attnum AS pg_catalog.int4))))
+              INTO permissive, restrictive, columns, known;
+            IF permissive IS NULL THEN
+              RETURN; -- no permissive policy applies: no row is visible
+            END IF;
             EXECUTE pg_catalog.format(
               'SELECT pg_catalog.array_agg(sluice_position ORDER BY sluice_position) FILTER (WHERE CASE WHEN sluice_known THEN (%s)%s ELSE false END), '
               '       pg_catalog.array_agg(sluice_position ORDER BY sluice_position) FILTER (WHERE NOT sluice_known) '
               'FROM pg_catalog.jsonb_array_elements($1) WITH ORDINALITY AS sluice_rows(sluice_row, sluice_ordinal), '
               'LATERAL (SELECT CAST(sluice_ordinal AS pg_catalog.int4) AS sluice_position, %s AS sluice_known) AS sluice_check, '
               'LATERAL (SELECT %s) AS %I',
-              permissive, CASE WHEN restrictive IS NULL THEN '' ELSE pg_catalog.concat(' AND ', restrictive) END, coalesce(known, 'true'), coalesce(columns, ''), rel.relname)
+              permissive, CASE WHEN restrictive IS NULL THEN '' ELSE pg_catalog.concat(' AND ', restrictive) END,
+              coalesce(known, 'true'), coalesce(columns, ''), rel.relname)
               INTO visible, unknown USING rows;
             visible := coalesce(visible, '{}');
             unknown := coalesce(unknown, '{}');

@@ -39,8 +39,10 @@ public sealed partial class ChangeDispatcher(IChangeSource capture, Subscription
                 for (var i = 0; i < round.Count; i++)
                 {
                     var batch = round[i];
+                    // A group joined since the round was judged: judge what is left of the round for it (not only this
+                    // batch, or the next ones would pass the version check with verdicts missing for the new group).
                     while (!router.Dispatch(batch, DateTime.UtcNow, version))
-                        version = await WithRetryAsync([batch], static (access, batches, token) => access.JudgeAsync(batches, token), stoppingToken);
+                        version = await WithRetryAsync(round.GetRange(i, round.Count - i), static (access, batches, token) => access.JudgeAsync(batches, token), stoppingToken);
                     var now = DateTime.UtcNow;
                     Interlocked.Add(ref _changesDispatched, batch.Changes.Count);
                     var committed = batch.IsLast && batch.NewEpoch is null;

@@ -18,13 +18,23 @@ namespace Sluice.Server.RowSecurity;
 /// </summary>
 public sealed class RowAccess(RowAccessChecker checker, TableSecurityReader tables, SubscriptionRouter router)
 {
+    /// <summary>Per table, whether it was protected at the last read: only a hint of which checks to start early (dispatcher loop only).</summary>
+    private readonly Dictionary<uint, bool> _protectedWhenLastRead = [];
+
     /// <summary>The database checks run so far (per access group and table chunk, never per subscriber).</summary>
     public long Checks => checker.Checks;
 
     /// <summary>
-    /// Marks the changes of tables with row-level security and judges them for the interested groups; returns the
-    /// interest version to dispatch them with (see <see cref="SubscriptionRouter.Dispatch(TransactionBatch, DateTime, long)"/>).
+    /// Marks the changes of tables with row-level security (or that are gone) and judges them for the interested groups;
+    /// returns the interest version to dispatch them with (see <see cref="SubscriptionRouter.Dispatch(TransactionBatch, DateTime, long)"/>).
     /// </summary>
+    /// <remarks>
+    /// Whether a table is protected is read afresh for every round — never taken from a cache — but, to keep the
+    /// commit-to-check window at one round trip, the checks of tables protected when last read run at the same time as
+    /// that read. A verdict of a table found unprotected meanwhile stays valid (the check itself saw the table's state and
+    /// admits every row then); a table found protected (or gone) that was not checked is checked right after, before
+    /// anything of the round is dispatched.
+    /// </remarks>
     public async Task<long> PrepareAsync(IReadOnlyList<TransactionBatch> batches, CancellationToken cancellationToken)
     {
         var relations = new HashSet<uint>();
@@ -35,21 +45,43 @@ public sealed class RowAccess(RowAccessChecker checker, TableSecurityReader tabl
         }
         if (relations.Count == 0)
             return -1;
-        var protection = await tables.ReadAsync(relations, cancellationToken);
-        var anyProtected = false;
+
+        var speculated = false;
+        foreach (var batch in batches)
+        {
+            foreach (var change in batch.Changes)
+            {
+                // A table never read yet is assumed protected: one check too many rather than one too few.
+                if (_protectedWhenLastRead.GetValueOrDefault(change.Table.RelationId, true))
+                {
+                    change.RequireVerdicts();
+                    speculated = true;
+                }
+            }
+        }
+        var reading = tables.ReadAsync(relations, cancellationToken);
+        var judging = speculated ? JudgeAsync(batches, cancellationToken) : Task.FromResult(-1L);
+        // Both have finished when this throws: nothing is left running when the round is retried.
+        await Task.WhenAll(reading, judging);
+        var protection = await reading;
+        var version = await judging;
+
+        var missed = false;
+        foreach (var (relation, state) in protection)
+            _protectedWhenLastRead[relation] = state != TableProtection.None;
         foreach (var batch in batches)
         {
             foreach (var change in batch.Changes)
             {
                 // Row-level security on, or a table that is gone (unknown): either way each group gets a verdict.
-                if (protection[change.Table.RelationId] != TableProtection.None)
+                if (protection[change.Table.RelationId] != TableProtection.None && change.Verdicts is null)
                 {
                     change.RequireVerdicts();
-                    anyProtected = true;
+                    missed = true;
                 }
             }
         }
-        return anyProtected ? await JudgeAsync(batches, cancellationToken) : -1;
+        return missed ? await JudgeAsync(batches, cancellationToken) : version;
     }
 
     /// <summary>Judges the marked changes of <paramref name="batches"/> for every interested group lacking a verdict; returns the interest version used.</summary>

@@ -19,6 +19,7 @@ public sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILogge
 {
     private const int MaxRowsPerStatement = 2000;
     private const int MaxStatementsPerBatch = 64;
+    private const int MaxParallelBatches = 4;
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private long _checks;
@@ -59,21 +60,34 @@ public sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILogge
             }
         }
 
+        // The groups are spread over up to MaxParallelBatches connections, each batch one round trip of bounded size:
+        // the checks of one round take the time of the largest batch, not of all groups one after another (the
+        // commit-to-check window, docs/security.md). Statement limits keep every batch's transaction small.
+        var parallel = Math.Min(MaxParallelBatches, work.Count);
+        var perBatch = Math.Max(1, (int)Math.Ceiling(work.Count / (double)parallel));
+        var batches = new List<List<(AccessGroup Group, List<Chunk> Chunks)>>();
         var batch = new List<(AccessGroup Group, List<Chunk> Chunks)>();
         var statements = 0;
         foreach (var (group, groupChunks) in work)
         {
-            if (statements > 0 && statements + groupChunks.Count + 1 > MaxStatementsPerBatch)
+            if (batch.Count > 0 && (batch.Count >= perBatch || statements + groupChunks.Count + 1 > MaxStatementsPerBatch))
             {
-                await RunAsync(batch, cancellationToken);
-                batch.Clear();
+                batches.Add(batch);
+                batch = [];
                 statements = 0;
             }
             batch.Add((group, groupChunks));
             statements += groupChunks.Count + 1;
         }
         if (batch.Count > 0)
-            await RunAsync(batch, cancellationToken);
+            batches.Add(batch);
+        for (var wave = 0; wave < batches.Count; wave += MaxParallelBatches)
+        {
+            var running = new List<Task>(MaxParallelBatches);
+            for (var i = wave; i < batches.Count && i < wave + MaxParallelBatches; i++)
+                running.Add(RunAsync(batches[i], cancellationToken));
+            await Task.WhenAll(running);
+        }
     }
 
     private async Task RunAsync(List<(AccessGroup Group, List<Chunk> Chunks)> groups, CancellationToken cancellationToken)
@@ -127,7 +141,8 @@ public sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILogge
         foreach (var (group, chunks) in groups)
         {
             var identity = new NpgsqlBatchCommand(
-                "SELECT pg_catalog.set_config('role', $1, true), pg_catalog.set_config('request.jwt.claims', $2, true), pg_catalog.set_config('request.jwt.claim.sub', $3, true), pg_catalog.set_config('request.jwt.claim.role', $1, true)");
+                "SELECT pg_catalog.set_config('sluice.session_search_path', pg_catalog.current_setting('search_path'), true), pg_catalog.set_config('role', $1, true), "
+                + "pg_catalog.set_config('request.jwt.claims', $2, true), pg_catalog.set_config('request.jwt.claim.sub', $3, true), pg_catalog.set_config('request.jwt.claim.role', $1, true)");
             identity.Parameters.Add(new NpgsqlParameter<string> { TypedValue = group.Role });
             identity.Parameters.Add(new NpgsqlParameter<string> { TypedValue = group.ClaimsJson });
             identity.Parameters.Add(new NpgsqlParameter<string> { TypedValue = group.Subject ?? "" });

@@ -64,7 +64,8 @@ public sealed class SubscriberAccess(NpgsqlDataSource dataSource)
     public static async Task AssumeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ConnectionIdentity identity, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT pg_catalog.set_config('role', $1, true), pg_catalog.set_config('request.jwt.claims', $2, true), pg_catalog.set_config('request.jwt.claim.sub', $3, true), pg_catalog.set_config('request.jwt.claim.role', $1, true)",
+            "SELECT pg_catalog.set_config('sluice.session_search_path', pg_catalog.current_setting('search_path'), true), pg_catalog.set_config('role', $1, true), "
+            + "pg_catalog.set_config('request.jwt.claims', $2, true), pg_catalog.set_config('request.jwt.claim.sub', $3, true), pg_catalog.set_config('request.jwt.claim.role', $1, true)",
             connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = identity.Role });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = identity.ClaimsJson });
