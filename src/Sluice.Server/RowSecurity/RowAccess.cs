@@ -31,9 +31,8 @@ public sealed class RowAccess(RowAccessChecker checker, TableSecurityReader tabl
     /// <remarks>
     /// Whether a table is protected is read afresh for every round — never taken from a cache — but, to keep the
     /// commit-to-check window at one round trip, the checks of tables protected when last read run at the same time as
-    /// that read. A verdict of a table found unprotected meanwhile stays valid (the check itself saw the table's state and
-    /// admits every row then); a table found protected (or gone) that was not checked is checked right after, before
-    /// anything of the round is dispatched.
+    /// that read. The read decides: a table found unprotected is public (its speculative verdicts are dropped); a table
+    /// found protected (or gone) that was not checked is checked right after, before anything of the round is dispatched.
     /// </remarks>
     public async Task<long> PrepareAsync(IReadOnlyList<TransactionBatch> batches, CancellationToken cancellationToken)
     {
@@ -51,8 +50,8 @@ public sealed class RowAccess(RowAccessChecker checker, TableSecurityReader tabl
         {
             foreach (var change in batch.Changes)
             {
-                // A table never read yet is assumed protected: one check too many rather than one too few.
-                if (_protectedWhenLastRead.GetValueOrDefault(change.Table.RelationId, true))
+                // A table never read yet is checked after the read, like one that just became protected.
+                if (_protectedWhenLastRead.GetValueOrDefault(change.Table.RelationId))
                 {
                     change.RequireVerdicts();
                     speculated = true;
@@ -74,10 +73,19 @@ public sealed class RowAccess(RowAccessChecker checker, TableSecurityReader tabl
             foreach (var change in batch.Changes)
             {
                 // Row-level security on, or a table that is gone (unknown): either way each group gets a verdict.
-                if (protection[change.Table.RelationId] != TableProtection.None && change.Verdicts is null)
+                if (protection[change.Table.RelationId] != TableProtection.None)
                 {
-                    change.RequireVerdicts();
-                    missed = true;
+                    if (change.Verdicts is null)
+                    {
+                        change.RequireVerdicts();
+                        missed = true;
+                    }
+                }
+                else if (change.Verdicts is not null)
+                {
+                    // Row-level security was switched off: the change is public, as if it had not been checked (a role
+                    // that cannot be assumed, whose check failed, may see it).
+                    change.DropVerdicts();
                 }
             }
         }
