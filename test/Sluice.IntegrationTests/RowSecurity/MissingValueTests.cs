@@ -77,4 +77,29 @@ public sealed class MissingValueTests(PostgresFixture postgres) : FailClosedTest
         Assert.Equal(["INSERT 2", "DELETE 2", "INSERT 4"], seen.Where(d => d.IsChange).Select(d => $"{d.Type} {d.Value("id")}"));
         Assert.DoesNotContain(seen, d => d.Kind == "error");
     }
+
+    [Theory]
+    [InlineData(Wire.Native)]
+    [InlineData(Wire.Supabase)]
+    public async Task A_policy_that_reads_the_whole_row_needs_every_column(Wire wire)
+    {
+        await CreateMessagesAsync();
+        await CreateTableAsync("notes", "id bigint PRIMARY KEY, organization_id int NOT NULL, body text");
+        // A whole-row reference leaves no column dependency behind: every column counts as read.
+        await Database.ExecuteAsync($"""
+            ALTER TABLE public.notes REPLICA IDENTITY DEFAULT;
+            ALTER TABLE public.notes ENABLE ROW LEVEL SECURITY;
+            GRANT SELECT ON public.notes TO {Visitor};
+            CREATE FUNCTION public.is_public_note(note public.notes) RETURNS boolean LANGUAGE sql STABLE AS $$ SELECT note.organization_id = 0 $$;
+            CREATE POLICY public_notes ON public.notes FOR SELECT TO {Visitor} USING (public.is_public_note(notes));
+            """);
+        var anonymous = await SubscribeAsync(wire, null, "notes");
+        await Database.ExecuteAsync($"INSERT INTO public.notes VALUES (1, 2, '{Secret}'), (2, 0, 'public')");
+        await Database.ExecuteAsync("DELETE FROM public.notes WHERE id = 1");
+        await Database.ExecuteAsync("INSERT INTO public.notes VALUES (3, 0, 'marker')");
+
+        var seen = await anonymous.UntilRowAsync("body", "marker");
+        Assert.Equal(["INSERT 2", "INSERT 3"], seen.Where(d => d.IsChange).Select(d => $"{d.Type} {d.Value("id")}"));
+        AssertWithheldWithCode(seen, "the anonymous subscriber");
+    }
 }
