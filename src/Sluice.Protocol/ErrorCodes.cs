@@ -29,7 +29,7 @@ public static class ErrorCodes
     public const string MessageTooLarge = "message_too_large";
     /// <summary>A subscription ended because its table changed so that its filter no longer applies.</summary>
     public const string SubscriptionInvalidated = "subscription_invalidated";
-    /// <summary>The <c>since</c> value is not an offset this server ever issued.</summary>
+    /// <summary>The <c>since</c> value is not an offset this server ever issued (malformed, or beyond the database's WAL).</summary>
     public const string InvalidOffset = "invalid_offset";
     /// <summary>The server failed while handling the frame; the connection stays usable.</summary>
     public const string InternalError = "internal_error";
@@ -57,8 +57,10 @@ public static class ErrorCodes
     /// </summary>
     public const string Forbidden = "forbidden";
     /// <summary>
-    /// A row-level security check failed (a policy raised an error, or the role cannot be assumed): the changes it
-    /// covered are withheld from this subscription, and the server log says why. Sent once per transaction.
+    /// A row-level security check could not admit changes: a policy raised an error (or the role cannot be assumed), the
+    /// table no longer existed when they were checked, or the WAL did not carry a value the policies read. The changes are
+    /// withheld from this subscription (fail closed) and the message says why. Sent once per transaction. In reply to a
+    /// snapshot subscribe (or from <c>GET /api/tables/…/rows</c>, with 403): reading as the role raised in a policy.
     /// </summary>
     public const string AccessCheckFailed = "access_check_failed";
     /// <summary>

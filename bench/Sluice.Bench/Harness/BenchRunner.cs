@@ -19,6 +19,7 @@ public static class BenchRunner
         new FiltersScenario(),
         new ClusterScenario(),
         new SoakScenario(),
+        new RlsWindowScenario(),
     ];
 
     public static async Task<int> RunAsync(BenchArgs args)

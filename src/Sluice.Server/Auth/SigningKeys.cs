@@ -84,6 +84,27 @@ public sealed class SigningKeys
         return keys;
     }
 
+    /// <summary>
+    /// The keys a token signed with <paramref name="algorithm"/> may be checked with: the secret for HS256 (whatever
+    /// <paramref name="kid"/> says: a shared secret has no key id), and for RS256/ES256 the JWKS keys named by
+    /// <paramref name="kid"/> (those without an id when none is named so; all of them without a kid). An empty list
+    /// means no known key fits, which makes the caller fetch a JWKS URL again.
+    /// </summary>
+    public static IReadOnlyList<SecurityKey> ForAlgorithm(IReadOnlyList<SecurityKey> keys, string? algorithm, string? kid)
+    {
+        var symmetric = algorithm is not null && algorithm.StartsWith("HS", StringComparison.Ordinal);
+        var fitting = new List<SecurityKey>();
+        foreach (var key in keys)
+        {
+            if (key is SymmetricSecurityKey == symmetric)
+                fitting.Add(key);
+        }
+        if (symmetric || string.IsNullOrEmpty(kid))
+            return fitting;
+        var named = fitting.FindAll(key => string.Equals(key.KeyId, kid, StringComparison.Ordinal));
+        return named.Count > 0 ? named : fitting.FindAll(key => string.IsNullOrEmpty(key.KeyId));
+    }
+
     /// <summary>Asks for the URL's keys to be fetched again (rate-limited): a token named a key we do not know.</summary>
     public void RequestRefresh() => _remote?.RequestRefresh();
 

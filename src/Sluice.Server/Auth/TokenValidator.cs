@@ -63,9 +63,17 @@ public sealed partial class TokenValidator(IOptions<AuthOptions> options, Signin
         return ToIdentity((JsonWebToken)result.SecurityToken);
     }
 
-    private async ValueTask<TokenValidationParameters> ParametersAsync(CancellationToken cancellationToken) => new()
+    private async ValueTask<TokenValidationParameters> ParametersAsync(CancellationToken cancellationToken)
     {
-        IssuerSigningKeys = await keys.GetAsync(cancellationToken),
+        var signingKeys = await keys.GetAsync(cancellationToken);
+        return Parameters(signingKeys);
+    }
+
+    private TokenValidationParameters Parameters(IReadOnlyList<SecurityKey> signingKeys) => new()
+    {
+        IssuerSigningKeys = signingKeys,
+        // The keys that fit the token's algorithm: an HS256 token is checked with the secret whatever its kid names.
+        IssuerSigningKeyResolver = (_, token, kid, _) => SigningKeys.ForAlgorithm(signingKeys, ((JsonWebToken)token).Alg, kid),
         ValidAlgorithms = keys.Algorithms,
         RequireSignedTokens = true,
         RequireExpirationTime = true,
@@ -80,10 +88,17 @@ public sealed partial class TokenValidator(IOptions<AuthOptions> options, Signin
 
     private AuthResult ToIdentity(JsonWebToken token)
     {
+        // RFC 7515 §4.1.11: a crit header names extensions the recipient must understand; this server understands none.
+        if (token.TryGetHeaderValue<object>("crit", out _))
+            return AuthResult.Failure(ErrorCodes.InvalidToken, "the token's crit header names extensions this server does not support");
+
         string claims;
         try
         {
-            claims = ClaimsJson.Canonicalize(Base64UrlEncoder.DecodeBytes(token.EncodedPayload));
+            var payload = Base64UrlEncoder.DecodeBytes(token.EncodedPayload);
+            if (NumericDates.FirstInvalid(payload) is { } claim)
+                return AuthResult.Failure(ErrorCodes.InvalidToken, $"the token's \"{claim}\" claim is not a NumericDate (a JSON number of seconds)");
+            claims = ClaimsJson.Canonicalize(payload);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException)
         {
@@ -98,7 +113,7 @@ public sealed partial class TokenValidator(IOptions<AuthOptions> options, Signin
             role = roleText;
         }
         var subject = token.TryGetPayloadValue<object>("sub", out var sub) && sub is string text ? text : null;
-        return AuthResult.Success(new ConnectionIdentity(role, claims, subject, new DateTimeOffset(token.ValidTo, TimeSpan.Zero)));
+        return AuthResult.Success(new ConnectionIdentity(role, claims, subject, NumericDates.ClampExpiry(token.ValidTo)));
     }
 
     private static string CodeFor(Exception? exception) =>

@@ -36,6 +36,13 @@ public sealed class RowChange
     /// <summary>Marks the change as subject to row-level security (verdicts to be added per group).</summary>
     internal void RequireVerdicts() => Interlocked.CompareExchange(ref _verdicts, RowSecurity.AccessVerdicts.Empty, null);
 
+    /// <summary>
+    /// Drops the verdicts of a change whose table turned out to have no row-level security when read for its dispatch
+    /// round (they were taken speculatively, see <see cref="RowSecurity.RowAccess.PrepareAsync"/>). Only before dispatch:
+    /// until then no subscriber reads them.
+    /// </summary>
+    internal void DropVerdicts() => Volatile.Write(ref _verdicts, null);
+
     /// <summary>Adds (or replaces) <paramref name="group"/>'s verdict; safe against concurrent additions.</summary>
     internal void AddVerdict(RowSecurity.AccessGroup group, RowSecurity.AccessVerdict verdict)
     {

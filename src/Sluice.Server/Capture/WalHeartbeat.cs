@@ -22,6 +22,14 @@ public sealed partial class WalHeartbeat(NpgsqlDataSource dataSource, IOptions<S
         return (ulong)NpgsqlTypes.NpgsqlLogSequenceNumber.Parse(lsn);
     }
 
+    /// <summary>The database's WAL position now (its replay position on a standby): every offset ever issued lies at or before it.</summary>
+    public async Task<ulong> CurrentLsnAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_current_wal_insert_lsn() END");
+        return (ulong)(NpgsqlTypes.NpgsqlLogSequenceNumber)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.WalHeartbeatInterval);

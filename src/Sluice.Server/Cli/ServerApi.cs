@@ -44,6 +44,9 @@ public sealed class ServerApi : IDisposable
         try
         {
             using var request = new HttpRequestMessage(method, path);
+            // The admin API refuses state changes a web page could send cross-site ("simple" requests): say it is JSON.
+            if (method == HttpMethod.Post)
+                request.Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json");
             response = await _http.SendAsync(request, cancellationToken);
         }
         catch (HttpRequestException ex)

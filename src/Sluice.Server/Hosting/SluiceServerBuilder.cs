@@ -71,7 +71,7 @@ public static class SluiceServerBuilder
 
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        var builder = WebApplication.CreateBuilder(ApplicationDirectory.BuilderOptions(args));
         builder.Configuration.AddCommandLine(args, SwitchMappings.ToDictionary(StringComparer.Ordinal));
         if (string.IsNullOrWhiteSpace(builder.Configuration["Sluice:Database"])
             && Environment.GetEnvironmentVariable("SLUICE_DATABASE") is { Length: > 0 } fromEnvironment)
@@ -172,7 +172,7 @@ public static class SluiceServerBuilder
         builder.Services.AddSingleton<SnapshotReader>();
         builder.Services.AddSingleton<SubscriberAccess>();
         builder.Services.AddSingleton<RowAccessChecker>();
-        builder.Services.AddSingleton(static services => new TableSecurityCache(services.GetRequiredService<NpgsqlDataSource>()));
+        builder.Services.AddSingleton(static services => new TableSecurityReader(services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton<RowAccess>();
         builder.Services.AddSingleton(new ChangeFrameFormat(settings.MaxRecordBytes));
         builder.Services.AddSingleton<SubscriptionServices>();
@@ -187,6 +187,7 @@ public static class SluiceServerBuilder
         builder.Services.AddHostedService<HeartbeatService>();
         builder.Services.AddSluiceObservability();
 
+        builder.Services.RedactSecretsInLogs();
         var app = builder.Build();
         app.MapSluice();
         return app;

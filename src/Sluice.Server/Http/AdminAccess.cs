@@ -10,7 +10,9 @@ namespace Sluice.Server.Http;
 /// <summary>
 /// Who may use operator endpoints. With <see cref="SluiceOptions.AdminToken"/> set, every endpoint marked
 /// <see cref="AdminOnly"/> needs it as <c>Authorization: Bearer</c> (or <c>X-Sluice-Admin-Token</c>). Without one, the admin
-/// API answers loopback clients only, while stats and metrics stay open (<see cref="AdminOnly.OpenWithoutToken"/>).
+/// API answers loopback clients only — over TCP (a Unix socket client has no address and is not loopback), for a loopback
+/// host name, same-origin and not as a CORS simple request (<see cref="CrossSiteGuard"/>) — while stats and metrics stay
+/// open (<see cref="AdminOnly.OpenWithoutToken"/>). Anything not established (no address, an unknown host) is refused.
 /// </summary>
 public static class AdminAccess
 {
@@ -43,11 +45,15 @@ public static class AdminAccess
     {
         if (string.IsNullOrEmpty(expected))
         {
+            if (rule.OpenWithoutToken)
+                return null;
             var remote = context.Connection.RemoteIpAddress;
-            return rule.OpenWithoutToken || remote is null || IPAddress.IsLoopback(remote)
-                ? null
-                : (StatusCodes.Status403Forbidden, new ErrorResponse(
-                    "the admin API is only open to loopback clients unless an admin token is configured (--admin-token or SLUICE_ADMIN_TOKEN)", ErrorCodes.Unauthorized));
+            if (remote is null || !IPAddress.IsLoopback(remote))
+                return (StatusCodes.Status403Forbidden, new ErrorResponse(
+                    "the admin API is only open to loopback clients over TCP unless an admin token is configured (--admin-token or SLUICE_ADMIN_TOKEN)", ErrorCodes.Unauthorized));
+            return CrossSiteGuard.Refusal(context.Request) is { } refusal
+                ? (StatusCodes.Status403Forbidden, new ErrorResponse(refusal, ErrorCodes.Forbidden))
+                : null;
         }
         var presented = Presented(context.Request);
         if (presented is not null && FixedTimeEquals(presented, expected))

@@ -60,6 +60,12 @@ public static partial class AdminEndpoints
             await FailAsync(context, StatusCodes.Status400BadRequest, new ErrorResponse(channelError, ErrorCodes.InvalidChannel));
             return;
         }
+        if (IsReservedSchema(table.Schema))
+        {
+            await FailAsync(context, StatusCodes.Status403Forbidden,
+                new ErrorResponse($"the tables of schema {table.Schema} belong to Sluice or PostgreSQL and never stream", ErrorCodes.Forbidden));
+            return;
+        }
         var logger = loggers.CreateLogger(typeof(AdminEndpoints));
         try
         {
@@ -88,6 +94,10 @@ public static partial class AdminEndpoints
         await context.Response.WriteAsJsonAsync(new AdminTable(table.Schema, table.Table, enable, enable ? "full" : "unchanged"),
             ServerJsonContext.Default.AdminTable, cancellationToken: context.RequestAborted);
     }
+
+    /// <summary>Sluice's own schema and PostgreSQL's (also refused by <c>enable_realtime</c> itself).</summary>
+    private static bool IsReservedSchema(string schema) =>
+        schema is "sluice" or "information_schema" || schema.StartsWith("pg_", StringComparison.Ordinal);
 
     private static Task FailAsync(HttpContext context, int status, ErrorResponse error)
     {

@@ -84,6 +84,12 @@ public static partial class TableRowsEndpoint
             await body.WriteChunkAsync(snapshot.FinalRows, cancellationToken);
             await body.CompleteAsync(cancellationToken);
         }
+        catch (AccessCheckFailedException ex) when (!context.Response.HasStarted)
+        {
+            // The policy raised for these claims: the same code as live changes and snapshots, not a "try again".
+            LogAccessCheckFailed(loggers.CreateLogger(typeof(TableRowsEndpoint)), ex.SqlState, ex.Reason);
+            await FailAsync(context, StatusCodes.Status403Forbidden, ErrorCodes.AccessCheckFailed, ex.Message);
+        }
         catch (NpgsqlException ex) when (!context.Response.HasStarted)
         {
             LogDatabaseError(loggers.CreateLogger(typeof(TableRowsEndpoint)), ex);
@@ -96,6 +102,9 @@ public static partial class TableRowsEndpoint
         context.Response.StatusCode = status;
         return context.Response.WriteAsJsonAsync(new ErrorResponse(message, code), ServerJsonContext.Default.ErrorResponse);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading table rows over HTTP as the token's role failed ({SqlState}: {Reason}); answered access_check_failed")]
+    private static partial void LogAccessCheckFailed(ILogger logger, string sqlState, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reading table rows over HTTP failed: the database could not be queried")]
     private static partial void LogDatabaseError(ILogger logger, Exception exception);

@@ -30,6 +30,14 @@ public static class SluiceMetrics
         "sluice.capture.delay", "s", "Time from a transaction's commit in PostgreSQL to its dispatch to subscribers",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
 
+    /// <summary>
+    /// Delay from commit to the row-level security check of a dispatched transaction: the window in which a policy or
+    /// membership change can still apply to rows committed before it (docs/security.md, "When a change is judged").
+    /// </summary>
+    private static readonly Histogram<double> s_rowSecurityCheckDelay = s_meter.CreateHistogram<double>(
+        "sluice.rls.check.delay", "s", "Time from a transaction's commit in PostgreSQL to the row-level security check of its changes",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+
 #pragma warning disable CA1823 // instruments live as long as the meter; kept in fields so they are created once
     private static readonly ObservableCounter<long> s_changesCapturedCounter = s_meter.CreateObservableCounter(
         "sluice.changes.captured", static () => Interlocked.Read(ref s_changesCaptured), "{change}", "Row changes decoded from the replication stream and dispatched");
@@ -68,6 +76,10 @@ public static class SluiceMetrics
             s_captureDelay.Record(Math.Max(0, (utcNow - commitTimestampUtc).TotalSeconds));
         }
     }
+
+    /// <summary>The changes of a transaction with row-level security were judged at <paramref name="utcNow"/>.</summary>
+    public static void RowSecurityChecked(DateTime commitTimestampUtc, DateTime utcNow) =>
+        s_rowSecurityCheckDelay.Record(Math.Max(0, (utcNow - commitTimestampUtc).TotalSeconds));
 
     /// <summary>A change frame was queued to a subscriber.</summary>
     public static void Delivered() => Interlocked.Increment(ref s_deliveries);

@@ -7,7 +7,8 @@ namespace Sluice.Server.Rooms;
 /// <summary>
 /// Applies the private-room rules (<c>Sluice:Rooms:Private</c>). An action on a room is allowed when no rule for
 /// that action covers the room's name, or when every covering rule admits the name with the connection's claims.
-/// Anonymous connections are refused by every covering rule; tokens with the service role bypass the rules.
+/// Anonymous connections are refused by every covering rule; tokens with the service role bypass the rules. Fails
+/// closed: a claim a rule names that the token does not carry (or carries empty) refuses the action.
 /// </summary>
 public sealed class RoomAccess
 {

@@ -8,7 +8,8 @@ namespace Sluice.Server.Routing;
 
 /// <summary>
 /// Moves captured transactions into the log and to subscribers in commit order; the slot advances past what leaves the
-/// log. Changes of tables with row-level security are judged per access group before they are dispatched.
+/// log. Changes of tables with row-level security (or of tables that are gone) are judged per access group before they
+/// are dispatched; while the checks cannot run, delivery waits — nothing is skipped and nothing is sent unchecked.
 /// </summary>
 public sealed partial class ChangeDispatcher(IChangeSource capture, SubscriptionRouter router, ChangeLog log, RowAccess access, ILogger<ChangeDispatcher> logger) : BackgroundService
 {
@@ -44,8 +45,10 @@ public sealed partial class ChangeDispatcher(IChangeSource capture, Subscription
                 for (var i = 0; i < round.Count; i++)
                 {
                     var batch = round[i];
+                    // A group joined since the round was judged: judge what is left of the round for it (not only this
+                    // batch, or the next ones would pass the version check with verdicts missing for the new group).
                     while (!router.Dispatch(batch, DateTime.UtcNow, version))
-                        version = await WithRetryAsync([batch], static (access, batches, token) => access.JudgeAsync(batches, token), stoppingToken);
+                        version = await WithRetryAsync(round.GetRange(i, round.Count - i), static (access, batches, token) => access.JudgeAsync(batches, token), stoppingToken);
                     var now = DateTime.UtcNow;
                     Interlocked.Add(ref _changesDispatched, batch.Changes.Count);
                     var committed = batch.IsLast && batch.NewEpoch is null;
@@ -89,7 +92,7 @@ public sealed partial class ChangeDispatcher(IChangeSource capture, Subscription
             {
                 return await step(access, batches, stoppingToken);
             }
-            catch (NpgsqlException ex) when (!stoppingToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is NpgsqlException or AccessCheckUnavailableException && !stoppingToken.IsCancellationRequested)
             {
                 LogCheckUnavailable(ex);
                 await Task.Delay(RetryDelay, stoppingToken);

@@ -170,26 +170,42 @@ public sealed class SubscriptionRouter(ChangeLog log)
 
     /// <summary>
     /// The retained changes of the subscription's table after <paramref name="after"/> (and not in <paramref name="visibility"/>'s
-    /// snapshot) that need a verdict for its group and have none yet: what must be checked before it catches up.
+    /// snapshot) that carry row-level security verdicts: what its catch-up replays, to be judged for its group just before.
     /// </summary>
-    public List<RowChange> ChangesAwaitingVerdict(Subscription subscription, ChangeOffset after, SnapshotVisibility? visibility)
+    public List<RowChange> ChangesToJudgeForCatchUp(Subscription subscription, ChangeOffset after, SnapshotVisibility? visibility)
     {
-        var missing = new List<RowChange>();
+        var toJudge = new List<RowChange>();
         lock (_gate)
         {
-            var group = subscription.Group!;
             var table = subscription.Table;
             for (var i = log.FirstIndexAfter(after); i < log.Count; i++)
             {
                 var entry = log[i];
                 var change = entry.Change;
-                if (change.Verdicts is { } verdicts && !verdicts.Has(group)
+                if (change.Verdicts is not null
                     && change.Table.Name == table.Table && change.Table.Schema == table.Schema
                     && (visibility is null || !visibility.Contains(entry.Xid, entry.Offset.CommitLsn)))
-                    missing.Add(change);
+                    toJudge.Add(change);
             }
         }
-        return missing;
+        return toJudge;
+    }
+
+    /// <summary>The table subscriptions of <paramref name="connection"/>, as they are now.</summary>
+    public List<Subscription> SubscriptionsOf(ClientConnection connection)
+    {
+        lock (_gate)
+            return [.. connection.Subscriptions.Values];
+    }
+
+    /// <summary>The commit LSN of the last transaction dispatched (0 before the first).</summary>
+    public ulong LastCommitLsn
+    {
+        get
+        {
+            lock (_gate)
+                return _lastCommitLsn;
+        }
     }
 
     /// <summary>
@@ -581,8 +597,10 @@ public sealed class SubscriptionRouter(ChangeLog log)
     }
 
     /// <summary>
-    /// Whether row-level security lets the subscription see the change, and in which shape. A failed check (or, which
-    /// the dispatch protocol rules out, a missing verdict) withholds the change and tells the client once per transaction.
+    /// Whether row-level security lets the subscription see the change, and in which shape. This is the last place the
+    /// decision is made, and it fails closed: a change of a table with row-level security is delivered only on a verdict
+    /// that allows it. A missing verdict (which the dispatch protocol rules out), a failed check, a table that is gone or a
+    /// value the WAL did not carry withholds the change and tells the client once per transaction.
     /// </summary>
     private static bool Allowed(Subscription subscription, LogEntry entry, out ChangeShape shape)
     {
@@ -600,15 +618,27 @@ public sealed class SubscriptionRouter(ChangeLog log)
             case AccessVerdict.MoveOut:
                 shape = ChangeShape.AsDelete;
                 return true;
-            case AccessVerdict.Failed when subscription.ReportedFailureLsn != entry.Offset.CommitLsn:
-                subscription.ReportedFailureLsn = entry.Offset.CommitLsn;
-                subscription.Format.Error(subscription.Connection, subscription.Channel, ErrorCodes.AccessCheckFailed,
-                    $"the row-level security check failed for changes from offset {entry.OffsetText} on; they are withheld (see the server log)", ended: false);
+            case AccessVerdict.Hidden:
                 return false;
             default:
+                if (subscription.ReportedFailureLsn != entry.Offset.CommitLsn)
+                {
+                    subscription.ReportedFailureLsn = entry.Offset.CommitLsn;
+                    subscription.Format.Error(subscription.Connection, subscription.Channel, ErrorCodes.AccessCheckFailed,
+                        WithheldMessage(verdict, entry), ended: false);
+                }
                 return false;
         }
     }
+
+    private static string WithheldMessage(AccessVerdict verdict, LogEntry entry) => verdict switch
+    {
+        AccessVerdict.TableGone =>
+            $"changes from offset {entry.OffsetText} on are withheld: the table no longer existed when they were checked, so its row-level security could not be applied",
+        AccessVerdict.ValuesMissing =>
+            $"changes from offset {entry.OffsetText} on are withheld: the WAL did not carry values the table's policies read (set REPLICA IDENTITY FULL on the table)",
+        _ => $"the row-level security check failed for changes from offset {entry.OffsetText} on; they are withheld (see the server log)",
+    };
 
     private static MatchResult Match(Subscription subscription, RowChange change)
     {

@@ -15,4 +15,14 @@ public sealed record SubscriptionServices(
     WalHeartbeat Heartbeat,
     SubscriberAccess Access,
     RowAccess RowAccess,
-    ChangeFrameFormat NativeFormat);
+    ChangeFrameFormat NativeFormat)
+{
+    /// <summary>
+    /// Whether <paramref name="since"/> (of the current epoch) lies beyond the database's WAL, so Sluice never issued it:
+    /// refused with <c>invalid_offset</c> rather than acknowledged and then silent. An offset past what was dispatched but
+    /// within the WAL is real (after a restart the log replays up to it) and is waited for. Queries the database only for
+    /// offsets past the last dispatched transaction.
+    /// </summary>
+    public async Task<bool> IsNeverIssuedAsync(ChangeOffset since, CancellationToken cancellationToken) =>
+        since.CommitLsn > Router.LastCommitLsn && since.CommitLsn > await Heartbeat.CurrentLsnAsync(cancellationToken);
+}

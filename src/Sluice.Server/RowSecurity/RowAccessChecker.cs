@@ -10,13 +10,16 @@ namespace Sluice.Server.RowSecurity;
 /// <summary>
 /// Asks PostgreSQL which changes each access group may see: per group one <c>set_config</c> of the role and the JWT
 /// claims, then <c>sluice.visible_rows</c> over the captured rows of each table, all in one round trip inside a
-/// transaction that is rolled back. A group whose check fails (a policy raises, the role cannot be assumed) gets
-/// <see cref="AccessVerdict.Failed"/> for its changes; the other groups are unaffected.
+/// transaction that is rolled back. This is where a verdict is decided, and it fails closed: a table that is gone gets
+/// <see cref="AccessVerdict.TableGone"/>, a row lacking a value its policies read <see cref="AccessVerdict.ValuesMissing"/>,
+/// a policy that raises (or a role that cannot be assumed) <see cref="AccessVerdict.Failed"/> — for that group and table
+/// only — and a database that cannot serve the check throws, so delivery waits. Nothing unknown is ever delivered.
 /// </summary>
 public sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILogger<RowAccessChecker> logger)
 {
     private const int MaxRowsPerStatement = 2000;
     private const int MaxStatementsPerBatch = 64;
+    private const int MaxParallelBatches = 4;
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private long _checks;
@@ -25,8 +28,9 @@ public sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILogge
     public long Checks => Interlocked.Read(ref _checks);
 
     /// <summary>
-    /// Adds a verdict for every change of every check, for each of the check's groups. Throws
-    /// <see cref="NpgsqlException"/> (not <see cref="PostgresException"/>) when the database cannot be reached.
+    /// Adds (or replaces) a verdict for every change of every check, for each of the check's groups. Throws
+    /// <see cref="NpgsqlException"/> when the database cannot be reached and <see cref="AccessCheckUnavailableException"/>
+    /// when it cannot serve the check right now; then no verdict is trusted and the caller retries.
     /// </summary>
     public async Task CheckAsync(IReadOnlyList<TableCheck> checks, CancellationToken cancellationToken)
     {
@@ -56,21 +60,34 @@ public sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILogge
             }
         }
 
+        // The groups are spread over up to MaxParallelBatches connections, each batch one round trip of bounded size:
+        // the checks of one round take the time of the largest batch, not of all groups one after another (the
+        // commit-to-check window, docs/security.md). Statement limits keep every batch's transaction small.
+        var parallel = Math.Min(MaxParallelBatches, work.Count);
+        var perBatch = Math.Max(1, (int)Math.Ceiling(work.Count / (double)parallel));
+        var batches = new List<List<(AccessGroup Group, List<Chunk> Chunks)>>();
         var batch = new List<(AccessGroup Group, List<Chunk> Chunks)>();
         var statements = 0;
         foreach (var (group, groupChunks) in work)
         {
-            if (statements > 0 && statements + groupChunks.Count + 1 > MaxStatementsPerBatch)
+            if (batch.Count > 0 && (batch.Count >= perBatch || statements + groupChunks.Count + 1 > MaxStatementsPerBatch))
             {
-                await RunAsync(batch, cancellationToken);
-                batch.Clear();
+                batches.Add(batch);
+                batch = [];
                 statements = 0;
             }
             batch.Add((group, groupChunks));
             statements += groupChunks.Count + 1;
         }
         if (batch.Count > 0)
-            await RunAsync(batch, cancellationToken);
+            batches.Add(batch);
+        for (var wave = 0; wave < batches.Count; wave += MaxParallelBatches)
+        {
+            var running = new List<Task>(MaxParallelBatches);
+            for (var i = wave; i < batches.Count && i < wave + MaxParallelBatches; i++)
+                running.Add(RunAsync(batches[i], cancellationToken));
+            await Task.WhenAll(running);
+        }
     }
 
     private async Task RunAsync(List<(AccessGroup Group, List<Chunk> Chunks)> groups, CancellationToken cancellationToken)
@@ -82,13 +99,17 @@ public sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILogge
                 Apply(groups[i].Group, groups[i].Chunks, results[i]);
             return;
         }
+        catch (PostgresException ex) when (AccessCheckUnavailableException.IsTransient(ex.SqlState))
+        {
+            throw new AccessCheckUnavailableException(ex.SqlState, ex.MessageText);
+        }
         catch (PostgresException) when (groups.Count > 1)
         {
-            // One group's check broke the shared transaction: judge each group alone to find out which.
+            // One group's identity broke the shared transaction (its role cannot be assumed): judge each group alone.
         }
         catch (PostgresException ex)
         {
-            Fail(groups[0].Group, groups[0].Chunks, ex);
+            Fail(groups[0].Group, groups[0].Chunks, ex.SqlState, ex.MessageText);
             return;
         }
 
@@ -100,15 +121,19 @@ public sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILogge
                 var results = await QueryAsync([single], cancellationToken);
                 Apply(single.Group, chunks, results[0]);
             }
+            catch (PostgresException ex) when (AccessCheckUnavailableException.IsTransient(ex.SqlState))
+            {
+                throw new AccessCheckUnavailableException(ex.SqlState, ex.MessageText);
+            }
             catch (PostgresException ex)
             {
-                Fail(single.Group, chunks, ex);
+                Fail(single.Group, chunks, ex.SqlState, ex.MessageText);
             }
         }
     }
 
-    /// <summary>Runs the checks; per group, per chunk: whether the role may read the table and the visible row positions.</summary>
-    private async Task<List<(bool Readable, int[] Visible)[]>> QueryAsync(List<(AccessGroup Group, List<Chunk> Chunks)> groups, CancellationToken cancellationToken)
+    /// <summary>Runs the checks; per group, per chunk: what <c>sluice.visible_rows</c> answered.</summary>
+    private async Task<List<ChunkResult[]>> QueryAsync(List<(AccessGroup Group, List<Chunk> Chunks)> groups, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -116,21 +141,22 @@ public sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILogge
         foreach (var (group, chunks) in groups)
         {
             var identity = new NpgsqlBatchCommand(
-                "SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('request.jwt.claim.sub', $3, true), set_config('request.jwt.claim.role', $1, true)");
+                "SELECT pg_catalog.set_config('sluice.session_search_path', pg_catalog.current_setting('search_path'), true), pg_catalog.set_config('role', $1, true), "
+                + "pg_catalog.set_config('request.jwt.claims', $2, true), pg_catalog.set_config('request.jwt.claim.sub', $3, true), pg_catalog.set_config('request.jwt.claim.role', $1, true)");
             identity.Parameters.Add(new NpgsqlParameter<string> { TypedValue = group.Role });
             identity.Parameters.Add(new NpgsqlParameter<string> { TypedValue = group.ClaimsJson });
             identity.Parameters.Add(new NpgsqlParameter<string> { TypedValue = group.Subject ?? "" });
             batch.BatchCommands.Add(identity);
             foreach (var chunk in chunks)
             {
-                var check = new NpgsqlBatchCommand("SELECT readable, visible FROM sluice.visible_rows($1, $2)");
+                var check = new NpgsqlBatchCommand("SELECT readable, visible, unknown, error_state, error_message FROM sluice.visible_rows($1, $2)");
                 check.Parameters.Add(new NpgsqlParameter<uint> { TypedValue = chunk.RelationId, NpgsqlDbType = NpgsqlDbType.Oid });
                 check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = chunk.RowsJson, NpgsqlDbType = NpgsqlDbType.Jsonb });
                 batch.BatchCommands.Add(check);
             }
         }
 
-        var results = new List<(bool, int[])[]>(groups.Count);
+        var results = new List<ChunkResult[]>(groups.Count);
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
             var first = true;
@@ -140,12 +166,17 @@ public sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILogge
                 if (!first)
                     await reader.NextResultAsync(cancellationToken);
                 first = false;
-                var perChunk = new (bool, int[])[chunks.Count];
+                var perChunk = new ChunkResult[chunks.Count];
                 for (var i = 0; i < chunks.Count; i++)
                 {
                     await reader.NextResultAsync(cancellationToken);
                     await reader.ReadAsync(cancellationToken);
-                    perChunk[i] = (reader.GetBoolean(0), reader.IsDBNull(1) ? [] : reader.GetFieldValue<int[]>(1));
+                    perChunk[i] = new ChunkResult(
+                        reader.IsDBNull(0) ? null : reader.GetBoolean(0),
+                        reader.IsDBNull(1) ? [] : reader.GetFieldValue<int[]>(1),
+                        reader.IsDBNull(2) ? [] : reader.GetFieldValue<int[]>(2),
+                        reader.IsDBNull(3) ? null : reader.GetString(3),
+                        reader.IsDBNull(4) ? null : reader.GetString(4));
                 }
                 results.Add(perChunk);
             }
@@ -155,48 +186,107 @@ public sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILogge
         return results;
     }
 
-    private static void Apply(AccessGroup group, List<Chunk> chunks, (bool Readable, int[] Visible)[] results)
+    /// <summary>
+    /// The verdicts of one group for the chunks' changes. Throws <see cref="AccessCheckUnavailableException"/> when a check
+    /// raised because of the database's state: nothing of this round is then trusted, the caller retries.
+    /// </summary>
+    private void Apply(AccessGroup group, List<Chunk> chunks, ChunkResult[] results)
     {
+        foreach (var result in results)
+        {
+            if (result.ErrorState is { } state && AccessCheckUnavailableException.IsTransient(state))
+                throw new AccessCheckUnavailableException(state, result.ErrorMessage ?? "");
+        }
         for (var c = 0; c < chunks.Count; c++)
         {
             var chunk = chunks[c];
-            var (readable, visiblePositions) = results[c];
-            var visible = new bool[chunk.RowCount + 1];
-            foreach (var position in visiblePositions)
+            var result = results[c];
+            if (result.Readable is null)
             {
-                if (position > 0 && position < visible.Length)
-                    visible[position] = true;
+                SetAll(group, chunk, AccessVerdict.TableGone);
+                continue;
             }
+            if (result.ErrorState is { } state)
+            {
+                LogCheckFailed(group.Role, state, result.ErrorMessage ?? "");
+                SetAll(group, chunk, AccessVerdict.Failed);
+                continue;
+            }
+            var sight = new RowSight[chunk.RowCount + 1];
+            Array.Fill(sight, RowSight.Hidden);
+            sight[0] = RowSight.Absent;
+            Mark(sight, result.Visible, RowSight.Visible);
+            Mark(sight, result.Unknown, RowSight.Unknown);
             for (var i = 0; i < chunk.Changes.Count; i++)
             {
                 var (change, newPosition, oldPosition) = chunk.Changes[i];
-                change.AddVerdict(group, !readable ? AccessVerdict.Hidden : Decide(change.Kind, visible[newPosition], visible[oldPosition]));
+                change.AddVerdict(group, result.Readable == false ? AccessVerdict.Hidden : Decide(change.Kind, sight[newPosition], sight[oldPosition]));
             }
         }
     }
 
-    /// <summary>The delivery rule (README, "Row-level security"): what a group sees of a change given which of its rows it may see.</summary>
-    public static AccessVerdict Decide(ChangeKind kind, bool newVisible, bool oldVisible) => kind switch
+    private static void Mark(RowSight[] sight, int[] positions, RowSight value)
     {
-        ChangeKind.Insert => newVisible ? AccessVerdict.Deliver : AccessVerdict.Hidden,
-        ChangeKind.Update when newVisible => oldVisible ? AccessVerdict.Deliver : AccessVerdict.DeliverWithoutOld,
-        ChangeKind.Update => oldVisible ? AccessVerdict.MoveOut : AccessVerdict.Hidden,
-        ChangeKind.Delete => oldVisible ? AccessVerdict.Deliver : AccessVerdict.Hidden,
-        _ => AccessVerdict.Deliver, // TRUNCATE carries no row: whoever may read the table sees it.
-    };
-
-    private void Fail(AccessGroup group, List<Chunk> chunks, PostgresException exception)
-    {
-        LogCheckFailed(exception, group.Role, exception.SqlState, exception.MessageText);
-        foreach (var chunk in chunks)
+        foreach (var position in positions)
         {
-            foreach (var (change, _, _) in chunk.Changes)
-                change.AddVerdict(group, AccessVerdict.Failed);
+            if (position > 0 && position < sight.Length)
+                sight[position] = value;
         }
     }
 
+    private static void SetAll(AccessGroup group, Chunk chunk, AccessVerdict verdict)
+    {
+        foreach (var (change, _, _) in chunk.Changes)
+            change.AddVerdict(group, verdict);
+    }
+
+    /// <summary>
+    /// The delivery rule (docs/security.md, "What each change shows"): what a group sees of a change given which of its rows
+    /// it may see. A row whose sight is unknown never makes a change visible it would not be without it; where the answer
+    /// depends on it, the change is withheld (<see cref="AccessVerdict.ValuesMissing"/>).
+    /// </summary>
+    public static AccessVerdict Decide(ChangeKind kind, RowSight newRow, RowSight oldRow) => kind switch
+    {
+        ChangeKind.Insert => newRow switch
+        {
+            RowSight.Visible => AccessVerdict.Deliver,
+            RowSight.Hidden => AccessVerdict.Hidden,
+            _ => AccessVerdict.ValuesMissing,
+        },
+        ChangeKind.Update => newRow switch
+        {
+            // The old values are shown only when the old row is known to be visible.
+            RowSight.Visible => oldRow == RowSight.Visible ? AccessVerdict.Deliver : AccessVerdict.DeliverWithoutOld,
+            RowSight.Hidden => oldRow switch
+            {
+                RowSight.Visible => AccessVerdict.MoveOut,
+                RowSight.Unknown => AccessVerdict.ValuesMissing,
+                // No old row in the WAL (REPLICA IDENTITY DEFAULT, key unchanged): nothing to show of it.
+                _ => AccessVerdict.Hidden,
+            },
+            _ => AccessVerdict.ValuesMissing,
+        },
+        ChangeKind.Delete => oldRow switch
+        {
+            RowSight.Visible => AccessVerdict.Deliver,
+            RowSight.Hidden => AccessVerdict.Hidden,
+            _ => AccessVerdict.ValuesMissing,
+        },
+        _ => AccessVerdict.Deliver, // TRUNCATE carries no row: whoever may read the table sees it.
+    };
+
+    private void Fail(AccessGroup group, List<Chunk> chunks, string sqlState, string reason)
+    {
+        LogCheckFailed(group.Role, sqlState, reason);
+        foreach (var chunk in chunks)
+            SetAll(group, chunk, AccessVerdict.Failed);
+    }
+
+    /// <summary>What <c>sluice.visible_rows</c> answered for one chunk (see its comment in <see cref="Database.SqlApi"/>).</summary>
+    private readonly record struct ChunkResult(bool? Readable, int[] Visible, int[] Unknown, string? ErrorState, string? ErrorMessage);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Row-level security check failed for subscribers with role {Role} ({SqlState}: {Reason}); their changes are withheld")]
-    private partial void LogCheckFailed(Exception exception, string role, string sqlState, string reason);
+    private partial void LogCheckFailed(string role, string sqlState, string reason);
 
     /// <summary>Some changes of one table as a JSON array of rows (new and old rows get their own positions; 0 means none).</summary>
     private sealed class Chunk
@@ -250,6 +340,7 @@ public sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILogge
             for (var i = 0; i < table.Columns.Length && i < values.Length; i++)
             {
                 var value = values[i];
+                // A value the WAL did not carry is left out (not written as null): visible_rows then knows it is unknown.
                 if (RowValues.IsUnavailable(value))
                     continue;
                 if (value is null)

@@ -9,7 +9,9 @@ namespace Sluice.Server.RowSecurity;
 /// Decides, when a client subscribes to a table (or reads its rows over HTTP), whether its role may read the table
 /// at all and how its snapshot is read: as its own role with its claims (PostgreSQL then applies privileges and
 /// row-level security itself), or — only for a table without row-level security, when the role does not exist in the
-/// database, as seed 003's anonymous connections — as Sluice's own database user.
+/// database, as seed 003's anonymous connections — as Sluice's own database user. Fails closed: a table that is gone, a
+/// role that may not SELECT, and a table with row-level security whose role cannot be assumed are refused; the server's
+/// own user reads only tables without row-level security.
 /// </summary>
 public sealed class SubscriberAccess(NpgsqlDataSource dataSource)
 {
@@ -56,16 +58,23 @@ public sealed class SubscriberAccess(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Makes the rest of <paramref name="transaction"/> run as <paramref name="identity"/>'s role with its JWT claims
-    /// (<c>request.jwt.claims</c>, <c>request.jwt.claim.sub</c>, <c>request.jwt.claim.role</c>).
+    /// (<c>request.jwt.claims</c>, <c>request.jwt.claim.sub</c>, <c>request.jwt.claim.role</c>) and with the
+    /// <c>search_path</c> a client session of that role starts with (<c>sluice.role_search_path()</c>), so functions its
+    /// policies call resolve names as they do for any client of the role. Statements run afterwards in the transaction
+    /// must qualify every name (<c>pg_catalog.</c>…): the role's path may hold objects Sluice does not control.
     /// </summary>
     public static async Task AssumeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ConnectionIdentity identity, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('request.jwt.claim.sub', $3, true), set_config('request.jwt.claim.role', $1, true)",
+            "SELECT pg_catalog.set_config('sluice.session_search_path', pg_catalog.current_setting('search_path'), true), pg_catalog.set_config('role', $1, true), "
+            + "pg_catalog.set_config('request.jwt.claims', $2, true), pg_catalog.set_config('request.jwt.claim.sub', $3, true), pg_catalog.set_config('request.jwt.claim.role', $1, true)",
             connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = identity.Role });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = identity.ClaimsJson });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = identity.Subject ?? "" });
         await command.ExecuteNonQueryAsync(cancellationToken);
+        // Once the role is set: its path is computed for it.
+        await using var searchPath = new NpgsqlCommand("SELECT pg_catalog.set_config('search_path', sluice.role_search_path(), true)", connection, transaction);
+        await searchPath.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -10,6 +10,7 @@ using Sluice.Server.Connections;
 using Sluice.Server.Hosting;
 using Sluice.Server.Protocols.Native;
 using Sluice.Server.Routing;
+using Sluice.Server.RowSecurity;
 
 namespace Sluice.Server.Snapshots;
 
@@ -38,21 +39,38 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
     /// </summary>
     public async Task<SnapshotResult> ReadAsync(TableSchema table, RowFilter? filter, Auth.ConnectionIdentity? readAs, Func<byte[], CancellationToken, Task> sendChunk, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await ReadRowsAsync(table, filter, readAs, sendChunk, cancellationToken);
+        }
+        catch (PostgresException ex) when (readAs is not null && !AccessCheckUnavailableException.IsTransient(ex.SqlState))
+        {
+            // Read as the subscriber's role, PostgreSQL applied its policies: an error here is the policy's (or the role's).
+            throw new AccessCheckFailedException(
+                $"the row-level security check failed while reading {table.Schema}.{table.Name} as role \"{readAs.Role}\" ({ex.SqlState}); nothing was sent (see the server log)",
+                ex.SqlState, ex.MessageText, ex);
+        }
+    }
+
+    private async Task<SnapshotResult> ReadRowsAsync(TableSchema table, RowFilter? filter, Auth.ConnectionIdentity? readAs, Func<byte[], CancellationToken, Task> sendChunk, CancellationToken cancellationToken)
+    {
         var rowsPerFrame = options.Value.SnapshotRowsPerFrame;
 
         await using var db = await dataSource.OpenConnectionAsync(cancellationToken);
         ulong startLsn;
-        await using (var before = new NpgsqlCommand("SELECT pg_current_wal_insert_lsn()", db))
+        await using (var before = new NpgsqlCommand("SELECT pg_catalog.pg_current_wal_insert_lsn()", db))
             startLsn = (ulong)(NpgsqlLogSequenceNumber)(await before.ExecuteScalarAsync(cancellationToken))!;
 
         await using var transaction = await db.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", db, transaction))
             await readOnly.ExecuteNonQueryAsync(cancellationToken);
+        // From here on the statements may run under the subscriber role's search_path: every name is qualified.
         if (readAs is not null)
-            await RowSecurity.SubscriberAccess.AssumeAsync(db, transaction, readAs, cancellationToken);
+            await SubscriberAccess.AssumeAsync(db, transaction, readAs, cancellationToken);
 
         SnapshotVisibility visibility;
-        await using (var snapshot = new NpgsqlCommand("SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()", db, transaction))
+        await using (var snapshot = new NpgsqlCommand(
+            "SELECT CAST(pg_catalog.pg_current_snapshot() AS pg_catalog.text), pg_catalog.pg_current_wal_insert_lsn()", db, transaction))
         await using (var reader = await snapshot.ExecuteReaderAsync(cancellationToken))
         {
             await reader.ReadAsync(cancellationToken);

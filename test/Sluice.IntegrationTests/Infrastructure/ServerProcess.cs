@@ -20,6 +20,8 @@ public sealed class ServerProcess : IAsyncDisposable
 
     private readonly string[] _args;
     private readonly Queue<string> _output = new();
+    private readonly string _workingDirectory;
+    private readonly List<string>? _allOutput;
     private Process? _process;
 
     static ServerProcess() => AppDomain.CurrentDomain.ProcessExit += static (_, _) =>
@@ -31,7 +33,12 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     };
 
-    private ServerProcess(string[] args) => _args = args;
+    private ServerProcess(string[] args, string? workingDirectory = null, bool keepAllOutput = false)
+    {
+        _args = args;
+        _workingDirectory = workingDirectory ?? AppContext.BaseDirectory;
+        _allOutput = keepAllOutput ? [] : null;
+    }
 
     public int Port { get; private set; }
     public Uri HttpBase => new($"http://127.0.0.1:{Port}/");
@@ -55,16 +62,37 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the server on <paramref name="database"/> with its slot and publication and waits until it streams.</summary>
-    public static async Task<ServerProcess> StartAsync(TestDatabase database, params string[] extraArgs)
+    /// <summary>Every line the server wrote, when started with <see cref="StartInAsync"/>.</summary>
+    public IReadOnlyList<string> AllOutput
     {
-        var server = new ServerProcess(
-        [
-            "--database", database.ConnectionString,
-            "--slot", database.SlotName,
-            "--publication", database.PublicationName,
-            .. extraArgs,
-        ]);
+        get
+        {
+            lock (_output)
+                return _allOutput is null ? throw new InvalidOperationException("started without keeping all output") : [.. _allOutput];
+        }
+    }
+
+    /// <summary>Starts the server on <paramref name="database"/> with its slot and publication and waits until it streams.</summary>
+    public static Task<ServerProcess> StartAsync(TestDatabase database, params string[] extraArgs) =>
+        StartAsync(new ServerProcess(Arguments(database, extraArgs)));
+
+    /// <summary>
+    /// Like <see cref="StartAsync(TestDatabase, string[])"/>, with <paramref name="workingDirectory"/> as the current directory
+    /// (not the application's own), keeping every output line (<see cref="AllOutput"/>).
+    /// </summary>
+    public static Task<ServerProcess> StartInAsync(string workingDirectory, TestDatabase database, params string[] extraArgs) =>
+        StartAsync(new ServerProcess(Arguments(database, extraArgs), workingDirectory, keepAllOutput: true));
+
+    private static string[] Arguments(TestDatabase database, string[] extraArgs) =>
+    [
+        "--database", database.ConnectionString,
+        "--slot", database.SlotName,
+        "--publication", database.PublicationName,
+        .. extraArgs,
+    ];
+
+    private static async Task<ServerProcess> StartAsync(ServerProcess server)
+    {
         try
         {
             await server.LaunchAsync(FreePort());
@@ -161,7 +189,7 @@ public sealed class ServerProcess : IAsyncDisposable
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = _workingDirectory,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sluice.dll"));
         foreach (var arg in _args)
@@ -218,6 +246,7 @@ public sealed class ServerProcess : IAsyncDisposable
             return;
         lock (_output)
         {
+            _allOutput?.Add(line);
             _output.Enqueue(line);
             while (_output.Count > KeptOutputLines)
                 _output.Dequeue();

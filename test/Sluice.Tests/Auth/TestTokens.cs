@@ -55,6 +55,17 @@ public sealed class TestTokens : IDisposable
     /// <summary>An HS256 token with the shared <see cref="Secret"/>.</summary>
     public string Hs256(IDictionary<string, object>? claims = null, DateTime? expires = null) => Create(HmacKey, claims: claims, expires: expires);
 
+    /// <summary>
+    /// An HS256 token signed with <see cref="Secret"/> over exactly the given header and payload JSON (to build what a
+    /// token library refuses to: a <c>crit</c> header, a string <c>exp</c>, an <c>exp</c> past the year 9999).
+    /// </summary>
+    public static string RawHs256(string headerJson, string payloadJson)
+    {
+        var signed = Base64UrlEncoder.Encode(headerJson) + "." + Base64UrlEncoder.Encode(payloadJson);
+        var signature = HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.ASCII.GetBytes(signed));
+        return signed + "." + Base64UrlEncoder.Encode(signature);
+    }
+
     /// <summary>An unsigned token (<c>alg: none</c>) with the given payload.</summary>
     public static string Unsigned(object payload) =>
         Base64UrlEncoder.Encode("""{"alg":"none","typ":"JWT"}""") + "." + Base64UrlEncoder.Encode(JsonSerializer.Serialize(payload)) + ".";

@@ -8,17 +8,57 @@ namespace Sluice.Tests.RowSecurity;
 public sealed class AccessVerdictTests
 {
     [Theory]
-    [InlineData(ChangeKind.Insert, true, false, AccessVerdict.Deliver)]
-    [InlineData(ChangeKind.Insert, false, false, AccessVerdict.Hidden)]
-    [InlineData(ChangeKind.Update, true, true, AccessVerdict.Deliver)]
-    [InlineData(ChangeKind.Update, true, false, AccessVerdict.DeliverWithoutOld)]
-    [InlineData(ChangeKind.Update, false, true, AccessVerdict.MoveOut)]
-    [InlineData(ChangeKind.Update, false, false, AccessVerdict.Hidden)]
-    [InlineData(ChangeKind.Delete, false, true, AccessVerdict.Deliver)]
-    [InlineData(ChangeKind.Delete, false, false, AccessVerdict.Hidden)]
-    [InlineData(ChangeKind.Truncate, false, false, AccessVerdict.Deliver)]
-    public void A_group_sees_what_it_could_see_of_the_rows_involved(ChangeKind kind, bool newVisible, bool oldVisible, AccessVerdict expected) =>
-        Assert.Equal(expected, RowAccessChecker.Decide(kind, newVisible, oldVisible));
+    [InlineData(ChangeKind.Insert, RowSight.Visible, RowSight.Absent, AccessVerdict.Deliver)]
+    [InlineData(ChangeKind.Insert, RowSight.Hidden, RowSight.Absent, AccessVerdict.Hidden)]
+    [InlineData(ChangeKind.Update, RowSight.Visible, RowSight.Visible, AccessVerdict.Deliver)]
+    [InlineData(ChangeKind.Update, RowSight.Visible, RowSight.Hidden, AccessVerdict.DeliverWithoutOld)]
+    [InlineData(ChangeKind.Update, RowSight.Hidden, RowSight.Visible, AccessVerdict.MoveOut)]
+    [InlineData(ChangeKind.Update, RowSight.Hidden, RowSight.Hidden, AccessVerdict.Hidden)]
+    [InlineData(ChangeKind.Delete, RowSight.Absent, RowSight.Visible, AccessVerdict.Deliver)]
+    [InlineData(ChangeKind.Delete, RowSight.Absent, RowSight.Hidden, AccessVerdict.Hidden)]
+    [InlineData(ChangeKind.Truncate, RowSight.Absent, RowSight.Absent, AccessVerdict.Deliver)]
+    // REPLICA IDENTITY DEFAULT: an UPDATE without an old row, with a key-only old row, a DELETE's key-only old row.
+    [InlineData(ChangeKind.Update, RowSight.Visible, RowSight.Absent, AccessVerdict.DeliverWithoutOld)]
+    [InlineData(ChangeKind.Update, RowSight.Hidden, RowSight.Absent, AccessVerdict.Hidden)]
+    [InlineData(ChangeKind.Update, RowSight.Visible, RowSight.Unknown, AccessVerdict.DeliverWithoutOld)]
+    [InlineData(ChangeKind.Update, RowSight.Hidden, RowSight.Unknown, AccessVerdict.ValuesMissing)]
+    [InlineData(ChangeKind.Delete, RowSight.Absent, RowSight.Unknown, AccessVerdict.ValuesMissing)]
+    // A new row lacking a value the policies read (an unchanged TOASTed value, a generated column).
+    [InlineData(ChangeKind.Insert, RowSight.Unknown, RowSight.Absent, AccessVerdict.ValuesMissing)]
+    [InlineData(ChangeKind.Update, RowSight.Unknown, RowSight.Visible, AccessVerdict.ValuesMissing)]
+    [InlineData(ChangeKind.Update, RowSight.Unknown, RowSight.Hidden, AccessVerdict.ValuesMissing)]
+    [InlineData(ChangeKind.Update, RowSight.Unknown, RowSight.Absent, AccessVerdict.ValuesMissing)]
+    public void A_group_sees_what_it_could_see_of_the_rows_involved(ChangeKind kind, RowSight newRow, RowSight oldRow, AccessVerdict expected) =>
+        Assert.Equal(expected, RowAccessChecker.Decide(kind, newRow, oldRow));
+
+    [Fact]
+    public void An_unknown_row_never_makes_a_change_more_visible_than_any_answer_would()
+    {
+        // Whatever the unknown row turns out to be, the verdict with it unknown reveals no more than the verdict with it known.
+        var revealing = new[] { AccessVerdict.Deliver, AccessVerdict.DeliverWithoutOld, AccessVerdict.MoveOut };
+        foreach (var kind in new[] { ChangeKind.Insert, ChangeKind.Update, ChangeKind.Delete })
+        {
+            foreach (var newRow in Enum.GetValues<RowSight>())
+            {
+                foreach (var oldRow in Enum.GetValues<RowSight>())
+                {
+                    var verdict = RowAccessChecker.Decide(kind, newRow, oldRow);
+                    if (!revealing.Contains(verdict))
+                        continue;
+                    var knowns = new[] { RowSight.Visible, RowSight.Hidden };
+                    foreach (var actualNew in newRow == RowSight.Unknown ? knowns : [newRow])
+                    {
+                        foreach (var actualOld in oldRow == RowSight.Unknown ? knowns : [oldRow])
+                        {
+                            var known = RowAccessChecker.Decide(kind, actualNew, actualOld);
+                            Assert.True(revealing.Contains(known) && (verdict == known || verdict == AccessVerdict.DeliverWithoutOld && known == AccessVerdict.Deliver),
+                                $"{kind} new={newRow} old={oldRow} gives {verdict}, but with new={actualNew} old={actualOld} only {known} is allowed");
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     [Fact]
     public void Verdicts_hold_the_latest_verdict_per_group_and_nothing_for_other_groups()

@@ -68,7 +68,7 @@ public sealed class RoutedVerdictProperties
                 segments.Add(current);
                 var resumed = NewSubscription(current.Connection);
                 router.Acquire(resumed);
-                Judge(router.ChangesAwaitingVerdict(resumed, ParseOffset(since), visibility: null), [resumed.Group!]);
+                Judge(router.ChangesToJudgeForCatchUp(resumed, ParseOffset(since), visibility: null), [resumed.Group!]);
                 Assert.True(router.Resume(resumed, ParseOffset(since), System.Text.Encoding.UTF8.GetBytes($$"""{"type":"ack","offset":"{{since}}"}""")));
             }
 
@@ -105,7 +105,7 @@ public sealed class RoutedVerdictProperties
         foreach (var change in changes)
         {
             foreach (var group in groups)
-                change.AddVerdict(group, RowAccessChecker.Decide(change.Kind, newVisible: change.NewValues![1] == "t", oldVisible: false));
+                change.AddVerdict(group, RowAccessChecker.Decide(change.Kind, change.NewValues![1] == "t" ? RowSight.Visible : RowSight.Hidden, RowSight.Absent));
         }
     }
 

@@ -9,6 +9,7 @@ using Sluice.Server.Limits;
 using Sluice.Server.Log;
 using Sluice.Server.Rooms;
 using Sluice.Server.Routing;
+using Sluice.Server.RowSecurity;
 
 namespace Sluice.Server.Protocols.Native;
 
@@ -127,7 +128,12 @@ public sealed partial class NativeSession(
         {
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.DatabaseUnavailable, "the change stream did not catch up with the snapshot in time; try again", message.Channel));
         }
-        catch (NpgsqlException ex)
+        catch (AccessCheckFailedException ex)
+        {
+            LogAccessCheckFailed(connection.Id, ex.SqlState, ex.Reason);
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.AccessCheckFailed, ex.Message, message.Channel));
+        }
+        catch (Exception ex) when (ex is NpgsqlException or AccessCheckUnavailableException)
         {
             LogDatabaseError(ex, connection.Id);
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.DatabaseUnavailable, "the database could not be queried; try again", message.Channel));
@@ -213,6 +219,11 @@ public sealed partial class NativeSession(
                     connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "the offset is from another log epoch (the replication slot was recreated or the database restored); subscribe again with a snapshot"));
                     return;
                 }
+                if (await services.IsNeverIssuedAsync(since, cancellationToken))
+                {
+                    connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidOffset, "\"since\" is not an offset issued by Sluice: it lies beyond the database's WAL", channel));
+                    return;
+                }
                 services.Router.Acquire(subscription);
                 await services.RowAccess.PrepareCatchUpAsync(subscription, since, visibility: null, cancellationToken);
                 if (!services.Router.Resume(subscription, since, ack))
@@ -268,6 +279,10 @@ public sealed partial class NativeSession(
             connection.TryEnqueue(NativeFrames.Error(result.ErrorCode, result.ErrorMessage));
             return;
         }
+        // Delivery paused by an expired token continues from where it stopped, for the same claims: what it replays is
+        // judged now (other claims end the table subscriptions instead, see ConnectionAuth.Refresh).
+        if (auth.CheckExpired() && result.Identity.ClaimSetKey == connection.Identity.ClaimSetKey)
+            await services.RowAccess.PrepareResumeAsync(connection, cancellationToken);
         auth.Refresh(result.Identity);
     }
 
@@ -291,6 +306,9 @@ public sealed partial class NativeSession(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId}: database query failed")]
     private partial void LogDatabaseError(Exception exception, long connectionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId}: reading rows as the subscriber's role failed ({SqlState}: {Reason}); refused with access_check_failed")]
+    private partial void LogAccessCheckFailed(long connectionId, string sqlState, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId}: token refresh refused ({Code})")]
     private partial void LogRefreshRejected(long connectionId, string code);

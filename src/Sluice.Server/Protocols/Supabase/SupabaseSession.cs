@@ -9,6 +9,7 @@ using Sluice.Server.Connections;
 using Sluice.Server.Limits;
 using Sluice.Server.Rooms;
 using Sluice.Server.Routing;
+using Sluice.Server.RowSecurity;
 
 namespace Sluice.Server.Protocols.Supabase;
 
@@ -218,7 +219,7 @@ public sealed partial class SupabaseSession(
                     break;
             }
         }
-        catch (NpgsqlException ex)
+        catch (Exception ex) when (ex is NpgsqlException or AccessCheckUnavailableException)
         {
             LogDatabaseError(ex, connection.Id);
             if (message.Event == "phx_join")
@@ -473,6 +474,8 @@ public sealed partial class SupabaseSession(
             joined.RouterChannels.Add(routerChannel);
         if (binding.Since is not null && binding.SinceEpoch == services.Log.Epoch.Value)
         {
+            if (await services.IsNeverIssuedAsync(binding.SinceOffset, cancellationToken))
+                return "InvalidJoinPayload: postgres_changes \"since\" is not an offset issued by Sluice: it lies beyond the database's WAL";
             // Resumed after the reply; from here on every dispatched change carries this group's verdict.
             start.Resumes.Add((subscription, binding));
             services.Router.Acquire(subscription);
