@@ -10,7 +10,7 @@ namespace Sluice.IntegrationTests.Client;
 /// the client's sockets at random moments (sometimes inside the snapshot) and kills the server with SIGKILL and
 /// restarts it; every live table ends equal to the table, having applied each transaction whole, in order, once.
 /// </summary>
-[Collection(PostgresCollection.Name)]
+[Collection(IsolatedProcessesCollection.Name)]
 public sealed class LiveTableChaosTests(PostgresFixture postgres)
 {
     private static readonly string[] LargeRetention = ["--retention-changes", "10000000"];

@@ -4,7 +4,7 @@ using Sluice.IntegrationTests.Infrastructure;
 namespace Sluice.IntegrationTests.Client;
 
 /// <summary>A plain table channel resumes with its last offset across a SIGKILL of the server: every insert once, in order.</summary>
-[Collection(PostgresCollection.Name)]
+[Collection(IsolatedProcessesCollection.Name)]
 public sealed class TableSubscriptionResumeTests(PostgresFixture postgres)
 {
     [Fact]

@@ -5,7 +5,7 @@ using Sluice.IntegrationTests.Infrastructure;
 namespace Sluice.IntegrationTests.Cluster;
 
 /// <summary>Three nodes on one database and one Redis: one leader captures, every node delivers with the same offsets.</summary>
-[Collection(PostgresCollection.Name)]
+[Collection(IsolatedProcessesCollection.Name)]
 public sealed class ClusterDeliveryTests(PostgresFixture postgres)
 {
     [Fact]

@@ -11,7 +11,7 @@ namespace Sluice.IntegrationTests.Cluster;
 /// capture, and every live table ends equal to the table, having applied each transaction whole, in order, once —
 /// resuming with its offset on whatever node it reached, without a new snapshot.
 /// </summary>
-[Collection(PostgresCollection.Name)]
+[Collection(IsolatedProcessesCollection.Name)]
 public sealed class ClusterFailoverTests(PostgresFixture postgres)
 {
     private static readonly string[] LargeRetention = ["--retention-changes", "10000000"];

@@ -10,7 +10,7 @@ namespace Sluice.IntegrationTests.Cluster;
 /// capture lease up, a node that reaches Redis takes over, and clients of the other nodes keep getting every change.
 /// When the partition heals, the old leader catches up and its clients resume.
 /// </summary>
-[Collection(PostgresCollection.Name)]
+[Collection(IsolatedProcessesCollection.Name)]
 public sealed class ClusterLeaderPartitionTests(PostgresFixture postgres)
 {
     [Fact]

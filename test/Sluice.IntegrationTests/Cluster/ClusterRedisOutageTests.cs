@@ -10,7 +10,7 @@ namespace Sluice.IntegrationTests.Cluster;
 /// every node reports not ready and keeps its clients; afterwards every client on every node gets every change once, in
 /// order, with no <c>resync_required</c>, and an offset from before the outage still resumes on any node.
 /// </summary>
-[Collection(PostgresCollection.Name)]
+[Collection(IsolatedProcessesCollection.Name)]
 public sealed class ClusterRedisOutageTests(PostgresFixture postgres)
 {
     // No WAL heartbeat in flight when Redis is killed: each node has read everything the leader appended.

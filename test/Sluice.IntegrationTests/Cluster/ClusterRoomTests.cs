@@ -4,7 +4,7 @@ using Sluice.IntegrationTests.Infrastructure;
 namespace Sluice.IntegrationTests.Cluster;
 
 /// <summary>Rooms across three nodes: broadcasts reach subscribers on other nodes, presence is the union over nodes, and a dead node's presence goes.</summary>
-[Collection(PostgresCollection.Name)]
+[Collection(IsolatedProcessesCollection.Name)]
 public sealed class ClusterRoomTests(PostgresFixture postgres)
 {
     private static readonly string[] ShortNodeTimeout = ["--node-timeout", "00:00:03"];

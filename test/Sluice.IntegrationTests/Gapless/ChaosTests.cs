@@ -9,7 +9,7 @@ namespace Sluice.IntegrationTests.Gapless;
 /// Few iterations (each is a whole server run); on failure CsCheck prints the seed — rerun with
 /// <c>CsCheck_Seed=…</c> to get the same schedule (the thread interleaving is, of course, not replayed).
 /// </summary>
-[Collection(PostgresCollection.Name)]
+[Collection(IsolatedProcessesCollection.Name)]
 public sealed class ChaosTests(PostgresFixture postgres)
 {
     /// <summary>A retention window far larger than a run, so no replica may be asked to resync.</summary>

@@ -8,7 +8,7 @@ namespace Sluice.IntegrationTests.Gapless;
 /// Checks the gapless test harness itself with what the server already does (live delivery with offsets), so a
 /// failing gapless test points at the server, not at the harness.
 /// </summary>
-[Collection(PostgresCollection.Name)]
+[Collection(IsolatedProcessesCollection.Name)]
 public sealed class HarnessTests(PostgresFixture postgres)
 {
     [Fact]

@@ -14,7 +14,7 @@ namespace Sluice.IntegrationTests.Hosting;
 /// Starting the real executable against databases that are not ready for it, or on a port that is taken: each ends
 /// with one line on stderr that names the setting or switch and the fix, no stack trace, and a non-zero exit code.
 /// </summary>
-[Collection(PostgresCollection.Name)]
+[Collection(IsolatedProcessesCollection.Name)]
 public sealed class StartUpTests(PostgresFixture postgres)
 {
     [Fact]

@@ -4,7 +4,7 @@ using Sluice.Server.Embedded;
 
 namespace Sluice.IntegrationTests.Infrastructure;
 
-/// <summary>One throwaway PostgreSQL cluster for the whole run, started with the server's own embedded launcher.</summary>
+/// <summary>One throwaway PostgreSQL cluster per test collection (see <see cref="PostgresCollection"/> and <see cref="IsolatedProcessesCollection"/>), started with the server's own embedded launcher.</summary>
 public sealed class PostgresFixture : IAsyncLifetime
 {
     private EmbeddedPostgres? _postgres;

@@ -11,7 +11,7 @@ namespace Sluice.IntegrationTests.JavaScript;
 /// and restarted; a live table from the start and one made mid-run each end equal to the table, every transaction
 /// applied whole, once, in order.
 /// </summary>
-[Collection(PostgresCollection.Name)]
+[Collection(IsolatedProcessesCollection.Name)]
 public sealed class JsClientChaosTests(PostgresFixture postgres, ITestOutputHelper output)
 {
     private static readonly string[] LargeRetention = ["--retention-changes", "10000000"];

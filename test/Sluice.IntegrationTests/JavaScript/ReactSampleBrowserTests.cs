@@ -15,7 +15,7 @@ namespace Sluice.IntegrationTests.JavaScript;
 /// status, subscribes once under StrictMode, and after the server is killed (SIGKILL) and restarted — with changes made
 /// while it was down — shows exactly the table's rows.
 /// </summary>
-[Collection(PostgresCollection.Name)]
+[Collection(IsolatedProcessesCollection.Name)]
 public sealed class ReactSampleBrowserTests(PostgresFixture postgres, ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);

@@ -8,7 +8,7 @@ namespace Sluice.IntegrationTests.Supabase;
 /// process, which is stopped (SIGTERM) and later killed (SIGKILL) and started again on the same port against the same
 /// database; the client reconnects, rejoins, reaches SUBSCRIBED again and receives the inserts made after that.
 /// </summary>
-[Collection(PostgresCollection.Name)]
+[Collection(IsolatedProcessesCollection.Name)]
 public sealed class SupabaseRestartCompatTests(PostgresFixture postgres, ITestOutputHelper output)
 {
     [Fact]

@@ -8,7 +8,7 @@ namespace Sluice.IntegrationTests.Supabase;
 /// <c>since</c> recipe; the server process is killed, rows are written while it is down, and it starts again on the same
 /// port: each client rejoins with <c>since</c> and receives every missed insert once, in order, then live ones.
 /// </summary>
-[Collection(PostgresCollection.Name)]
+[Collection(IsolatedProcessesCollection.Name)]
 public sealed class SupabaseResumeCompatTests(PostgresFixture postgres, ITestOutputHelper output)
 {
     [Fact]

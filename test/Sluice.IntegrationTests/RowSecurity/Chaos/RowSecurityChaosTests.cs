@@ -15,7 +15,7 @@ namespace Sluice.IntegrationTests.RowSecurity.Chaos;
 /// <c>SLUICE_RLS_CHAOS_RUNS</c> (and <c>SLUICE_RLS_CHAOS_WRITES</c>, writes per writer) for a long run. On failure CsCheck
 /// prints the seed; rerun with <c>CsCheck_Seed=…</c> for the same schedule (not the same thread interleaving).
 /// </summary>
-[Collection(PostgresCollection.Name)]
+[Collection(IsolatedProcessesCollection.Name)]
 public sealed class RowSecurityChaosTests(PostgresFixture postgres, ITestOutputHelper output) : IDisposable
 {
     private const int Writers = 3;
