@@ -45,6 +45,7 @@ public static partial class SluiceProgram
             return await FailAsync(ListenPorts.Message(taken), FailedExitCode);
 
         EmbeddedPostgres? embedded = null;
+        var signals = new StartupSignals();
         try
         {
             if (string.IsNullOrWhiteSpace(builder.Configuration["Sluice:Database"]))
@@ -60,13 +61,14 @@ public static partial class SluiceProgram
                 Console.WriteLine($"Embedded PostgreSQL running: {embedded.Uri}");
             }
 
-            await using var app = await SluiceServerBuilder.BuildAsync(builder);
+            signals.Token.ThrowIfCancellationRequested();
+            await using var app = await SluiceServerBuilder.BuildAsync(builder, signals.Token);
             if (embedded is not null && builder.Configuration.GetValue("Sluice:EmbeddedDemoTable", true))
-                await CreateDemoTableAsync(app.Services.GetRequiredService<NpgsqlDataSource>());
+                await CreateDemoTableAsync(app.Services.GetRequiredService<NpgsqlDataSource>(), signals.Token);
 
             try
             {
-                await app.StartAsync();
+                await app.StartAsync(signals.Token);
             }
             catch (IOException ex) when (ex.InnerException is AddressInUseException)
             {
@@ -78,7 +80,19 @@ public static partial class SluiceProgram
                 Console.WriteLine($"Sluice listening: {websocket}/realtime   (stats: {address}/api/realtime/stats)");
                 Console.WriteLine($"Dashboard: {address}/");
             }
+            // From here on the host's console lifetime handles the stop signals (it registered its own during StartAsync).
+            signals.Dispose();
+            if (signals.StopRequested)
+            {
+                await app.StopAsync();
+                return 0;
+            }
             await app.WaitForShutdownAsync();
+            return 0;
+        }
+        catch (OperationCanceledException) when (signals.StopRequested)
+        {
+            // Stopped while starting: what started is stopped below (the embedded PostgreSQL), as on a normal stop.
             return 0;
         }
         catch (PostgresBinariesNotFoundException ex)
@@ -99,6 +113,7 @@ public static partial class SluiceProgram
         }
         finally
         {
+            signals.Dispose();
             if (embedded is not null)
                 await embedded.DisposeAsync();
         }
@@ -119,9 +134,9 @@ public static partial class SluiceProgram
         return start >= 0 && end > start ? message[(start + Before.Length)..end] : null;
     }
 
-    private static async Task CreateDemoTableAsync(NpgsqlDataSource dataSource)
+    private static async Task CreateDemoTableAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(DemoTableSql);
-        await command.ExecuteNonQueryAsync();
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
