@@ -126,9 +126,10 @@ public sealed class EmbeddedServerTests
         var (exitCode, output) = await PgCtlAsync("stop", "-D", data.Path, "-m", "fast", "-w", "-t", "100");
         Assert.True(exitCode == 0, $"pg_ctl stop: {output}\n{server.Output}");
 
+        // /health may still answer 200 until the server notices the stop: wait for the new postmaster first.
+        await WaitForNewPostmasterAsync(data.Path, postmaster, server);
         var (status, body) = await WaitForHealthAsync(server, "health", HttpStatusCode.OK);
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.NotEqual(postmaster, PostmasterId(data.Path));
         Assert.Equal("streaming", (await server.StatsAsync()).GetProperty("capture").GetString());
         await StopCleanlyAsync(server);
     }
@@ -181,6 +182,19 @@ public sealed class EmbeddedServerTests
         }
         Assert.Fail($"/{path} did not answer {expected} in time; last: {last.Status} {last.Body}\n{server.Output}");
         return last;
+    }
+
+    /// <summary>Polls until a postmaster other than <paramref name="old"/> runs in the data directory; a hang guard, not a latency assertion.</summary>
+    private static async Task WaitForNewPostmasterAsync(string dataDirectory, int old, ServerProcess server)
+    {
+        var deadline = DateTime.UtcNow + ServerProcess.StartPatience;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (StaleLockFile.ReadPostmasterId(dataDirectory) is { } current && current != old && ProcessProbe.IsAlive(current))
+                return;
+            await Task.Delay(100);
+        }
+        Assert.Fail($"no new PostgreSQL started in {dataDirectory}\n{server.Output}");
     }
 
     private static int PostmasterId(string dataDirectory) =>
