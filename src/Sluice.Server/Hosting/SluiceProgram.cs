@@ -31,6 +31,8 @@ public static partial class SluiceProgram
 
     public static async Task<int> RunAsync(string[] args)
     {
+        // First of all: a stop signal from here until the host runs must not end the process before it stops what it started.
+        using var signals = new StartupSignals();
         var builder = SluiceServerBuilder.CreateBuilder(args);
         // Start-up's own messages (embedded PostgreSQL) go to stderr, and only warnings: stdout starts with the addresses.
         using var bootLoggers = LoggerFactory.Create(static logging =>
@@ -45,9 +47,9 @@ public static partial class SluiceProgram
             return await FailAsync(ListenPorts.Message(taken), FailedExitCode);
 
         EmbeddedPostgres? embedded = null;
-        var signals = new StartupSignals();
         try
         {
+            signals.Token.ThrowIfCancellationRequested();
             if (string.IsNullOrWhiteSpace(builder.Configuration["Sluice:Database"]))
             {
                 var dataDirectory = builder.Configuration["Sluice:EmbeddedDataDirectory"];
