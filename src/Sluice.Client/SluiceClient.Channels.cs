@@ -222,12 +222,17 @@ public sealed partial class SluiceClient
 
     private void AcceptSnapshot(ChannelState state, ServerFrame frame)
     {
+        var rows = state.SnapshotRows!;
+        var first = rows.Count;
         foreach (var row in frame.Rows.EnumerateArray())
-            state.SnapshotRows!.Add(row);
+            rows.Add(row);
+        foreach (var reduced in frame.ReducedSnapshotRows(first, rows))
+            state.SnapshotReducedRows.Add(reduced);
         if (!frame.Last)
             return;
         var offset = frame.Offset;
-        if (state.Buffer.Writer.TryWrite(new SnapshotItem(state.SnapshotRows!, offset, FromHttp: false)))
+        var item = new SnapshotItem(rows, offset, FromHttp: false, state.SnapshotReducedRows.Count == 0 ? null : [.. state.SnapshotReducedRows]);
+        if (state.Buffer.Writer.TryWrite(item))
         {
             state.LastOffset = offset;
             state.ForceSnapshot = false;

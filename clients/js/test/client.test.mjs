@@ -399,6 +399,50 @@ test('fallback: with no WebSocket for afterMs a live table polls over HTTP, and 
   assert.equal(requests.length, polls, 'no polling while streaming');
 });
 
+test('a live table reads rows that came reduced whole by key, in a snapshot and in a transaction, before applying them', async () => {
+  const table = new Map([[1, { id: 1, body: 'small' }], [2, { id: 2, body: 'B'.repeat(100) }]]);
+  const requests = [];
+  let failNext = 1; // the first read fails: retried with the backoff, reported
+  const fetch = async (target) => {
+    requests.push(decodeURIComponent(new URL(target).search));
+    if (failNext-- > 0) return new Response('<html>bad gateway</html>', { status: 502 });
+    const id = Number(/id=eq\.(\d+)/.exec(new URL(target).searchParams.get('filter'))[1]);
+    return new Response(JSON.stringify({ schema: 'public', table: 'items', rows: table.has(id) ? [table.get(id)] : [] }), { status: 200 });
+  };
+  const { client, errors } = make({ fetch });
+  const live = client.liveTable('public', 'items', { filter: 'id=gt.0' });
+  const events = [];
+  live.subscribe((event) => events.push(event));
+  const socket = await openSocket();
+  socket.receive({ type: 'ack', channel });
+  socket.receive({ type: 'snapshot', channel, rows: [{ id: 1, body: 'small' }, { id: 2 }], last: true, offset: 'e1-0000000000000010-00000000',
+    too_large_rows: [{ index: 1, omitted_columns: ['body'] }], key_columns: ['id'] });
+  assert.equal(live.synced, false, 'not synced while a reduced row is being read');
+  // A transaction arriving meanwhile waits behind the snapshot.
+  socket.receive(change(channel, 'e1-0000000000000020-00000000', 'INSERT', { id: 3, body: 'c' }));
+  await advance(1_000);
+  await live.ready;
+  assert.deepEqual(live.values, [{ id: 1, body: 'small' }, { id: 2, body: 'B'.repeat(100) }, { id: 3, body: 'c' }]);
+  assert.deepEqual(requests, ['?filter=id=gt.0,id=eq.2', '?filter=id=gt.0,id=eq.2']);
+  assert.equal(errors[0].code, 'fallback_failed');
+  assert.deepEqual(events.map((event) => event.reason), ['snapshot', 'transaction']);
+
+  // An UPDATE that came reduced: the row is read as it is now and reported with tooLarge.
+  table.set(2, { id: 2, body: 'C'.repeat(100) });
+  const reduced = change(channel, 'e1-0000000000000030-00000000', 'UPDATE', { id: 2 }, { id: 2 });
+  Object.assign(reduced.payload, { too_large: true, key_columns: ['id'], omitted_columns: ['body'] });
+  socket.receive(reduced);
+  socket.receive(change(channel, 'e1-0000000000000040-00000000', 'DELETE', undefined, { id: 1, body: 'small' }));
+  await advance(1);
+  await flush();
+  assert.deepEqual(live.values, [{ id: 2, body: 'C'.repeat(100) }, { id: 3, body: 'c' }]);
+  const update = events.at(-2).changes[0];
+  assert.equal(update.tooLarge, true);
+  assert.equal(update.keyFilter, 'id=eq.2');
+  assert.deepEqual(update.record, { id: 2, body: 'C'.repeat(100) });
+  assert.equal(live.offset, 'e1-0000000000000040-00000000');
+});
+
 test('HTTP refusals carry the server code', async () => {
   const fetch = async () => new Response(JSON.stringify({ error: 'table public.nope does not exist', code: 'table_not_found' }), { status: 404 });
   const { client } = make({ fetch });

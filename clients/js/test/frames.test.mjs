@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseServerFrame, toChange, toRoomMessage, presenceEntries, snapshotPart, subscribeFrame, presenceFrame } from '../packages/client/dist/frames.js';
+import { parseServerFrame, toChange, toRoomMessage, presenceEntries, snapshotPart, subscribeFrame, presenceFrame, reducedSnapshotRow } from '../packages/client/dist/frames.js';
 import { tableOffsetNotAfter, roomOffsetNotAfter } from '../packages/client/dist/offsets.js';
 import { tableChannel, parseTableChannel, roomChannel } from '../packages/client/dist/names.js';
 import { tokenExpiry } from '../packages/client/dist/jwt.js';
@@ -88,4 +88,27 @@ test('token expiry is read from the JWT, if there is one', () => {
   assert.equal(tokenExpiry(`${encode({ alg: 'HS256' })}.${encode({ sub: 'x' })}.sig`), undefined);
   assert.equal(tokenExpiry('opaque-token'), undefined);
   assert.equal(tokenExpiry('a.%%%.c'), undefined);
+});
+
+test('reduced records: a change carries tooLarge, omittedColumns and the key filter; a snapshot marks its reduced rows', () => {
+  const frame = parseServerFrame(JSON.stringify({
+    type: 'broadcast', channel: 'table:public.docs', offset: 'e1-0000000000000001-00000000', tx_end: true,
+    payload: { type: 'UPDATE', table: 'docs', schema: 'public', record: { org: 'a"\\b', id: 7, title: 'T' }, old_record: { org: 'a"\\b', id: 7 },
+      too_large: true, key_columns: ['org', 'id'], omitted_columns: ['body'] },
+  }));
+  const reduced = toChange(frame);
+  assert.equal(reduced.tooLarge, true);
+  assert.deepEqual(reduced.omittedColumns, ['body']);
+  assert.equal(reduced.keyFilter, 'org=eq."a\\"\\\\b",id=eq.7');
+  const whole = toChange(parseServerFrame(JSON.stringify({ type: 'broadcast', channel: 'table:public.docs', offset: 'e1-0000000000000002-00000000',
+    payload: { type: 'INSERT', table: 'docs', schema: 'public', record: { id: 8 } } })));
+  assert.equal(whole.tooLarge, undefined);
+  assert.equal(whole.keyFilter, undefined);
+
+  const part = snapshotPart(parseServerFrame(JSON.stringify({ type: 'snapshot', channel: 'table:public.docs', last: true, offset: 'o',
+    rows: [{ id: 1, body: 'x' }, { id: 2 }], too_large_rows: [{ index: 1, omitted_columns: ['body'] }], key_columns: ['id'] })));
+  assert.equal(reducedSnapshotRow(part.rows[0]), undefined);
+  assert.deepEqual(reducedSnapshotRow(part.rows[1]), { omittedColumns: ['body'], keyFilter: 'id=eq.2' });
+  assert.throws(() => snapshotPart(parseServerFrame(JSON.stringify({ type: 'snapshot', channel: 'table:public.docs', rows: [{ id: 1 }], last: true,
+    too_large_rows: [{ index: 5 }], key_columns: ['id'] }))), (e) => e.code === 'invalid_frame');
 });

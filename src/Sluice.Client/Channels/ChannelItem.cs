@@ -9,8 +9,18 @@ internal abstract record ChannelItem;
 /// <summary>A change accepted from the stream.</summary>
 internal sealed record ChangeItem(ChangeFrame Change) : ChannelItem;
 
-/// <summary>A complete set of current rows (a WebSocket snapshot, or an HTTP refresh in fallback mode); replaces everything held.</summary>
-internal sealed record SnapshotItem(IReadOnlyList<JsonElement> Rows, string? Offset, bool FromHttp) : ChannelItem;
+/// <summary>
+/// A complete set of current rows (a WebSocket snapshot, or an HTTP refresh in fallback mode); replaces everything held.
+/// <paramref name="ReducedRows"/> lists the rows among <paramref name="Rows"/> that came reduced (over the server's maximum
+/// record size; only from a WebSocket snapshot).
+/// </summary>
+internal sealed record SnapshotItem(IReadOnlyList<JsonElement> Rows, string? Offset, bool FromHttp, IReadOnlyList<ReducedSnapshotRow>? ReducedRows = null) : ChannelItem;
+
+/// <summary>
+/// A snapshot row at <paramref name="Index"/> of the whole snapshot that came with only its key columns and small values;
+/// <paramref name="KeyFilter"/> finds it whole over HTTP (null when its key cannot be written as a filter).
+/// </summary>
+internal sealed record ReducedSnapshotRow(int Index, string? KeyFilter, IReadOnlyList<string> OmittedColumns);
 
 /// <summary>The server cannot resume the channel (a fresh snapshot follows on table channels); <paramref name="LostAfter"/> is
 /// the offset the resume was asked from.</summary>

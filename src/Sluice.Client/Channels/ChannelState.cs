@@ -46,7 +46,21 @@ internal sealed class ChannelState(string channel, ChangeEvents events, string? 
     /// <summary>The offset of the last change (or snapshot) put into the buffer: where to resume.</summary>
     public string? LastOffset { get; set; }
 
-    public List<JsonElement>? SnapshotRows { get; set; }
+    /// <summary>The rows of the snapshot being received; setting it (a new snapshot, or none) forgets <see cref="SnapshotReducedRows"/>.</summary>
+    public List<JsonElement>? SnapshotRows
+    {
+        get => _snapshotRows;
+        set
+        {
+            _snapshotRows = value;
+            SnapshotReducedRows.Clear();
+        }
+    }
+
+    /// <summary>The rows of the snapshot being received that came reduced (over the server's maximum record size).</summary>
+    public List<ReducedSnapshotRow> SnapshotReducedRows { get; } = [];
+
+    private List<JsonElement>? _snapshotRows;
 
     /// <summary>Counts subscribes sent; an HTTP refresh begun under an older generation is stale.</summary>
     public int Generation { get; set; }

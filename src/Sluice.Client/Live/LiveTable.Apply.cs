@@ -17,8 +17,10 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
     {
         switch (item)
         {
+            case SnapshotItem { ReducedRows: { Count: > 0 } } snapshot:
+                return ApplySnapshotAsync(snapshot);
             case SnapshotItem snapshot:
-                ApplySnapshot(snapshot);
+                ApplySnapshot(snapshot, null);
                 break;
             case ChangeItem change:
                 _transaction.Add(change.Change);
@@ -50,17 +52,57 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
         }
     }
 
-    private void ApplySnapshot(SnapshotItem snapshot)
+    /// <summary>
+    /// Applies a snapshot that holds reduced rows (over the server's maximum record size): each is read whole over HTTP by its
+    /// key first, as for changes (see <see cref="ApplyTransactionAsync"/>), so the replica never holds a partial row.
+    /// </summary>
+    private async ValueTask ApplySnapshotAsync(SnapshotItem snapshot)
+    {
+        var fetched = new List<(IReadOnlyList<JsonElement> Rows, bool Whole)>(snapshot.ReducedRows!.Count);
+        foreach (var reduced in snapshot.ReducedRows)
+        {
+            try
+            {
+                fetched.Add(await FetchWholeAsync(reduced.KeyFilter));
+            }
+            catch (OperationCanceledException) when (_fallbackStop.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+        ApplySnapshot(snapshot, fetched);
+    }
+
+    /// <summary>
+    /// Replaces the rows with the snapshot's. Its reduced rows are left out and what <paramref name="fetched"/> read for them
+    /// put in (nothing for a row gone or no longer matching the filter); a read of the whole table (a reduced row without a
+    /// usable key) replaces everything, being as new as any of the snapshot's rows.
+    /// </summary>
+    private void ApplySnapshot(SnapshotItem snapshot, List<(IReadOnlyList<JsonElement> Rows, bool Whole)>? fetched)
     {
         using var activity = ClientTelemetry.ActivitySource.StartActivity("sluice.live_table.apply");
         activity?.SetTag("sluice.channel", Channel);
         activity?.SetTag("sluice.rows", snapshot.Rows.Count);
         _transaction.Clear();
         var builder = Volatile.Read(ref _rows).Clear().ToBuilder();
-        foreach (var row in snapshot.Rows)
+        var reducedIndexes = snapshot.ReducedRows?.Select(row => row.Index).ToHashSet();
+        for (var i = 0; i < snapshot.Rows.Count; i++)
         {
-            if (TryDeserialize(row, out var value))
-                builder[_key(value)] = value;
+            if (reducedIndexes is null || !reducedIndexes.Contains(i))
+            {
+                if (TryDeserialize(snapshot.Rows[i], out var value))
+                    builder[_key(value)] = value;
+            }
+        }
+        foreach (var (wholeRows, whole) in fetched ?? [])
+        {
+            if (whole)
+                builder.Clear();
+            foreach (var row in wholeRows)
+            {
+                if (TryDeserialize(row, out var value))
+                    builder[_key(value)] = value;
+            }
         }
         var rows = builder.ToImmutable();
         Volatile.Write(ref _rows, rows);
@@ -87,7 +129,7 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
                 continue;
             try
             {
-                (fetched ??= new(ReferenceEqualityComparer.Instance))[frame] = await FetchWholeAsync(frame);
+                (fetched ??= new(ReferenceEqualityComparer.Instance))[frame] = await FetchWholeAsync(frame.KeyFilter);
             }
             catch (OperationCanceledException) when (_fallbackStop.IsCancellationRequested)
             {
@@ -98,12 +140,12 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
     }
 
     /// <summary>
-    /// The current version of a reduced row, read over HTTP by its key (with the table's filter), retried with the reconnect
-    /// backoff until it succeeds or the table is disposed. Without a usable key, every row of the table (its filter) is read.
+    /// The current version of a reduced row, read over HTTP by its <paramref name="key"/> filter (with the table's filter),
+    /// retried with the reconnect backoff until it succeeds or the table is disposed. Without a usable key, every row of the
+    /// table (its filter) is read.
     /// </summary>
-    private async Task<(IReadOnlyList<JsonElement> Rows, bool Whole)> FetchWholeAsync(ChangeFrame frame)
+    private async Task<(IReadOnlyList<JsonElement> Rows, bool Whole)> FetchWholeAsync(string? key)
     {
-        var key = frame.KeyFilter;
         var filter = key is null ? Filter : Filter is null ? key : Filter + "," + key;
         for (var attempt = 0; ; attempt++)
         {

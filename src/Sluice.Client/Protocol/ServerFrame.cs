@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sluice.Client.Channels;
 using Sluice.Protocol;
 
 namespace Sluice.Client.Protocol;
@@ -73,6 +74,25 @@ internal sealed class ServerFrame
             KeyColumns = Strings(payload, "key_columns"),
             OmittedColumns = Strings(payload, "omitted_columns"),
         };
+    }
+
+    /// <summary>
+    /// The rows of a <c>snapshot</c> frame listed in <c>too_large_rows</c> (reduced by the server), as indexes into the whole
+    /// snapshot's <paramref name="rows"/>, where this frame's rows start at <paramref name="first"/>.
+    /// </summary>
+    public IEnumerable<ReducedSnapshotRow> ReducedSnapshotRows(int first, IReadOnlyList<JsonElement> rows)
+    {
+        if (!Root.TryGetProperty("too_large_rows", out var entries) || entries.ValueKind != JsonValueKind.Array)
+            yield break;
+        var keyColumns = Strings(Root, "key_columns");
+        foreach (var entry in entries.EnumerateArray())
+        {
+            if (entry.ValueKind != JsonValueKind.Object || !entry.TryGetProperty("index", out var indexElement)
+                || !indexElement.TryGetInt32(out var index) || index < 0 || first + index >= rows.Count)
+                throw new FormatException("snapshot frame: a too_large_rows entry has no valid index");
+            var row = rows[first + index];
+            yield return new ReducedSnapshotRow(first + index, KeyFilters.For(keyColumns, row), Strings(entry, "omitted_columns"));
+        }
     }
 
     private static string[] Strings(JsonElement payload, string name)

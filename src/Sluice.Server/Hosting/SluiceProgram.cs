@@ -31,6 +31,8 @@ public static partial class SluiceProgram
 
     public static async Task<int> RunAsync(string[] args)
     {
+        // First of all: a stop signal from here until the host runs must not end the process before it stops what it started.
+        using var signals = new StartupSignals();
         var builder = SluiceServerBuilder.CreateBuilder(args);
         // Start-up's own messages (embedded PostgreSQL) go to stderr, and only warnings: stdout starts with the addresses.
         using var bootLoggers = LoggerFactory.Create(static logging =>
@@ -47,6 +49,7 @@ public static partial class SluiceProgram
         EmbeddedPostgres? embedded = null;
         try
         {
+            signals.Token.ThrowIfCancellationRequested();
             if (string.IsNullOrWhiteSpace(builder.Configuration["Sluice:Database"]))
             {
                 var dataDirectory = builder.Configuration["Sluice:EmbeddedDataDirectory"];
@@ -60,13 +63,14 @@ public static partial class SluiceProgram
                 Console.WriteLine($"Embedded PostgreSQL running: {embedded.Uri}");
             }
 
-            await using var app = await SluiceServerBuilder.BuildAsync(builder);
+            signals.Token.ThrowIfCancellationRequested();
+            await using var app = await SluiceServerBuilder.BuildAsync(builder, signals.Token);
             if (embedded is not null && builder.Configuration.GetValue("Sluice:EmbeddedDemoTable", true))
-                await CreateDemoTableAsync(app.Services.GetRequiredService<NpgsqlDataSource>());
+                await CreateDemoTableAsync(app.Services.GetRequiredService<NpgsqlDataSource>(), signals.Token);
 
             try
             {
-                await app.StartAsync();
+                await app.StartAsync(signals.Token);
             }
             catch (IOException ex) when (ex.InnerException is AddressInUseException)
             {
@@ -78,7 +82,19 @@ public static partial class SluiceProgram
                 Console.WriteLine($"Sluice listening: {websocket}/realtime   (stats: {address}/api/realtime/stats)");
                 Console.WriteLine($"Dashboard: {address}/");
             }
+            // From here on the host's console lifetime handles the stop signals (it registered its own during StartAsync).
+            signals.Dispose();
+            if (signals.StopRequested)
+            {
+                await app.StopAsync();
+                return 0;
+            }
             await app.WaitForShutdownAsync();
+            return 0;
+        }
+        catch (OperationCanceledException) when (signals.StopRequested)
+        {
+            // Stopped while starting: what started is stopped below (the embedded PostgreSQL), as on a normal stop.
             return 0;
         }
         catch (PostgresBinariesNotFoundException ex)
@@ -99,6 +115,7 @@ public static partial class SluiceProgram
         }
         finally
         {
+            signals.Dispose();
             if (embedded is not null)
                 await embedded.DisposeAsync();
         }
@@ -119,9 +136,9 @@ public static partial class SluiceProgram
         return start >= 0 && end > start ? message[(start + Before.Length)..end] : null;
     }
 
-    private static async Task CreateDemoTableAsync(NpgsqlDataSource dataSource)
+    private static async Task CreateDemoTableAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(DemoTableSql);
-        await command.ExecuteNonQueryAsync();
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

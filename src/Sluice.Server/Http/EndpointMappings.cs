@@ -78,9 +78,17 @@ public static class EndpointMappings
 
         app.MapGet("/health", (LogicalCapture capture, DatabaseMonitor database) =>
         {
-            var streaming = (capture.State is CaptureState.Streaming or CaptureState.Standby) && database.Failure is null;
+            var state = capture.State;
+            var streaming = (state is CaptureState.Streaming or CaptureState.Standby) && database.Failure is null;
+            // Degraded always says why, also in the moments when no failure is recorded (starting, or retrying before it is).
+            var reason = streaming ? null : database.Failure ?? capture.Failure ?? state switch
+            {
+                CaptureState.Starting => "capture is starting: connecting to the database's replication stream",
+                CaptureState.Stopped => "capture is stopped: the server is shutting down",
+                _ => "capture is reconnecting to the database's replication stream",
+            };
             return TypedResults.Json(
-                new HealthResponse(streaming ? "ok" : "degraded", capture.State.ToString().ToLowerInvariant(), streaming ? null : database.Failure ?? capture.Failure),
+                new HealthResponse(streaming ? "ok" : "degraded", state.ToString().ToLowerInvariant(), reason),
                 ServerJsonContext.Default.HealthResponse,
                 statusCode: streaming ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });

@@ -14,11 +14,9 @@ internal sealed class RowsBodyWriter(HttpResponse response, TableChannel table)
     private bool _started;
     private bool _anyRow;
 
-    public async Task WriteChunkAsync(byte[] rowsArray, CancellationToken cancellationToken) =>
-        await WriteChunkAsync((ReadOnlyMemory<byte>)rowsArray, cancellationToken);
-
-    public async Task WriteChunkAsync(ReadOnlyMemory<byte> rowsArray, CancellationToken cancellationToken)
+    public async Task WriteChunkAsync(Snapshots.SnapshotChunk chunk, CancellationToken cancellationToken)
     {
+        var rowsArray = chunk.Rows;
         await StartAsync(cancellationToken);
         // A chunk is "[row,row,…]"; an empty one is "[]".
         var rows = rowsArray.Slice(1, rowsArray.Length - 2);

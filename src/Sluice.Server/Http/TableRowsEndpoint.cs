@@ -80,8 +80,11 @@ public static partial class TableRowsEndpoint
                 await FailAsync(context, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, decision.Refusal!);
                 return;
             }
-            var snapshot = await snapshots.ReadAsync(lookup.Table, filter, decision.AssumeRole ? identity : null, body.WriteChunkAsync, cancellationToken);
-            await body.WriteChunkAsync(snapshot.FinalRows, cancellationToken);
+            // Whole rows, whatever their size: this is how clients read the rows a subscription received reduced. The body is
+            // streamed chunk by chunk, so a request holds at most one chunk (or one huge row) in memory.
+            var snapshot = await snapshots.ReadAsync(lookup.Table, filter, decision.AssumeRole ? identity : null, maxRecordBytes: null,
+                body.WriteChunkAsync, cancellationToken);
+            await body.WriteChunkAsync(snapshot.FinalChunk, cancellationToken);
             await body.CompleteAsync(cancellationToken);
         }
         catch (AccessCheckFailedException ex) when (!context.Response.HasStarted)

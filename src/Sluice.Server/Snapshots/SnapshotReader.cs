@@ -19,16 +19,22 @@ namespace Sluice.Server.Snapshots;
 /// <c>snapshot</c> frames, holding back the last chunk until the router knows the snapshot's offset. The
 /// snapshot's xid visibility later decides which logged transactions it already contains.
 /// </summary>
+/// <remarks>
+/// Memory: one chunk at a time (about 256 KB, or one row when a row is larger) plus the row being read. For a subscriber,
+/// rows over the maximum record size are written reduced (key columns and small values), so a chunk stays small whatever
+/// the table holds; <c>GET /rows</c> asks for whole rows, and then a chunk may hold one huge row (its buffer is let go after).
+/// </remarks>
 public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceOptions> options)
 {
     private const int MaxFrameBytes = 256 * 1024;
+    private const int InitialChunkBytes = 64 * 1024;
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public Task<SnapshotResult> ReadAsync(TableSchema table, RowFilter? filter, Auth.ConnectionIdentity? readAs, string channel, ClientConnection connection, CancellationToken cancellationToken)
     {
         var queueHighWater = options.Value.OutboundQueueBytes / 2;
-        return ReadAsync(table, filter, readAs,
-            (rows, token) => SendAsync(connection, NativeFrames.Snapshot(channel, rows, last: false, offset: null), queueHighWater, token),
+        return ReadAsync(table, filter, readAs, options.Value.MaxRecordBytes,
+            (chunk, token) => SendAsync(connection, NativeFrames.Snapshot(channel, chunk, table.KeyColumns, last: false, offset: null), queueHighWater, token),
             cancellationToken);
     }
 
@@ -36,12 +42,15 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
     /// Reads the rows and hands every chunk but the last (each a JSON array of rows) to <paramref name="sendChunk"/>
     /// as it fills; the last chunk is returned in the result. With <paramref name="readAs"/>, the rows are read as that
     /// identity's role with its JWT claims, so PostgreSQL applies its privileges and row-level security policies.
+    /// With <paramref name="maxRecordBytes"/>, a row over it is written reduced (see <see cref="RecordLimit"/>) and listed
+    /// in its chunk's <see cref="SnapshotChunk.ReducedRows"/>; without, every row is written whole.
     /// </summary>
-    public async Task<SnapshotResult> ReadAsync(TableSchema table, RowFilter? filter, Auth.ConnectionIdentity? readAs, Func<byte[], CancellationToken, Task> sendChunk, CancellationToken cancellationToken)
+    public async Task<SnapshotResult> ReadAsync(TableSchema table, RowFilter? filter, Auth.ConnectionIdentity? readAs, int? maxRecordBytes,
+        Func<SnapshotChunk, CancellationToken, Task> sendChunk, CancellationToken cancellationToken)
     {
         try
         {
-            return await ReadRowsAsync(table, filter, readAs, sendChunk, cancellationToken);
+            return await ReadRowsAsync(table, filter, readAs, maxRecordBytes, sendChunk, cancellationToken);
         }
         catch (PostgresException ex) when (readAs is not null && !AccessCheckUnavailableException.IsTransient(ex.SqlState))
         {
@@ -52,7 +61,8 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
         }
     }
 
-    private async Task<SnapshotResult> ReadRowsAsync(TableSchema table, RowFilter? filter, Auth.ConnectionIdentity? readAs, Func<byte[], CancellationToken, Task> sendChunk, CancellationToken cancellationToken)
+    private async Task<SnapshotResult> ReadRowsAsync(TableSchema table, RowFilter? filter, Auth.ConnectionIdentity? readAs, int? maxRecordBytes,
+        Func<SnapshotChunk, CancellationToken, Task> sendChunk, CancellationToken cancellationToken)
     {
         var rowsPerFrame = options.Value.SnapshotRowsPerFrame;
 
@@ -77,12 +87,13 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
             visibility = SnapshotVisibility.Parse(reader.GetString(0), startLsn, (ulong)reader.GetFieldValue<NpgsqlLogSequenceNumber>(1));
         }
 
-        var chunk = new ArrayBufferWriter<byte>(64 * 1024);
+        var chunk = new ArrayBufferWriter<byte>(InitialChunkBytes);
         var writer = new Utf8JsonWriter(chunk, WriterOptions);
         writer.WriteStartArray();
         var rowsInChunk = 0;
+        var reduced = new List<ReducedRow>();
         long rowCount = 0;
-        byte[]? held = null;
+        SnapshotChunk? held = null;
 
         await using (var select = new NpgsqlCommand(SelectSql(table), db, transaction) { AllResultTypesAreUnknown = true })
         await using (var rows = await select.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken))
@@ -94,14 +105,17 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
                     values[i] = await rows.IsDBNullAsync(i, cancellationToken) ? null : rows.GetString(i);
                 if (filter is not null && !filter.Matches(values))
                     continue;
-                NativeFrames.WriteRow(writer, table, values);
+                var tooLarge = maxRecordBytes is { } max && RecordLimit.IsTooLarge(table, values, max);
+                if (tooLarge)
+                    reduced.Add(new ReducedRow(rowsInChunk, RecordLimit.OmittedColumns(table, values)));
+                NativeFrames.WriteRow(writer, table, values, reduced: tooLarge);
                 rowsInChunk++;
                 rowCount++;
                 if (rowsInChunk >= rowsPerFrame || writer.BytesPending + chunk.WrittenCount >= MaxFrameBytes)
                 {
                     if (held is not null)
                         await sendChunk(held, cancellationToken);
-                    held = CloseChunk(ref writer, chunk);
+                    held = CloseChunk(ref writer, ref chunk, reduced);
                     rowsInChunk = 0;
                 }
             }
@@ -112,22 +126,27 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
         {
             if (held is not null)
                 await sendChunk(held, cancellationToken);
-            held = CloseChunk(ref writer, chunk);
+            held = CloseChunk(ref writer, ref chunk, reduced);
         }
         await writer.DisposeAsync();
         Observability.SluiceMetrics.SnapshotRead(rowCount);
         return new SnapshotResult(visibility, held, rowCount);
     }
 
-    private static byte[] CloseChunk(ref Utf8JsonWriter writer, ArrayBufferWriter<byte> chunk)
+    /// <summary>The chunk written so far; the writer starts the next one (in a fresh buffer when a huge row grew this one).</summary>
+    private static SnapshotChunk CloseChunk(ref Utf8JsonWriter writer, ref ArrayBufferWriter<byte> chunk, List<ReducedRow> reduced)
     {
         writer.WriteEndArray();
         writer.Flush();
-        var rows = chunk.WrittenSpan.ToArray();
-        chunk.ResetWrittenCount();
+        var closed = new SnapshotChunk(chunk.WrittenSpan.ToArray(), reduced.Count == 0 ? [] : [.. reduced]);
+        reduced.Clear();
+        if (chunk.Capacity > 4 * MaxFrameBytes)
+            chunk = new ArrayBufferWriter<byte>(InitialChunkBytes);
+        else
+            chunk.ResetWrittenCount();
         writer.Reset(chunk);
         writer.WriteStartArray();
-        return rows;
+        return closed;
     }
 
     private static async Task SendAsync(ClientConnection connection, byte[] frame, long queueHighWater, CancellationToken cancellationToken)

@@ -54,6 +54,40 @@ public sealed class EmbeddedServerTests
     }
 
     [Fact]
+    public async Task A_server_restarted_after_a_kill_stops_its_PostgreSQL_on_SIGTERM()
+    {
+        using var data = new TemporaryDirectory();
+        await using var first = await ServerProcess.StartWithArgumentsAsync("--data-dir", data.Path);
+        first.Kill(); // SIGKILL: its PostgreSQL keeps running without an owner
+        await using var next = await ServerProcess.StartWithArgumentsAsync("--data-dir", data.Path);
+        var postmaster = PostmasterId(data.Path);
+
+        await StopCleanlyAsync(next);
+
+        // The server waits for its PostgreSQL to stop before it exits: nothing is left running on the data directory.
+        Assert.False(ProcessProbe.IsAlive(postmaster), $"PostgreSQL (pid {postmaster}) still runs after the server exited\n{next.Output}");
+        Assert.False(File.Exists(Path.Combine(data.Path, "postmaster.pid")), $"postmaster.pid is left behind\n{next.Output}");
+    }
+
+    [Fact]
+    public async Task SIGTERM_while_a_restarted_server_is_still_starting_stops_its_PostgreSQL()
+    {
+        using var data = new TemporaryDirectory();
+        await using var first = await ServerProcess.StartWithArgumentsAsync("--data-dir", data.Path);
+        first.Kill(); // SIGKILL: its PostgreSQL keeps running without an owner
+
+        // Signalled as soon as its PostgreSQL runs: the server is still building its host (slot, publication, pools).
+        await using var next = SluiceCommand.Start("--data-dir", data.Path, "--urls", $"http://127.0.0.1:{LoopbackPort.FindFree()}");
+        await next.WaitForOutputLineAsync(static line => line.StartsWith("Embedded PostgreSQL running", StringComparison.Ordinal));
+        var postmaster = PostmasterId(data.Path);
+        var exitCode = await next.StopAsync();
+
+        Assert.False(ProcessProbe.IsAlive(postmaster), $"PostgreSQL (pid {postmaster}) still runs after the server exited with {exitCode}\n{next}");
+        Assert.True(exitCode == 0, $"exit code {exitCode}\n{next}");
+        Assert.False(File.Exists(Path.Combine(data.Path, "postmaster.pid")), $"postmaster.pid is left behind\n{next}");
+    }
+
+    [Fact]
     public async Task A_database_lost_under_the_server_is_reported_in_health_with_a_reason_until_it_is_back()
     {
         using var data = new TemporaryDirectory();
@@ -92,9 +126,10 @@ public sealed class EmbeddedServerTests
         var (exitCode, output) = await PgCtlAsync("stop", "-D", data.Path, "-m", "fast", "-w", "-t", "100");
         Assert.True(exitCode == 0, $"pg_ctl stop: {output}\n{server.Output}");
 
+        // /health may still answer 200 until the server notices the stop: wait for the new postmaster first.
+        await WaitForNewPostmasterAsync(data.Path, postmaster, server);
         var (status, body) = await WaitForHealthAsync(server, "health", HttpStatusCode.OK);
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.NotEqual(postmaster, PostmasterId(data.Path));
         Assert.Equal("streaming", (await server.StatsAsync()).GetProperty("capture").GetString());
         await StopCleanlyAsync(server);
     }
@@ -147,6 +182,19 @@ public sealed class EmbeddedServerTests
         }
         Assert.Fail($"/{path} did not answer {expected} in time; last: {last.Status} {last.Body}\n{server.Output}");
         return last;
+    }
+
+    /// <summary>Polls until a postmaster other than <paramref name="old"/> runs in the data directory; a hang guard, not a latency assertion.</summary>
+    private static async Task WaitForNewPostmasterAsync(string dataDirectory, int old, ServerProcess server)
+    {
+        var deadline = DateTime.UtcNow + ServerProcess.StartPatience;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (StaleLockFile.ReadPostmasterId(dataDirectory) is { } current && current != old && ProcessProbe.IsAlive(current))
+                return;
+            await Task.Delay(100);
+        }
+        Assert.Fail($"no new PostgreSQL started in {dataDirectory}\n{server.Output}");
     }
 
     private static int PostmasterId(string dataDirectory) =>

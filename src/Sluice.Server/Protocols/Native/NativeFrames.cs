@@ -145,19 +145,45 @@ public static class NativeFrames
         }, (channel, reason));
     }
 
-    /// <summary>A <c>snapshot</c> frame of rows already serialized as a JSON array.</summary>
-    public static byte[] Snapshot(string channel, ReadOnlyMemory<byte> rowsArray, bool last, string? offset) =>
+    /// <summary>
+    /// A <c>snapshot</c> frame of rows already serialized as a JSON array. When some were reduced for being over the maximum
+    /// record size, <c>too_large_rows</c> lists them (<c>index</c> into <c>rows</c>, <c>omitted_columns</c>) and
+    /// <c>key_columns</c> names the columns to read them whole by.
+    /// </summary>
+    public static byte[] Snapshot(string channel, Snapshots.SnapshotChunk chunk, IReadOnlyList<string> keyColumns, bool last, string? offset) =>
         Write(static (writer, state) =>
         {
-            var (channel, rows, last, offset) = state;
+            var (channel, chunk, keyColumns, last, offset) = state;
             writer.WriteString("type"u8, FrameTypes.Snapshot);
             writer.WriteString("channel"u8, channel);
             writer.WritePropertyName("rows"u8);
-            writer.WriteRawValue(rows.Span, skipInputValidation: true);
+            writer.WriteRawValue(chunk.Rows.Span, skipInputValidation: true);
             writer.WriteBoolean("last"u8, last);
             if (offset is not null)
                 writer.WriteString("offset"u8, offset);
-        }, (channel, rowsArray, last, offset));
+            if (chunk.ReducedRows.Count == 0)
+                return;
+            writer.WritePropertyName("too_large_rows"u8);
+            writer.WriteStartArray();
+            foreach (var row in chunk.ReducedRows)
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("index"u8, row.Index);
+                WriteStrings(writer, "omitted_columns"u8, row.OmittedColumns);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            WriteStrings(writer, "key_columns"u8, keyColumns);
+        }, (channel, chunk, keyColumns, last, offset));
+
+    private static void WriteStrings(Utf8JsonWriter writer, ReadOnlySpan<byte> name, IReadOnlyList<string> values)
+    {
+        writer.WritePropertyName(name);
+        writer.WriteStartArray();
+        foreach (var value in values)
+            writer.WriteStringValue(value);
+        writer.WriteEndArray();
+    }
 
     /// <summary>Writes a row as a JSON object; values the WAL did not carry are left out, and with <paramref name="reduced"/> all but key columns and small values.</summary>
     public static void WriteRow(Utf8JsonWriter writer, TableSchema table, string?[] values, bool reduced = false)

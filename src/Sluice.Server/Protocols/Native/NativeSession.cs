@@ -260,7 +260,7 @@ public sealed partial class NativeSession(
         await services.RowAccess.PrepareCatchUpAsync(subscription, default, snapshot.Visibility, cancellationToken);
 
         if (!services.Router.CompleteSnapshot(subscription, snapshot.Visibility,
-                offset => NativeFrames.Snapshot(channel, snapshot.FinalRows, last: true, offset)))
+                offset => NativeFrames.Snapshot(channel, snapshot.FinalChunk, table.KeyColumns, last: true, offset)))
             connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "changes made during the snapshot left the retention window before it finished; subscribe again"));
     }
 

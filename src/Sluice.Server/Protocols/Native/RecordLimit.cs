@@ -26,9 +26,28 @@ public static class RecordLimit
     public static bool IsTooLarge(RowChange change, ChangeShape shape, int maxRecordBytes)
     {
         var (record, old) = Rows(change, shape);
-        return 3 * (Size(change.Table, record, utf8: false) + Size(change.Table, old, utf8: false)) > maxRecordBytes
-            && Size(change.Table, record, utf8: true) + Size(change.Table, old, utf8: true) > maxRecordBytes;
+        return IsTooLarge(change.Table, record, old, maxRecordBytes);
     }
+
+    /// <summary>Whether a row (a snapshot's, say) exceeds <paramref name="maxRecordBytes"/>, counted as a change's record is.</summary>
+    public static bool IsTooLarge(TableSchema table, string?[] row, int maxRecordBytes) => IsTooLarge(table, row, null, maxRecordBytes);
+
+    /// <summary>The names of the columns a reduced <paramref name="row"/> leaves out (neither key, NULL nor small, and carried).</summary>
+    public static string[] OmittedColumns(TableSchema table, string?[] row)
+    {
+        var omitted = new List<string>();
+        var columns = table.Columns;
+        for (var i = 0; i < columns.Length && i < row.Length; i++)
+        {
+            if (!RowValues.IsUnavailable(row[i]) && !Keeps(table, i, row[i]))
+                omitted.Add(columns[i].Name);
+        }
+        return [.. omitted];
+    }
+
+    private static bool IsTooLarge(TableSchema table, string?[]? record, string?[]? old, int maxRecordBytes) =>
+        3 * (Size(table, record, utf8: false) + Size(table, old, utf8: false)) > maxRecordBytes
+        && Size(table, record, utf8: true) + Size(table, old, utf8: true) > maxRecordBytes;
 
     /// <summary>What a reduced frame of <paramref name="change"/> costs in a queue, about (the key values, small values and names).</summary>
     public static long ReducedBytes(RowChange change)

@@ -98,6 +98,9 @@ export interface ChannelHost {
   currentSessionId(): number | undefined;
   release(subscription: Subscription): void;
   handlerFailed(what: string, error: unknown, channel?: string): void;
+  getRows(schema: string, table: string, options: { filter?: string; signal?: AbortSignal }): Promise<Row[]>;
+  /** The reconnect backoff's delay before retry `attempt` (0 for the first), in ms. */
+  retryDelay(attempt: number): number;
   readonly bufferSize: number;
 }
 
@@ -765,6 +768,11 @@ export class SluiceClient implements ChannelHost {
   }
 
   // ---- errors -----------------------------------------------------------------------------------------------------
+
+  /** @internal The reconnect backoff's delay before retry `attempt`, for other retries (a live table's reads of reduced rows). */
+  retryDelay(attempt: number): number {
+    return this.backoff.delay(attempt);
+  }
 
   /** @internal Reports an error to the `error` listeners; with none, to the console (nothing is swallowed). */
   report(error: SluiceError): void {

@@ -47,12 +47,63 @@ export const frameCode = (frame: ServerFrame): string => optionalString(frame.bo
 export const frameMessage = (frame: ServerFrame): string =>
   optionalString(frame.body, 'error') ?? optionalString(frame.body, 'message') ?? '';
 
-/** The rows of a `snapshot` frame and whether it is the last one. */
+/** A row sent reduced (over the server's maximum record size): only its key columns and small values. */
+export interface ReducedRow {
+  /** The columns left out. */
+  readonly omittedColumns: readonly string[];
+  /** A filter that finds the row whole (`id=eq.7`; several conditions for a composite key); undefined when the key cannot be written as one. */
+  readonly keyFilter: string | undefined;
+}
+
+/** The snapshot rows that `snapshotPart` found listed in their frame's `too_large_rows`. */
+const reducedSnapshotRows = new WeakMap<Row, ReducedRow>();
+
+/** Whether a snapshot row came reduced (listed in its frame's `too_large_rows`), and how to read it whole. */
+export function reducedSnapshotRow(row: Row): ReducedRow | undefined {
+  return reducedSnapshotRows.get(row);
+}
+
+/** The rows of a `snapshot` frame and whether it is the last one; rows listed in `too_large_rows` are marked (see `reducedSnapshotRow`). */
 export function snapshotPart(frame: ServerFrame): { rows: Row[]; last: boolean; offset: string | undefined } {
   const rows = frame.body.rows;
   if (!Array.isArray(rows)) throw invalid('snapshot frame without a rows array', frame.channel);
   for (const row of rows) if (!isObject(row)) throw invalid('snapshot frame with a row that is not an object', frame.channel);
+  const reduced = frame.body.too_large_rows;
+  if (Array.isArray(reduced)) {
+    const keyColumns = strings(frame.body.key_columns);
+    for (const entry of reduced) {
+      const index = isObject(entry) ? entry.index : undefined;
+      if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= rows.length)
+        throw invalid('snapshot frame: a too_large_rows entry has no valid index', frame.channel);
+      const row = rows[index] as Row;
+      reducedSnapshotRows.set(row, { omittedColumns: strings((entry as Record<string, unknown>).omitted_columns), keyFilter: keyFilter(keyColumns, row) });
+    }
+  }
   return { rows: rows as Row[], last: frame.body.last === true, offset: frameOffset(frame) };
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+/**
+ * `a=eq.1,b=eq."x"`: the filter (the server's syntax) that finds a row by the values of its key columns in `row`;
+ * undefined when there is no key column or a value is missing or not a scalar. Strings are quoted, with a backslash
+ * before quotes and backslashes, so they are taken exactly as written.
+ */
+export function keyFilter(keyColumns: readonly string[], row: Row | undefined): string | undefined {
+  if (keyColumns.length === 0 || row === undefined) return undefined;
+  const conditions: string[] = [];
+  for (const column of keyColumns) {
+    const value = row[column];
+    let text: string;
+    if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
+    else if (typeof value === 'bigint' || typeof value === 'boolean') text = String(value);
+    else if (typeof value === 'string') text = `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+    else return undefined;
+    conditions.push(`${column}=eq.${text}`);
+  }
+  return conditions.join(',');
 }
 
 const changeTypes: ReadonlySet<string> = new Set(['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']);
@@ -69,7 +120,7 @@ export function toChange(frame: ServerFrame): Change {
   const oldRecord = isObject(payload.old_record) ? (payload.old_record as Row) : undefined;
   if ((type === 'INSERT' || type === 'UPDATE') && record === undefined) throw invalid(`${type} frame without a record`, frame.channel);
   if (type === 'DELETE' && oldRecord === undefined) throw invalid('DELETE frame without an old_record', frame.channel);
-  return {
+  const change: Change = {
     type: type as ChangeType,
     schema: optionalString(payload, 'schema') ?? '',
     table: optionalString(payload, 'table') ?? '',
@@ -78,6 +129,13 @@ export function toChange(frame: ServerFrame): Change {
     offset,
     commitTimestamp: optionalString(frame.body, 'commit_timestamp'),
     txEnd: frame.body.tx_end === true,
+  };
+  if (payload.too_large !== true) return change;
+  return {
+    ...change,
+    tooLarge: true,
+    omittedColumns: strings(payload.omitted_columns),
+    keyFilter: keyFilter(strings(payload.key_columns), record ?? oldRecord),
   };
 }
 

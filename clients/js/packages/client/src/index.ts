@@ -7,4 +7,5 @@ export type { PresenceChange } from './presence.js';
 export type { KeySpec } from './replica.js';
 export type { BackoffOptions } from './backoff.js';
 export { tableChannel, parseTableChannel, roomChannel } from './names.js';
+export { reducedSnapshotRow, type ReducedRow } from './frames.js';
 export type { Change, ChangeType, ConnectionStatus, PresenceEntry, PresenceView, Row, RoomMessage, WebSocketConstructor, WebSocketLike } from './types.js';

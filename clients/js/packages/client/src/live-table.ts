@@ -1,5 +1,6 @@
 import type { ChannelHost } from './client.js';
-import type { SluiceError } from './errors.js';
+import { ClientErrorCodes, ServerErrorCodes, SluiceError } from './errors.js';
+import { reducedSnapshotRow } from './frames.js';
 import { closedError } from './readiness.js';
 import { keyFunction, Replica, type KeySpec } from './replica.js';
 import type { Consumer, Subscription } from './subscription.js';
@@ -39,6 +40,15 @@ export class LiveTableCore implements Consumer {
   private readonly replica: Replica<Row, unknown>;
   /** Changes of the transaction being received; applied together at its `tx_end`. */
   private transaction: Change[] = [];
+  /**
+   * Steps (snapshots, transactions) waiting for rows that came reduced to be read whole over HTTP, chained in stream
+   * order: while one waits, every later step waits behind it, so the replica still applies them in order.
+   */
+  private waiting: Promise<void> = Promise.resolve();
+  private waitingSteps = 0;
+  /** Bumped by a resync and at close: a step queued before is dropped, and its reads are aborted. */
+  private epoch = 0;
+  private reads = new AbortController();
   private version = 0;
   private mapVersion = -1;
   private map: ReadonlyMap<unknown, Row> = new Map();
@@ -89,12 +99,32 @@ export class LiveTableCore implements Consumer {
     return this.list;
   }
 
+  /** False while as many steps as the client's buffer wait for reads of reduced rows: the channel pauses, then resumes. */
   canAccept(): boolean {
-    return true;
+    return this.waitingSteps < this.host.bufferSize;
   }
 
   snapshot(rows: Row[], offset: string | undefined, fromHttp: boolean): void {
     this.transaction = [];
+    // It replaces every row: steps still waiting are moot.
+    this.dropWaiting();
+    const reduced = rows.filter((row) => reducedSnapshotRow(row) !== undefined);
+    if (reduced.length === 0 && this.waitingSteps === 0) {
+      this.applySnapshot(rows, offset, fromHttp);
+      return;
+    }
+    // Rows that came reduced are read whole by their key first, so the replica never holds a partial row.
+    this.enqueue(async (signal) => {
+      let whole = rows.filter((row) => reducedSnapshotRow(row) === undefined);
+      for (const row of reduced) {
+        const read = await this.readWhole(reducedSnapshotRow(row)!.keyFilter, signal);
+        whole = read.everything ? [...read.rows] : [...whole, ...read.rows];
+      }
+      return () => this.applySnapshot(whole, offset, fromHttp);
+    });
+  }
+
+  private applySnapshot(rows: Row[], offset: string | undefined, fromHttp: boolean): void {
     this.replica.applySnapshot(rows);
     this.version++;
     this.offset = offset;
@@ -110,14 +140,88 @@ export class LiveTableCore implements Consumer {
     if (!change.txEnd) return;
     const changes = this.transaction;
     this.transaction = [];
-    this.replica.applyTransaction(changes);
+    const reduced = changes.filter((c) => c.tooLarge === true && (c.type === 'INSERT' || c.type === 'UPDATE'));
+    if (reduced.length === 0 && this.waitingSteps === 0) {
+      this.applyTransaction(changes, undefined);
+      return;
+    }
+    // Rows that came reduced are read whole by their key first; the read gives the row as it is now, possibly a later
+    // version than this transaction's, which the changes still to come bring back in line.
+    this.enqueue(async (signal) => {
+      const whole = new Map<Change, { rows: readonly Row[]; everything: boolean }>();
+      for (const c of reduced) whole.set(c, await this.readWhole(c.keyFilter, signal));
+      return () => this.applyTransaction(changes, whole);
+    });
+  }
+
+  private applyTransaction(changes: Change[], whole: Map<Change, { rows: readonly Row[]; everything: boolean }> | undefined): void {
+    this.replica.applyTransaction(changes, whole);
     this.version++;
-    this.offset = change.offset;
-    this.notify('transaction', changes);
+    this.offset = changes[changes.length - 1]!.offset;
+    // A reduced change is reported with the row as read (when it was found), still marked tooLarge.
+    const reported = whole === undefined
+      ? changes
+      : changes.map((c) => {
+          const read = whole.get(c);
+          return read !== undefined && read.rows.length === 1 ? { ...c, record: read.rows[0] } : c;
+        });
+    this.notify('transaction', reported);
+  }
+
+  /** Queues a step behind those waiting: `prepare` reads what it needs, and the function it returns applies it. */
+  private enqueue(prepare: (signal: AbortSignal) => Promise<() => void>): void {
+    const epoch = this.epoch;
+    const signal = this.reads.signal;
+    this.waitingSteps++;
+    this.waiting = this.waiting.then(async () => {
+      try {
+        if (epoch !== this.epoch) return;
+        const apply = await prepare(signal);
+        if (epoch === this.epoch) apply();
+      } catch (error) {
+        if (!signal.aborted) this.host.handlerFailed('applying a live table step', error, this.subscription.channel);
+      } finally {
+        // The last waiting step is done: a channel paused for them (see canAccept) resumes from its last offset.
+        if (--this.waitingSteps === 0) this.host.resumeAfterOverflow(this.subscription);
+      }
+    });
+  }
+
+  /**
+   * The current version of a reduced row, read over HTTP by its key filter (with the table's filter), retried with the
+   * reconnect backoff until it succeeds or the step is dropped. Without a usable key, every row (of the filter) is read.
+   */
+  private async readWhole(key: string | undefined, signal: AbortSignal): Promise<{ rows: readonly Row[]; everything: boolean }> {
+    let filter = key === undefined ? this.filter : this.filter === undefined ? key : `${this.filter},${key}`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const rows = await this.host.getRows(this.schema, this.table, filter === undefined ? { signal } : { filter, signal });
+        return { rows, everything: key === undefined };
+      } catch (error) {
+        if (signal.aborted) throw error;
+        if (error instanceof SluiceError && error.code === ServerErrorCodes.InvalidFilter && key !== undefined && filter !== key) {
+          // The table's filter and the key together are over the filter limits: the key alone finds the row.
+          filter = key;
+          continue;
+        }
+        const code = error instanceof SluiceError ? error.code : ClientErrorCodes.FallbackFailed;
+        this.host.report(new SluiceError(code, `reading a row of ${this.subscription.channel} that was too large to stream failed: ${(error as Error).message}`,
+          { channel: this.subscription.channel, cause: error }));
+        await delay(this.host.retryDelay(attempt), signal);
+      }
+    }
+  }
+
+  /** Drops the steps still waiting (their reads are aborted); what arrives next starts a new chain. */
+  private dropWaiting(): void {
+    this.epoch++;
+    this.reads.abort();
+    this.reads = new AbortController();
   }
 
   resync(): void {
     this.transaction = [];
+    this.dropWaiting();
     this.mode = 'syncing';
     if (this.synced) {
       this.synced = false;
@@ -137,6 +241,7 @@ export class LiveTableCore implements Consumer {
   }
 
   closed(): void {
+    this.dropWaiting();
     if (!this.synced) this.rejectReady(closedError(this.subscription.channel));
     for (const handle of [...this.handles]) handle.end();
   }
@@ -268,4 +373,23 @@ export class LiveTable<T = Row, K = unknown> {
       this.host.handlerFailed(what, error, this.channel);
     }
   }
+}
+
+/** Resolves after `ms`, or rejects at once when `signal` aborts. */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

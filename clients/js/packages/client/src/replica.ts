@@ -27,8 +27,24 @@ export class Replica<T, K> {
     for (const row of rows) this.rows.set(this.key(row), row);
   }
 
-  applyTransaction(changes: readonly Change<T>[]): void {
+  /**
+   * Applies a transaction. A change in `whole` (one that came reduced) is replaced by what a read by its key found: the
+   * row's old and new keys are removed and the rows read set (nothing when it is gone or no longer matches the filter);
+   * a read of every row (`everything`, when the row had no usable key) replaces all rows.
+   */
+  applyTransaction(changes: readonly Change<T>[], whole?: ReadonlyMap<Change<T>, { rows: readonly T[]; everything: boolean }>): void {
     for (const change of changes) {
+      const read = whole?.get(change);
+      if (read !== undefined) {
+        if (read.everything) this.rows.clear();
+        // A row read back under the same key keeps its position.
+        const readKeys = new Set(read.rows.map((row) => this.key(row)));
+        for (const stale of [change.oldRecord, change.record]) {
+          if (stale !== undefined && !readKeys.has(this.key(stale))) this.rows.delete(this.key(stale));
+        }
+        for (const row of read.rows) this.rows.set(this.key(row), row);
+        continue;
+      }
       switch (change.type) {
         case 'INSERT':
           this.rows.set(this.key(change.record!), change.record!);

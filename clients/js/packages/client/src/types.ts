@@ -19,6 +19,15 @@ export interface Change<T = Row> {
   readonly commitTimestamp: string | undefined;
   /** The last change of its transaction on this channel. */
   readonly txEnd: boolean;
+  /**
+   * The row was over the server's maximum record size: `record`/`oldRecord` hold only its key columns and small values.
+   * Read it whole with `client.getRows(schema, table, { filter: keyFilter })` (a live table does this for you).
+   */
+  readonly tooLarge?: true;
+  /** With `tooLarge`: the columns left out of `record`/`oldRecord`. */
+  readonly omittedColumns?: readonly string[];
+  /** With `tooLarge`: the filter that finds the row by its key (`id=eq.7`); undefined when the table has no usable key. */
+  readonly keyFilter?: string | undefined;
 }
 
 /** The state of a client's connection. */
