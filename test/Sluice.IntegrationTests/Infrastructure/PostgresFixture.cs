@@ -31,7 +31,9 @@ public sealed class PostgresFixture : IAsyncLifetime
             await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin);
             await command.ExecuteNonQueryAsync();
         }
-        var builder = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, Pooling = false };
+        // Pooled, as in production: an unpooled server opens a connection (start-up, authentication) for every query,
+        // which made each test's server start take twice as long. TestDatabase clears the pool before dropping it.
+        var builder = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name };
         return new TestDatabase(AdminConnectionString, builder.ConnectionString, name);
     }
 

@@ -40,6 +40,9 @@ public sealed class TestDatabase(string adminConnectionString, string connection
 
     public async ValueTask DisposeAsync()
     {
+        // Idle pooled connections to this database go first (DROP … WITH (FORCE) would end them under the pool anyway).
+        await using (var mine = new NpgsqlConnection(ConnectionString))
+            NpgsqlConnection.ClearPool(mine);
         await using var admin = new NpgsqlConnection(adminConnectionString);
         await admin.OpenAsync();
         // A walsender may outlive its server for a moment, and a database with a slot cannot be dropped.
