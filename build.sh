@@ -70,8 +70,11 @@ run_tests() {
   # The JavaScript clients' unit tests (node --test: React 19, then the hook tests again with React 18).
   (cd clients/js && npm test --silent) 2>&1 | tee "$jslog"
   jsstatus=${PIPESTATUS[0]}
-  dotnet test Sluice.slnx -c Release --nologo 2>&1 | tee "$log"
+  dotnet test Sluice.slnx -c Release --nologo --filter "Category!=Quarantined" 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
+  # Quarantined tests (docs/development.md) run too, but apart: their result is printed, not counted, and does not fail.
+  dotnet test test/Sluice.IntegrationTests -c Release --nologo --no-build --filter "Category=Quarantined" 2>&1 \
+    | grep -E "^(Passed|Failed)!|\[FAIL\]" | sed 's/^/quarantined: /'
   set -e
   # One summary line over all test projects: dotnet's Passed!/Failed! lines plus node's "ℹ pass N" / "ℹ fail N".
   { cat "$log"; sed 's/^/node: /' "$jslog"; } | awk '

@@ -15,7 +15,16 @@ namespace Sluice.IntegrationTests.RowSecurity.Chaos;
 /// <c>SLUICE_RLS_CHAOS_RUNS</c> (and <c>SLUICE_RLS_CHAOS_WRITES</c>, writes per writer) for a long run. On failure CsCheck
 /// prints the seed; rerun with <c>CsCheck_Seed=…</c> for the same schedule (not the same thread interleaving).
 /// </summary>
+/// <remarks>
+/// Quarantined (see docs/development.md): it fails in about one run in seven, with three different findings still
+/// open under issue 15 — a subscriber resubscribing while <c>chaos_temp</c> is dropped and recreated is refused with
+/// <c>forbidden</c> "no longer exists" instead of a retryable code; a change admitted in every state never reached a
+/// subscriber (a MISS: withheld or lost, not leaked); long runs report snapshot rows of a recreated table whose versions
+/// the observer never received (the oracle learns versions only from the observer's stream). No run has shown a row
+/// delivered that PostgreSQL would hide. `./build.sh test` runs it separately and prints its result.
+/// </remarks>
 [Collection(IsolatedProcessesCollection.Name)]
+[Trait("Category", "Quarantined")]
 public sealed class RowSecurityChaosTests(PostgresFixture postgres, ITestOutputHelper output) : IDisposable
 {
     private const int Writers = 3;
