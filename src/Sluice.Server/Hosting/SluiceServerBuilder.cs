@@ -171,6 +171,7 @@ public static class SluiceServerBuilder
         builder.Services.AddSingleton<SubscriptionRouter>();
         builder.Services.AddSingleton<SnapshotReader>();
         builder.Services.AddSingleton<SubscriberAccess>();
+        builder.Services.AddSingleton<TableAccessResolver>();
         builder.Services.AddSingleton<RowAccessChecker>();
         builder.Services.AddSingleton(static services => new TableSecurityReader(services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton<RowAccess>();

@@ -18,7 +18,7 @@ public static partial class TableRowsEndpoint
 {
     public const string Route = "/api/tables/{name}/rows";
 
-    public static async Task HandleAsync(string name, HttpContext context, TableCatalog catalog, SnapshotReader snapshots, SubscriberAccess access, TokenValidator tokens, ILoggerFactory loggers)
+    public static async Task HandleAsync(string name, HttpContext context, TableAccessResolver tables, SnapshotReader snapshots, TokenValidator tokens, ILoggerFactory loggers)
     {
         var cancellationToken = context.RequestAborted;
         var authentication = RequestToken.TryRead(context.Request, out var token, out var tokenError)
@@ -39,12 +39,15 @@ public static partial class TableRowsEndpoint
             return;
         }
 
+        var identity = authentication.Identity!;
         TableLookup lookup;
+        AccessDecision decision;
         try
         {
-            lookup = await catalog.LookUpAsync(table.Schema, table.Table, cancellationToken);
+            // Lookup and access decision about one relation, even when the table is replaced meanwhile (see TableAccessResolver).
+            (lookup, decision) = await tables.ResolveAsync(table.Schema, table.Table, identity, cancellationToken);
         }
-        catch (NpgsqlException ex)
+        catch (Exception ex) when (ex is NpgsqlException or AccessCheckUnavailableException)
         {
             LogDatabaseError(loggers.CreateLogger(typeof(TableRowsEndpoint)), ex);
             await FailAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.DatabaseUnavailable, "the database could not be queried; try again");
@@ -70,16 +73,15 @@ public static partial class TableRowsEndpoint
             return;
         }
 
+        if (!decision.Allowed)
+        {
+            await FailAsync(context, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, decision.Refusal!);
+            return;
+        }
+
         var body = new RowsBodyWriter(context.Response, table);
         try
         {
-            var identity = authentication.Identity!;
-            var decision = await access.DecideAsync(lookup.Table, identity, cancellationToken);
-            if (!decision.Allowed)
-            {
-                await FailAsync(context, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, decision.Refusal!);
-                return;
-            }
             // Whole rows, whatever their size: this is how clients read the rows a subscription received reduced. The body is
             // streamed chunk by chunk, so a request holds at most one chunk (or one huge row) in memory.
             var snapshot = await snapshots.ReadAsync(lookup.Table, filter, decision.AssumeRole ? identity : null, maxRecordBytes: null,
@@ -93,7 +95,7 @@ public static partial class TableRowsEndpoint
             LogAccessCheckFailed(loggers.CreateLogger(typeof(TableRowsEndpoint)), ex.SqlState, ex.Reason);
             await FailAsync(context, StatusCodes.Status403Forbidden, ErrorCodes.AccessCheckFailed, ex.Message);
         }
-        catch (NpgsqlException ex) when (!context.Response.HasStarted)
+        catch (Exception ex) when (ex is NpgsqlException or AccessCheckUnavailableException && !context.Response.HasStarted)
         {
             LogDatabaseError(loggers.CreateLogger(typeof(TableRowsEndpoint)), ex);
             await FailAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.DatabaseUnavailable, "the database could not be queried; try again");

@@ -13,7 +13,7 @@ public sealed record SubscriptionServices(
     ChangeLog Log,
     SnapshotReader Snapshots,
     WalHeartbeat Heartbeat,
-    SubscriberAccess Access,
+    TableAccessResolver Tables,
     RowAccess RowAccess,
     ChangeFrameFormat NativeFormat)
 {

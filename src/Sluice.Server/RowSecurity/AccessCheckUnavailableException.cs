@@ -2,12 +2,23 @@ namespace Sluice.Server.RowSecurity;
 
 /// <summary>
 /// A row-level security check could not run because of the database's state, not the policy (connection lost, server
-/// shutting down, out of resources): the changes are not judged, and delivery waits and retries.
+/// shutting down, out of resources), or could not settle because the table changed under it (dropped or replaced, or
+/// given row-level security, while access to it was decided or its rows read): the changes are not judged, and delivery
+/// waits and retries; a subscribe or read is answered "try again".
 /// </summary>
-public sealed class AccessCheckUnavailableException(string sqlState, string message)
-    : Exception($"the row-level security check could not run ({sqlState}): {message}")
+public sealed class AccessCheckUnavailableException : Exception
 {
-    public string SqlState { get; } = sqlState;
+    public AccessCheckUnavailableException(string sqlState, string message)
+        : base($"the row-level security check could not run ({sqlState}): {message}") => SqlState = sqlState;
+
+    /// <summary>The table changed under the check (no database error).</summary>
+    public AccessCheckUnavailableException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>The database's error code; null when the table changed under the check.</summary>
+    public string? SqlState { get; }
 
     /// <summary>
     /// Whether an error raised while checking says the database cannot serve the check right now (connection, shutdown,

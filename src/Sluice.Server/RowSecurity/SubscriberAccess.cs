@@ -9,9 +9,11 @@ namespace Sluice.Server.RowSecurity;
 /// Decides, when a client subscribes to a table (or reads its rows over HTTP), whether its role may read the table
 /// at all and how its snapshot is read: as its own role with its claims (PostgreSQL then applies privileges and
 /// row-level security itself), or — only for a table without row-level security, when the role does not exist in the
-/// database, as seed 003's anonymous connections — as Sluice's own database user. Fails closed: a table that is gone, a
-/// role that may not SELECT, and a table with row-level security whose role cannot be assumed are refused; the server's
-/// own user reads only tables without row-level security.
+/// database, as seed 003's anonymous connections — as Sluice's own database user. Fails closed: a role that may not
+/// SELECT, and a table with row-level security whose role cannot be assumed are refused; the server's own user reads only
+/// tables without row-level security. A decision is only ever about the relation that was looked up (its OID): when the
+/// name no longer leads to it, the answer is <see cref="AccessDecision.Stale"/>, never a guess about the table that
+/// replaced it. <see cref="TableAccessResolver"/> looks the name up again; callers go through it.
 /// </summary>
 public sealed class SubscriberAccess(NpgsqlDataSource dataSource)
 {
@@ -22,18 +24,27 @@ public sealed class SubscriberAccess(NpgsqlDataSource dataSource)
                c.relrowsecurity,
                session_user::text
         FROM pg_catalog.pg_class c
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         LEFT JOIN pg_catalog.pg_roles r ON r.rolname = $2
-        WHERE c.oid = $1
+        WHERE c.oid = $1 AND n.nspname = $3 AND c.relname = $4
         """;
 
+    /// <summary>
+    /// Decides for the relation <paramref name="table"/> was looked up as (its <see cref="TableSchema.RelationId"/>), provided
+    /// its schema and name still lead to it; <see cref="AccessDecision.Stale"/> otherwise.
+    /// </summary>
     public async Task<AccessDecision> DecideAsync(TableSchema table, ConnectionIdentity identity, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(Query);
         command.Parameters.Add(new NpgsqlParameter<uint> { TypedValue = table.RelationId, NpgsqlDbType = NpgsqlDbType.Oid });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = identity.Role });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table.Schema });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table.Name });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        // No row: the name no longer leads to the looked-up OID (dropped, renamed, or dropped and recreated since the
+        // lookup). Nothing is known about what it leads to now: neither allowed nor refused.
         if (!await reader.ReadAsync(cancellationToken))
-            return AccessDecision.Refuse($"table {table.Schema}.{table.Name} no longer exists");
+            return AccessDecision.Stale;
         var roleExists = reader.GetBoolean(0);
         var canAssume = reader.GetBoolean(1);
         var readable = reader.GetBoolean(2);

@@ -41,7 +41,9 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
     /// <summary>
     /// Reads the rows and hands every chunk but the last (each a JSON array of rows) to <paramref name="sendChunk"/>
     /// as it fills; the last chunk is returned in the result. With <paramref name="readAs"/>, the rows are read as that
-    /// identity's role with its JWT claims, so PostgreSQL applies its privileges and row-level security policies.
+    /// identity's role with its JWT claims, so PostgreSQL applies its privileges and row-level security policies; without,
+    /// as Sluice's own user, and only from the relation <paramref name="table"/> was looked up as, while it has no
+    /// row-level security (else <see cref="AccessCheckUnavailableException"/>, nothing read).
     /// With <paramref name="maxRecordBytes"/>, a row over it is written reduced (see <see cref="RecordLimit"/>) and listed
     /// in its chunk's <see cref="SnapshotChunk.ReducedRows"/>; without, every row is written whole.
     /// </summary>
@@ -77,6 +79,8 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
         // From here on the statements may run under the subscriber role's search_path: every name is qualified.
         if (readAs is not null)
             await SubscriberAccess.AssumeAsync(db, transaction, readAs, cancellationToken);
+        else
+            await LockUnprotectedAsync(db, transaction, table, cancellationToken);
 
         SnapshotVisibility visibility;
         await using (var snapshot = new NpgsqlCommand(
@@ -133,6 +137,42 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
         return new SnapshotResult(visibility, held, rowCount);
     }
 
+    /// <summary>
+    /// Before rows are read as Sluice's own user (no role, no policy applied for the subscriber): the access decision found
+    /// relation <see cref="TableSchema.RelationId"/> without row-level security, but the rows are read by name, and the name
+    /// may lead elsewhere by now (the table dropped and recreated with row-level security) or the table may have gained
+    /// row-level security since. So the table is locked first — before the transaction takes its snapshot (the next
+    /// statement), so the snapshot sees the catalog as of the lock — and must then still be that relation, without
+    /// row-level security; DROP, RENAME and ENABLE/FORCE ROW LEVEL SECURITY take an ACCESS EXCLUSIVE lock and wait for this
+    /// one, so it stays that way until the read ends. (ONLY: the policies that apply to rows read through a table, its
+    /// partitions' or children's included, are its own.) Otherwise nothing is read:
+    /// <see cref="AccessCheckUnavailableException"/> (try again, and the decision is taken anew).
+    /// </summary>
+    private static async Task LockUnprotectedAsync(NpgsqlConnection db, NpgsqlTransaction transaction, TableSchema table, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var lockTable = new NpgsqlCommand($"LOCK TABLE ONLY {QualifiedName(table)} IN ACCESS SHARE MODE", db, transaction);
+            await lockTable.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
+        {
+            throw Changed(table);
+        }
+        await using var check = new NpgsqlCommand("""
+            SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                           WHERE c.oid = $1 AND n.nspname = $2 AND c.relname = $3 AND NOT c.relrowsecurity)
+            """, db, transaction);
+        check.Parameters.Add(new NpgsqlParameter<uint> { TypedValue = table.RelationId, NpgsqlDbType = NpgsqlDbType.Oid });
+        check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table.Schema });
+        check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table.Name });
+        if (!(bool)(await check.ExecuteScalarAsync(cancellationToken))!)
+            throw Changed(table);
+    }
+
+    private static AccessCheckUnavailableException Changed(TableSchema table) => new(
+        $"table {table.Schema}.{table.Name} was dropped, replaced or given row-level security after access to it was decided; nothing was read");
+
     /// <summary>The chunk written so far; the writer starts the next one (in a fresh buffer when a huge row grew this one).</summary>
     private static SnapshotChunk CloseChunk(ref Utf8JsonWriter writer, ref ArrayBufferWriter<byte> chunk, List<ReducedRow> reduced)
     {
@@ -166,8 +206,10 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
         }
         if (table.Columns.Length == 0)
             sql.Append("NULL");
-        return sql.Append(" FROM ").Append(QuoteIdentifier(table.Schema)).Append('.').Append(QuoteIdentifier(table.Name)).ToString();
+        return sql.Append(" FROM ").Append(QualifiedName(table)).ToString();
     }
+
+    private static string QualifiedName(TableSchema table) => QuoteIdentifier(table.Schema) + "." + QuoteIdentifier(table.Name);
 
     private static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 }

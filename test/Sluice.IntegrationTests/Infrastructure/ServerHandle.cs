@@ -24,6 +24,9 @@ public sealed class ServerHandle : IAsyncDisposable
     public Uri WebSocketUrl => new($"ws://{HttpBase.Authority}/realtime");
     public HttpClient Http { get; }
 
+    /// <summary>The running server's services, for tests that drive one component against the real database.</summary>
+    public IServiceProvider Services => _app.Services;
+
     public static async Task<ServerHandle> StartAsync(TestDatabase database, params string[] extraArgs)
     {
         string[] args =

@@ -176,7 +176,8 @@ public sealed partial class NativeSession(
             return;
         }
 
-        var lookup = await services.Catalog.LookUpAsync(table.Schema, table.Table, cancellationToken);
+        // Lookup and access decision about one relation, even when the table is replaced meanwhile (see TableAccessResolver).
+        var (lookup, access) = await services.Tables.ResolveAsync(table.Schema, table.Table, connection.Identity, cancellationToken);
         if (lookup.Table is null)
         {
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.TableNotFound, $"table {table.Schema}.{table.Table} does not exist", channel));
@@ -196,7 +197,6 @@ public sealed partial class NativeSession(
             return;
         }
 
-        var access = await services.Access.DecideAsync(lookup.Table, connection.Identity, cancellationToken);
         if (!access.Allowed)
         {
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.Forbidden, access.Refusal!, channel));

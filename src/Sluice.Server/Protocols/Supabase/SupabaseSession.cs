@@ -442,7 +442,8 @@ public sealed partial class SupabaseSession(
     private async Task<string?> SubscribeTableAsync(JoinedChannel joined, PostgresChangesBinding binding, string table, int index, JoinStart start,
         CancellationToken cancellationToken)
     {
-        var lookup = await services.Catalog.LookUpAsync(binding.Schema, table, cancellationToken);
+        // Lookup and access decision about one relation, even when the table is replaced meanwhile (see TableAccessResolver).
+        var (lookup, access) = await services.Tables.ResolveAsync(binding.Schema, table, connection.Identity, cancellationToken);
         if (lookup.Table is null)
             return $"Unable to subscribe to changes with given parameters: table {binding.Schema}.{table} does not exist";
         if (!lookup.RealtimeEnabled)
@@ -450,7 +451,6 @@ public sealed partial class SupabaseSession(
         RowFilter? filter = null;
         if (binding.Filter is not null && !RowFilter.TryParse(binding.Filter, lookup.Table, out filter, out var filterError))
             return $"Unable to subscribe to changes with given parameters: invalid filter: {filterError}";
-        var access = await services.Access.DecideAsync(lookup.Table, connection.Identity, cancellationToken);
         if (!access.Allowed)
             return $"Unauthorized: {access.Refusal}";
 
