@@ -45,6 +45,9 @@ public sealed class ChaosOracle(ChaosWorld world, ChaosSubscriber observer, IRea
     public int SnapshotRowsChecked { get; private set; }
     public int RequirementsChecked { get; private set; }
     public int WithheldAsDesigned { get; private set; }
+
+    /// <summary>Versions of a since-dropped incarnation of <c>chaos_temp</c> withheld from the observer (by design).</summary>
+    public int ObserverWithheldAsDesigned { get; private set; }
     public int States => _stateStarts.Length;
     public int Changes => _changes.Count;
 
@@ -59,7 +62,10 @@ public sealed class ChaosOracle(ChaosWorld world, ChaosSubscriber observer, IRea
         }
     }
 
-    /// <summary>Control events' commit instants, every row version, and each change's versions, from the observer's stream.</summary>
+    /// <summary>
+    /// Control events' commit instants and each change's versions from the observer's stream; every row version from the
+    /// writers' own record, against which the observer's stream is checked (it must carry every committed version).
+    /// </summary>
     private void ReadGroundTruth()
     {
         var received = observer.Received;
@@ -77,9 +83,19 @@ public sealed class ChaosOracle(ChaosWorld world, ChaosSubscriber observer, IRea
             Violations.Add($"the observer never received control events {string.Join(", ", missing)}");
         _stateStarts = [DateTime.MinValue, .. world.Controls.Select(c => c.CommittedAt)];
 
+        // Every version as its writer committed it: the ground truth (the observer's stream is checked against it below).
+        foreach (var committed in world.Committed)
+        {
+            var incarnation = committed.Table == "chaos_temp" ? IndexOf(world.TempOids, committed.TableOid) : 0;
+            if (incarnation < 0)
+                Violations.Add($"a writer committed version {committed.Version} into a chaos_temp whose OID {committed.TableOid} no control event made");
+            _versions[committed.Version] = (committed.Table, committed.Id, committed.Organization, committed.Body, incarnation);
+        }
+
         var recreations = world.Controls.Where(c => c.RecreatesTemp).Select(c => c.CommitLsn).ToList();
         var current = ChaosWorld.Tables.ToDictionary(t => t.Name, _ => new Dictionary<long, long>());
         var currentIncarnation = 0;
+        var observed = new HashSet<long>();
         foreach (var delivery in received)
         {
             if (delivery.Kind != ChaosDeliveryKind.Change || delivery.Table == ChaosWorld.ControlTable || delivery.Table is null)
@@ -98,21 +114,54 @@ public sealed class ChaosOracle(ChaosWorld world, ChaosSubscriber observer, IRea
                 oldVersion = before; // REPLICA IDENTITY DEFAULT: the old row is known from the history
             if (newVersion is { } version)
             {
-                var record = delivery.Record!.Value;
-                _versions[version] = (table, id!.Value, record.GetProperty("organization_id").GetInt32(),
-                    record.TryGetProperty("body", out var body) ? body.GetString() : null, incarnation);
-                current[table][id.Value] = version;
+                observed.Add(version);
+                if (!_versions.TryGetValue(version, out var written))
+                    Violations.Add($"the observer received a version no writer committed: {delivery}");
+                else if (written.Table != table || written.Id != id || (table == "chaos_temp" && written.Incarnation != incarnation)
+                         || written.Organization != delivery.Record!.Value.GetProperty("organization_id").GetInt32())
+                    Violations.Add($"the observer received version {version} unlike its commit ({written}): {delivery}");
+                current[table][id!.Value] = version;
             }
             else if (id is { } deleted)
             {
                 current[table].Remove(deleted);
             }
-            if (delivery.Old is { } old && oldVersion is { } oldKey && !_versions.ContainsKey(oldKey) && old.TryGetProperty("organization_id", out var oldOrganization))
-                _versions[oldKey] = (table, id!.Value, oldOrganization.GetInt32(), old.TryGetProperty("body", out var oldBody) ? oldBody.GetString() : null, incarnation);
             if (oldVersion is { } known)
                 _oldVersions[(table, delivery.Offset!)] = known;
             _changes.Add((delivery, newVersion, oldVersion, incarnation));
         }
+
+        // The observer's role bypasses row-level security: it must receive every committed version, except the changes
+        // of an incarnation of chaos_temp that was dropped before they were dispatched — withheld by design (no policy or
+        // privilege can be checked any more), and then the observer was told so for a transaction of that incarnation.
+        var withheldTempLsns = received.Where(d => d.Kind == ChaosDeliveryKind.Withheld && d.Offset is not null && d.Table is null or "chaos_temp")
+            .Select(d => d.CommitLsn).ToList();
+        foreach (var (version, row) in _versions.OrderBy(v => v.Key))
+        {
+            if (observed.Contains(version))
+                continue;
+            if (row.Table == "chaos_temp" && row.Incarnation < recreations.Count)
+            {
+                var born = row.Incarnation == 0 ? 0UL : recreations[row.Incarnation - 1];
+                var dropped = recreations[row.Incarnation];
+                if (withheldTempLsns.Any(lsn => lsn > born && lsn < dropped))
+                {
+                    ObserverWithheldAsDesigned++;
+                    continue;
+                }
+            }
+            Violations.Add($"GAP: the observer never received version {version} ({row}), nor access_check_failed for a transaction of its table before it was dropped");
+        }
+    }
+
+    private static int IndexOf(IReadOnlyList<uint> oids, uint oid)
+    {
+        for (var i = 0; i < oids.Count; i++)
+        {
+            if (oids[i] == oid)
+                return i;
+        }
+        return -1;
     }
 
     /// <summary>Rebuilds each state in the oracle database and asks PostgreSQL what each group may SELECT.</summary>

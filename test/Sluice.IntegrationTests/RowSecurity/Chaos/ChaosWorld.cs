@@ -7,6 +7,9 @@ namespace Sluice.IntegrationTests.RowSecurity.Chaos;
 /// <summary>A table of the chaos run: its replica identity, and whether control events drop and recreate it.</summary>
 public sealed record ChaosTable(string Name, bool FullIdentity, bool Recreated);
 
+/// <summary>A row version as its writer's transaction committed it, and the OID of the table (incarnation) it went into.</summary>
+public sealed record ChaosVersion(long Version, string Table, long Id, int Organization, string? Body, uint TableOid);
+
 /// <summary>
 /// The database side of a row-level security chaos run: organizations' documents in three tables (REPLICA IDENTITY FULL;
 /// REPLICA IDENTITY DEFAULT; FULL and dropped and recreated), members whose memberships change, policies that are swapped,
@@ -32,6 +35,8 @@ public sealed class ChaosWorld(TestDatabase database, int seed)
 
     private readonly Random _random = new(seed);
     private readonly List<ChaosControl> _controls = [];
+    private readonly List<ChaosVersion> _committed = [];
+    private readonly List<uint> _tempOids = [];
     private long _version;
     private int _writes;
 
@@ -45,6 +50,19 @@ public sealed class ChaosWorld(TestDatabase database, int seed)
     /// <summary>Row changes committed by the writers so far.</summary>
     public int Writes => Volatile.Read(ref _writes);
 
+    /// <summary>Every row version the writers committed (recorded by the writers themselves: the oracle's ground truth).</summary>
+    public IReadOnlyList<ChaosVersion> Committed
+    {
+        get
+        {
+            lock (_committed)
+                return [.. _committed];
+        }
+    }
+
+    /// <summary>The OID of each incarnation of <c>chaos_temp</c>, in order (index = <see cref="ChaosState.TempIncarnation"/>).</summary>
+    public IReadOnlyList<uint> TempOids => _tempOids;
+
     /// <summary>Each user's home organization (the claim policy B reads).</summary>
     public Dictionary<string, int> HomeOrganization { get; } = [];
 
@@ -54,6 +72,9 @@ public sealed class ChaosWorld(TestDatabase database, int seed)
 
     public static string VisitorPolicy(string table) =>
         $"CREATE POLICY visitors ON public.{table} FOR SELECT TO {Visitor} USING (organization_id = 0)";
+
+    /// <summary>What a writer's INSERT/UPDATE returns: the version it committed and the table incarnation it went into.</summary>
+    private const string Returning = "RETURNING version, id, organization_id, body, tableoid";
 
     public static string TableColumns => "id bigint PRIMARY KEY, organization_id int NOT NULL, body text, version bigint NOT NULL";
 
@@ -95,6 +116,8 @@ public sealed class ChaosWorld(TestDatabase database, int seed)
         }
         foreach (var (user, organization) in members)
             await database.ExecuteAsync("INSERT INTO public.chaos_members VALUES ($1, $2)", user, organization);
+        await using (var connection = await database.OpenAsync())
+            _tempOids.Add(await TempOidAsync(connection, null));
         State = InitialState = ChaosState.Initial(members);
     }
 
@@ -179,12 +202,21 @@ public sealed class ChaosWorld(TestDatabase database, int seed)
                 control.Parameters.Add(new NpgsqlParameter<string> { TypedValue = description });
                 await control.ExecuteNonQueryAsync();
             }
+            var oid = recreates ? await TempOidAsync(connection, transaction) : 0;
             await transaction.CommitAsync();
+            if (recreates)
+                _tempOids.Add(oid);
         }
         State = state;
         var done = new ChaosControl(seq, description, state, recreates);
         _controls.Add(done);
         return done;
+    }
+
+    private static async Task<uint> TempOidAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction)
+    {
+        await using var command = new NpgsqlCommand("SELECT 'public.chaos_temp'::regclass::oid", connection, transaction);
+        return (uint)(await command.ExecuteScalarAsync())!;
     }
 
     /// <summary>
@@ -213,13 +245,13 @@ public sealed class ChaosWorld(TestDatabase database, int seed)
                     var id = next;
                     next += writers;
                     ids.Add(id);
-                    statements.Add(string.Create(CultureInfo.InvariantCulture, $"INSERT INTO public.{table} VALUES ({id}, {organization}, 'v{version}', {version})"));
+                    statements.Add(string.Create(CultureInfo.InvariantCulture, $"INSERT INTO public.{table} VALUES ({id}, {organization}, 'v{version}', {version}) {Returning}"));
                 }
                 else if (op < 8)
                 {
                     var id = ids[random.Next(ids.Count)];
                     statements.Add(string.Create(CultureInfo.InvariantCulture,
-                        $"UPDATE public.{table} SET organization_id = {(random.Next(3) == 0 ? organization.ToString(CultureInfo.InvariantCulture) : "organization_id")}, body = 'v{version}', version = {version} WHERE id = {id}"));
+                        $"UPDATE public.{table} SET organization_id = {(random.Next(3) == 0 ? organization.ToString(CultureInfo.InvariantCulture) : "organization_id")}, body = 'v{version}', version = {version} WHERE id = {id} {Returning}"));
                 }
                 else
                 {
@@ -231,7 +263,22 @@ public sealed class ChaosWorld(TestDatabase database, int seed)
             try
             {
                 await using var command = new NpgsqlCommand($"BEGIN; {string.Join("; ", statements.Distinct())}; COMMIT;", connection);
-                await command.ExecuteNonQueryAsync(stop);
+                var versions = new List<ChaosVersion>();
+                await using (var reader = await command.ExecuteReaderAsync(stop))
+                {
+                    do
+                    {
+                        while (await reader.ReadAsync(stop))
+                        {
+                            versions.Add(new ChaosVersion(reader.GetInt64(0), table, reader.GetInt64(1), reader.GetInt32(2),
+                                reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetFieldValue<uint>(4)));
+                        }
+                    }
+                    while (await reader.NextResultAsync(stop));
+                }
+                // Every statement (COMMIT included) ran: these versions are committed.
+                lock (_committed)
+                    _committed.AddRange(versions);
                 Interlocked.Add(ref _writes, rows);
                 written += rows;
             }
