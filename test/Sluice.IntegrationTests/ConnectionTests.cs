@@ -79,16 +79,23 @@ public sealed class ConnectionTests(PostgresFixture postgres) : ServerTest(postg
         const int rows = 600;
         var body = new string('z', 64 * 1024);
         var received = 0;
+        // The writer stays at most 64 rows (4 MiB) ahead of the reader: however slowly a busy machine runs the reader,
+        // its queue stays far below the 32 MiB limit, while the stalled client's grows past it (600 rows: ~39 MiB).
+        using var credit = new SemaphoreSlim(64);
         var receiving = Task.Run(async () =>
         {
             for (; received < rows; received++)
             {
                 var frame = await reader.NextChangeAsync();
                 Assert.Equal(received + 1, frame.GetProperty("payload").GetProperty("record").GetProperty("id").GetInt64());
+                credit.Release();
             }
         });
         for (var i = 1; i <= rows; i++)
+        {
+            Assert.True(await credit.WaitAsync(TestClient.Patience), $"the reader stopped at row {received}");
             await Database.ExecuteAsync("INSERT INTO firehose VALUES ($1, $2)", (long)i, body);
+        }
         await receiving;
 
         Assert.Equal(rows, received);

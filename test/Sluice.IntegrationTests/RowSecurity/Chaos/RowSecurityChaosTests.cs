@@ -118,6 +118,9 @@ public sealed class RowSecurityChaosTests(PostgresFixture postgres, ITestOutputH
             $"{oracle.SnapshotRowsChecked} snapshot rows, {oracle.RequirementsChecked} required arrivals ({oracle.WithheldAsDesigned} withheld with access_check_failed as designed), " +
             $"{world.Committed.Count} committed versions ({oracle.ObserverWithheldAsDesigned} of dropped incarnations withheld from the observer); " +
             $"{oracle.Violations.Count} violations, {problems.Count} run problems"));
+        var lags = observer.Received.Where(d => d.Kind == ChaosDeliveryKind.Change).Select(d => (d.At - d.CommittedAt!.Value).TotalMilliseconds).Order().ToList();
+        if (lags.Count > 0)
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  observer: commit to arrival p50 {lags[lags.Count / 2]:F0} ms, p99 {lags[lags.Count * 99 / 100]:F0} ms, max {lags[^1]:F0} ms"));
         foreach (var control in world.Controls)
             output.WriteLine($"  control {control.Seq} at {control.CommittedAt:HH:mm:ss.ffffff}: {control.Description}");
         foreach (var (reason, count) in subscribers.SelectMany(s => s.Received).Where(d => d.Kind == ChaosDeliveryKind.Withheld)
