@@ -111,6 +111,13 @@ public abstract class GoldenTest(PostgresFixture postgres) : ServerTest(postgres
         GoldenFile.Verify(goldenFile, session.Lines, failure);
     }
 
+    /// <summary>Sends a frame and records everything the server answers to it (each session handles its client's frames in order).</summary>
+    protected static async Task<List<WireFrame>> AskAsync(GoldenSession session, WireClient client, string frame)
+    {
+        await session.SendAsync(client, frame);
+        return await session.SyncAsync(client);
+    }
+
     /// <summary>Runs a statement and writes it into the transcript as a comment.</summary>
     protected async Task SqlAsync(GoldenSession session, string sql)
     {

@@ -28,13 +28,6 @@ public sealed class NativeGoldenTests(PostgresFixture postgres) : GoldenTest(pos
     private Task<WireClient> ConnectAsync(GoldenSession session, string name, string query = "") =>
         session.ConnectAsync(name, new Uri(Server.WebSocketUrl + query), dropServerHeartbeats: true);
 
-    /// <summary>Sends a frame and records everything the server answers to it (the session handles a client's frames in order).</summary>
-    private static async Task<List<WireFrame>> AskAsync(GoldenSession session, WireClient client, string frame)
-    {
-        await session.SendAsync(client, frame);
-        return await session.SyncAsync(client);
-    }
-
     private async Task ScriptAsync(GoldenSession s)
     {
         s.Comment("Golden transcript of the native protocol (test/Sluice.IntegrationTests/Golden/NativeGoldenTests.cs).");
