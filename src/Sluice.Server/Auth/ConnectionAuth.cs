@@ -1,6 +1,4 @@
-using Sluice.Protocol;
 using Sluice.Server.Connections;
-using Sluice.Server.Protocols.Native;
 using Sluice.Server.Routing;
 
 namespace Sluice.Server.Auth;
@@ -24,12 +22,10 @@ public sealed class ConnectionAuth : IDisposable
     private ITimer? _timer;
     private volatile bool _expired;
     private bool _disposed;
-    private readonly bool _nativeFrames;
 
     public ConnectionAuth(ClientConnection connection, ConnectionIdentity identity, SubscriptionRouter router, TimeSpan clockSkew,
-        TimeProvider? time = null, Rooms.RoomRegistry? rooms = null, bool nativeFrames = true)
+        TimeProvider? time = null, Rooms.RoomRegistry? rooms = null)
     {
-        _nativeFrames = nativeFrames;
         _connection = connection;
         _router = router;
         _rooms = rooms;
@@ -74,7 +70,7 @@ public sealed class ConnectionAuth : IDisposable
             _expired = false;
             if (claimsChanged)
                 _router.EndForNewIdentity(_connection);
-            _router.ResumeDelivery(_connection, _nativeFrames ? NativeFrames.AuthOk(identity.Role, identity.ExpiresAt) : null);
+            _router.ResumeDelivery(_connection, _connection.Protocol.TokenAccepted(identity));
             _rooms?.Reauthorize(_connection, identity);
             Arm(identity);
         }
@@ -123,8 +119,7 @@ public sealed class ConnectionAuth : IDisposable
     private void ExpireLocked()
     {
         _expired = true;
-        _router.PauseDelivery(_connection, _nativeFrames ? NativeFrames.Error(ErrorCodes.TokenExpired,
-            "the token expired: delivery is paused and subscriptions are kept; send {\"type\":\"auth\",\"token\":…} with a fresh token to continue where you left off") : null);
+_router.PauseDelivery(_connection, _connection.Protocol.TokenExpired());
         _rooms?.PauseDelivery(_connection);
     }
 

@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
-using Sluice.Server.Protocols.Native;
 using Sluice.Server.Rooms;
 using StackExchange.Redis;
 
@@ -142,7 +141,7 @@ public sealed partial class ClusterRooms(
             return null;
         var stateBytes = Encoding.UTF8.GetBytes(state);
         var clusterRef = node + ":" + reference;
-        return new PresenceEntry(key, clusterRef, RoomFrames.PresenceEntry(key, clusterRef, stateBytes), stateBytes);
+        return new PresenceEntry(key, clusterRef, stateBytes);
     }
 
     private async Task SendLoopAsync(CancellationToken stoppingToken)

@@ -47,11 +47,8 @@ public sealed partial class ClientConnection
 
     public long Id { get; } = Interlocked.Increment(ref s_nextId);
 
-    /// <summary>
-    /// Whether the server sends this connection the native <c>heartbeat</c> frame periodically; false for protocols
-    /// whose clients send the heartbeats themselves (Supabase/Phoenix).
-    /// </summary>
-    public bool ReceivesServerHeartbeats { get; init; } = true;
+    /// <summary>How the connection's protocol writes connection-level events (heartbeat, token expiry and refresh).</summary>
+    public ConnectionProtocol Protocol { get; init; } = ConnectionProtocol.Silent;
 
     /// <summary>Set once the connection is closing; nothing more is queued.</summary>
     public bool IsClosing => Volatile.Read(ref _closeCode) != 0;
@@ -84,7 +81,8 @@ public sealed partial class ClientConnection
     /// <summary>Queues a change that the writer serializes when it sends it (see <see cref="OutboundFrame"/>).</summary>
     public bool TryEnqueue(Routing.FrameSource source, bool transactionEnd) => TryEnqueue(new OutboundFrame(source, transactionEnd));
 
-    private bool TryEnqueue(OutboundFrame frame)
+    /// <summary>Queues a frame (text or binary, see <see cref="OutboundFrame"/>); a full queue marks the client a slow consumer and closes it.</summary>
+    public bool TryEnqueue(OutboundFrame frame)
     {
         if (IsClosing)
             return false;

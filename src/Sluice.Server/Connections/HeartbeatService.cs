@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using Sluice.Protocol;
 using Sluice.Server.Hosting;
-using Sluice.Server.Protocols.Native;
 
 namespace Sluice.Server.Connections;
 
@@ -26,8 +25,8 @@ public sealed class HeartbeatService(ConnectionRegistry connections, IOptions<Sl
                 {
                     if (connection.IsSendStalled(settings.SendTimeout))
                         connection.Close(CloseCodes.SlowConsumer, "slow_consumer: a send stalled; reconnect and resubscribe");
-                    else if (beat && connection.ReceivesServerHeartbeats)
-                        connection.TryEnqueue(NativeFrames.Heartbeat);
+                    else if (beat && connection.Protocol.Heartbeat is { } heartbeat)
+                        connection.TryEnqueue(heartbeat);
                 }
             }
         }

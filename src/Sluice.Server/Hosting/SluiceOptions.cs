@@ -43,7 +43,7 @@ public sealed class SluiceOptions
     /// <c>key_columns</c> and <c>omitted_columns</c> (see docs/protocol.md). Keep it well under <see cref="OutboundQueueBytes"/>.
     /// </summary>
     [Range(1024, 256 * 1024 * 1024)]
-    public int MaxRecordBytes { get; set; } = Protocols.Native.RecordLimit.DefaultMaxRecordBytes;
+    public int MaxRecordBytes { get; set; } = Limits.RecordLimit.DefaultMaxRecordBytes;
 
     /// <summary>Most frames waiting to be sent to one connection before it counts as a slow consumer.</summary>
     [Range(16, 10_000_000)]

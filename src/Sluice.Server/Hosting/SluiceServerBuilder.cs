@@ -12,7 +12,7 @@ using Sluice.Server.Http;
 using Sluice.Server.Limits;
 using Sluice.Server.Log;
 using Sluice.Server.Observability;
-using Sluice.Server.Protocols.Supabase;
+using Sluice.Server.Protocols;
 using Sluice.Server.Rooms;
 using Sluice.Server.RowSecurity;
 using Sluice.Server.Snapshots;
@@ -102,7 +102,7 @@ public static class SluiceServerBuilder
         builder.Services.AddOptions<SluiceOptions>().Bind(builder.Configuration.GetSection(SluiceOptions.SectionName));
         var signingKeys = ConfigureAuth(builder);
         ConfigureRooms(builder);
-        ConfigureSupabase(builder);
+        builder.AddSluiceProtocols();
         ConfigureLimits(builder);
         var cluster = ClusterServices.Configure(builder);
 
@@ -175,7 +175,6 @@ public static class SluiceServerBuilder
         builder.Services.AddSingleton<RowAccessChecker>();
         builder.Services.AddSingleton(static services => new TableSecurityReader(services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton<RowAccess>();
-        builder.Services.AddSingleton(new ChangeFrameFormat(settings.MaxRecordBytes));
         builder.Services.AddSingleton<SubscriptionServices>();
         builder.Services.AddSingleton<LogicalCapture>();
         builder.Services.AddHostedService(static services => services.GetRequiredService<LogicalCapture>());
@@ -204,16 +203,6 @@ public static class SluiceServerBuilder
             throw new OptionsValidationException(AuthOptions.SectionName, typeof(AuthOptions), failures);
         builder.Services.AddOptions<AuthOptions>().Bind(section);
         return SigningKeys.Create(auth);
-    }
-
-    /// <summary>Validates the <c>Sluice:Supabase</c> settings (failing start-up with clear messages).</summary>
-    private static void ConfigureSupabase(WebApplicationBuilder builder)
-    {
-        var section = builder.Configuration.GetSection(SupabaseOptions.SectionName);
-        var failures = (section.Get<SupabaseOptions>() ?? new SupabaseOptions()).Validate();
-        if (failures.Count > 0)
-            throw new OptionsValidationException(SupabaseOptions.SectionName, typeof(SupabaseOptions), failures);
-        builder.Services.AddOptions<SupabaseOptions>().Bind(section);
     }
 
     /// <summary>Validates the <c>Sluice:Rooms</c> settings (failing start-up with clear messages) and registers the room registry.</summary>

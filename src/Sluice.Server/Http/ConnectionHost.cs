@@ -17,7 +17,7 @@ namespace Sluice.Server.Http;
 public static class ConnectionHost
 {
     public static async Task<(WebSocket Socket, ClientConnection Connection)> AcceptAsync(
-        HttpContext context, SluiceOptions settings, ILogger logger, bool receivesServerHeartbeats = true)
+        HttpContext context, SluiceOptions settings, ILogger logger, ConnectionProtocol protocol)
     {
         var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
@@ -27,7 +27,7 @@ public static class ConnectionHost
         var connection = new ClientConnection(socket, settings.OutboundQueueFrames, settings.OutboundQueueBytes, logger,
             (context.Features.Get<IHttpUpgradeFeature>() as CoalescingUpgradeFeature)?.Stream)
         {
-            ReceivesServerHeartbeats = receivesServerHeartbeats,
+            Protocol = protocol,
         };
         return (socket, connection);
     }

@@ -32,6 +32,7 @@ public static partial class RealtimeEndpoint
         IOptions<SluiceOptions> options,
         IOptions<AuthOptions> authOptions,
         ConnectionLimits limits,
+        NativeChangeFormat changeFormat,
         ILoggerFactory loggers,
         IHostApplicationLifetime lifetime)
     {
@@ -54,7 +55,7 @@ public static partial class RealtimeEndpoint
                 : tokenError!;
 
         var logger = loggers.CreateLogger("Sluice.Connection");
-        var (socket, connection) = await ConnectionHost.AcceptAsync(context, options.Value, logger);
+        var (socket, connection) = await ConnectionHost.AcceptAsync(context, options.Value, logger, NativeConnectionProtocol.Instance);
         using (socket)
         {
             if (!authentication.Succeeded)
@@ -66,7 +67,7 @@ public static partial class RealtimeEndpoint
             await ConnectionHost.RunAsync(
                 connection,
                 () => new ConnectionAuth(connection, authentication.Identity, services.Router, authOptions.Value.ClockSkew, rooms: rooms),
-                auth => new NativeSession(socket, connection, services, auth, tokens, rooms, options.Value.MaxMessageBytes, limits, logger)
+                auth => new NativeSession(socket, connection, services, changeFormat, auth, tokens, rooms, options.Value.MaxMessageBytes, limits, logger)
                     .RunAsync(context.RequestAborted),
                 connections, services.Router, rooms, lifetime);
         }

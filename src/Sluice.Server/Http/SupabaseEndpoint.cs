@@ -76,12 +76,12 @@ public static partial class SupabaseEndpoint
 
         var settings = options.Value;
         var logger = loggers.CreateLogger("Sluice.Connection");
-        var (socket, connection) = await ConnectionHost.AcceptAsync(context, settings, logger, receivesServerHeartbeats: false);
+        var (socket, connection) = await ConnectionHost.AcceptAsync(context, settings, logger, SupabaseConnectionProtocol.Instance);
         using (socket)
         {
             await ConnectionHost.RunAsync(
                 connection,
-                () => new ConnectionAuth(connection, authentication.Identity!, services.Router, authOptions.Value.ClockSkew, nativeFrames: false),
+                () => new ConnectionAuth(connection, authentication.Identity!, services.Router, authOptions.Value.ClockSkew),
                 auth => new SupabaseSession(socket, connection, services, auth, supabaseTokens, rooms, version, settings.MaxMessageBytes, limits,
                     authOptions.Value.ClockSkew, supabaseOptions.Value, logger).RunAsync(context.RequestAborted),
                 connections, services.Router, rooms, lifetime);

@@ -1,13 +1,10 @@
 using Microsoft.Extensions.Options;
-using Sluice.Protocol;
-using Sluice.Server.Connections;
-using Sluice.Server.Protocols.Native;
 
 namespace Sluice.Server.Limits;
 
 /// <summary>
 /// The configured <see cref="LimitsOptions"/> as the endpoint and sessions use them: the per-address connection
-/// counter, a rate limiter per connection, the channel check and the (shared, serialized once) refusal frames.
+/// counter, a rate limiter per connection, the channel limit and the texts of the refusals (each protocol frames them).
 /// </summary>
 public sealed class ConnectionLimits
 {
@@ -19,10 +16,6 @@ public sealed class ConnectionLimits
         Options = options.Value;
         _time = time;
         Addresses = new AddressConnectionCounter(Options.MaxConnectionsPerAddress);
-        RateLimitedFrame = NativeFrames.Error(ErrorCodes.RateLimited,
-            $"too many frames: at most {Options.MessagesPerSecond} per second (bursts of {Options.MessageBurst}); frames over the limit are dropped without being handled");
-        FloodClosingFrame = NativeFrames.Error(ErrorCodes.RateLimited,
-            $"too many frames: still sending far over {Options.MessagesPerSecond} per second; closing");
         TooManyConnectionsMessage = $"too many connections from this address: at most {Options.MaxConnectionsPerAddress}; close one or reconnect later";
     }
 
@@ -31,12 +24,6 @@ public sealed class ConnectionLimits
     /// <summary>Open connections per client IP address.</summary>
     public AddressConnectionCounter Addresses { get; }
 
-    /// <summary>The <c>rate_limited</c> error sent (at most once a second) when frames are dropped.</summary>
-    public byte[] RateLimitedFrame { get; }
-
-    /// <summary>The <c>rate_limited</c> error sent before close 4029.</summary>
-    public byte[] FloodClosingFrame { get; }
-
     /// <summary>The text of the <c>too_many_connections</c> error.</summary>
     public string TooManyConnectionsMessage { get; }
 
@@ -44,19 +31,22 @@ public sealed class ConnectionLimits
     public FrameRateLimiter CreateRateLimiter() => new(Options, _time);
 
     /// <summary>
-    /// Whether <paramref name="connection"/> may subscribe to <paramref name="channel"/>: it is below
-    /// <see cref="LimitsOptions.MaxChannelsPerConnection"/>, or already subscribed to the channel (subscribing again replaces).
-    /// Called by the connection's own session, the only place that adds its subscriptions; other threads only remove them
-    /// (under the router's lock), so this unlocked read can be stale only towards refusing, never towards exceeding the limit.
+    /// The channel limit, one rule for every protocol: a connection holding <paramref name="held"/> channels (table and
+    /// room channels together, as its protocol counts them) may add one while below
+    /// <see cref="LimitsOptions.MaxChannelsPerConnection"/>; subscribing again to a channel it holds
+    /// (<paramref name="alreadyHeld"/>) replaces it and is allowed at the limit. Called by the connection's own session, the
+    /// only place that adds its channels (others only remove them), so a stale count can only err towards refusing.
     /// </summary>
-    public bool AllowsSubscription(ClientConnection connection, string channel)
-    {
-        ArgumentNullException.ThrowIfNull(connection);
-        var subscriptions = connection.Subscriptions;
-        return subscriptions.Count < Options.MaxChannelsPerConnection || subscriptions.ContainsKey(channel);
-    }
+    public bool AllowsChannel(int held, bool alreadyHeld) => alreadyHeld || held < Options.MaxChannelsPerConnection;
 
-    /// <summary>The <c>too_many_channels</c> error for a refused subscribe.</summary>
-    public byte[] TooManyChannels(string channel) => NativeFrames.Error(ErrorCodes.TooManyChannels,
-        $"this connection is subscribed to the maximum of {Options.MaxChannelsPerConnection} channels; unsubscribe from one first", channel);
+    /// <summary>The text of the <c>too_many_channels</c> refusal.</summary>
+    public string TooManyChannelsMessage =>
+        $"this connection is subscribed to the maximum of {Options.MaxChannelsPerConnection} channels; unsubscribe from one first";
+
+    /// <summary>The text of the <c>rate_limited</c> error sent (at most once a second) when frames are dropped.</summary>
+    public string RateLimitedMessage =>
+        $"too many frames: at most {Options.MessagesPerSecond} per second (bursts of {Options.MessageBurst}); frames over the limit are dropped without being handled";
+
+    /// <summary>The text of the <c>rate_limited</c> error sent before close 4029.</summary>
+    public string FloodClosingMessage => $"too many frames: still sending far over {Options.MessagesPerSecond} per second; closing";
 }

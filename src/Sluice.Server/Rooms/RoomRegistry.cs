@@ -2,16 +2,16 @@ using Microsoft.Extensions.Options;
 using Sluice.Protocol;
 using Sluice.Server.Auth;
 using Sluice.Server.Connections;
-using Sluice.Server.Protocols.Native;
-using Sluice.Server.Protocols.Supabase;
 
 namespace Sluice.Server.Rooms;
 
 /// <summary>
 /// Every room of the server: its subscribers, presence and recent messages, under one lock of its own (room
-/// state is separate from the table subscriptions of the router). Frames are serialized once under the lock and
-/// the same bytes queued to every receiver, so each room's frames reach every connection in one order: offsets
-/// strictly increase and a presence diff never overtakes the message published before it.
+/// state is separate from the table subscriptions of the router). Rooms emit protocol-neutral events (<see cref="RoomMessage"/>,
+/// <see cref="PresenceDiff"/>, ...) to each member's <see cref="RoomMember"/>, which writes its protocol's frames; a shared
+/// event is serialized once per protocol under the lock and the same bytes queued to every receiver of that protocol, so
+/// each room's frames reach every connection in one order: offsets strictly increase and a presence diff never overtakes
+/// the message published before it.
 /// Rooms are created on first use and dropped once nobody is subscribed and their history has aged out; a closed
 /// connection leaves nothing behind (<see cref="RemoveAll"/>).
 /// </summary>
@@ -21,7 +21,7 @@ public sealed class RoomRegistry : IDisposable
     private readonly Dictionary<string, Room> _rooms = new(StringComparer.Ordinal);
     private readonly Dictionary<ClientConnection, HashSet<Room>> _memberships = [];
     private readonly Dictionary<ClientConnection, Dictionary<Room, ulong>> _paused = [];
-    private readonly List<byte[]> _replay = [];
+    private readonly List<RoomMessage> _replay = [];
     private readonly List<Room> _idle = [];
     private readonly RoomOptions _options;
     private readonly TimeProvider _time;
@@ -83,15 +83,16 @@ public sealed class RoomRegistry : IDisposable
     public bool IsSubscribed(ClientConnection connection, string name)
     {
         lock (_gate)
-            return _rooms.TryGetValue(name, out var room) && room.Subscribers.Contains(connection);
+            return _rooms.TryGetValue(name, out var room) && room.Members.ContainsKey(connection);
     }
 
     /// <summary>
-    /// Subscribes <paramref name="connection"/> to room <paramref name="name"/> and queues the <c>ack</c>, the
-    /// <c>presence_state</c> and, with <paramref name="since"/>, the messages after it; then live messages.
-    /// Subscribing again to a room keeps the connection's presence there.
+    /// Subscribes <paramref name="member"/>'s connection to its room and queues what its protocol confirms it with
+    /// (<see cref="RoomMember.Subscribed"/>, <see cref="RoomMember.PresenceState"/>) and, with <paramref name="since"/>, the
+    /// messages after it; then live messages. Subscribing again to a room replaces the member and keeps the connection's
+    /// presence there.
     /// </summary>
-    public RoomOutcome Subscribe(ClientConnection connection, string name, string? since)
+    public RoomOutcome Subscribe(RoomMember member, string? since)
     {
         ulong sinceSequence = 0;
         if (since is not null)
@@ -101,11 +102,12 @@ public sealed class RoomRegistry : IDisposable
             if (!string.Equals(epoch, Epoch, StringComparison.Ordinal))
                 return RoomOutcome.OtherEpoch;
         }
+        var connection = member.Connection;
         lock (_gate)
         {
             if (since is not null && sinceSequence > _sequence)
                 return RoomOutcome.UnknownOffset;
-            var room = GetOrCreateLocked(name);
+            var room = GetOrCreateLocked(member.Room);
             PruneLocked(room);
             _replay.Clear();
             if (since is not null && !room.History.TryGetAfter(sinceSequence, _replay))
@@ -114,7 +116,7 @@ public sealed class RoomRegistry : IDisposable
                 return RoomOutcome.HistoryGone;
             }
 
-            room.Subscribers.Add(connection);
+            room.Members[connection] = member;
             if (!_memberships.TryGetValue(connection, out var rooms))
                 _memberships[connection] = rooms = [];
             rooms.Add(room);
@@ -122,63 +124,31 @@ public sealed class RoomRegistry : IDisposable
             if (_paused.TryGetValue(connection, out var positions))
                 positions[room] = room.History.Last;
 
-            connection.TryEnqueue(NativeFrames.Ack(room.Channel, since ?? RoomOffset.Format(Epoch, room.History.Last)));
-            connection.TryEnqueue(RoomFrames.PresenceState(room.Channel, room.AllPresence));
-            foreach (var frame in _replay)
-                connection.TryEnqueue(frame);
+            if (member.Subscribed(since ?? RoomOffset.Format(Epoch, room.History.Last)) is { } subscribed)
+                connection.TryEnqueue(subscribed);
+            if (member.PresenceState(room.AllPresence) is { } presence)
+                connection.TryEnqueue(presence);
+            foreach (var message in _replay)
+                connection.TryEnqueue(member.Message(message));
             _replay.Clear();
             return RoomOutcome.Ok;
         }
     }
 
     /// <summary>
-    /// Joins a Supabase channel <c>realtime:&lt;name&gt;</c> to room <paramref name="name"/> (the same room as native
-    /// <c>room:&lt;name&gt;</c>) and queues its <c>presence_state</c> when <paramref name="presenceState"/>; then live messages
-    /// and presence diffs as Phoenix frames. Joining again replaces the member (new join_ref) and keeps its presence.
+    /// Removes the subscription (and the connection's presence there, with a leave for the others) and queues what its
+    /// protocol confirms it with (<see cref="RoomMember.Unsubscribed"/>).
     /// </summary>
-    public RoomOutcome JoinPhoenix(ClientConnection connection, string name, PhoenixMember member, bool presenceState)
-    {
-        lock (_gate)
-        {
-            var room = GetOrCreateLocked(name);
-            room.Subscribers.Add(connection);
-            room.Phoenix[connection] = member;
-            if (!_memberships.TryGetValue(connection, out var rooms))
-                _memberships[connection] = rooms = [];
-            rooms.Add(room);
-            if (presenceState)
-                connection.TryEnqueue(SupabaseRoomFrames.PresenceState(member.Version, member.JoinRef, room.Topic, room.AllPresence));
-            return RoomOutcome.Ok;
-        }
-    }
-
-    /// <summary>Removes a Supabase channel's room membership (and its presence there, with a leave for the others); no frame to it.</summary>
-    public RoomOutcome LeavePhoenix(ClientConnection connection, string name)
-    {
-        lock (_gate)
-        {
-            if (!_rooms.TryGetValue(name, out var room) || !room.Phoenix.ContainsKey(connection))
-                return RoomOutcome.NotSubscribed;
-            if (_memberships.TryGetValue(connection, out var rooms))
-            {
-                EndSubscriptionLocked(room, connection, rooms);
-                if (rooms.Count == 0)
-                    _memberships.Remove(connection);
-            }
-            return RoomOutcome.Ok;
-        }
-    }
-
-    /// <summary>Removes the subscription (and the connection's presence there) and queues <c>unsubscribed</c>.</summary>
     public RoomOutcome Unsubscribe(ClientConnection connection, string name)
     {
         lock (_gate)
         {
-            if (!_rooms.TryGetValue(name, out var room) || !room.Subscribers.Remove(connection))
+            if (!_rooms.TryGetValue(name, out var room) || !room.Members.Remove(connection, out var member))
                 return RoomOutcome.NotSubscribed;
             if (_memberships.TryGetValue(connection, out var rooms) && rooms.Remove(room) && rooms.Count == 0)
                 _memberships.Remove(connection);
-            connection.TryEnqueue(NativeFrames.Unsubscribed(room.Channel));
+            if (member.Unsubscribed() is { } unsubscribed)
+                connection.TryEnqueue(unsubscribed);
             LeaveLocked(room, connection);
             return RoomOutcome.Ok;
         }
@@ -189,7 +159,7 @@ public sealed class RoomRegistry : IDisposable
     /// queues it to every subscriber (the sender only with <paramref name="self"/>), then the sender's
     /// <c>broadcast_ack</c> when <paramref name="ack"/>. A connection must be subscribed to publish;
     /// <paramref name="sender"/> null publishes for the server (<c>POST /api/broadcast</c>). With <paramref name="binary"/>
-    /// (the sender used Supabase's binary push, kind 3) vsn 2.0.0 members get it as a binary kind-4 message.
+    /// (the sender published a binary message) members whose protocol has a binary form get it in that form.
     /// </summary>
     public RoomOutcome Publish(ClientConnection? sender, string name, string eventName, ReadOnlyMemory<byte> payload,
         bool self, bool ack, string? reference, out string? offset, bool binary = false) =>
@@ -208,36 +178,22 @@ public sealed class RoomRegistry : IDisposable
             Room? room;
             if (sender is null)
                 room = GetOrCreateLocked(name);
-            else if (!_rooms.TryGetValue(name, out room) || !room.Subscribers.Contains(sender))
+            else if (!_rooms.TryGetValue(name, out room) || !room.Members.ContainsKey(sender))
                 return RoomOutcome.NotSubscribed;
 
             var sequence = ++_sequence;
             offset = RoomOffset.Format(Epoch, sequence);
-            var frame = RoomFrames.Broadcast(room.Channel, offset, eventName, payload);
+            var message = new RoomMessage(name, offset, eventName, payload, binary);
             PruneLocked(room);
-            room.History.Append(sequence, _time.GetTimestamp(), frame);
-            byte[]? v1 = null, v2 = null;
-            var v2Binary = binary ? SupabaseRoomFrames.BinaryBroadcast(room.Topic, eventName, payload) : null;
-            foreach (var subscriber in room.Subscribers)
+            room.History.Append(sequence, _time.GetTimestamp(), message);
+            foreach (var (subscriber, member) in room.Members)
             {
                 if ((!self && ReferenceEquals(subscriber, sender)) || IsPausedLocked(subscriber))
                     continue;
-                if (room.Phoenix.Count != 0 && room.Phoenix.TryGetValue(subscriber, out var member))
-                {
-                    if (v2Binary is not null && member.Version == PhoenixVersion.V2)
-                    {
-                        subscriber.TryEnqueueBinary(v2Binary);
-                        continue;
-                    }
-                    subscriber.TryEnqueue(member.Version == PhoenixVersion.V2
-                        ? v2 ??= SupabaseRoomFrames.Broadcast(PhoenixVersion.V2, room.Topic, eventName, payload)
-                        : v1 ??= SupabaseRoomFrames.Broadcast(PhoenixVersion.V1, room.Topic, eventName, payload));
-                }
-                else
-                    subscriber.TryEnqueue(frame);
+                subscriber.TryEnqueue(member.Message(message));
             }
-            if (sender is not null && ack)
-                sender.TryEnqueue(RoomFrames.BroadcastAck(room.Channel, offset, reference));
+            if (sender is not null && ack && room.Members[sender].Published(offset, reference) is { } published)
+                sender.TryEnqueue(published);
             if (relay)
                 Relay?.Published(name, eventName, payload);
             DropIfIdleLocked(room);
@@ -253,7 +209,7 @@ public sealed class RoomRegistry : IDisposable
     {
         lock (_gate)
         {
-            if (!_rooms.TryGetValue(name, out var room) || !room.Subscribers.Contains(connection))
+            if (!_rooms.TryGetValue(name, out var room) || !room.Members.ContainsKey(connection))
                 return RoomOutcome.NotSubscribed;
             room.Presence.TryGetValue(connection, out var previous);
             PresenceEntry? entry = null;
@@ -266,7 +222,7 @@ public sealed class RoomRegistry : IDisposable
             else
             {
                 var reference = (++_nextPresenceRef).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                entry = new PresenceEntry(key, reference, RoomFrames.PresenceEntry(key, reference, state), state);
+                entry = new PresenceEntry(key, reference, state);
                 room.Presence[connection] = entry;
             }
             FanOutDiffLocked(room, entry, previous);
@@ -285,8 +241,7 @@ public sealed class RoomRegistry : IDisposable
                 return;
             foreach (var room in rooms)
             {
-                room.Subscribers.Remove(connection);
-                room.Phoenix.Remove(connection);
+                room.Members.Remove(connection);
                 LeaveLocked(room, connection);
             }
         }
@@ -328,10 +283,11 @@ public sealed class RoomRegistry : IDisposable
                 return;
             foreach (var room in rooms.ToArray())
             {
+                var member = room.Members[connection];
                 if (!Access.IsAllowed(identity, room.Name, RoomActions.Subscribe))
                 {
-                    connection.TryEnqueue(NativeFrames.Error(ErrorCodes.Forbidden,
-                        "your refreshed token is not admitted to this private room; the subscription ended", room.Channel));
+                    if (member.Ended(ErrorCodes.Forbidden, "your refreshed token is not admitted to this private room; the subscription ended") is { } forbidden)
+                        connection.TryEnqueue(forbidden);
                     EndSubscriptionLocked(room, connection, rooms);
                     continue;
                 }
@@ -341,14 +297,15 @@ public sealed class RoomRegistry : IDisposable
                 _replay.Clear();
                 if (!room.History.TryGetAfter(positions.GetValueOrDefault(room, room.History.Last), _replay))
                 {
-                    connection.TryEnqueue(NativeFrames.ResyncRequired(room.Channel,
-                        "messages published while the token was expired have left the room's history; subscribe again"));
+                    if (member.ResyncRequired("messages published while the token was expired have left the room's history; subscribe again") is { } resync)
+                        connection.TryEnqueue(resync);
                     EndSubscriptionLocked(room, connection, rooms);
                     continue;
                 }
-                connection.TryEnqueue(RoomFrames.PresenceState(room.Channel, room.AllPresence));
-                foreach (var frame in _replay)
-                    connection.TryEnqueue(frame);
+                if (member.PresenceState(room.AllPresence) is { } presence)
+                    connection.TryEnqueue(presence);
+                foreach (var message in _replay)
+                    connection.TryEnqueue(member.Message(message));
                 _replay.Clear();
             }
             if (rooms.Count == 0)
@@ -389,8 +346,7 @@ public sealed class RoomRegistry : IDisposable
 
     private void EndSubscriptionLocked(Room room, ClientConnection connection, HashSet<Room> rooms)
     {
-        room.Subscribers.Remove(connection);
-        room.Phoenix.Remove(connection);
+        room.Members.Remove(connection);
         rooms.Remove(room);
         LeaveLocked(room, connection);
     }
@@ -508,17 +464,12 @@ public sealed class RoomRegistry : IDisposable
     /// <summary>Queues a presence diff to every subscriber, serialized at most once per protocol.</summary>
     private void FanOutDiffLocked(Room room, PresenceEntry? join, PresenceEntry? leave)
     {
-        byte[]? native = null, v1 = null, v2 = null;
-        foreach (var subscriber in room.Subscribers)
+        var diff = new PresenceDiff(room.Name, join, leave);
+        foreach (var (subscriber, member) in room.Members)
         {
             if (IsPausedLocked(subscriber))
                 continue;
-            if (room.Phoenix.Count != 0 && room.Phoenix.TryGetValue(subscriber, out var member))
-                subscriber.TryEnqueue(member.Version == PhoenixVersion.V2
-                    ? v2 ??= SupabaseRoomFrames.PresenceDiff(PhoenixVersion.V2, room.Topic, join, leave)
-                    : v1 ??= SupabaseRoomFrames.PresenceDiff(PhoenixVersion.V1, room.Topic, join, leave));
-            else
-                subscriber.TryEnqueue(native ??= RoomFrames.PresenceDiff(room.Channel, join, leave));
+            subscriber.TryEnqueue(member.PresenceDiff(diff));
         }
     }
 

@@ -11,11 +11,6 @@ public sealed class FrameSource(ChangeFrameFormat format, string channel, LogEnt
     private byte[]? _middle;
     private byte[]? _last;
 
-    public FrameSource(string channel, LogEntry entry, ChangeShape shape = ChangeShape.AsCaptured)
-        : this(ChangeFrameFormat.Native, channel, entry, shape)
-    {
-    }
-
     public LogEntry Entry { get; } = entry;
 
     public ChangeShape Shape { get; } = shape;

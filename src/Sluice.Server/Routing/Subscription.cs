@@ -21,7 +21,7 @@ public sealed class Subscription(ClientConnection connection, string channel, Ta
     public uint RelationId { get; init; }
 
     /// <summary>How this subscription's frames are written; every subscription of one channel must use the same format.</summary>
-    public ChangeFrameFormat Format { get; init; } = ChangeFrameFormat.Native;
+    public required ChangeFrameFormat Format { get; init; }
 
     /// <summary>The filter bound to the column positions of <see cref="BoundTo"/>; null without a filter.</summary>
     public RowFilter? Filter { get; internal set; } = filter;

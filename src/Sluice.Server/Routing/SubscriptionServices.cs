@@ -14,8 +14,7 @@ public sealed record SubscriptionServices(
     SnapshotReader Snapshots,
     WalHeartbeat Heartbeat,
     TableAccessResolver Tables,
-    RowAccess RowAccess,
-    ChangeFrameFormat NativeFormat)
+    RowAccess RowAccess)
 {
     /// <summary>
     /// Whether <paramref name="since"/> (of the current epoch) lies beyond the database's WAL, so Sluice never issued it:

@@ -8,7 +8,7 @@ using NpgsqlTypes;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
 using Sluice.Server.Hosting;
-using Sluice.Server.Protocols.Native;
+using Sluice.Server.Limits;
 using Sluice.Server.Routing;
 using Sluice.Server.RowSecurity;
 
@@ -30,11 +30,17 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
     private const int InitialChunkBytes = 64 * 1024;
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public Task<SnapshotResult> ReadAsync(TableSchema table, RowFilter? filter, Auth.ConnectionIdentity? readAs, string channel, ClientConnection connection, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the rows for a subscriber on <paramref name="connection"/>, rows over the maximum record size reduced: every
+    /// chunk but the last is queued as the frame <paramref name="chunkFrame"/> makes of it (the protocol's), waiting while
+    /// the connection's queue is over half full; the last chunk is returned in the result.
+    /// </summary>
+    public Task<SnapshotResult> ReadAsync(TableSchema table, RowFilter? filter, Auth.ConnectionIdentity? readAs, ClientConnection connection,
+        Func<SnapshotChunk, byte[]> chunkFrame, CancellationToken cancellationToken)
     {
         var queueHighWater = options.Value.OutboundQueueBytes / 2;
         return ReadAsync(table, filter, readAs, options.Value.MaxRecordBytes,
-            (chunk, token) => SendAsync(connection, NativeFrames.Snapshot(channel, chunk, table.KeyColumns, last: false, offset: null), queueHighWater, token),
+            (chunk, token) => SendAsync(connection, chunkFrame(chunk), queueHighWater, token),
             cancellationToken);
     }
 
@@ -112,7 +118,7 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
                 var tooLarge = maxRecordBytes is { } max && RecordLimit.IsTooLarge(table, values, max);
                 if (tooLarge)
                     reduced.Add(new ReducedRow(rowsInChunk, RecordLimit.OmittedColumns(table, values)));
-                NativeFrames.WriteRow(writer, table, values, reduced: tooLarge);
+                RowJson.Write(writer, table, values, reduced: tooLarge);
                 rowsInChunk++;
                 rowCount++;
                 if (rowsInChunk >= rowsPerFrame || writer.BytesPending + chunk.WrittenCount >= MaxFrameBytes)

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Sluice.Server.Connections;
+using Sluice.Server.Protocols.Native;
 using Sluice.Server.Rooms;
 
 namespace Sluice.Tests.Rooms;
@@ -35,9 +36,9 @@ public sealed class RoomRegistryTests : IDisposable
         Assert.Equal(1, _rooms.RoomCount);
 
         var listener = Connection();
-        Assert.Equal(RoomOutcome.Ok, _rooms.Subscribe(listener, "lobby", first));
+        Assert.Equal(RoomOutcome.Ok, _rooms.Subscribe(new NativeRoomMember(listener, "lobby"), first));
         _time.Advance(TimeSpan.FromMinutes(6));
-        Assert.Equal(RoomOutcome.HistoryGone, _rooms.Subscribe(listener, "lobby", first));
+        Assert.Equal(RoomOutcome.HistoryGone, _rooms.Subscribe(new NativeRoomMember(listener, "lobby"), first));
 
         _rooms.Sweep();
         Assert.Equal(1, _rooms.RoomCount);
@@ -55,9 +56,9 @@ public sealed class RoomRegistryTests : IDisposable
         _rooms.Sweep();
         Assert.Equal(0, _rooms.RoomCount);
 
-        Assert.Equal(RoomOutcome.HistoryGone, _rooms.Subscribe(Connection(), "lobby", first));
+        Assert.Equal(RoomOutcome.HistoryGone, _rooms.Subscribe(new NativeRoomMember(Connection(), "lobby"), first));
         var last = Publish("other");
-        Assert.Equal(RoomOutcome.Ok, _rooms.Subscribe(Connection(), "lobby", last));
+        Assert.Equal(RoomOutcome.Ok, _rooms.Subscribe(new NativeRoomMember(Connection(), "lobby"), last));
     }
 
     [Fact]
@@ -86,9 +87,9 @@ public sealed class RoomRegistryTests : IDisposable
     {
         var connection = Connection();
         var other = Connection();
-        Assert.Equal(RoomOutcome.Ok, _rooms.Subscribe(connection, "a", since: null));
-        Assert.Equal(RoomOutcome.Ok, _rooms.Subscribe(connection, "b", since: null));
-        Assert.Equal(RoomOutcome.Ok, _rooms.Subscribe(other, "b", since: null));
+        Assert.Equal(RoomOutcome.Ok, _rooms.Subscribe(new NativeRoomMember(connection, "a"), since: null));
+        Assert.Equal(RoomOutcome.Ok, _rooms.Subscribe(new NativeRoomMember(connection, "b"), since: null));
+        Assert.Equal(RoomOutcome.Ok, _rooms.Subscribe(new NativeRoomMember(other, "b"), since: null));
         Assert.Equal(RoomOutcome.Ok, _rooms.Track(connection, "a", "k", Payload));
         Assert.Equal(RoomOutcome.Ok, _rooms.Track(connection, "b", "k", Payload));
         Assert.Equal(2, _rooms.RoomCount);
@@ -111,9 +112,9 @@ public sealed class RoomRegistryTests : IDisposable
         Assert.Equal(RoomOutcome.NotSubscribed, _rooms.Track(connection, "a", "k", Payload));
         Assert.Equal(RoomOutcome.NotSubscribed, _rooms.Unsubscribe(connection, "a"));
         Assert.Equal(0, _rooms.RoomCount);
-        Assert.Equal(RoomOutcome.InvalidOffset, _rooms.Subscribe(connection, "a", "nope"));
-        Assert.Equal(RoomOutcome.OtherEpoch, _rooms.Subscribe(connection, "a", RoomOffset.Format(_rooms.Epoch == "00000000" ? "00000001" : "00000000", 0)));
-        Assert.Equal(RoomOutcome.UnknownOffset, _rooms.Subscribe(connection, "a", RoomOffset.Format(_rooms.Epoch, 99)));
+        Assert.Equal(RoomOutcome.InvalidOffset, _rooms.Subscribe(new NativeRoomMember(connection, "a"), "nope"));
+        Assert.Equal(RoomOutcome.OtherEpoch, _rooms.Subscribe(new NativeRoomMember(connection, "a"), RoomOffset.Format(_rooms.Epoch == "00000000" ? "00000001" : "00000000", 0)));
+        Assert.Equal(RoomOutcome.UnknownOffset, _rooms.Subscribe(new NativeRoomMember(connection, "a"), RoomOffset.Format(_rooms.Epoch, 99)));
         Assert.Equal(0, _rooms.RoomCount);
     }
 
@@ -124,15 +125,15 @@ public sealed class RoomRegistryTests : IDisposable
         var connection = new ClientConnection(WebSocket.CreateFromStream(wire, isServer: true, null, Timeout.InfiniteTimeSpan), 10_000, 1 << 24, NullLogger.Instance);
         var identity = new Sluice.Server.Auth.ConnectionIdentity("authenticated", "{}", "u", DateTimeOffset.UtcNow.AddHours(1));
         var publisher = Connection();
-        Assert.Equal(RoomOutcome.Ok, _rooms.Subscribe(connection, "a", since: null));
-        Assert.Equal(RoomOutcome.Ok, _rooms.Subscribe(publisher, "a", since: null));
+        Assert.Equal(RoomOutcome.Ok, _rooms.Subscribe(new NativeRoomMember(connection, "a"), since: null));
+        Assert.Equal(RoomOutcome.Ok, _rooms.Subscribe(new NativeRoomMember(publisher, "a"), since: null));
         _rooms.Publish(publisher, "a", "before", Payload, false, false, null, out _);
 
         _rooms.PauseDelivery(connection);
         _rooms.Publish(publisher, "a", "during", Payload, false, false, null, out _);
         Assert.Equal(RoomOutcome.Ok, _rooms.Track(publisher, "a", "p", Payload));
         // A subscribe racing with the expiry is answered, and continues after the refresh too.
-        Assert.Equal(RoomOutcome.Ok, _rooms.Subscribe(connection, "b", since: null));
+        Assert.Equal(RoomOutcome.Ok, _rooms.Subscribe(new NativeRoomMember(connection, "b"), since: null));
         _rooms.Publish(null, "b", "during-b", Payload, false, false, null, out _);
         _rooms.Reauthorize(connection, identity);
         _rooms.Publish(publisher, "a", "after", Payload, false, false, null, out _);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Sluice.Protocol;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
+using Sluice.Server.Protocols.Native;
 using Sluice.Server.Routing;
 
 namespace Sluice.Tests.Routing;
@@ -23,7 +24,10 @@ public sealed class ChannelGroupTests
         RowFilter? filter = null;
         if (filterText is not null)
             Assert.True(RowFilter.TryParse(filterText, table, out filter, out var error), error);
-        var subscription = new Subscription(connection, group.Channel, new TableKey("public", "t"), ChangeEvents.All, filterText, filter, table);
+        var subscription = new Subscription(connection, group.Channel, new TableKey("public", "t"), ChangeEvents.All, filterText, filter, table)
+        {
+            Format = NativeChangeFormat.Default,
+        };
         group.Add(subscription);
         return subscription;
     }

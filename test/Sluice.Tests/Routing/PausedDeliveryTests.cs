@@ -7,6 +7,7 @@ using Sluice.Protocol;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
 using Sluice.Server.Log;
+using Sluice.Server.Protocols.Native;
 using Sluice.Server.Routing;
 
 namespace Sluice.Tests.Routing;
@@ -49,7 +50,10 @@ public sealed class PausedDeliveryTests
         RowFilter? rowFilter = null;
         if (filter is not null)
             Assert.True(RowFilter.TryParse(filter, Table, out rowFilter, out var error), error);
-        var subscription = new Subscription(_connection, "table:public.t", new TableKey("public", "t"), ChangeEvents.All, filter, rowFilter, filter is null ? null : Table);
+        var subscription = new Subscription(_connection, "table:public.t", new TableKey("public", "t"), ChangeEvents.All, filter, rowFilter, filter is null ? null : Table)
+        {
+            Format = NativeChangeFormat.Default,
+        };
         _router.Subscribe(subscription);
         return subscription;
     }

@@ -8,6 +8,7 @@ using Sluice.Server.Auth;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
 using Sluice.Server.Log;
+using Sluice.Server.Protocols.Native;
 using Sluice.Server.Routing;
 using Sluice.Server.RowSecurity;
 
@@ -116,7 +117,7 @@ public sealed class RoutedVerdictProperties
     }
 
     private static Subscription NewSubscription(ClientConnection connection) =>
-        new(connection, "table:public.t", new TableKey("public", "t"), ChangeEvents.All, null, null, null);
+        new(connection, "table:public.t", new TableKey("public", "t"), ChangeEvents.All, null, null, null) { Format = NativeChangeFormat.Default };
 
     private static Wire NewConnection()
     {

@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Sluice.Protocol;
 using Sluice.Server.Capture;
+using Sluice.Server.Limits;
 using Sluice.Server.Log;
 
 namespace Sluice.Server.Protocols.Native;
@@ -88,12 +89,12 @@ public static class NativeFrames
             if (record is not null)
             {
                 writer.WritePropertyName("record"u8);
-                WriteRow(writer, change.Table, record, tooLarge);
+                RowJson.Write(writer, change.Table, record, tooLarge);
             }
             if (old is not null)
             {
                 writer.WritePropertyName("old_record"u8);
-                WriteRow(writer, change.Table, old, tooLarge);
+                RowJson.Write(writer, change.Table, old, tooLarge);
             }
             if (tooLarge)
                 WriteReducedMarkers(writer, change.Table, record, old);
@@ -183,25 +184,6 @@ public static class NativeFrames
         foreach (var value in values)
             writer.WriteStringValue(value);
         writer.WriteEndArray();
-    }
-
-    /// <summary>Writes a row as a JSON object; values the WAL did not carry are left out, and with <paramref name="reduced"/> all but key columns and small values.</summary>
-    public static void WriteRow(Utf8JsonWriter writer, TableSchema table, string?[] values, bool reduced = false)
-    {
-        writer.WriteStartObject();
-        var columns = table.Columns;
-        for (var i = 0; i < columns.Length && i < values.Length; i++)
-        {
-            var value = values[i];
-            if (RowValues.IsUnavailable(value) || reduced && !RecordLimit.Keeps(table, i, value))
-                continue;
-            writer.WritePropertyName(columns[i].Name);
-            if (value is null)
-                writer.WriteNullValue();
-            else
-                PgValueJson.Write(writer, columns[i].Type, value);
-        }
-        writer.WriteEndObject();
     }
 
     private static byte[] WithChannel(string type, string channel) =>

@@ -25,7 +25,7 @@ public sealed partial class NativeSession
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.Forbidden, "this room is private and your token does not admit you", channel));
             return;
         }
-        switch (rooms.Subscribe(connection, name, message.Since))
+        switch (rooms.Subscribe(new NativeRoomMember(connection, name), message.Since))
         {
             case RoomOutcome.InvalidOffset:
                 connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidOffset, "\"since\" is not a room offset issued by Sluice", channel));
@@ -50,7 +50,7 @@ public sealed partial class NativeSession
         var already = RoomChannel.TryParse(channel, out var room, out _)
             ? rooms.IsSubscribed(connection, room)
             : connection.Subscriptions.ContainsKey(channel);
-        return already || connection.Subscriptions.Count + rooms.SubscriptionCount(connection) < limits.Options.MaxChannelsPerConnection;
+        return limits.AllowsChannel(connection.Subscriptions.Count + rooms.SubscriptionCount(connection), already);
     }
 
     private void UnsubscribeRoom(string channel)

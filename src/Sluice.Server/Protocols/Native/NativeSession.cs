@@ -18,6 +18,7 @@ public sealed partial class NativeSession(
     WebSocket socket,
     ClientConnection connection,
     SubscriptionServices services,
+    NativeChangeFormat changeFormat,
     ConnectionAuth auth,
     TokenValidator tokens,
     RoomRegistry rooms,
@@ -66,11 +67,11 @@ public sealed partial class NativeSession(
     private async Task<bool> RefuseOverRateAsync(FrameAdmission refusal, ClientMessageReader reader)
     {
         if (refusal == FrameAdmission.RefusedWithError)
-            connection.TryEnqueue(limits.RateLimitedFrame);
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.RateLimited, limits.RateLimitedMessage));
         if (refusal != FrameAdmission.Close)
             return false;
         LogFlooding(connection.Id);
-        await CloseAfterErrorAsync(reader, limits.FloodClosingFrame, CloseCodes.RateLimited, ErrorCodes.RateLimited);
+        await CloseAfterErrorAsync(reader, NativeFrames.Error(ErrorCodes.RateLimited, limits.FloodClosingMessage), CloseCodes.RateLimited, ErrorCodes.RateLimited);
         return true;
     }
 
@@ -155,7 +156,7 @@ public sealed partial class NativeSession(
         var channel = message.Channel;
         if (!AllowsChannel(channel))
         {
-            connection.TryEnqueue(limits.TooManyChannels(Truncate(channel)));
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.TooManyChannels, limits.TooManyChannelsMessage, Truncate(channel)));
             return;
         }
         if (RoomChannel.HasPrefix(channel))
@@ -206,7 +207,7 @@ public sealed partial class NativeSession(
         var subscription = new Subscription(connection, channel, new TableKey(table.Schema, table.Table),
             message.Events ?? ChangeEvents.All, message.Filter, filter, filter is null ? null : lookup.Table)
         {
-            Format = services.NativeFormat,
+            Format = changeFormat,
             RelationId = lookup.Table.RelationId,
         };
         var ack = NativeFrames.Ack(channel);
@@ -251,7 +252,8 @@ public sealed partial class NativeSession(
         // From here on every dispatched change carries this group's verdict.
         services.Router.Acquire(subscription);
 
-        var snapshot = await services.Snapshots.ReadAsync(table, filter, readAs, channel, connection, cancellationToken);
+        var snapshot = await services.Snapshots.ReadAsync(table, filter, readAs, connection,
+            chunk => NativeFrames.Snapshot(channel, chunk, table.KeyColumns, last: false, offset: null), cancellationToken);
 
         // Every transaction the snapshot could contain commits before its end position; wait until the log has them.
         var caughtUp = services.Router.WaitForCommitAsync(snapshot.Visibility.EndLsn);

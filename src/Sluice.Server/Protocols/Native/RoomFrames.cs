@@ -44,16 +44,6 @@ public static class RoomFrames
                 writer.WriteString("ref"u8, state.reference);
             }, (code, message, channel, reference));
 
-    /// <summary>A presence entry <c>{"key":…,"ref":…,"state":{…}}</c> as JSON, written once when it is tracked.</summary>
-    public static byte[] PresenceEntry(string key, string reference, ReadOnlyMemory<byte> state) =>
-        NativeFrames.Write(static (writer, state) =>
-        {
-            writer.WriteString("key"u8, state.key);
-            writer.WriteString("ref"u8, state.reference);
-            writer.WritePropertyName("state"u8);
-            writer.WriteRawValue(state.state.Span, skipInputValidation: true);
-        }, (key, reference, state));
-
     /// <summary><c>{"type":"presence_state","channel":…,"presences":[…]}</c>.</summary>
     public static byte[] PresenceState(string channel, IEnumerable<PresenceEntry> entries) =>
         NativeFrames.Write(static (writer, state) =>
@@ -80,7 +70,15 @@ public static class RoomFrames
     {
         writer.WriteStartArray();
         foreach (var entry in entries)
-            writer.WriteRawValue(entry.Json, skipInputValidation: true);
+        {
+            // {"key":…,"ref":…,"state":{…}}
+            writer.WriteStartObject();
+            writer.WriteString("key"u8, entry.Key);
+            writer.WriteString("ref"u8, entry.Ref);
+            writer.WritePropertyName("state"u8);
+            writer.WriteRawValue(entry.State, skipInputValidation: true);
+            writer.WriteEndObject();
+        }
         writer.WriteEndArray();
     }
 }

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
 using Sluice.Server.Log;
-using Sluice.Server.Protocols.Native;
+using Sluice.Server.Limits;
 using Sluice.Server.Routing;
 
 namespace Sluice.Server.Protocols.Supabase;
@@ -151,7 +151,7 @@ public sealed class SupabaseChangeFormat(PhoenixVersion version, string topic, i
     {
         if (_select is null && !smallValuesOnly)
         {
-            NativeFrames.WriteRow(writer, table, values);
+            RowJson.Write(writer, table, values);
             return;
         }
         writer.WriteStartObject();

@@ -373,7 +373,7 @@ public sealed partial class SupabaseSession(
                 $"Unauthorized: You do not have permissions to read from this Channel topic: {roomName}"));
             return;
         }
-        if (_channels.Count + connection.Subscriptions.Count >= limits.Options.MaxChannelsPerConnection)
+        if (!limits.AllowsChannel(_channels.Count + connection.Subscriptions.Count, alreadyHeld: false))
         {
             connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, "ChannelRateLimitReached: Too many channels"));
             return;
@@ -396,7 +396,7 @@ public sealed partial class SupabaseSession(
             _channels[topic] = joined;
             // Every binding is live (or about to catch up from its since) before the reply: SUBSCRIBED is never premature.
             connection.TryEnqueue(SupabaseFrames.JoinReply(version, joinRef, message.Ref, topic, bindings, start.Offsets));
-            rooms.JoinPhoenix(connection, roomName, new PhoenixMember(version, joinRef), presenceState: joined.Config.PresenceEnabled);
+            rooms.Subscribe(new SupabaseRoomMember(connection, roomName, version, joinRef, presenceState: joined.Config.PresenceEnabled), since: null);
             foreach (var notice in start.Notices)
                 connection.TryEnqueue(notice);
             // Catch-up frames go out after the reply, once the client knows the binding ids.
@@ -561,7 +561,7 @@ public sealed partial class SupabaseSession(
 
     private void EndChannel(JoinedChannel channel)
     {
-        rooms.LeavePhoenix(connection, channel.Room);
+        rooms.Unsubscribe(connection, channel.Room);
         foreach (var routerChannel in channel.RouterChannels)
             services.Router.Unsubscribe(connection, routerChannel, confirmation: null);
         channel.RouterChannels.Clear();

@@ -2,10 +2,10 @@ using System.Text;
 using Sluice.Server.Capture;
 using Sluice.Server.Routing;
 
-namespace Sluice.Server.Protocols.Native;
+namespace Sluice.Server.Limits;
 
 /// <summary>
-/// The native protocol's maximum record size. A change whose <c>record</c> and <c>old_record</c> together (UTF-8 bytes of
+/// The maximum record size of a change or snapshot row, whatever the protocol. A change whose <c>record</c> and <c>old_record</c> together (UTF-8 bytes of
 /// column names and values) exceed it is sent in a reduced form: the key columns whatever their size, the other values of
 /// at most <see cref="SmallValueBytes"/>, and <c>too_large</c>, <c>key_columns</c> and <c>omitted_columns</c>, so the client
 /// can fetch the row (<c>GET /api/tables/{schema}.{table}/rows?filter=…</c>). So one huge row never fills a connection's
