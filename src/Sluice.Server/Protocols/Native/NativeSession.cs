@@ -4,7 +4,6 @@ using Npgsql;
 using Sluice.Protocol;
 using Sluice.Server.Auth;
 using Sluice.Server.Connections;
-using Sluice.Server.Capture;
 using Sluice.Server.Limits;
 using Sluice.Server.Log;
 using Sluice.Server.Rooms;
@@ -26,9 +25,8 @@ public sealed partial class NativeSession(
     ConnectionLimits limits,
     ILogger logger)
 {
-    private static readonly TimeSpan SnapshotCatchUpTimeout = TimeSpan.FromSeconds(60);
-
     private readonly FrameRateLimiter _rateLimiter = limits.CreateRateLimiter();
+    private readonly TableSubscriptions _tables = new(services);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -177,93 +175,53 @@ public sealed partial class NativeSession(
             return;
         }
 
-        // Lookup and access decision about one relation, even when the table is replaced meanwhile (see TableAccessResolver).
-        var (lookup, access) = await services.Tables.ResolveAsync(table.Schema, table.Table, connection.Identity, cancellationToken);
-        if (lookup.Table is null)
+        var resolved = await _tables.ResolveAsync(connection, table.Schema, table.Table, message.Filter, cancellationToken);
+        if (resolved.Result != TableSubscribeResult.Ready)
         {
-            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.TableNotFound, $"table {table.Schema}.{table.Table} does not exist", channel));
-            return;
-        }
-        if (!lookup.RealtimeEnabled)
-        {
-            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.RealtimeNotEnabled,
-                $"realtime is not enabled for {table.Schema}.{table.Table}; run SELECT enable_realtime('{table.Schema}', '{table.Table}')", channel));
+            Report(resolved, channel, table);
             return;
         }
 
-        RowFilter? filter = null;
-        if (message.Filter is not null && !RowFilter.TryParse(message.Filter, lookup.Table, out filter, out var filterError))
-        {
-            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidFilter, filterError, channel));
-            return;
-        }
-
-        if (!access.Allowed)
-        {
-            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.Forbidden, access.Refusal!, channel));
-            return;
-        }
-
+        var filter = resolved.Filter;
         var subscription = new Subscription(connection, channel, new TableKey(table.Schema, table.Table),
-            message.Events ?? ChangeEvents.All, message.Filter, filter, filter is null ? null : lookup.Table)
+            message.Events ?? ChangeEvents.All, message.Filter, filter, filter is null ? null : resolved.Table)
         {
             Format = changeFormat,
-            RelationId = lookup.Table.RelationId,
+            RelationId = resolved.Table!.RelationId,
         };
         var ack = NativeFrames.Ack(channel);
-        try
-        {
-            if (message.Since is not null)
-            {
-                if (sinceEpoch != services.Log.Epoch.Value)
-                {
-                    connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "the offset is from another log epoch (the replication slot was recreated or the database restored); subscribe again with a snapshot"));
-                    return;
-                }
-                if (await services.IsNeverIssuedAsync(since, cancellationToken))
-                {
-                    connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidOffset, "\"since\" is not an offset issued by Sluice: it lies beyond the database's WAL", channel));
-                    return;
-                }
-                services.Router.Acquire(subscription);
-                await services.RowAccess.PrepareCatchUpAsync(subscription, since, visibility: null, cancellationToken);
-                if (!services.Router.Resume(subscription, since, ack))
-                    connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "the offset is older than the retention window; subscribe again with a snapshot"));
-                return;
-            }
-            if (message.Snapshot)
-            {
-                await SnapshotAsync(subscription, lookup.Table, filter, access.AssumeRole ? connection.Identity : null, ack, cancellationToken);
-                return;
-            }
-            services.Router.Subscribe(subscription);
-        }
-        finally
-        {
-            services.Router.ReleaseIfInactive(subscription);
-        }
+        var keyColumns = resolved.Table.KeyColumns;
+        var outcome = message.Since is not null
+            ? await _tables.ResumeAsync(subscription, since, sinceEpoch, ack, cancellationToken)
+            : message.Snapshot
+                ? await _tables.SnapshotAsync(subscription, resolved.Table, filter, resolved.AssumeRole ? connection.Identity : null, ack,
+                    chunk => NativeFrames.Snapshot(channel, chunk, keyColumns, last: false, offset: null),
+                    (chunk, offset) => NativeFrames.Snapshot(channel, chunk, keyColumns, last: true, offset), cancellationToken)
+                : _tables.GoLive(subscription);
+        Report(outcome, channel, table);
     }
 
-    private async Task SnapshotAsync(Subscription subscription, TableSchema table, RowFilter? filter, ConnectionIdentity? readAs, byte[] ack, CancellationToken cancellationToken)
+    /// <summary>The native frame of a table subscription's outcome; nothing for those whose frames are already queued.</summary>
+    private void Report(TableSubscribeOutcome outcome, string channel, TableChannel table)
     {
-        var channel = subscription.Channel;
-        services.Router.Unsubscribe(connection, channel, confirmation: null);
-        connection.TryEnqueue(ack);
-        // From here on every dispatched change carries this group's verdict.
-        services.Router.Acquire(subscription);
-
-        var snapshot = await services.Snapshots.ReadAsync(table, filter, readAs, connection,
-            chunk => NativeFrames.Snapshot(channel, chunk, table.KeyColumns, last: false, offset: null), cancellationToken);
-
-        // Every transaction the snapshot could contain commits before its end position; wait until the log has them.
-        var caughtUp = services.Router.WaitForCommitAsync(snapshot.Visibility.EndLsn);
-        await services.Heartbeat.EmitAsync(cancellationToken);
-        await caughtUp.WaitAsync(SnapshotCatchUpTimeout, cancellationToken);
-        await services.RowAccess.PrepareCatchUpAsync(subscription, default, snapshot.Visibility, cancellationToken);
-
-        if (!services.Router.CompleteSnapshot(subscription, snapshot.Visibility,
-                offset => NativeFrames.Snapshot(channel, snapshot.FinalChunk, table.KeyColumns, last: true, offset)))
-            connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "changes made during the snapshot left the retention window before it finished; subscribe again"));
+        var frame = outcome.Result switch
+        {
+            TableSubscribeResult.NotFound => NativeFrames.Error(ErrorCodes.TableNotFound, $"table {table.Schema}.{table.Table} does not exist", channel),
+            TableSubscribeResult.NotEnabled => NativeFrames.Error(ErrorCodes.RealtimeNotEnabled,
+                $"realtime is not enabled for {table.Schema}.{table.Table}; run SELECT enable_realtime('{table.Schema}', '{table.Table}')", channel),
+            TableSubscribeResult.InvalidFilter => NativeFrames.Error(ErrorCodes.InvalidFilter, outcome.Detail!, channel),
+            TableSubscribeResult.Forbidden => NativeFrames.Error(ErrorCodes.Forbidden, outcome.Detail!, channel),
+            TableSubscribeResult.InvalidOffset => NativeFrames.Error(ErrorCodes.InvalidOffset, "\"since\" is not an offset issued by Sluice: it lies beyond the database's WAL", channel),
+            TableSubscribeResult.ResyncRequired => NativeFrames.ResyncRequired(channel, outcome.Resync switch
+            {
+                ResyncReason.OtherEpoch => "the offset is from another log epoch (the replication slot was recreated or the database restored); subscribe again with a snapshot",
+                ResyncReason.SnapshotOutlived => "changes made during the snapshot left the retention window before it finished; subscribe again",
+                _ => "the offset is older than the retention window; subscribe again with a snapshot",
+            }),
+            _ => null,
+        };
+        if (frame is not null)
+            connection.TryEnqueue(frame);
     }
 
     private async Task RefreshTokenAsync(ClientMessage message, CancellationToken cancellationToken)

@@ -38,6 +38,7 @@ public sealed partial class SupabaseSession(
 
     private readonly Dictionary<string, JoinedChannel> _channels = new(StringComparer.Ordinal);
     private readonly FrameRateLimiter _rateLimiter = limits.CreateRateLimiter();
+    private readonly TableSubscriptions _tables = new(services);
 
     /// <summary>Held while a message is handled and while the token timer runs: the session's state has one writer at a time.</summary>
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -402,10 +403,10 @@ public sealed partial class SupabaseSession(
             // Catch-up frames go out after the reply, once the client knows the binding ids.
             foreach (var (subscription, binding) in start.Resumes)
             {
-                if (services.Router.Resume(subscription, binding.SinceOffset, ack: null))
+                if (_tables.FinishResume(subscription, binding.SinceOffset, ack: null).Result == TableSubscribeResult.Resumed)
                     continue;
-                services.Router.Subscribe(subscription);
-                connection.TryEnqueue(SupabaseFrames.ResyncRequired(version, joinRef, topic, binding.Id, services.Log.Format(subscription.ResumeAfter),
+                var live = _tables.GoLive(subscription).Detail!;
+                connection.TryEnqueue(SupabaseFrames.ResyncRequired(version, joinRef, topic, binding.Id, live,
                     "resync_required: the offset in since is older than the retention window; the binding is live from now, so refetch what you show"));
             }
             if (bindings.Count > 0)
@@ -414,7 +415,7 @@ public sealed partial class SupabaseSession(
         finally
         {
             foreach (var (subscription, _) in start.Resumes)
-                services.Router.ReleaseIfInactive(subscription);
+                _tables.Release(subscription);
         }
     }
 
@@ -442,56 +443,57 @@ public sealed partial class SupabaseSession(
     private async Task<string?> SubscribeTableAsync(JoinedChannel joined, PostgresChangesBinding binding, string table, int index, JoinStart start,
         CancellationToken cancellationToken)
     {
-        // Lookup and access decision about one relation, even when the table is replaced meanwhile (see TableAccessResolver).
-        var (lookup, access) = await services.Tables.ResolveAsync(binding.Schema, table, connection.Identity, cancellationToken);
-        if (lookup.Table is null)
-            return $"Unable to subscribe to changes with given parameters: table {binding.Schema}.{table} does not exist";
-        if (!lookup.RealtimeEnabled)
-            return $"Unable to subscribe to changes with given parameters: realtime is not enabled for {binding.Schema}.{table}; run SELECT enable_realtime('{binding.Schema}', '{table}')";
-        RowFilter? filter = null;
-        if (binding.Filter is not null && !RowFilter.TryParse(binding.Filter, lookup.Table, out filter, out var filterError))
-            return $"Unable to subscribe to changes with given parameters: invalid filter: {filterError}";
-        if (!access.Allowed)
-            return $"Unauthorized: {access.Refusal}";
+        var resolved = await _tables.ResolveAsync(connection, binding.Schema, table, binding.Filter, cancellationToken);
+        switch (resolved.Result)
+        {
+            case TableSubscribeResult.NotFound:
+                return $"Unable to subscribe to changes with given parameters: table {binding.Schema}.{table} does not exist";
+            case TableSubscribeResult.NotEnabled:
+                return $"Unable to subscribe to changes with given parameters: realtime is not enabled for {binding.Schema}.{table}; run SELECT enable_realtime('{binding.Schema}', '{table}')";
+            case TableSubscribeResult.InvalidFilter:
+                return $"Unable to subscribe to changes with given parameters: invalid filter: {resolved.Detail}";
+            case TableSubscribeResult.Forbidden:
+                return $"Unauthorized: {resolved.Detail}";
+        }
+        var lookedUp = resolved.Table!;
+        var filter = resolved.Filter;
 
         if (binding.Select is { } select)
         {
             foreach (var column in select)
             {
-                if (lookup.Table.IndexOf(column) < 0)
+                if (lookedUp.IndexOf(column) < 0)
                     return $"Unable to subscribe to changes with given parameters: select: column \"{column}\" does not exist in {binding.Schema}.{table}";
             }
         }
         var format = new SupabaseChangeFormat(version, joined.Topic, binding.Id, binding.Select, options.MaxRecordBytes);
         var routerChannel = binding.Table is null ? format.RouterChannel + "#" + table : format.RouterChannel;
         var subscription = new Subscription(connection, routerChannel, new TableKey(binding.Schema, table),
-            binding.Events, binding.Filter, filter, filter is null ? null : lookup.Table)
+            binding.Events, binding.Filter, filter, filter is null ? null : lookedUp)
         {
             Format = format,
-            RelationId = lookup.Table.RelationId,
+            RelationId = lookedUp.RelationId,
         };
         if (!joined.RouterChannels.Contains(routerChannel))
             joined.RouterChannels.Add(routerChannel);
-        if (binding.Since is not null && binding.SinceEpoch == services.Log.Epoch.Value)
+        if (binding.Since is not null)
         {
-            if (await services.IsNeverIssuedAsync(binding.SinceOffset, cancellationToken))
-                return "InvalidJoinPayload: postgres_changes \"since\" is not an offset issued by Sluice: it lies beyond the database's WAL";
-            // Resumed after the reply; from here on every dispatched change carries this group's verdict.
+            // Resumed after the reply (and released by the join whatever happens); from here on every dispatched change
+            // carries this group's verdict.
             start.Resumes.Add((subscription, binding));
-            services.Router.Acquire(subscription);
-            await services.RowAccess.PrepareCatchUpAsync(subscription, binding.SinceOffset, visibility: null, cancellationToken);
-            start.Offsets[index] = binding.Since;
-            return null;
+            var prepared = await _tables.PrepareResumeAsync(subscription, binding.SinceOffset, binding.SinceEpoch, cancellationToken);
+            if (prepared.Result == TableSubscribeResult.Ready)
+            {
+                start.Offsets[index] = binding.Since;
+                return null;
+            }
+            // Not resumable, and nothing acquired.
+            start.Resumes.RemoveAt(start.Resumes.Count - 1);
+            if (prepared.Result == TableSubscribeResult.InvalidOffset)
+                return "InvalidJoinPayload: postgres_changes \"since\" is not an offset issued by Sluice: it lies beyond the database's WAL";
         }
-        try
-        {
-            services.Router.Subscribe(subscription);
-        }
-        finally
-        {
-            services.Router.ReleaseIfInactive(subscription);
-        }
-        var offset = services.Log.Format(subscription.ResumeAfter);
+        // Live (also when "since" is from another epoch: the client is told to refetch, below).
+        var offset = _tables.GoLive(subscription).Detail!;
         if (start.Offsets[index] is null || string.CompareOrdinal(offset, start.Offsets[index]) > 0)
             start.Offsets[index] = offset;
         if (binding.Since is not null && !start.Notified.Contains(binding.Id))
