@@ -19,7 +19,7 @@ public readonly struct OutboundFrame
         Binary = binary;
     }
 
-    /// <summary>Sent as a binary WebSocket message (Supabase's kind-4 broadcasts to vsn 2.0.0 clients); text otherwise.</summary>
+    /// <summary>Sent as a binary WebSocket message (a protocol's binary form of a message); text otherwise.</summary>
     public bool Binary { get; }
 
     public OutboundFrame(FrameSource source, bool transactionEnd)

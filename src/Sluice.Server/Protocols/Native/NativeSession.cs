@@ -1,6 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net.WebSockets;
-using Microsoft.AspNetCore.Connections;
-using Npgsql;
 using Sluice.Protocol;
 using Sluice.Server.Auth;
 using Sluice.Server.Connections;
@@ -23,46 +22,21 @@ public sealed partial class NativeSession(
     RoomRegistry rooms,
     int maxMessageBytes,
     ConnectionLimits limits,
-    ILogger logger)
+    ILogger logger) : ProtocolSession<ClientMessage>(socket, maxMessageBytes)
 {
     private readonly FrameRateLimiter _rateLimiter = limits.CreateRateLimiter();
     private readonly TableSubscriptions _tables = new(services);
 
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        using var reader = new ClientMessageReader(socket, maxMessageBytes);
-        try
-        {
-            while (!connection.IsClosing)
-            {
-                switch (await reader.ReadAsync(cancellationToken))
-                {
-                    case ClientRead.Closed:
-                        return;
-                    case ClientRead.TooLarge:
-                        await CloseAfterErrorAsync(reader, NativeFrames.Error(ErrorCodes.MessageTooLarge, $"frame exceeds the maximum of {maxMessageBytes} bytes; closing"),
-                            CloseCodes.MessageTooBig, "message_too_large");
-                        return;
-                }
-                if (_rateLimiter.Admit() is not FrameAdmission.Admitted and var refusal)
-                {
-                    if (await RefuseOverRateAsync(refusal, reader))
-                        return;
-                }
-                else if (reader.MessageType == WebSocketMessageType.Binary)
-                    connection.TryEnqueue(NativeFrames.Error(ErrorCodes.UnsupportedFrame, "binary frames are not supported; send JSON text frames"));
-                else
-                    await HandleAsync(reader.Message, cancellationToken);
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ConnectionAbortedException)
-        {
-            // The client went away.
-        }
-    }
+    protected override ClientConnection Connection => connection;
+
+    protected override FrameRateLimiter RateLimiter => _rateLimiter;
+
+    protected override Task OnTooLargeAsync(ClientMessageReader reader) =>
+        CloseAfterErrorAsync(reader, NativeFrames.Error(ErrorCodes.MessageTooLarge, $"frame exceeds the maximum of {MaxMessageBytes} bytes; closing"),
+            CloseCodes.MessageTooBig, "message_too_large");
 
     /// <summary>Drops a frame over the rate limit (telling the client at most once a second); true when the connection is closed for flooding.</summary>
-    private async Task<bool> RefuseOverRateAsync(FrameAdmission refusal, ClientMessageReader reader)
+    protected override async Task<bool> OnOverRateAsync(FrameAdmission refusal, ClientMessageReader reader)
     {
         if (refusal == FrameAdmission.RefusedWithError)
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.RateLimited, limits.RateLimitedMessage));
@@ -80,67 +54,85 @@ public sealed partial class NativeSession(
         await reader.DrainUntilCloseAsync(TimeSpan.FromSeconds(2));
     }
 
-    private async Task HandleAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    protected override bool TryParse(ReadOnlyMemory<byte> frame, WebSocketMessageType type, [MaybeNullWhen(false)] out ClientMessage message)
     {
-        if (!ClientMessageParser.TryParse(frame.Span, out var message, out var error))
+        message = null;
+        if (type == WebSocketMessageType.Binary)
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.UnsupportedFrame, "binary frames are not supported; send JSON text frames"));
+            return false;
+        }
+        if (!ClientMessageParser.TryParse(frame.Span, out var parsed, out var error))
         {
             connection.TryEnqueue(NativeFrames.Error(error));
-            return;
+            return false;
         }
+        message = parsed;
+        return true;
+    }
+
+    protected override Task DispatchAsync(ClientMessage message, CancellationToken cancellationToken)
+    {
         if (message.Type is not (FrameTypes.Auth or FrameTypes.Heartbeat or FrameTypes.Unsubscribe) && auth.CheckExpired())
         {
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.TokenExpired,
                 "the token expired; send {\"type\":\"auth\",\"token\":…} with a fresh token first", message.Channel));
-            return;
+            return Task.CompletedTask;
         }
-        try
+        return HandleGuardedAsync(message, HandleAsync, cancellationToken);
+    }
+
+    private async Task HandleAsync(ClientMessage message, CancellationToken cancellationToken)
+    {
+        switch (message.Type)
         {
-            switch (message.Type)
-            {
-                case FrameTypes.Auth:
-                    await RefreshTokenAsync(message, cancellationToken);
-                    break;
-                case FrameTypes.Subscribe:
-                    await SubscribeAsync(message, cancellationToken);
-                    break;
-                case FrameTypes.Unsubscribe:
-                    Unsubscribe(message);
-                    break;
-                case FrameTypes.Heartbeat:
-                    // Only a heartbeat with a ref is answered: a client that echoes our heartbeats must not start a loop.
-                    if (message.Ref is not null)
-                        connection.TryEnqueue(NativeFrames.HeartbeatReply(message.Ref));
-                    break;
-                case FrameTypes.Broadcast:
-                    PublishToRoom(message);
-                    break;
-                case FrameTypes.Presence:
-                    TrackPresence(message);
-                    break;
-                default:
-                    connection.TryEnqueue(NativeFrames.Error(ErrorCodes.UnknownType,
-                        $"unknown frame type \"{Truncate(message.Type)}\"; expected subscribe, unsubscribe, broadcast, presence, auth or heartbeat", message.Channel));
-                    break;
-            }
+            case FrameTypes.Auth:
+                await RefreshTokenAsync(message, cancellationToken);
+                break;
+            case FrameTypes.Subscribe:
+                await SubscribeAsync(message, cancellationToken);
+                break;
+            case FrameTypes.Unsubscribe:
+                Unsubscribe(message);
+                break;
+            case FrameTypes.Heartbeat:
+                // Only a heartbeat with a ref is answered: a client that echoes our heartbeats must not start a loop.
+                if (message.Ref is not null)
+                    connection.TryEnqueue(NativeFrames.HeartbeatReply(message.Ref));
+                break;
+            case FrameTypes.Broadcast:
+                PublishToRoom(message);
+                break;
+            case FrameTypes.Presence:
+                TrackPresence(message);
+                break;
+            default:
+                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.UnknownType,
+                    $"unknown frame type \"{Truncate(message.Type)}\"; expected subscribe, unsubscribe, broadcast, presence, auth or heartbeat", message.Channel));
+                break;
         }
-        catch (TimeoutException)
+    }
+
+    protected override void OnFailure(ClientMessage message, SessionFailure failure, Exception exception)
+    {
+        switch (failure)
         {
-            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.DatabaseUnavailable, "the change stream did not catch up with the snapshot in time; try again", message.Channel));
-        }
-        catch (AccessCheckFailedException ex)
-        {
-            LogAccessCheckFailed(connection.Id, ex.SqlState, ex.Reason);
-            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.AccessCheckFailed, ex.Message, message.Channel));
-        }
-        catch (Exception ex) when (ex is NpgsqlException or AccessCheckUnavailableException)
-        {
-            LogDatabaseError(ex, connection.Id);
-            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.DatabaseUnavailable, "the database could not be queried; try again", message.Channel));
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            LogFrameFailed(ex, connection.Id);
-            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InternalError, "the server failed to handle this frame", message.Channel));
+            case SessionFailure.CatchUpTimedOut:
+                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.DatabaseUnavailable, "the change stream did not catch up with the snapshot in time; try again", message.Channel));
+                break;
+            case SessionFailure.AccessCheckFailed:
+                var failed = (AccessCheckFailedException)exception;
+                LogAccessCheckFailed(connection.Id, failed.SqlState, failed.Reason);
+                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.AccessCheckFailed, failed.Message, message.Channel));
+                break;
+            case SessionFailure.DatabaseUnavailable:
+                LogDatabaseError(exception, connection.Id);
+                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.DatabaseUnavailable, "the database could not be queried; try again", message.Channel));
+                break;
+            default:
+                LogFrameFailed(exception, connection.Id);
+                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InternalError, "the server failed to handle this frame", message.Channel));
+                break;
         }
     }
 

@@ -1,15 +1,13 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Net.WebSockets;
 using System.Text.Json;
-using Microsoft.AspNetCore.Connections;
-using Npgsql;
 using Sluice.Protocol;
 using Sluice.Server.Auth;
 using Sluice.Server.Connections;
 using Sluice.Server.Limits;
 using Sluice.Server.Rooms;
 using Sluice.Server.Routing;
-using Sluice.Server.RowSecurity;
 
 namespace Sluice.Server.Protocols.Supabase;
 
@@ -31,7 +29,7 @@ public sealed partial class SupabaseSession(
     ConnectionLimits limits,
     TimeSpan clockSkew,
     SupabaseOptions options,
-    ILogger logger)
+    ILogger logger) : ProtocolSession<PhoenixMessage>(socket, maxMessageBytes)
 {
     /// <summary>Longest wait between two token checks (Supabase re-validates at least this often).</summary>
     private static readonly TimeSpan MaxTokenCheckInterval = TimeSpan.FromMinutes(5);
@@ -51,73 +49,83 @@ public sealed partial class SupabaseSession(
     /// <summary>Topics currently joined (for tests and stats).</summary>
     public int JoinedCount => _channels.Count;
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    protected override ClientConnection Connection => connection;
+
+    protected override FrameRateLimiter RateLimiter => _rateLimiter;
+
+    protected override void OnStarted()
     {
-        using var reader = new ClientMessageReader(socket, maxMessageBytes);
         Volatile.Write(ref _lastReceived, Stopwatch.GetTimestamp());
-        using var idleTimer = TimeProvider.System.CreateTimer(static state => ((SupabaseSession)state!).CheckIdle(), this, options.IdleTimeout, Timeout.InfiniteTimeSpan);
-        _idleTimer = idleTimer;
+        _idleTimer = TimeProvider.System.CreateTimer(static state => ((SupabaseSession)state!).CheckIdle(), this, options.IdleTimeout, Timeout.InfiniteTimeSpan);
+    }
+
+    protected override void OnReceived() => Volatile.Write(ref _lastReceived, Stopwatch.GetTimestamp());
+
+    protected override Task OnTooLargeAsync(ClientMessageReader reader)
+    {
+        connection.Close(CloseCodes.MessageTooBig, "message_too_large");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A frame over the rate is dropped silently; a flood closes the connection.</summary>
+    protected override Task<bool> OnOverRateAsync(FrameAdmission admission, ClientMessageReader reader)
+    {
+        if (admission != FrameAdmission.Close)
+            return Task.FromResult(false);
+        connection.Close(CloseCodes.RateLimited, ErrorCodes.RateLimited);
+        return Task.FromResult(true);
+    }
+
+    protected override bool TryParse(ReadOnlyMemory<byte> frame, WebSocketMessageType type, [MaybeNullWhen(false)] out PhoenixMessage message)
+    {
+        var parsed = type == WebSocketMessageType.Binary
+            ? PhoenixSerializer.TryParseBinary(frame.Span, out message, out var error, out var rejection)
+            : PhoenixSerializer.TryParseText(frame.Span, version, out message, out error, out rejection);
+        if (parsed)
+            return message is not null;
+        LogBadFrame(connection.Id, error!);
+        // A push that can be addressed gets its error reply (as an unknown event does), not a timeout.
+        if (rejection is not null)
+            connection.TryEnqueue(PhoenixSerializer.WriteRejection(version, rejection));
+        return false;
+    }
+
+    protected override async Task DispatchAsync(PhoenixMessage message, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
         try
         {
-            while (!connection.IsClosing)
-            {
-                var read = await reader.ReadAsync(cancellationToken);
-                Volatile.Write(ref _lastReceived, Stopwatch.GetTimestamp());
-                switch (read)
-                {
-                    case ClientRead.Closed:
-                        return;
-                    case ClientRead.TooLarge:
-                        connection.Close(CloseCodes.MessageTooBig, "message_too_large");
-                        return;
-                }
-                var admission = _rateLimiter.Admit();
-                if (admission == FrameAdmission.Close)
-                {
-                    connection.Close(CloseCodes.RateLimited, ErrorCodes.RateLimited);
-                    return;
-                }
-                if (admission == FrameAdmission.Admitted)
-                {
-                    var frame = reader.Message.Span;
-                    var parsed = reader.MessageType == WebSocketMessageType.Binary
-                        ? PhoenixSerializer.TryParseBinary(frame, out var message, out var error, out var rejection)
-                        : PhoenixSerializer.TryParseText(frame, version, out message, out error, out rejection);
-                    if (parsed)
-                    {
-                        await _gate.WaitAsync(cancellationToken);
-                        try
-                        {
-                            await HandleAsync(message!, cancellationToken);
-                            ArmTokenCheck();
-                        }
-                        finally
-                        {
-                            _gate.Release();
-                        }
-                    }
-                    else
-                    {
-                        LogBadFrame(connection.Id, error!);
-                        // A push that can be addressed gets its error reply (as an unknown event does), not a timeout.
-                        if (rejection is not null)
-                            connection.TryEnqueue(PhoenixSerializer.WriteRejection(version, rejection));
-                    }
-                }
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ConnectionAbortedException)
-        {
-            // The client went away.
+            await HandleGuardedAsync(message, HandleAsync, cancellationToken);
+            ArmTokenCheck();
         }
         finally
         {
-            await _gate.WaitAsync(CancellationToken.None);
-            _ended = true;
-            _tokenTimer?.Dispose();
-            _tokenTimer = null;
             _gate.Release();
         }
+    }
+
+    protected override void OnFailure(PhoenixMessage message, SessionFailure failure, Exception exception)
+    {
+        if (failure == SessionFailure.DatabaseUnavailable)
+        {
+            LogDatabaseError(exception, connection.Id);
+            if (message.Event == "phx_join")
+                connection.TryEnqueue(SupabaseFrames.ReplyError(version, message.JoinRef, message.Ref, message.Topic,
+                    "DatabaseUnavailable: the database could not be queried; try again"));
+            return;
+        }
+        LogFrameFailed(exception, connection.Id);
+        connection.TryEnqueue(SupabaseFrames.ReplyError(version, message.JoinRef, message.Ref, message.Topic, "InternalError: the server failed to handle this message"));
+    }
+
+    protected override async Task OnEndedAsync()
+    {
+        await _gate.WaitAsync(CancellationToken.None);
+        _ended = true;
+        _tokenTimer?.Dispose();
+        _tokenTimer = null;
+        _gate.Release();
+        _idleTimer?.Dispose();
     }
 
     /// <summary>
@@ -186,51 +194,36 @@ public sealed partial class SupabaseSession(
 
     private async Task HandleAsync(PhoenixMessage message, CancellationToken cancellationToken)
     {
-        try
+        if (_channels.Count > 0 && auth.CheckExpired())
+            EndAllForExpiredToken();
+        if (message.Topic == SupabaseFrames.PhoenixTopic)
         {
-            if (_channels.Count > 0 && auth.CheckExpired())
-                EndAllForExpiredToken();
-            if (message.Topic == SupabaseFrames.PhoenixTopic)
-            {
-                if (message.Event == "heartbeat")
-                    connection.TryEnqueue(SupabaseFrames.ReplyOk(version, null, message.Ref, message.Topic));
-                return;
-            }
-            switch (message.Event)
-            {
-                case "phx_join":
-                    await JoinAsync(message, cancellationToken);
-                    return;
-                case "phx_leave":
-                    Leave(message);
-                    return;
-            }
-            if (!_channels.TryGetValue(message.Topic, out var channel))
-            {
-                connection.TryEnqueue(SupabaseFrames.ReplyError(version, message.JoinRef, message.Ref, message.Topic, "unmatched topic"));
-                return;
-            }
-            switch (message.Event)
-            {
-                case "access_token":
-                    await RefreshTokenAsync(channel, message, cancellationToken);
-                    break;
-                default:
-                    HandleChannelEvent(channel, message);
-                    break;
-            }
+            if (message.Event == "heartbeat")
+                connection.TryEnqueue(SupabaseFrames.ReplyOk(version, null, message.Ref, message.Topic));
+            return;
         }
-        catch (Exception ex) when (ex is NpgsqlException or AccessCheckUnavailableException)
+        switch (message.Event)
         {
-            LogDatabaseError(ex, connection.Id);
-            if (message.Event == "phx_join")
-                connection.TryEnqueue(SupabaseFrames.ReplyError(version, message.JoinRef, message.Ref, message.Topic,
-                    "DatabaseUnavailable: the database could not be queried; try again"));
+            case "phx_join":
+                await JoinAsync(message, cancellationToken);
+                return;
+            case "phx_leave":
+                Leave(message);
+                return;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        if (!_channels.TryGetValue(message.Topic, out var channel))
         {
-            LogFrameFailed(ex, connection.Id);
-            connection.TryEnqueue(SupabaseFrames.ReplyError(version, message.JoinRef, message.Ref, message.Topic, "InternalError: the server failed to handle this message"));
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, message.JoinRef, message.Ref, message.Topic, "unmatched topic"));
+            return;
+        }
+        switch (message.Event)
+        {
+            case "access_token":
+                await RefreshTokenAsync(channel, message, cancellationToken);
+                break;
+            default:
+                HandleChannelEvent(channel, message);
+                break;
         }
     }
 
