@@ -10,7 +10,7 @@ namespace Sluice.Server.Rooms;
 /// <param name="Room">The room's name.</param>
 /// <param name="Offset">The room offset the message got.</param>
 /// <param name="Event">The event name the publisher gave.</param>
-/// <param name="Payload">The payload as UTF-8 JSON.</param>
+/// <param name="Payload">The payload as UTF-8 JSON, owned by the message (kept in the room's history).</param>
 /// <param name="Binary">The publisher sent it as a binary message (a protocol that can may deliver it so).</param>
 public sealed record RoomMessage(string Room, string Offset, string Event, ReadOnlyMemory<byte> Payload, bool Binary)
 {

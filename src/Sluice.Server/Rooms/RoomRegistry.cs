@@ -160,6 +160,8 @@ public sealed class RoomRegistry : IDisposable
     /// <c>broadcast_ack</c> when <paramref name="ack"/>. A connection must be subscribed to publish;
     /// <paramref name="sender"/> null publishes for the server (<c>POST /api/broadcast</c>). With <paramref name="binary"/>
     /// (the sender published a binary message) members whose protocol has a binary form get it in that form.
+    /// The room keeps <paramref name="payload"/> (in its history, serialized lazily per protocol): the caller hands it over
+    /// and must not reuse its memory.
     /// </summary>
     public RoomOutcome Publish(ClientConnection? sender, string name, string eventName, ReadOnlyMemory<byte> payload,
         bool self, bool ack, string? reference, out string? offset, bool binary = false) =>
