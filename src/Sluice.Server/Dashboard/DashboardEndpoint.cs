@@ -19,8 +19,8 @@ public static class DashboardEndpoint
     });
 
     /// <summary>The dashboard page at <c>/</c> (its data comes from the stats and admin endpoints, which keep their own protection).</summary>
-    public static RouteHandlerBuilder MapSluiceDashboard(this WebApplication app) =>
-        app.MapGet("/", static (HttpContext context) =>
+    public static RouteHandlerBuilder MapDashboard(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapGet("/", static (HttpContext context) =>
         {
             var headers = context.Response.Headers;
             headers.CacheControl = "no-cache";

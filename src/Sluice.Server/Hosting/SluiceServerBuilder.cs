@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
-using Sluice.Server.Http;
 
 namespace Sluice.Server.Hosting;
 
@@ -80,7 +79,7 @@ public static class SluiceServerBuilder
 
     /// <summary>
     /// The server as the executable runs it: <see cref="SluiceServiceCollectionExtensions.AddSluice"/>, the app, and every
-    /// endpoint (<see cref="EndpointMappings.MapSluice"/>). Settings are checked here already (an
+    /// endpoint (<see cref="SluiceEndpointRouteBuilderExtensions.MapSluice"/>). Settings are checked here already (an
     /// <see cref="OptionsValidationException"/> names each bad one); the database is prepared when the app starts.
     /// </summary>
     public static WebApplication Build(WebApplicationBuilder builder)

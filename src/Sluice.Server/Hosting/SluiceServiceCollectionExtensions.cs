@@ -13,8 +13,10 @@ using Sluice.Server.Rooms;
 using Sluice.Server.RowSecurity;
 using Sluice.Server.Routing;
 using Sluice.Server.Snapshots;
+using Sluice.Server.Hosting;
 
-namespace Sluice.Server.Hosting;
+// Where ASP.NET Core's own Add… extensions are (as SignalR's AddSignalR): no using needed in an app.
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary><c>builder.Services.AddSluice()</c>: Sluice's services in any ASP.NET Core app, as <c>AddSignalR()</c> adds SignalR's.</summary>
 public static class SluiceServiceCollectionExtensions

@@ -24,10 +24,8 @@ public static partial class AdminEndpoints
         """;
 
     /// <summary>The admin API under <c>/api/admin</c>; refused unless <see cref="AdminAccess"/> allows the request.</summary>
-    public static RouteGroupBuilder MapSluiceAdmin(this WebApplication app)
+    public static RouteGroupBuilder MapAdminApi(this RouteGroupBuilder group)
     {
-        app.UseSluiceMiddleware();
-        var group = app.MapGroup("");
         group.MapGet("/api/admin/tables", ListAsync).RequireAdmin();
         group.MapPost("/api/admin/tables/{name}/enable", (string name, HttpContext context, NpgsqlDataSource dataSource, ILoggerFactory loggers)
             => SetAsync(name, enable: true, context, dataSource, loggers)).RequireAdmin();

@@ -1,6 +1,6 @@
 namespace Sluice.Server.Http;
 
-/// <summary>Applies a convention to every part <see cref="EndpointMappings.MapSluice"/> mapped.</summary>
+/// <summary>Applies a convention to every part <see cref="SluiceEndpointRouteBuilderExtensions.MapSluice"/> mapped.</summary>
 internal sealed class CompositeEndpointConventionBuilder(IReadOnlyList<IEndpointConventionBuilder> parts) : IEndpointConventionBuilder
 {
     public void Add(Action<EndpointBuilder> convention)

@@ -39,10 +39,8 @@ public static class ObservabilityExtensions
     /// Health (<c>/health</c>, <c>/health/live</c>, <c>/health/ready</c>), stats (<c>/api/realtime/stats</c> and its history)
     /// and metrics (<c>/metrics</c>); stats and metrics need the admin token when one is configured.
     /// </summary>
-    public static RouteGroupBuilder MapSluiceObservability(this WebApplication app)
+    public static RouteGroupBuilder MapObservability(this RouteGroupBuilder group)
     {
-        app.UseSluiceMiddleware();
-        var group = app.MapGroup("");
         group.MapStats();
         group.MapStatsHistory();
         group.MapHealth();
