@@ -40,8 +40,15 @@ public static partial class ClusterServices
         services.AddSingleton<ClusterRooms>();
         services.AddOptions<HealthCheckServiceOptions>().Configure<IOptions<ClusterOptions>>(static (health, cluster) =>
         {
-            if (!cluster.Value.Enabled)
-                return;
+            try
+            {
+                if (!cluster.Value.Enabled)
+                    return;
+            }
+            catch (OptionsValidationException)
+            {
+                return; // a bad Sluice:Cluster setting: the host's start-up validation reports it, with the other sections'
+            }
             var check = new HealthCheckRegistration("cluster", static provider => ActivatorUtilities.GetServiceOrCreateInstance<ClusterHealthCheck>(provider),
                 failureStatus: null, tags: [ReadyTag]);
             // First, as when it was registered before the capture's and the database's checks.

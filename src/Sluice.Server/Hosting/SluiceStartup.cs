@@ -88,7 +88,7 @@ internal sealed partial class SluiceStartup(
     private async Task<(DatabaseConnection Database, ChangeLog Log)> PrepareDatabaseAsync(SluiceOptions settings, bool cluster, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(settings.Database))
-            throw new InvalidOperationException("No database configured: pass --database postgresql://user:password@host/db or set SLUICE_DATABASE.");
+            throw new DatabaseSetupException("No database configured: set Sluice:Database (the sluice executable: --database postgresql://user:password@host/db or SLUICE_DATABASE).");
 
         DatabaseConnection database;
         try
