@@ -1,38 +1,69 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Sluice.Server.Capture;
+using Sluice.Server.Hosting;
 using Sluice.Server.Log;
 
 namespace Sluice.Server.Cluster;
 
-/// <summary>Registers either the single-node capture path or the cluster path (leader lease, change stream) — never both.</summary>
+/// <summary>
+/// Registers both the single-node capture path and the cluster path (leader lease, change stream); which one a server
+/// uses is decided from <see cref="ClusterOptions.Enabled"/> when the services are first asked for, after start-up has
+/// prepared the database — never both. <see cref="SluiceStartup"/> starts the cluster's services only on a cluster node.
+/// </summary>
 public static partial class ClusterServices
 {
     public const string ReadyTag = "ready";
 
-    /// <summary>Validates <c>Sluice:Cluster</c> (failing start-up with clear messages) and binds it.</summary>
-    public static ClusterOptions Configure(WebApplicationBuilder builder)
-    {
-        var section = builder.Configuration.GetSection(ClusterOptions.SectionName);
-        var cluster = section.Get<ClusterOptions>() ?? new ClusterOptions();
-        var validation = new DataAnnotationValidateOptions<ClusterOptions>(null).Validate(null, cluster);
-        if (validation.Failed)
-            throw new OptionsValidationException(ClusterOptions.SectionName, typeof(ClusterOptions), validation.Failures);
-        builder.Services.AddOptions<ClusterOptions>().Bind(section);
-        return cluster;
-    }
+    /// <summary>The cluster node's own hosted services, in start order (started after the database is prepared).</summary>
+    public static readonly IReadOnlyList<Type> HostedServices =
+        [typeof(ChangeStreamFeed), typeof(ChangeStreamPublisher), typeof(ClusterNodeRegistry), typeof(ClusterRooms)];
 
-    /// <summary>Single node: the capture feeds the dispatcher and always owns the slot.</summary>
-    public static void AddSingleNode(IServiceCollection services)
+    public static void Register(IServiceCollection services)
     {
-        services.AddSingleton<ICaptureLease, SingleNodeLease>();
-        services.AddSingleton<IChangeSource>(static provider => provider.GetRequiredService<LogicalCapture>());
+        services.AddSingleton<SingleNodeLease>();
+        services.AddSingleton<ICaptureLease>(static provider => IsCluster(provider)
+            ? provider.GetRequiredService<AdvisoryLockLease>()
+            : provider.GetRequiredService<SingleNodeLease>());
+        // Single node: the capture feeds the dispatcher. Cluster node: the change stream does (the leader's capture appends to it).
+        services.AddSingleton<IChangeSource>(static provider => IsCluster(provider)
+            ? provider.GetRequiredService<ChangeStreamFeed>()
+            : provider.GetRequiredService<LogicalCapture>());
+
+        services.AddSingleton(static provider => provider.GetRequiredService<SluiceStartupState>().Redis);
+        services.AddSingleton(static provider => provider.GetRequiredService<SluiceStartupState>().StreamStart);
+        services.AddSingleton<AdvisoryLockLease>();
+        services.AddSingleton<ChangeStreamFeed>();
+        services.AddSingleton<ChangeStreamPublisher>();
+        services.AddSingleton<ClusterGauges>();
+        services.AddSingleton<ClusterNodeRegistry>();
+        services.AddSingleton<ClusterRooms>();
+        services.AddOptions<HealthCheckServiceOptions>().Configure<IOptions<ClusterOptions>>(static (health, cluster) =>
+        {
+            try
+            {
+                if (!cluster.Value.Enabled)
+                    return;
+            }
+            catch (OptionsValidationException)
+            {
+                return; // a bad Sluice:Cluster setting: the host's start-up validation reports it, with the other sections'
+            }
+            var check = new HealthCheckRegistration("cluster", static provider => ActivatorUtilities.GetServiceOrCreateInstance<ClusterHealthCheck>(provider),
+                failureStatus: null, tags: [ReadyTag]);
+            // First, as when it was registered before the capture's and the database's checks.
+            if (health.Registrations is IList<HealthCheckRegistration> list)
+                list.Insert(0, check);
+            else
+                health.Registrations.Add(check);
+        });
     }
 
     /// <summary>
-    /// Cluster node: connects to Redis (without waiting for it), moves the log's start to where the change stream is complete
-    /// from, and registers the lease, the stream feed (the dispatcher's source) and the publisher (the leader's appender).
+    /// Cluster node: connects to Redis (without waiting for it) and moves the log's start to where the change stream is
+    /// complete from.
     /// </summary>
-    public static async Task<ClusterRedis> AddClusterNodeAsync(IServiceCollection services, ClusterOptions options, string slotName, ChangeLog log,
+    public static async Task<(ClusterRedis Redis, ChangeStreamStart Start)> JoinAsync(ClusterOptions options, string slotName, ChangeLog log,
         ulong confirmedFlushLsn, ILogger logger)
     {
         var redis = ClusterRedis.Connect(options, slotName);
@@ -48,24 +79,10 @@ public static partial class ClusterServices
         var start = Math.Max(confirmedFlushLsn, completeFrom);
         log.Start(start);
         LogClusterNode(logger, redis.NodeId, redis.Prefix, start);
-
-        services.AddSingleton(redis);
-        services.AddSingleton(new ChangeStreamStart(start, log.Epoch));
-        services.AddSingleton<AdvisoryLockLease>();
-        services.AddSingleton<ICaptureLease>(static provider => provider.GetRequiredService<AdvisoryLockLease>());
-        services.AddSingleton<ChangeStreamFeed>();
-        services.AddSingleton<IChangeSource>(static provider => provider.GetRequiredService<ChangeStreamFeed>());
-        services.AddHostedService(static provider => provider.GetRequiredService<ChangeStreamFeed>());
-        services.AddSingleton<ChangeStreamPublisher>();
-        services.AddHostedService(static provider => provider.GetRequiredService<ChangeStreamPublisher>());
-        services.AddSingleton<ClusterGauges>();
-        services.AddSingleton<ClusterNodeRegistry>();
-        services.AddHostedService(static provider => provider.GetRequiredService<ClusterNodeRegistry>());
-        services.AddSingleton<ClusterRooms>();
-        services.AddHostedService(static provider => provider.GetRequiredService<ClusterRooms>());
-        services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: [ReadyTag]);
-        return redis;
+        return (redis, new ChangeStreamStart(start, log.Epoch));
     }
+
+    private static bool IsCluster(IServiceProvider provider) => provider.GetRequiredService<IOptions<ClusterOptions>>().Value.Enabled;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is not reachable at start-up; this node starts and catches up when it is")]
     private static partial void LogRedisUnavailable(ILogger logger, Exception exception);

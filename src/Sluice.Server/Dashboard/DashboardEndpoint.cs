@@ -18,9 +18,9 @@ public static class DashboardEndpoint
         return copy.ToArray();
     });
 
-    public static WebApplication MapSluiceDashboard(this WebApplication app)
-    {
-        app.MapGet("/", static (HttpContext context) =>
+    /// <summary>The dashboard page at <c>/</c> (its data comes from the stats and admin endpoints, which keep their own protection).</summary>
+    public static RouteHandlerBuilder MapDashboard(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapGet("/", static (HttpContext context) =>
         {
             var headers = context.Response.Headers;
             headers.CacheControl = "no-cache";
@@ -30,6 +30,4 @@ public static class DashboardEndpoint
             headers.ContentSecurityPolicy = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
             return TypedResults.Bytes(Page.Value, "text/html; charset=utf-8");
         });
-        return app;
-    }
 }

@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Connections;
-using Npgsql;
+using Microsoft.Extensions.Options;
 using Sluice.Server.Embedded;
 
 namespace Sluice.Server.Hosting;
@@ -60,14 +60,15 @@ public static partial class SluiceProgram
                 builder.Configuration["Sluice:Database"] = embedded.ConnectionString;
                 builder.Services.AddSingleton(embedded);
                 builder.Services.AddHostedService<EmbeddedPostgresSupervisor>();
+                if (builder.Configuration.GetValue("Sluice:EmbeddedDemoTable", true))
+                    builder.Services.AddSingleton(new StartupSeed(DemoTableSql));
                 Console.WriteLine($"Embedded PostgreSQL running: {embedded.Uri}");
             }
 
             signals.Token.ThrowIfCancellationRequested();
-            await using var app = await SluiceServerBuilder.BuildAsync(builder, signals.Token);
-            if (embedded is not null && builder.Configuration.GetValue("Sluice:EmbeddedDemoTable", true))
-                await CreateDemoTableAsync(app.Services.GetRequiredService<NpgsqlDataSource>(), signals.Token);
-
+            // The failures reported below as one line are not logged again, with a stack trace, by the host.
+            ReportedFailureLogFilter.Add(builder.Services, IsReported);
+            await using var app = SluiceServerBuilder.Build(builder);
             try
             {
                 await app.StartAsync(signals.Token);
@@ -109,9 +110,9 @@ public static partial class SluiceProgram
         {
             return await FailAsync(ex.Message, FailedExitCode);
         }
-        catch (Microsoft.Extensions.Options.OptionsValidationException ex)
+        catch (Exception ex) when (InvalidSettings(ex) is { } failures)
         {
-            return await FailAsync("Invalid configuration: " + string.Join("; ", ex.Failures), ConfigurationExitCode);
+            return await FailAsync("Invalid configuration: " + string.Join("; ", failures), ConfigurationExitCode);
         }
         finally
         {
@@ -136,9 +137,18 @@ public static partial class SluiceProgram
         return start >= 0 && end > start ? message[(start + Before.Length)..end] : null;
     }
 
-    private static async Task CreateDemoTableAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    /// <summary>The failures of bad settings (one options class, or several together), or null for any other exception.</summary>
+    private static IReadOnlyList<string>? InvalidSettings(Exception exception) => exception switch
     {
-        await using var command = dataSource.CreateCommand(DemoTableSql);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+        OptionsValidationException invalid => [.. invalid.Failures],
+        AggregateException { InnerExceptions.Count: > 0 } several when several.InnerExceptions.All(static inner => inner is OptionsValidationException)
+            => [.. several.InnerExceptions.SelectMany(static inner => ((OptionsValidationException)inner).Failures)],
+        _ => null,
+    };
+
+    /// <summary>Whether start-up reports <paramref name="exception"/> as one line (so the host need not log it).</summary>
+    private static bool IsReported(Exception exception) =>
+        exception is DatabaseSetupException or OperationCanceledException or EmbeddedPostgresException
+            || exception is IOException { InnerException: AddressInUseException }
+            || InvalidSettings(exception) is not null;
 }

@@ -1,26 +1,14 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Npgsql;
-using Sluice.Server.Auth;
-using Sluice.Server.Capture;
-using Sluice.Server.Cluster;
-using Sluice.Server.Connections;
-using Sluice.Server.Database;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Sluice.Server.Http;
-using Sluice.Server.Limits;
-using Sluice.Server.Log;
-using Sluice.Server.Observability;
-using Sluice.Server.Protocols;
-using Sluice.Server.Rooms;
-using Sluice.Server.RowSecurity;
-using Sluice.Server.Snapshots;
-using Sluice.Server.Routing;
 
 namespace Sluice.Server.Hosting;
 
-/// <summary>Composes the Sluice server; used by <c>Program</c>, the integration tests and the benchmarks.</summary>
+/// <summary>
+/// Composes the <c>sluice</c> executable's server (its switches, environment variables and default address, then
+/// <c>AddSluice</c> and <c>MapSluice</c>); used by <see cref="SluiceProgram"/> and the integration tests. An app hosting Sluice
+/// calls <c>AddSluice</c> and <c>MapSluice</c> itself.
+/// </summary>
 public static class SluiceServerBuilder
 {
     /// <summary>Command-line switches and the configuration keys they set.</summary>
@@ -66,9 +54,6 @@ public static class SluiceServerBuilder
         ["--supabase-idle-timeout"] = "Sluice:Supabase:IdleTimeout",
     };
 
-    /// <summary>How long start-up waits for another process to release the slot (a killed server's walsender lingers a moment).</summary>
-    private static readonly TimeSpan SlotBusyPatience = TimeSpan.FromSeconds(15);
-
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
         var builder = WebApplication.CreateBuilder(ApplicationDirectory.BuilderOptions(args));
@@ -92,142 +77,26 @@ public static class SluiceServerBuilder
         return builder;
     }
 
-    /// <summary>Validates settings, prepares the database (SQL API, publication, slot, log epoch), registers services and maps endpoints.</summary>
-    public static async Task<WebApplication> BuildAsync(WebApplicationBuilder builder, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The server as the executable runs it: <see cref="SluiceServiceCollectionExtensions.AddSluice"/>, the app, and every
+    /// endpoint (<see cref="SluiceEndpointRouteBuilderExtensions.MapSluice"/>). Settings are checked here already (an
+    /// <see cref="OptionsValidationException"/> names each bad one); the database is prepared when the app starts.
+    /// </summary>
+    public static WebApplication Build(WebApplicationBuilder builder)
     {
-        var settings = builder.Configuration.GetSection(SluiceOptions.SectionName).Get<SluiceOptions>() ?? new SluiceOptions();
-        var validation = new DataAnnotationValidateOptions<SluiceOptions>(null).Validate(null, settings);
-        if (validation.Failed)
-            throw new OptionsValidationException(SluiceOptions.SectionName, typeof(SluiceOptions), validation.Failures);
-        builder.Services.AddOptions<SluiceOptions>().Bind(builder.Configuration.GetSection(SluiceOptions.SectionName));
-        var signingKeys = ConfigureAuth(builder);
-        ConfigureRooms(builder);
-        builder.AddSluiceProtocols();
-        ConfigureLimits(builder);
-        var cluster = ClusterServices.Configure(builder);
-
-        if (string.IsNullOrWhiteSpace(settings.Database))
-            throw new InvalidOperationException("No database configured: pass --database postgresql://user:password@host/db or set SLUICE_DATABASE.");
-
-        DatabaseConnection database;
-        try
-        {
-            database = new DatabaseConnection(PostgresConnectionString.Parse(settings.Database).ConnectionString);
-        }
-        catch (FormatException ex)
-        {
-            throw new DatabaseSetupException(ex.Message, ex);
-        }
-        catch (ArgumentException ex)
-        {
-            throw new DatabaseSetupException($"The database connection string is not valid: {DatabaseErrors.OneLine(ex)}", ex);
-        }
-        ChangeLog log;
-        try
-        {
-            await DatabaseRequirements.CheckAsync(database.DataSource, database.ConnectionString, cancellationToken);
-            // Cluster nodes starting together prepare the database one after the other (one slot, one epoch).
-            await using var startup = cluster.Enabled ? await StartupLock.AcquireAsync(database.ConnectionString, settings.SlotName, cancellationToken) : null;
-            await SqlApi.InstallAsync(database.DataSource, settings.PublicationName, cancellationToken);
-            var created = await ReplicationSlot.EnsureAsync(database.DataSource, database.ConnectionString, settings.SlotName, cancellationToken);
-            // A single server owns its slot: one still streaming to someone else is an error, not something to retry forever
-            // (cluster nodes share the slot, and only their leader streams).
-            if (!created && !cluster.Enabled)
-                await ReplicationSlot.WaitUntilFreeAsync(database.DataSource, settings.SlotName, SlotBusyPatience, TimeProvider.System, cancellationToken);
-            var epoch = await LogEpoch.ResolveAsync(database.DataSource, settings.SlotName, created, cancellationToken);
-            var position = await ReplicationSlot.ReadPositionAsync(database.DataSource, settings.SlotName, cancellationToken);
-            log = new ChangeLog(epoch, new RetentionLimits(settings.RetentionChanges, settings.RetentionBytes, settings.RetentionAge));
-            log.Start(position?.ConfirmedFlushLsn ?? 0);
-        }
-        catch (NpgsqlException ex)
-        {
-            await database.DisposeAsync();
-            throw new DatabaseSetupException($"Cannot prepare the database for Sluice: {DatabaseErrors.OneLine(ex)}", ex);
-        }
-        catch (DatabaseRequirementException ex)
-        {
-            await database.DisposeAsync();
-            throw new DatabaseSetupException(ex.Message, ex);
-        }
-        if (cluster.Enabled)
-        {
-            using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true));
-            await ClusterServices.AddClusterNodeAsync(builder.Services, cluster, settings.SlotName, log, log.AcknowledgeableLsn,
-                loggers.CreateLogger("Sluice.Cluster"));
-        }
-        else
-        {
-            ClusterServices.AddSingleNode(builder.Services);
-        }
-
-        builder.Services.AddSingleton(signingKeys);
-        builder.Services.AddSingleton<TokenValidator>();
-        builder.Services.AddSingleton(database);
-        builder.Services.AddSingleton(database.DataSource);
-        builder.Services.AddSingleton(log);
-        builder.Services.AddSingleton<ColumnTypeResolver>();
-        builder.Services.AddSingleton<TableCatalog>();
-        builder.Services.AddSingleton<ConnectionRegistry>();
-        builder.Services.AddSingleton<SubscriptionRouter>();
-        builder.Services.AddSingleton<SnapshotReader>();
-        builder.Services.AddSingleton<SubscriberAccess>();
-        builder.Services.AddSingleton<TableAccessResolver>();
-        builder.Services.AddSingleton<RowAccessChecker>();
-        builder.Services.AddSingleton(static services => new TableSecurityReader(services.GetRequiredService<NpgsqlDataSource>()));
-        builder.Services.AddSingleton<RowAccess>();
-        builder.Services.AddSingleton<SubscriptionServices>();
-        builder.Services.AddSingleton<LogicalCapture>();
-        builder.Services.AddHostedService(static services => services.GetRequiredService<LogicalCapture>());
-        builder.Services.AddSingleton<ChangeDispatcher>();
-        builder.Services.AddHostedService(static services => services.GetRequiredService<ChangeDispatcher>());
-        builder.Services.AddSingleton<DatabaseMonitor>();
-        builder.Services.AddHostedService(static services => services.GetRequiredService<DatabaseMonitor>());
-        builder.Services.AddSingleton<WalHeartbeat>();
-        builder.Services.AddHostedService(static services => services.GetRequiredService<WalHeartbeat>());
-        builder.Services.AddHostedService<HeartbeatService>();
-        builder.Services.AddSluiceObservability();
-
-        builder.Services.RedactSecretsInLogs();
+        builder.Services.AddSluice();
         var app = builder.Build();
+        try
+        {
+            app.Services.GetService<IStartupValidator>()?.Validate();
+        }
+        catch
+        {
+            ((IDisposable)app).Dispose();
+            throw;
+        }
         app.MapSluice();
         return app;
-    }
-
-    /// <summary>Validates the <c>Sluice:Auth</c> settings (failing start-up with clear messages) and loads the signing keys.</summary>
-    private static SigningKeys ConfigureAuth(WebApplicationBuilder builder)
-    {
-        var section = builder.Configuration.GetSection(AuthOptions.SectionName);
-        var auth = section.Get<AuthOptions>() ?? new AuthOptions();
-        var failures = AuthOptionsValidator.Validate(auth);
-        if (failures.Count > 0)
-            throw new OptionsValidationException(AuthOptions.SectionName, typeof(AuthOptions), failures);
-        builder.Services.AddOptions<AuthOptions>().Bind(section);
-        return SigningKeys.Create(auth);
-    }
-
-    /// <summary>Validates the <c>Sluice:Rooms</c> settings (failing start-up with clear messages) and registers the room registry.</summary>
-    private static void ConfigureRooms(WebApplicationBuilder builder)
-    {
-        var section = builder.Configuration.GetSection(RoomOptions.SectionName);
-        var rooms = section.Get<RoomOptions>() ?? new RoomOptions();
-        var failures = RoomOptionsValidator.Validate(rooms);
-        if (failures.Count > 0)
-            throw new OptionsValidationException(RoomOptions.SectionName, typeof(RoomOptions), failures);
-        builder.Services.AddOptions<RoomOptions>().Bind(section);
-        builder.Services.AddSingleton(static services => new RoomRegistry(services.GetRequiredService<IOptions<RoomOptions>>()));
-    }
-
-    /// <summary>Validates the <c>Sluice:Limits</c> settings (failing start-up) and registers the limits.</summary>
-    private static void ConfigureLimits(WebApplicationBuilder builder)
-    {
-        var section = builder.Configuration.GetSection(LimitsOptions.SectionName);
-        var limits = section.Get<LimitsOptions>() ?? new LimitsOptions();
-        var validation = new DataAnnotationValidateOptions<LimitsOptions>(null).Validate(null, limits);
-        if (validation.Failed)
-            throw new OptionsValidationException(LimitsOptions.SectionName, typeof(LimitsOptions), validation.Failures);
-        builder.Services.AddOptions<LimitsOptions>().Bind(section);
-        builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<ConnectionLimits>();
     }
 
     /// <summary>The addresses Kestrel listens on, once started.</summary>

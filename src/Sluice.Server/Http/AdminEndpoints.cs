@@ -23,14 +23,15 @@ public static partial class AdminEndpoints
         ORDER BY 1, 2
         """;
 
-    public static WebApplication MapSluiceAdmin(this WebApplication app)
+    /// <summary>The admin API under <c>/api/admin</c>; refused unless <see cref="AdminAccess"/> allows the request.</summary>
+    public static RouteGroupBuilder MapAdminApi(this RouteGroupBuilder group)
     {
-        app.MapGet("/api/admin/tables", ListAsync).RequireAdmin();
-        app.MapPost("/api/admin/tables/{name}/enable", (string name, HttpContext context, NpgsqlDataSource dataSource, ILoggerFactory loggers)
+        group.MapGet("/api/admin/tables", ListAsync).RequireAdmin();
+        group.MapPost("/api/admin/tables/{name}/enable", (string name, HttpContext context, NpgsqlDataSource dataSource, ILoggerFactory loggers)
             => SetAsync(name, enable: true, context, dataSource, loggers)).RequireAdmin();
-        app.MapPost("/api/admin/tables/{name}/disable", (string name, HttpContext context, NpgsqlDataSource dataSource, ILoggerFactory loggers)
+        group.MapPost("/api/admin/tables/{name}/disable", (string name, HttpContext context, NpgsqlDataSource dataSource, ILoggerFactory loggers)
             => SetAsync(name, enable: false, context, dataSource, loggers)).RequireAdmin();
-        return app;
+        return group;
     }
 
     private static async Task ListAsync(HttpContext context, NpgsqlDataSource dataSource, IOptions<SluiceOptions> options, ILoggerFactory loggers)

@@ -7,9 +7,8 @@ public static class StatsHistoryEndpoint
 {
     public const string Route = "/api/realtime/stats/history";
 
-    public static WebApplication MapStatsHistory(this WebApplication app)
-    {
-        app.MapGet(Route, static (StatsHistory history, TimeProvider time) =>
+    public static RouteHandlerBuilder MapStatsHistory(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapGet(Route, static (StatsHistory history, TimeProvider time) =>
         {
             var samples = history.Snapshot();
             var points = new StatsHistoryPoint[samples.Length];
@@ -19,6 +18,4 @@ public static class StatsHistoryEndpoint
                 new StatsHistoryResponse(StatsHistory.Interval.TotalSeconds, time.GetUtcNow().ToUnixTimeMilliseconds(), points),
                 ServerJsonContext.Default.StatsHistoryResponse);
         }).RequireAdminTokenWhenConfigured();
-        return app;
-    }
 }

@@ -9,8 +9,8 @@ using Sluice.Server.Http;
 namespace Sluice.Server.Observability;
 
 /// <summary>
-/// Registers and maps metrics (<c>/metrics</c>, Prometheus text via OpenTelemetry) and health (<c>/health/live</c>, and
-/// <c>/health/ready</c>: capture streams and the database answers).
+/// Registers and maps metrics (<c>/metrics</c>, Prometheus text via OpenTelemetry), stats and health (<c>/health</c>,
+/// <c>/health/live</c>, and <c>/health/ready</c>: capture streams and the database answers).
 /// </summary>
 public static class ObservabilityExtensions
 {
@@ -18,12 +18,12 @@ public static class ObservabilityExtensions
 
     public static IServiceCollection AddSluiceObservability(this IServiceCollection services)
     {
+        // Background services started by SluiceStartup once the database is prepared.
         services.AddSingleton<SlotMonitor>();
-        services.AddHostedService(static provider => provider.GetRequiredService<SlotMonitor>());
+        services.AddSingleton<StatsHistorySampler>();
         services.AddSingleton<ServerGauges>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(static _ => new StatsHistory());
-        services.AddHostedService<StatsHistorySampler>();
         services.AddHealthChecks()
             .AddCheck<CaptureHealthCheck>("capture", tags: [ReadyTag])
             .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag]);
@@ -35,14 +35,19 @@ public static class ObservabilityExtensions
         return services;
     }
 
-    public static WebApplication MapSluiceObservability(this WebApplication app)
+    /// <summary>
+    /// Health (<c>/health</c>, <c>/health/live</c>, <c>/health/ready</c>), stats (<c>/api/realtime/stats</c> and its history)
+    /// and metrics (<c>/metrics</c>); stats and metrics need the admin token when one is configured.
+    /// </summary>
+    public static RouteGroupBuilder MapObservability(this RouteGroupBuilder group)
     {
-        // Instruments exist before the first scrape.
-        app.Services.GetRequiredService<ServerGauges>();
-        app.MapPrometheusScrapingEndpoint("/metrics").RequireAdminTokenWhenConfigured();
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = static _ => false, ResponseWriter = WriteAsync });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = static check => check.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync });
-        return app;
+        group.MapStats();
+        group.MapStatsHistory();
+        group.MapHealth();
+        group.MapPrometheusScrapingEndpoint("/metrics").RequireAdminTokenWhenConfigured();
+        group.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = static _ => false, ResponseWriter = WriteAsync });
+        group.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = static check => check.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync });
+        return group;
     }
 
     /// <summary><c>{"status":"healthy","checks":{"capture":"capture is streaming"}}</c>.</summary>

@@ -9,19 +9,26 @@ namespace Sluice.Server.Protocols;
 public static class ProtocolServices
 {
     /// <summary>
-    /// Validates the <c>Sluice:Supabase</c> settings (failing start-up with clear messages) and registers them, and the
-    /// native protocol's change format (with <see cref="SluiceOptions.MaxRecordBytes"/>).
+    /// Binds the <c>Sluice:Supabase</c> settings (checked when the host starts, failing with a message naming the setting)
+    /// and registers the native protocol's change format (with <see cref="SluiceOptions.MaxRecordBytes"/>).
     /// </summary>
-    public static WebApplicationBuilder AddSluiceProtocols(this WebApplicationBuilder builder)
+    public static IServiceCollection AddSluiceProtocols(this IServiceCollection services)
     {
-        ArgumentNullException.ThrowIfNull(builder);
-        var section = builder.Configuration.GetSection(SupabaseOptions.SectionName);
-        var failures = (section.Get<SupabaseOptions>() ?? new SupabaseOptions()).Validate();
-        if (failures.Count > 0)
-            throw new OptionsValidationException(SupabaseOptions.SectionName, typeof(SupabaseOptions), failures);
-        builder.Services.AddOptions<SupabaseOptions>().Bind(section);
-        builder.Services.AddSingleton(static services =>
-            new NativeChangeFormat(services.GetRequiredService<IOptions<SluiceOptions>>().Value.MaxRecordBytes));
-        return builder;
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<SupabaseOptions>().BindConfiguration(SupabaseOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SupabaseOptions>, SupabaseOptionsValidation>();
+        services.AddSingleton(static provider =>
+            new NativeChangeFormat(provider.GetRequiredService<IOptions<SluiceOptions>>().Value.MaxRecordBytes));
+        return services;
+    }
+
+    /// <summary>The Supabase protocol's own rules for its settings, run by <c>ValidateOnStart</c> and on every later read.</summary>
+    private sealed class SupabaseOptionsValidation : IValidateOptions<SupabaseOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, SupabaseOptions options)
+        {
+            var failures = options.Validate();
+            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        }
     }
 }

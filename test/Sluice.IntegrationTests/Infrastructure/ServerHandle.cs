@@ -39,7 +39,7 @@ public sealed class ServerHandle : IAsyncDisposable
             .. extraArgs,
         ];
         var builder = SluiceServerBuilder.CreateBuilder(args);
-        var app = await SluiceServerBuilder.BuildAsync(builder);
+        var app = SluiceServerBuilder.Build(builder);
         await app.StartAsync();
         var address = SluiceServerBuilder.Addresses(app).First();
         var tokenAt = Array.IndexOf(extraArgs, "--admin-token");

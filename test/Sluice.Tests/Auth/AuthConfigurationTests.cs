@@ -7,11 +7,11 @@ namespace Sluice.Tests.Auth;
 [Collection(StartUpConfigurationCollection.Name)]
 public sealed class AuthConfigurationTests
 {
-    private static async Task<string> StartUpFailureAsync(params string[] args)
+    private static Task<string> StartUpFailureAsync(params string[] args)
     {
         var builder = SluiceServerBuilder.CreateBuilder(["--urls", "http://127.0.0.1:0", .. args]);
-        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => SluiceServerBuilder.BuildAsync(builder));
-        return failure.Message;
+        var failure = Assert.Throws<OptionsValidationException>(() => SluiceServerBuilder.Build(builder));
+        return Task.FromResult(failure.Message);
     }
 
     [Fact]
