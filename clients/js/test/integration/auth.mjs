@@ -4,7 +4,7 @@
 // rows over several token lifetimes, both stay on their first connection and their live tables end equal to the table.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { ask, connect, run, waitFor } from './harness.mjs';
+import { ask, connect, run, waitFor, within } from './harness.mjs';
 
 const secret = process.env.JWT_SECRET;
 const lifetime = Number(process.env.TOKEN_SECONDS);
@@ -36,7 +36,9 @@ function follow(label, options) {
 run(async () => {
   const ahead = follow('ahead of expiry', {});
   const onExpiry = follow('on token_expired', { refreshBeforeExpiryMs: false });
-  await Promise.all([ahead.live.ready, onExpiry.live.ready]);
+  const state = (table) => `${table.label}: statuses ${table.statuses}, sockets ${table.sockets.opened}, tokens asked ${table.asked()}, `
+    + `accepted ${table.accepted.length}, errors [${table.errors.map((e) => `${e.code}: ${e.message}`)}]`;
+  await within(Promise.all([ahead.live.ready, onExpiry.live.ready]), () => `both live tables ready (${state(ahead)}; ${state(onExpiry)})`);
   const total = Number(await ask('INSERT'));
   for (const table of [ahead, onExpiry]) {
     await waitFor(() => table.live.rows.size === total, () => `${table.label}: ${total} rows (has ${table.live.rows.size})`);

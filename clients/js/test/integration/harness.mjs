@@ -31,6 +31,15 @@ export function waitFor(predicate, what) {
   });
 }
 
+/** Resolves with `promise`, or rejects after the patience naming what it waited for (so a hang reports its state). */
+export function within(promise, what) {
+  let timer;
+  const guard = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`)), patienceMs);
+  });
+  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
+}
+
 let lines;
 /** The next line the test writes to stdin. */
 export function nextLine() {
