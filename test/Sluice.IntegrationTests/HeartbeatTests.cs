@@ -4,7 +4,7 @@ namespace Sluice.IntegrationTests;
 
 /// <summary>
 /// The heartbeat rule: a client <c>heartbeat</c> with a <c>ref</c> is answered with <c>{"type":"heartbeat","ref":…}</c>;
-/// one without is never answered. A client that echoes the server's heartbeats (as the SDK shipped with seed 003 does)
+/// one without is never answered. A client that echoes the server's heartbeats (as the original Fluxbase SDK does)
 /// therefore cannot start a loop. The server's own periodic heartbeats are off here (an hour apart), so every frame seen
 /// is an answer.
 /// </summary>

@@ -1,4 +1,4 @@
-// Token expiry with the unchanged @supabase/realtime-js client (issue 7, SUPABASE_PROTOCOL.md §1.2 point 5).
+// Token expiry with the unchanged @supabase/realtime-js client (issue 7).
 // Environment as compat-rls.js, plus TOKEN_SHORT: an organization-1 token that expires a few seconds after the script
 // starts. Each client (vsn 1.0.0 and 2.0.0) joins under TOKEN_SHORT and receives a change; when the token expires the
 // server ends the channel by itself (system "Token has expired N seconds ago", phx_close): status CLOSED, the channel is

@@ -106,7 +106,7 @@ test('StrictMode on a connection that is already open: still one subscribe and n
   assert.deepEqual(socket.sent.map((frame) => frame.type), ['subscribe', 'unsubscribe']);
 });
 
-test('useRealtime keeps seed 003\'s shape ({ data, connected }), gapless, and sends the token', async () => {
+test('useRealtime keeps Fluxbase\'s shape ({ data, connected }), gapless, and sends the token', async () => {
   function ProductList() {
     const { data: products, connected } = useRealtime('table:public.products', 'the-token');
     return h('div', null, h('p', { id: 'status' }, `Status: ${connected ? 'Connected' : 'Disconnected'}`),

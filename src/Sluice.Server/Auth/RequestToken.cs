@@ -3,7 +3,7 @@ using Sluice.Protocol;
 
 namespace Sluice.Server.Auth;
 
-/// <summary>Finds the token of a WebSocket upgrade request: <c>?token=</c> (seed 003) or <c>Authorization: Bearer</c>.</summary>
+/// <summary>Finds the token of a WebSocket upgrade request: <c>?token=</c> (the Fluxbase protocol) or <c>Authorization: Bearer</c>.</summary>
 public static class RequestToken
 {
     /// <summary>

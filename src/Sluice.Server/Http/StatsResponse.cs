@@ -1,6 +1,6 @@
 namespace Sluice.Server.Http;
 
-/// <summary><c>GET /api/realtime/stats</c>: seed 003's <c>connections</c> and <c>channels</c>, plus additive figures.</summary>
+/// <summary><c>GET /api/realtime/stats</c>: the Fluxbase <c>connections</c> and <c>channels</c>, plus additive figures.</summary>
 public sealed record StatsResponse(
     int Connections,
     int Channels,

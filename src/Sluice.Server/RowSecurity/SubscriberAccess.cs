@@ -9,7 +9,7 @@ namespace Sluice.Server.RowSecurity;
 /// Decides, when a client subscribes to a table (or reads its rows over HTTP), whether its role may read the table
 /// at all and how its snapshot is read: as its own role with its claims (PostgreSQL then applies privileges and
 /// row-level security itself), or — only for a table without row-level security, when the role does not exist in the
-/// database, as seed 003's anonymous connections — as Sluice's own database user. Fails closed: a role that may not
+/// database, as the native protocol's anonymous connections — as Sluice's own database user. Fails closed: a role that may not
 /// SELECT, and a table with row-level security whose role cannot be assumed are refused; the server's own user reads only
 /// tables without row-level security. A decision is only ever about the relation that was looked up (its OID): when the
 /// name no longer leads to it, the answer is <see cref="AccessDecision.Stale"/>, never a guess about the table that

@@ -4,7 +4,7 @@ using Sluice.Protocol;
 namespace Sluice.IntegrationTests.RowSecurity;
 
 /// <summary>
-/// Seed 004's organizations, with subscribers on either protocol: the base of the tests that a missing fact (a dropped
+/// An organization-scoped application (organizations and memberships), with subscribers on either protocol: the base of the tests that a missing fact (a dropped
 /// table, a value the WAL did not carry, a policy that cannot be evaluated) never lets a row through.
 /// </summary>
 public abstract class FailClosedTest(PostgresFixture postgres) : RowSecurityTest(postgres)

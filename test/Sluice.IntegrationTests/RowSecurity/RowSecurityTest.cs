@@ -5,7 +5,7 @@ using Sluice.IntegrationTests.Infrastructure;
 namespace Sluice.IntegrationTests.RowSecurity;
 
 /// <summary>
-/// Seed 004's application: <c>messages(organization_id, …)</c> with a SELECT policy scoped by the token's
+/// An organization-scoped application: <c>messages(organization_id, …)</c> with a SELECT policy scoped by the token's
 /// <c>organization_id</c> claim. Roles are cluster-wide, so these tests use their own role names (<c>rls_member</c>
 /// for tokens, <c>rls_visitor</c> for anonymous connections) and leave the usual ones alone.
 /// </summary>

@@ -210,7 +210,7 @@ public sealed class PhoenixTestClient : IAsyncDisposable
         return (result.MessageType == WebSocketMessageType.Close ? null : length, result.MessageType);
     }
 
-    /// <summary>A kind-4 frame (SUPABASE_PROTOCOL.md §2.3) as realtime-js decodes it; only vsn 2.0.0 may receive binary.</summary>
+    /// <summary>A kind-4 frame as realtime-js decodes it; only vsn 2.0.0 may receive binary.</summary>
     private PhoenixFrame DecodeUserBroadcast(ReadOnlySpan<byte> frame)
     {
         Assert.True(IsV2, "binary frames are only for vsn 2.0.0");

@@ -6,7 +6,7 @@ using Sluice.IntegrationTests.Infrastructure;
 
 namespace Sluice.IntegrationTests.Supabase;
 
-/// <summary>The Supabase Realtime (Phoenix) protocol over a raw WebSocket, for vsn 1.0.0 and 2.0.0 (SUPABASE_PROTOCOL.md).</summary>
+/// <summary>The Supabase Realtime (Phoenix) protocol over a raw WebSocket, for vsn 1.0.0 and 2.0.0.</summary>
 public sealed class SupabaseProtocolTests(PostgresFixture postgres) : ServerTest(postgres)
 {
     private static JsonObject Config(params JsonObject[] bindings) => new()

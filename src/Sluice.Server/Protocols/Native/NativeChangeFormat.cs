@@ -5,7 +5,7 @@ using Sluice.Server.Routing;
 
 namespace Sluice.Server.Protocols.Native;
 
-/// <summary>The native protocol's frames of a table subscription (seed 003 plus additive fields).</summary>
+/// <summary>The native protocol's frames of a table subscription (the Fluxbase frames plus additive fields, docs/protocol.md).</summary>
 public sealed class NativeChangeFormat(int maxRecordBytes = RecordLimit.DefaultMaxRecordBytes) : ChangeFrameFormat
 {
     /// <summary>With the default maximum record size.</summary>

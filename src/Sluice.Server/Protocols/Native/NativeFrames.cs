@@ -8,7 +8,7 @@ using Sluice.Server.Log;
 
 namespace Sluice.Server.Protocols.Native;
 
-/// <summary>Serializes server frames of the native protocol (seed 003 plus additive fields) to UTF-8 JSON.</summary>
+/// <summary>Serializes server frames of the native protocol (the Fluxbase frames plus additive fields, docs/protocol.md) to UTF-8 JSON.</summary>
 public static class NativeFrames
 {
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -53,7 +53,7 @@ public static class NativeFrames
     public static byte[] Error(ProtocolError error) => Error(error.Code, error.Message, error.Channel);
 
     /// <summary>
-    /// A database change: seed 003's <c>broadcast</c> frame plus <c>offset</c>, <c>commit_timestamp</c> and,
+    /// A database change: the Fluxbase <c>broadcast</c> frame plus <c>offset</c>, <c>commit_timestamp</c> and,
     /// on the last change of its transaction for this channel, <c>tx_end</c>. <paramref name="shape"/> narrows it for a
     /// subscriber that row-level security lets see only part of it.
     /// </summary>

@@ -7,7 +7,7 @@ namespace Sluice.Server.Protocols.Supabase;
 
 /// <summary>
 /// Reads and writes Phoenix channel frames as <c>@supabase/realtime-js</c> speaks them: vsn 1.0.0 JSON objects,
-/// vsn 2.0.0 JSON arrays and the binary kind-3 "user broadcast push" (SUPABASE_PROTOCOL.md §2). The server only
+/// vsn 2.0.0 JSON arrays and the binary kind-3 "user broadcast push". The server only
 /// ever sends text frames.
 /// </summary>
 public static class PhoenixSerializer

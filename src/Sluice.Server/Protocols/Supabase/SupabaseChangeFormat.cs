@@ -10,7 +10,7 @@ namespace Sluice.Server.Protocols.Supabase;
 
 /// <summary>
 /// Writes the router's frames for one <c>postgres_changes</c> binding of one topic as Supabase <c>postgres_changes</c>
-/// messages (SUPABASE_PROTOCOL.md §4.1) carrying that binding's id. Each binding is its own router subscription, on a
+/// messages carrying that binding's id. Each binding is its own router subscription, on a
 /// router channel named after (vsn, topic, binding id), so a change is serialized once for all connections with the same
 /// binding on the same topic. A binding's <c>select</c> limits <c>record</c>, <c>old_record</c> and <c>columns</c> to its
 /// columns; a record larger than <paramref name="maxRecordBytes"/> is sent with <c>errors</c> and only its small values.

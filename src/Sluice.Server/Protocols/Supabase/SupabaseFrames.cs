@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Sluice.Server.Protocols.Supabase;
 
-/// <summary>Server messages of the Supabase Realtime protocol (SUPABASE_PROTOCOL.md §1-§4), as Phoenix text frames.</summary>
+/// <summary>Server messages of the Supabase Realtime protocol (as realtime-js and supabase/realtime exchange them), as Phoenix text frames.</summary>
 public static class SupabaseFrames
 {
     public const string PhoenixTopic = "phoenix";

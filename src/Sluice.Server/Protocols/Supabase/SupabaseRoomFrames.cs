@@ -3,7 +3,7 @@ using Sluice.Server.Rooms;
 
 namespace Sluice.Server.Protocols.Supabase;
 
-/// <summary>Room messages as Supabase clients get them: <c>broadcast</c>, <c>presence_state</c> and <c>presence_diff</c> (SUPABASE_PROTOCOL.md §5, §6).</summary>
+/// <summary>Room messages as Supabase clients get them: <c>broadcast</c>, <c>presence_state</c> and <c>presence_diff</c>.</summary>
 public static class SupabaseRoomFrames
 {
     /// <summary>Fan-out <c>broadcast</c> <c>{"type":"broadcast","event":…,"payload":…}</c> (join_ref and ref null).</summary>
@@ -19,7 +19,7 @@ public static class SupabaseRoomFrames
         }, (eventName, payload));
 
     /// <summary>
-    /// The binary form for vsn 2.0.0 (SUPABASE_PROTOCOL.md §2.3, kind 4): <c>[4, len(topic), len(event), len(metadata)=0,
+    /// The binary form for vsn 2.0.0 (kind 4): <c>[4, len(topic), len(event), len(metadata)=0,
     /// encoding=1 (JSON)]</c>, then topic, event and the JSON payload. Null when the topic or event is longer than 255
     /// bytes (then the JSON form is sent).
     /// </summary>

@@ -7,7 +7,7 @@ namespace Sluice.Server.Protocols.Supabase;
 /// A Supabase channel <c>realtime:&lt;name&gt;</c> joined to room <c>&lt;name&gt;</c> (the same room as native
 /// <c>room:&lt;name&gt;</c>): broadcasts and presence as Phoenix frames of the connection's serializer version, the
 /// <c>presence_state</c> with the channel's join_ref, and only when the join enabled presence. The join reply, leaves
-/// and errors are the session's (SUPABASE_PROTOCOL.md §5, §6).
+/// and errors are the session's.
 /// </summary>
 public sealed class SupabaseRoomMember(ClientConnection connection, string room, PhoenixVersion version, string joinRef, bool presenceState)
     : RoomMember(connection, room)

@@ -12,7 +12,7 @@ using Sluice.Server.Routing;
 namespace Sluice.Server.Protocols.Supabase;
 
 /// <summary>
-/// Reads and answers one <c>@supabase/realtime-js</c> client's Phoenix frames (SUPABASE_PROTOCOL.md): heartbeats,
+/// Reads and answers one <c>@supabase/realtime-js</c> client's Phoenix frames: heartbeats,
 /// channel joins with <c>postgres_changes</c> bindings (each binding one router subscription), leaves and token refreshes.
 /// The connection has one identity, the token of its latest join or <c>access_token</c> event (falling back to the
 /// socket's <c>apikey</c>); row-level security applies to it exactly as on the native protocol.

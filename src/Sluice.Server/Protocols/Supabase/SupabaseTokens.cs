@@ -4,7 +4,7 @@ using Sluice.Server.Auth;
 namespace Sluice.Server.Protocols.Supabase;
 
 /// <summary>
-/// Which token a Supabase connection acts under (SUPABASE_PROTOCOL.md §1.2): the socket's <c>apikey</c>, replaced by a
+/// Which token a Supabase connection acts under: the socket's <c>apikey</c>, replaced by a
 /// join's <c>access_token</c> (or legacy <c>user_token</c>) and by <c>access_token</c> events. Tokens are validated with the
 /// server's <see cref="TokenValidator"/>. Values starting with <c>sb_</c> (Supabase's opaque keys) mean "the socket token".
 /// On a server without signing keys every token is ignored and the connection is anonymous (when that is allowed).

@@ -101,7 +101,7 @@ function liveTableStore<T, K>(live: LiveTable<T, K> | undefined): { subscribe: (
 }
 
 /**
- * Seed 003's `useRealtime`, gapless: `channel` is a table channel (`table:public.products`); `data` starts with the
+ * Fluxbase's `useRealtime`, gapless: `channel` is a table channel (`table:public.products`); `data` starts with the
  * table's rows (a snapshot) and follows every change, keyed by `id`, through reconnects and server restarts without
  * losing or repeating anything. `token`, when given, becomes the connection's token (sent with an `auth` frame when
  * connected: the connection is not reopened). `connected` is whether the WebSocket is open.
