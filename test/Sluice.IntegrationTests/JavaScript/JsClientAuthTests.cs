@@ -19,6 +19,11 @@ public sealed class JsClientAuthTests(PostgresFixture postgres, ITestOutputHelpe
     public async Task Tokens_are_refreshed_on_the_live_connection_without_losing_a_change()
     {
         await CreateTableAsync("secured", "id bigint PRIMARY KEY, name text");
+        // Roles are shared by every database of the cluster: another test may have created "authenticated" (the role of
+        // these tokens) or not. Without the role the server reads as itself; with it, the role needs SELECT. Make it
+        // exist here with SELECT, so the test does not depend on which tests ran before it.
+        await Database.ExecuteAsync("DO $$ BEGIN CREATE ROLE authenticated NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$");
+        await Database.ExecuteAsync("GRANT SELECT ON public.secured TO authenticated");
         var (code, text) = await JsClientScripts.RunAsync("auth.mjs", Server.HttpBase,
             new Dictionary<string, string> { ["JWT_SECRET"] = TestTokens.Secret, ["TOKEN_SECONDS"] = TokenSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             async line =>
