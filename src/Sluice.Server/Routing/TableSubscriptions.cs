@@ -1,6 +1,7 @@
 using Sluice.Server.Auth;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
+using Sluice.Server.Filters;
 using Sluice.Server.Log;
 using Sluice.Server.Snapshots;
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Sluice.Protocol;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
+using Sluice.Server.Filters;
 using Sluice.Server.Protocols.Native;
 using Sluice.Server.Routing;
 
