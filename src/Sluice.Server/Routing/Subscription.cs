@@ -45,7 +45,7 @@ public sealed class Subscription(ClientConnection connection, string channel, Ta
     /// </summary>
     public RowSecurity.AccessGroup? Group { get; internal set; }
 
-    /// <summary>Counted in the router's interest of <see cref="Group"/> in <see cref="Table"/> (released once, when it ends).</summary>
+    /// <summary>Counted in the <see cref="AccessInterest"/> of <see cref="Group"/> in <see cref="Table"/> (released once, when it ends).</summary>
     internal bool HoldsInterest { get; set; }
 
     /// <summary>The commit LSN of the last transaction whose failed access check was reported to the client (once per transaction).</summary>
@@ -54,9 +54,9 @@ public sealed class Subscription(ClientConnection connection, string channel, Ta
     /// <summary>The commit LSN of the last transaction whose changes the filter ran out of time on, as reported to the client.</summary>
     internal ulong ReportedFilterLsn { get; set; }
 
-    /// <summary>The newest matching change of the current transaction, held back until we know whether it ends it.</summary>
+    /// <summary>The newest matching change of the current transaction, held back until we know whether it ends it (see <see cref="TransactionHoldBack"/>).</summary>
     internal FrameSource? Pending { get; set; }
 
-    /// <summary>Listed among the subscriptions to flush when the current transaction ends.</summary>
+    /// <summary>Listed in the <see cref="TransactionHoldBack"/> among the subscriptions to flush when the current transaction ends.</summary>
     internal bool PendingTracked { get; set; }
 }
