@@ -1,15 +1,15 @@
 using Sluice.Protocol;
 using Sluice.Server.Capture;
-using Sluice.Server.Connections;
 using Sluice.Server.Filters;
 using Sluice.Server.Log;
 
 namespace Sluice.Server.Routing;
 
 /// <summary>One connection's interest in one table channel. Mutated only under the router's lock.</summary>
-public sealed class Subscription(ClientConnection connection, string channel, TableKey table, ChangeEvents events, string? filterText, RowFilter? filter, TableSchema? boundTo)
+public sealed class Subscription(ISubscriberSink connection, string channel, TableKey table, ChangeEvents events, string? filterText, RowFilter? filter, TableSchema? boundTo)
 {
-    public ClientConnection Connection { get; } = connection;
+    /// <summary>The connection the subscription belongs to, as the router sees it: where its frames go.</summary>
+    public ISubscriberSink Connection { get; } = connection;
     public string Channel { get; } = channel;
     public TableKey Table { get; } = table;
     public ChangeEvents Events { get; } = events;

@@ -1,11 +1,10 @@
 using System.Diagnostics.CodeAnalysis;
-using Sluice.Server.Connections;
 
 namespace Sluice.Server.Routing;
 
 /// <summary>
 /// The live subscriptions, found two ways: by table and channel (each channel a <see cref="ChannelGroup"/>), to route a
-/// change; and by connection and channel (<see cref="ClientConnection.Subscriptions"/>), so a connection has at most one
+/// change; and by connection and channel (<see cref="SubscriberState.Subscriptions"/>), so a connection has at most one
 /// subscription per channel. Both views change together, here and nowhere else.
 /// </summary>
 /// <remarks>
@@ -44,13 +43,13 @@ internal sealed class SubscriptionIndex
         if (!channels.TryGetValue(subscription.Channel, out var group))
             channels[subscription.Channel] = group = new ChannelGroup(subscription.Channel);
         group.Add(subscription);
-        subscription.Connection.Subscriptions[subscription.Channel] = subscription;
+        subscription.Connection.RouterState.Subscriptions[subscription.Channel] = subscription;
     }
 
     /// <summary>Takes the connection's subscription of <paramref name="channel"/> out of both views; false when it had none.</summary>
-    public bool TryRemove(ClientConnection connection, string channel, [NotNullWhen(true)] out Subscription? removed)
+    public bool TryRemove(ISubscriberSink connection, string channel, [NotNullWhen(true)] out Subscription? removed)
     {
-        if (!connection.Subscriptions.Remove(channel, out removed))
+        if (!connection.RouterState.Subscriptions.Remove(channel, out removed))
             return false;
         if (_tables.TryGetValue(removed.Table, out var channels) && channels.TryGetValue(channel, out var group))
         {

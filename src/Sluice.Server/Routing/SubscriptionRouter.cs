@@ -1,6 +1,5 @@
 using Sluice.Protocol;
 using Sluice.Server.Capture;
-using Sluice.Server.Connections;
 using Sluice.Server.Log;
 using Sluice.Server.RowSecurity;
 using Sluice.Server.Snapshots;
@@ -19,9 +18,9 @@ namespace Sluice.Server.Routing;
 /// One lock, <c>_gate</c>, guards everything the router owns: the <see cref="ChangeLog"/>, the
 /// <see cref="SubscriptionIndex"/> (with its <see cref="ChannelGroup"/>s), the <see cref="AccessInterest"/>, the
 /// <see cref="TransactionHoldBack"/> and the <see cref="CommitWaiters"/>, each subscription's routing state and each
-/// connection's subscriptions and paused flag. The helpers have no lock of their own and are only called with it held, so
-/// every public method here is one atomic step over all of them. Frames are queued under the lock, in the order the
-/// client must see them.
+/// subscriber's <see cref="SubscriberState"/>. The helpers have no lock of their own and are only called with it held, so
+/// every public method here is one atomic step over all of them. Frames are handed to each subscriber's
+/// <see cref="ISubscriberSink"/> under the lock, in the order the client must see them.
 /// </remarks>
 public sealed class SubscriptionRouter(ChangeLog log)
 {
@@ -151,7 +150,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
     {
         lock (_gate)
         {
-            if (!subscription.Connection.Subscriptions.TryGetValue(subscription.Channel, out var active) || !ReferenceEquals(active, subscription))
+            if (!subscription.Connection.RouterState.Subscriptions.TryGetValue(subscription.Channel, out var active) || !ReferenceEquals(active, subscription))
                 _interest.Release(subscription);
         }
     }
@@ -187,10 +186,10 @@ public sealed class SubscriptionRouter(ChangeLog log)
     }
 
     /// <summary>The table subscriptions of <paramref name="connection"/>, as they are now.</summary>
-    public List<Subscription> SubscriptionsOf(ClientConnection connection)
+    public List<Subscription> SubscriptionsOf(ISubscriberSink connection)
     {
         lock (_gate)
-            return [.. connection.Subscriptions.Values];
+            return [.. connection.RouterState.Subscriptions.Values];
     }
 
     /// <summary>The commit LSN of the last transaction dispatched (0 before the first).</summary>
@@ -207,11 +206,11 @@ public sealed class SubscriptionRouter(ChangeLog log)
     /// The connection's claims changed (a token refresh for another user or role): what it may see changed, so every
     /// table subscription ends with <c>resync_required</c> and is subscribed again, with a snapshot, under the new claims.
     /// </summary>
-    public void EndForNewIdentity(ClientConnection connection)
+    public void EndForNewIdentity(ISubscriberSink connection)
     {
         lock (_gate)
         {
-            foreach (var subscription in connection.Subscriptions.Values.ToArray())
+            foreach (var subscription in connection.RouterState.Subscriptions.Values.ToArray())
             {
                 RemoveLocked(connection, subscription.Channel);
                 subscription.Format.ResyncRequired(connection, subscription.Channel,
@@ -221,7 +220,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
     }
 
     /// <summary>Removes a subscription; false when the connection had none on that channel.</summary>
-    public bool Unsubscribe(ClientConnection connection, string channel, byte[]? confirmation)
+    public bool Unsubscribe(ISubscriberSink connection, string channel, byte[]? confirmation)
     {
         lock (_gate)
         {
@@ -233,11 +232,11 @@ public sealed class SubscriptionRouter(ChangeLog log)
         }
     }
 
-    public void RemoveAll(ClientConnection connection)
+    public void RemoveAll(ISubscriberSink connection)
     {
         lock (_gate)
         {
-            foreach (var channel in connection.Subscriptions.Keys.ToArray())
+            foreach (var channel in connection.RouterState.Subscriptions.Keys.ToArray())
                 RemoveLocked(connection, channel);
         }
     }
@@ -247,14 +246,14 @@ public sealed class SubscriptionRouter(ChangeLog log)
     /// as the last frame before the pause. Subscriptions stay registered; a change held back to learn whether it
     /// ends its transaction is dropped, to be delivered again on resume.
     /// </summary>
-    public void PauseDelivery(ClientConnection connection, byte[]? notice)
+    public void PauseDelivery(ISubscriberSink connection, byte[]? notice)
     {
         lock (_gate)
         {
-            if (connection.DeliveryPaused)
+            if (connection.RouterState.DeliveryPaused)
                 return;
-            connection.DeliveryPaused = true;
-            foreach (var subscription in connection.Subscriptions.Values)
+            connection.RouterState.DeliveryPaused = true;
+            foreach (var subscription in connection.RouterState.Subscriptions.Values)
             {
                 // Every change routed so far was delivered or did not match, except a held-back one: resume after
                 // what was seen (not merely after the last match), so a rarely matching filter cannot fall out of retention.
@@ -273,16 +272,16 @@ public sealed class SubscriptionRouter(ChangeLog log)
     /// after the last change it delivered: the retained changes since then (as a <c>since</c> resume does), then
     /// live ones. A subscription whose next change has left the retention window ends with <c>resync_required</c>.
     /// </summary>
-    public void ResumeDelivery(ClientConnection connection, byte[]? confirmation)
+    public void ResumeDelivery(ISubscriberSink connection, byte[]? confirmation)
     {
         lock (_gate)
         {
             if (confirmation is not null)
                 connection.TryEnqueue(confirmation);
-            if (!connection.DeliveryPaused)
+            if (!connection.RouterState.DeliveryPaused)
                 return;
-            connection.DeliveryPaused = false;
-            foreach (var subscription in connection.Subscriptions.Values.ToArray())
+            connection.RouterState.DeliveryPaused = false;
+            foreach (var subscription in connection.RouterState.Subscriptions.Values.ToArray())
             {
                 if (subscription.LastDelivered < log.Horizon)
                 {
@@ -401,7 +400,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
             FrameSource? asDelete = null;
             foreach (var subscription in _candidates)
             {
-                if (entry.Offset <= subscription.ResumeAfter || subscription.Connection.DeliveryPaused)
+                if (entry.Offset <= subscription.ResumeAfter || subscription.Connection.RouterState.DeliveryPaused)
                     continue;
                 switch (SubscriptionMatch.Of(subscription, entry.Change))
                 {
@@ -436,7 +435,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
     private bool CatchUpLocked(Subscription subscription, int from, SnapshotVisibility? visibility)
     {
         // A paused connection catches up when it resumes, from LastDelivered.
-        if (subscription.Connection.DeliveryPaused)
+        if (subscription.Connection.RouterState.DeliveryPaused)
             return true;
         var table = subscription.Table;
         for (var i = from; i < log.Count; i++)
@@ -522,7 +521,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
     }
 
     /// <summary>Ends the connection's subscription of <paramref name="channel"/>: unfiled, its interest released, its held-back change dropped.</summary>
-    private bool RemoveLocked(ClientConnection connection, string channel)
+    private bool RemoveLocked(ISubscriberSink connection, string channel)
     {
         if (!_index.TryRemove(connection, channel, out var existing))
             return false;
