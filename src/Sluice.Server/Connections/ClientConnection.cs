@@ -10,7 +10,7 @@ namespace Sluice.Server.Connections;
 /// immutable byte arrays. A client that cannot keep up is disconnected with <see cref="CloseCodes.SlowConsumer"/>
 /// instead of making the server buffer without bound.
 /// </summary>
-public sealed partial class ClientConnection
+public sealed partial class ClientConnection : Routing.ISubscriberSink
 {
     private static readonly TimeSpan CloseGracePeriod = TimeSpan.FromSeconds(2);
     private static long s_nextId;
@@ -66,11 +66,14 @@ public sealed partial class ClientConnection
         internal set => Volatile.Write(ref _identity, value);
     }
 
-    /// <summary>Delivery is paused because the token expired; guarded by the router's lock.</summary>
-    internal bool DeliveryPaused { get; set; }
+    /// <summary>The router's bookkeeping for this connection; changed only under the router's lock.</summary>
+    public Routing.SubscriberState RouterState { get; } = new();
 
-    /// <summary>Subscriptions of this connection by channel; guarded by the router's lock.</summary>
-    internal Dictionary<string, Routing.Subscription> Subscriptions { get; } = new(StringComparer.Ordinal);
+    /// <summary>Delivery is paused because the token expired (see <see cref="RouterState"/>).</summary>
+    internal bool DeliveryPaused => RouterState.DeliveryPaused;
+
+    /// <summary>Subscriptions of this connection by channel (see <see cref="RouterState"/>).</summary>
+    internal Dictionary<string, Routing.Subscription> Subscriptions => RouterState.Subscriptions;
 
     /// <summary>Queues a frame; a full queue marks the client a slow consumer and closes it.</summary>
     public bool TryEnqueue(byte[] frame) => TryEnqueue(new OutboundFrame(frame));

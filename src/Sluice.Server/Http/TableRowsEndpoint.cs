@@ -2,8 +2,8 @@ using Npgsql;
 using Sluice.Protocol;
 using Sluice.Server.Auth;
 using Sluice.Server.Database;
+using Sluice.Server.Filters;
 using Sluice.Server.RowSecurity;
-using Sluice.Server.Routing;
 using Sluice.Server.Snapshots;
 
 namespace Sluice.Server.Http;

@@ -1,5 +1,4 @@
 using Sluice.Protocol;
-using Sluice.Server.Connections;
 using Sluice.Server.Log;
 
 namespace Sluice.Server.Routing;
@@ -25,8 +24,8 @@ public abstract class ChangeFrameFormat
     public abstract byte[]? Subscribed(string channel, string offset);
 
     /// <summary>Tells the client its subscription ended and needs a resync (history gone, claims changed, slot recreated).</summary>
-    public abstract void ResyncRequired(ClientConnection connection, string channel, string reason);
+    public abstract void ResyncRequired(ISubscriberSink connection, string channel, string reason);
 
     /// <summary>Tells the client about a problem with its subscription (<see cref="ErrorCodes"/>); <paramref name="ended"/> when it ended.</summary>
-    public abstract void Error(ClientConnection connection, string channel, string code, string message, bool ended);
+    public abstract void Error(ISubscriberSink connection, string channel, string code, string message, bool ended);
 }

@@ -1,4 +1,5 @@
 using Sluice.Server.Capture;
+using Sluice.Server.Filters;
 
 namespace Sluice.Server.Routing;
 

@@ -1,14 +1,15 @@
 using Sluice.Protocol;
 using Sluice.Server.Capture;
-using Sluice.Server.Connections;
+using Sluice.Server.Filters;
 using Sluice.Server.Log;
 
 namespace Sluice.Server.Routing;
 
 /// <summary>One connection's interest in one table channel. Mutated only under the router's lock.</summary>
-public sealed class Subscription(ClientConnection connection, string channel, TableKey table, ChangeEvents events, string? filterText, RowFilter? filter, TableSchema? boundTo)
+public sealed class Subscription(ISubscriberSink connection, string channel, TableKey table, ChangeEvents events, string? filterText, RowFilter? filter, TableSchema? boundTo)
 {
-    public ClientConnection Connection { get; } = connection;
+    /// <summary>The connection the subscription belongs to, as the router sees it: where its frames go.</summary>
+    public ISubscriberSink Connection { get; } = connection;
     public string Channel { get; } = channel;
     public TableKey Table { get; } = table;
     public ChangeEvents Events { get; } = events;
@@ -44,7 +45,7 @@ public sealed class Subscription(ClientConnection connection, string channel, Ta
     /// </summary>
     public RowSecurity.AccessGroup? Group { get; internal set; }
 
-    /// <summary>Counted in the router's interest of <see cref="Group"/> in <see cref="Table"/> (released once, when it ends).</summary>
+    /// <summary>Counted in the <see cref="AccessInterest"/> of <see cref="Group"/> in <see cref="Table"/> (released once, when it ends).</summary>
     internal bool HoldsInterest { get; set; }
 
     /// <summary>The commit LSN of the last transaction whose failed access check was reported to the client (once per transaction).</summary>
@@ -53,9 +54,9 @@ public sealed class Subscription(ClientConnection connection, string channel, Ta
     /// <summary>The commit LSN of the last transaction whose changes the filter ran out of time on, as reported to the client.</summary>
     internal ulong ReportedFilterLsn { get; set; }
 
-    /// <summary>The newest matching change of the current transaction, held back until we know whether it ends it.</summary>
+    /// <summary>The newest matching change of the current transaction, held back until we know whether it ends it (see <see cref="TransactionHoldBack"/>).</summary>
     internal FrameSource? Pending { get; set; }
 
-    /// <summary>Listed among the subscriptions to flush when the current transaction ends.</summary>
+    /// <summary>Listed in the <see cref="TransactionHoldBack"/> among the subscriptions to flush when the current transaction ends.</summary>
     internal bool PendingTracked { get; set; }
 }

@@ -1,6 +1,5 @@
 using Sluice.Protocol;
 using Sluice.Server.Capture;
-using Sluice.Server.Connections;
 using Sluice.Server.Log;
 using Sluice.Server.RowSecurity;
 using Sluice.Server.Snapshots;
@@ -15,19 +14,24 @@ namespace Sluice.Server.Routing;
 /// access group (computed before they are dispatched, see <see cref="RowAccess"/>); a subscriber receives what its
 /// group's verdict allows.
 /// </summary>
+/// <remarks>
+/// One lock, <c>_gate</c>, guards everything the router owns: the <see cref="ChangeLog"/>, the
+/// <see cref="SubscriptionIndex"/> (with its <see cref="ChannelGroup"/>s), the <see cref="AccessInterest"/>, the
+/// <see cref="TransactionHoldBack"/> and the <see cref="CommitWaiters"/>, each subscription's routing state and each
+/// subscriber's <see cref="SubscriberState"/>. The helpers have no lock of their own and are only called with it held, so
+/// every public method here is one atomic step over all of them. Frames are handed to each subscriber's
+/// <see cref="ISubscriberSink"/> under the lock, in the order the client must see them.
+/// </remarks>
 public sealed class SubscriptionRouter(ChangeLog log)
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<TableKey, Dictionary<string, ChannelGroup>> _tables = [];
+    private readonly SubscriptionIndex _index = new();
+    private readonly AccessInterest _interest = new();
+    private readonly TransactionHoldBack _holdBack = new();
+    private readonly CommitWaiters _commits = new();
     private readonly List<Subscription> _candidates = [];
-    private readonly List<Subscription> _pendingInTransaction = [];
-    private readonly List<(ulong Lsn, TaskCompletionSource Done)> _waiters = [];
-    private readonly Dictionary<string, AccessGroup> _groups = new(StringComparer.Ordinal);
-    private readonly Dictionary<TableKey, Dictionary<AccessGroup, int>> _interest = [];
     private readonly Dictionary<uint, TableSchema> _lastSchemaOf = [];
-    private long _interestVersion;
     private ChangeOffset _lastDispatched;
-    private ulong _lastCommitLsn;
 
     /// <summary>Distinct channels with at least one subscriber.</summary>
     public int ChannelCount
@@ -35,12 +39,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
         get
         {
             lock (_gate)
-            {
-                var count = 0;
-                foreach (var channels in _tables.Values)
-                    count += channels.Count;
-                return count;
-            }
+                return _index.ChannelCount;
         }
     }
 
@@ -70,7 +69,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
                 ? new ChangeOffset(inProgress.Offset.CommitLsn, uint.MaxValue)
                 : log.Newest ?? log.Horizon;
             subscription.LastDelivered = subscription.ResumeAfter;
-            AcquireLocked(subscription);
+            _interest.Acquire(subscription);
             AddLocked(subscription);
             if (subscription.Format.Subscribed(subscription.Channel, log.Format(subscription.ResumeAfter)) is { } subscribed)
                 subscription.Connection.TryEnqueue(subscribed);
@@ -141,7 +140,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
     {
         lock (_gate)
         {
-            AcquireLocked(subscription);
+            _interest.Acquire(subscription);
             return subscription.Group!;
         }
     }
@@ -151,8 +150,8 @@ public sealed class SubscriptionRouter(ChangeLog log)
     {
         lock (_gate)
         {
-            if (!subscription.Connection.Subscriptions.TryGetValue(subscription.Channel, out var active) || !ReferenceEquals(active, subscription))
-                ReleaseLocked(subscription);
+            if (!subscription.Connection.RouterState.Subscriptions.TryGetValue(subscription.Channel, out var active) || !ReferenceEquals(active, subscription))
+                _interest.Release(subscription);
         }
     }
 
@@ -160,12 +159,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
     public (long Version, Dictionary<TableKey, AccessGroup[]> Groups) SnapshotInterest()
     {
         lock (_gate)
-        {
-            var groups = new Dictionary<TableKey, AccessGroup[]>(_interest.Count);
-            foreach (var (table, byGroup) in _interest)
-                groups[table] = [.. byGroup.Keys];
-            return (_interestVersion, groups);
-        }
+            return (_interest.Version, _interest.Copy());
     }
 
     /// <summary>
@@ -192,10 +186,10 @@ public sealed class SubscriptionRouter(ChangeLog log)
     }
 
     /// <summary>The table subscriptions of <paramref name="connection"/>, as they are now.</summary>
-    public List<Subscription> SubscriptionsOf(ClientConnection connection)
+    public List<Subscription> SubscriptionsOf(ISubscriberSink connection)
     {
         lock (_gate)
-            return [.. connection.Subscriptions.Values];
+            return [.. connection.RouterState.Subscriptions.Values];
     }
 
     /// <summary>The commit LSN of the last transaction dispatched (0 before the first).</summary>
@@ -204,7 +198,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
         get
         {
             lock (_gate)
-                return _lastCommitLsn;
+                return _commits.LastCommitLsn;
         }
     }
 
@@ -212,11 +206,11 @@ public sealed class SubscriptionRouter(ChangeLog log)
     /// The connection's claims changed (a token refresh for another user or role): what it may see changed, so every
     /// table subscription ends with <c>resync_required</c> and is subscribed again, with a snapshot, under the new claims.
     /// </summary>
-    public void EndForNewIdentity(ClientConnection connection)
+    public void EndForNewIdentity(ISubscriberSink connection)
     {
         lock (_gate)
         {
-            foreach (var subscription in connection.Subscriptions.Values.ToArray())
+            foreach (var subscription in connection.RouterState.Subscriptions.Values.ToArray())
             {
                 RemoveLocked(connection, subscription.Channel);
                 subscription.Format.ResyncRequired(connection, subscription.Channel,
@@ -225,50 +219,8 @@ public sealed class SubscriptionRouter(ChangeLog log)
         }
     }
 
-    private void AcquireLocked(Subscription subscription)
-    {
-        if (subscription.HoldsInterest)
-            return;
-        var identity = subscription.Connection.Identity;
-        if (!_groups.TryGetValue(identity.ClaimSetKey, out var group))
-            _groups[identity.ClaimSetKey] = group = new AccessGroup(identity);
-        group.References++;
-        if (!_interest.TryGetValue(subscription.Table, out var byGroup))
-            _interest[subscription.Table] = byGroup = new Dictionary<AccessGroup, int>(ReferenceEqualityComparer.Instance);
-        var count = byGroup.GetValueOrDefault(group);
-        byGroup[group] = count + 1;
-        // Only a group new to the table can lack verdicts of changes on their way to dispatch.
-        if (count == 0)
-            _interestVersion++;
-        subscription.Group = group;
-        subscription.HoldsInterest = true;
-    }
-
-    private void ReleaseLocked(Subscription subscription)
-    {
-        if (!subscription.HoldsInterest)
-            return;
-        subscription.HoldsInterest = false;
-        var group = subscription.Group!;
-        if (_interest.TryGetValue(subscription.Table, out var byGroup) && byGroup.TryGetValue(group, out var count))
-        {
-            if (count <= 1)
-            {
-                byGroup.Remove(group);
-                if (byGroup.Count == 0)
-                    _interest.Remove(subscription.Table);
-            }
-            else
-            {
-                byGroup[group] = count - 1;
-            }
-        }
-        if (--group.References <= 0)
-            _groups.Remove(group.Key);
-    }
-
     /// <summary>Removes a subscription; false when the connection had none on that channel.</summary>
-    public bool Unsubscribe(ClientConnection connection, string channel, byte[]? confirmation)
+    public bool Unsubscribe(ISubscriberSink connection, string channel, byte[]? confirmation)
     {
         lock (_gate)
         {
@@ -280,11 +232,11 @@ public sealed class SubscriptionRouter(ChangeLog log)
         }
     }
 
-    public void RemoveAll(ClientConnection connection)
+    public void RemoveAll(ISubscriberSink connection)
     {
         lock (_gate)
         {
-            foreach (var channel in connection.Subscriptions.Keys.ToArray())
+            foreach (var channel in connection.RouterState.Subscriptions.Keys.ToArray())
                 RemoveLocked(connection, channel);
         }
     }
@@ -294,31 +246,21 @@ public sealed class SubscriptionRouter(ChangeLog log)
     /// as the last frame before the pause. Subscriptions stay registered; a change held back to learn whether it
     /// ends its transaction is dropped, to be delivered again on resume.
     /// </summary>
-    public void PauseDelivery(ClientConnection connection, byte[]? notice)
+    public void PauseDelivery(ISubscriberSink connection, byte[]? notice)
     {
         lock (_gate)
         {
-            if (connection.DeliveryPaused)
+            if (connection.RouterState.DeliveryPaused)
                 return;
-            connection.DeliveryPaused = true;
-            foreach (var subscription in connection.Subscriptions.Values)
+            connection.RouterState.DeliveryPaused = true;
+            foreach (var subscription in connection.RouterState.Subscriptions.Values)
             {
                 // Every change routed so far was delivered or did not match, except a held-back one: resume after
                 // what was seen (not merely after the last match), so a rarely matching filter cannot fall out of retention.
-                if (subscription.Pending is { } pending)
-                {
-                    subscription.LastDelivered = Before(pending.Entry.Offset);
-                    subscription.Pending = null;
-                }
-                else
-                {
-                    subscription.LastDelivered = _lastDispatched > subscription.ResumeAfter ? _lastDispatched : subscription.ResumeAfter;
-                }
-                if (subscription.PendingTracked)
-                {
-                    subscription.PendingTracked = false;
-                    _pendingInTransaction.Remove(subscription);
-                }
+                subscription.LastDelivered = subscription.Pending is { } pending
+                    ? Before(pending.Entry.Offset)
+                    : _lastDispatched > subscription.ResumeAfter ? _lastDispatched : subscription.ResumeAfter;
+                _holdBack.Drop(subscription);
             }
             if (notice is not null)
                 connection.TryEnqueue(notice);
@@ -330,16 +272,16 @@ public sealed class SubscriptionRouter(ChangeLog log)
     /// after the last change it delivered: the retained changes since then (as a <c>since</c> resume does), then
     /// live ones. A subscription whose next change has left the retention window ends with <c>resync_required</c>.
     /// </summary>
-    public void ResumeDelivery(ClientConnection connection, byte[]? confirmation)
+    public void ResumeDelivery(ISubscriberSink connection, byte[]? confirmation)
     {
         lock (_gate)
         {
             if (confirmation is not null)
                 connection.TryEnqueue(confirmation);
-            if (!connection.DeliveryPaused)
+            if (!connection.RouterState.DeliveryPaused)
                 return;
-            connection.DeliveryPaused = false;
-            foreach (var subscription in connection.Subscriptions.Values.ToArray())
+            connection.RouterState.DeliveryPaused = false;
+            foreach (var subscription in connection.RouterState.Subscriptions.Values.ToArray())
             {
                 if (subscription.LastDelivered < log.Horizon)
                 {
@@ -361,13 +303,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
     public Task WaitForCommitAsync(ulong lsn)
     {
         lock (_gate)
-        {
-            if (_lastCommitLsn >= lsn)
-                return Task.CompletedTask;
-            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((lsn, done));
-            return done.Task;
-        }
+            return _commits.WaitFor(lsn);
     }
 
     /// <summary>
@@ -378,18 +314,12 @@ public sealed class SubscriptionRouter(ChangeLog log)
     {
         log.Restart(start.Epoch, start.ConfirmedFlushLsn);
         _lastDispatched = default;
-        _lastCommitLsn = 0;
-        foreach (var channels in _tables.Values.ToArray())
+        _commits.Restart();
+        foreach (var subscription in _index.All() ?? [])
         {
-            foreach (var group in channels.Values.ToArray())
-            {
-                foreach (var subscription in group.Subscriptions.ToArray())
-                {
-                    RemoveLocked(subscription.Connection, subscription.Channel);
-                    subscription.Format.ResyncRequired(subscription.Connection, subscription.Channel,
-                        "the change log started over (the replication slot was recreated, or this node lost its place in the cluster's change stream) and changes may have been lost; subscribe again with a snapshot");
-                }
-            }
+            RemoveLocked(subscription.Connection, subscription.Channel);
+            subscription.Format.ResyncRequired(subscription.Connection, subscription.Channel,
+                "the change log started over (the replication slot was recreated, or this node lost its place in the cluster's change stream) and changes may have been lost; subscribe again with a snapshot");
         }
     }
 
@@ -405,7 +335,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
     {
         lock (_gate)
         {
-            if (interestVersion >= 0 && interestVersion != _interestVersion && NeedsVerdicts(batch))
+            if (interestVersion >= 0 && interestVersion != _interest.Version && NeedsVerdicts(batch))
                 return false;
             DispatchLocked(batch, utcNow);
             return true;
@@ -443,18 +373,17 @@ public sealed class SubscriptionRouter(ChangeLog log)
                 EndRenamedLocked(change.Table);
             }
             var entry = log.Append(offset, change, batch.CommitTimestamp, batch.Xid, transactionEnd: batch.IsLast && i == changes.Count - 1);
-            if (_tables.TryGetValue(new TableKey(change.Table.Schema, change.Table.Name), out var channels))
+            if (_index.TryGetChannels(new TableKey(change.Table.Schema, change.Table.Name), out var channels))
                 RouteLocked(entry, channels);
         }
 
         foreach (var disabled in batch.Disabled)
             EndDisabledLocked(disabled);
-        if (batch.IsLast && batch.CommitLsn > _lastCommitLsn)
+        if (batch.IsLast && batch.CommitLsn > _commits.LastCommitLsn)
         {
             log.EndTransaction(batch.CommitLsn, batch.EndLsn);
-            _lastCommitLsn = batch.CommitLsn;
-            FlushPendingLocked();
-            ReleaseWaitersLocked();
+            _holdBack.Committed();
+            _commits.Committed(batch.CommitLsn);
         }
         log.Evict(utcNow);
     }
@@ -471,26 +400,25 @@ public sealed class SubscriptionRouter(ChangeLog log)
             FrameSource? asDelete = null;
             foreach (var subscription in _candidates)
             {
-                if (entry.Offset <= subscription.ResumeAfter || subscription.Connection.DeliveryPaused)
+                if (entry.Offset <= subscription.ResumeAfter || subscription.Connection.RouterState.DeliveryPaused)
                     continue;
-                switch (Match(subscription, entry.Change))
+                switch (SubscriptionMatch.Of(subscription, entry.Change))
                 {
-                    case MatchResult.Matches:
-                        if (!Allowed(subscription, entry, out var shape))
+                    case SubscriptionMatch.Result.Matches:
+                        if (!RowSecurityGate.Allows(subscription, entry, out var shape))
                             break;
-                        Deliver(subscription, shape switch
+                        _holdBack.HoldLive(subscription, shape switch
                         {
                             ChangeShape.WithoutOld => withoutOld ??= new FrameSource(subscription.Format, group.Channel, entry, shape),
                             ChangeShape.AsDelete => asDelete ??= new FrameSource(subscription.Format, group.Channel, entry, shape),
                             _ => asCaptured ??= new FrameSource(subscription.Format, group.Channel, entry),
                         });
-                        TrackPending(subscription);
                         break;
-                    case MatchResult.Invalidated:
+                    case SubscriptionMatch.Result.Invalidated:
                         (invalidated ??= []).Add(subscription);
                         break;
-                    case MatchResult.Exceeded:
-                        ReportFilterExceeded(subscription, entry);
+                    case SubscriptionMatch.Result.Exceeded:
+                        SubscriptionMatch.ReportFilterExceeded(subscription, entry);
                         break;
                 }
             }
@@ -507,7 +435,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
     private bool CatchUpLocked(Subscription subscription, int from, SnapshotVisibility? visibility)
     {
         // A paused connection catches up when it resumes, from LastDelivered.
-        if (subscription.Connection.DeliveryPaused)
+        if (subscription.Connection.RouterState.DeliveryPaused)
             return true;
         var table = subscription.Table;
         for (var i = from; i < log.Count; i++)
@@ -518,167 +446,28 @@ public sealed class SubscriptionRouter(ChangeLog log)
                 && entry.Offset > subscription.ResumeAfter
                 && (visibility is null || !visibility.Contains(entry.Xid, entry.Offset.CommitLsn)))
             {
-                switch (Match(subscription, change))
+                switch (SubscriptionMatch.Of(subscription, change))
                 {
-                    case MatchResult.Matches:
-                        if (!Allowed(subscription, entry, out var shape))
+                    case SubscriptionMatch.Result.Matches:
+                        if (!RowSecurityGate.Allows(subscription, entry, out var shape))
                             break;
                         // Private to this subscription: serialized by the connection's writer, outside the lock.
-                        if (subscription.Pending is { } previous)
-                        {
-                            subscription.Connection.TryEnqueue(previous, transactionEnd: false);
-                            subscription.LastDelivered = previous.Entry.Offset;
-                        }
-                        subscription.Pending = new FrameSource(subscription.Format, subscription.Channel, entry, shape);
+                        _holdBack.HoldReplayed(subscription, new FrameSource(subscription.Format, subscription.Channel, entry, shape));
                         break;
-                    case MatchResult.Invalidated:
+                    case SubscriptionMatch.Result.Invalidated:
                         InvalidateLocked(subscription);
                         return false;
-                    case MatchResult.Exceeded:
-                        ReportFilterExceeded(subscription, entry);
+                    case SubscriptionMatch.Result.Exceeded:
+                        SubscriptionMatch.ReportFilterExceeded(subscription, entry);
                         break;
                 }
             }
-            if (entry.TransactionEnd && subscription.Pending is { } pending)
-            {
-                subscription.Connection.TryEnqueue(pending, transactionEnd: true);
-                subscription.LastDelivered = pending.Entry.Offset;
-                subscription.Pending = null;
-            }
+            if (entry.TransactionEnd)
+                _holdBack.EndReplayed(subscription);
         }
-        if (subscription.Pending is not null)
-            TrackPending(subscription);
+        // The log ends halfway through a transaction: its held change waits for the commit, dispatched live.
+        _holdBack.Continue(subscription);
         return true;
-    }
-
-    private void TrackPending(Subscription subscription)
-    {
-        if (subscription.PendingTracked)
-            return;
-        subscription.PendingTracked = true;
-        _pendingInTransaction.Add(subscription);
-    }
-
-    private static void Deliver(Subscription subscription, FrameSource source)
-    {
-        if (subscription.Pending is { } previous)
-        {
-            subscription.Connection.TryEnqueue(previous.Frame(transactionEnd: false));
-            subscription.LastDelivered = previous.Entry.Offset;
-        }
-        subscription.Pending = source;
-    }
-
-    private void FlushPendingLocked()
-    {
-        foreach (var subscription in _pendingInTransaction)
-        {
-            if (subscription.Pending is { } pending)
-            {
-                subscription.Connection.TryEnqueue(pending.Frame(transactionEnd: true));
-                subscription.LastDelivered = pending.Entry.Offset;
-            }
-            subscription.Pending = null;
-            subscription.PendingTracked = false;
-        }
-        _pendingInTransaction.Clear();
-    }
-
-    private void ReleaseWaitersLocked()
-    {
-        for (var i = _waiters.Count - 1; i >= 0; i--)
-        {
-            if (_waiters[i].Lsn <= _lastCommitLsn)
-            {
-                _waiters[i].Done.TrySetResult();
-                _waiters.RemoveAt(i);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Whether row-level security lets the subscription see the change, and in which shape. This is the last place the
-    /// decision is made, and it fails closed: a change of a table with row-level security is delivered only on a verdict
-    /// that allows it. A missing verdict (which the dispatch protocol rules out), a failed check, a table that is gone or a
-    /// value the WAL did not carry withholds the change and tells the client once per transaction.
-    /// </summary>
-    private static bool Allowed(Subscription subscription, LogEntry entry, out ChangeShape shape)
-    {
-        shape = ChangeShape.AsCaptured;
-        if (entry.Change.Verdicts is not { } verdicts)
-            return true;
-        var verdict = subscription.Group is { } group && verdicts.TryGet(group, out var found) ? found : AccessVerdict.Failed;
-        switch (verdict)
-        {
-            case AccessVerdict.Deliver:
-                return true;
-            case AccessVerdict.DeliverWithoutOld:
-                shape = ChangeShape.WithoutOld;
-                return true;
-            case AccessVerdict.MoveOut:
-                shape = ChangeShape.AsDelete;
-                return true;
-            case AccessVerdict.Hidden:
-                return false;
-            default:
-                if (subscription.ReportedFailureLsn != entry.Offset.CommitLsn)
-                {
-                    subscription.ReportedFailureLsn = entry.Offset.CommitLsn;
-                    subscription.Format.Error(subscription.Connection, subscription.Channel, ErrorCodes.AccessCheckFailed,
-                        WithheldMessage(verdict, entry), ended: false);
-                }
-                return false;
-        }
-    }
-
-    private static string WithheldMessage(AccessVerdict verdict, LogEntry entry) => verdict switch
-    {
-        AccessVerdict.TableGone =>
-            $"changes from offset {entry.OffsetText} on are withheld: the table no longer existed when they were checked, so its row-level security could not be applied",
-        AccessVerdict.ValuesMissing =>
-            $"changes from offset {entry.OffsetText} on are withheld: the WAL did not carry values the table's policies read (set REPLICA IDENTITY FULL on the table)",
-        _ => $"the row-level security check failed for changes from offset {entry.OffsetText} on; they are withheld (see the server log)",
-    };
-
-    private static MatchResult Match(Subscription subscription, RowChange change)
-    {
-        var kind = change.Kind switch
-        {
-            ChangeKind.Insert => ChangeEvents.Insert,
-            ChangeKind.Update => ChangeEvents.Update,
-            ChangeKind.Delete => ChangeEvents.Delete,
-            _ => ChangeEvents.Truncate,
-        };
-        if ((subscription.Events & kind) == 0)
-            return MatchResult.Skip;
-        if (subscription.FilterText is null || kind == ChangeEvents.Truncate)
-            return MatchResult.Matches;
-        if (!ReferenceEquals(subscription.BoundTo, change.Table))
-        {
-            if (!RowFilter.TryParse(subscription.FilterText, change.Table, out var filter, out _))
-                return MatchResult.Invalidated;
-            subscription.Filter = filter;
-            subscription.BoundTo = change.Table;
-        }
-        return subscription.Filter!.Evaluate(change.FilterRow) switch
-        {
-            FilterTruth.True => MatchResult.Matches,
-            FilterTruth.Exceeded => MatchResult.Exceeded,
-            _ => MatchResult.Skip,
-        };
-    }
-
-    /// <summary>
-    /// The subscription's filter ran out of time on a change (a regular expression, see <see cref="RowFilter"/>): the change
-    /// is withheld, as fail-closed requires, and the client is told once per transaction which offset it concerns.
-    /// </summary>
-    private static void ReportFilterExceeded(Subscription subscription, LogEntry entry)
-    {
-        if (subscription.ReportedFilterLsn == entry.Offset.CommitLsn)
-            return;
-        subscription.ReportedFilterLsn = entry.Offset.CommitLsn;
-        subscription.Format.Error(subscription.Connection, subscription.Channel, ErrorCodes.FilterTooCostly,
-            $"the filter took longer than {FilterRegex.MatchTimeout.TotalMilliseconds} ms on the change at offset {entry.OffsetText} (and possibly later ones of its transaction); they are withheld from this subscription", ended: false);
     }
 
     /// <summary>
@@ -691,20 +480,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
         if (table.RelationId == 0)
             return;
         var current = new TableKey(table.Schema, table.Name);
-        List<Subscription>? renamed = null;
-        foreach (var (key, channels) in _tables)
-        {
-            if (key == current)
-                continue;
-            foreach (var group in channels.Values)
-            {
-                foreach (var subscription in group.Subscriptions)
-                {
-                    if (subscription.RelationId == table.RelationId)
-                        (renamed ??= []).Add(subscription);
-                }
-            }
-        }
+        var renamed = _index.Where((key, subscription) => key != current && subscription.RelationId == table.RelationId);
         if (renamed is null)
             return;
         var channel = new TableChannel(table.Schema, table.Name).ToString();
@@ -720,18 +496,7 @@ public sealed class SubscriptionRouter(ChangeLog log)
     private void EndDisabledLocked(RealtimeDisabled disabled)
     {
         var key = new TableKey(disabled.Schema, disabled.Table);
-        List<Subscription>? ended = null;
-        foreach (var (table, channels) in _tables)
-        {
-            foreach (var group in channels.Values)
-            {
-                foreach (var subscription in group.Subscriptions)
-                {
-                    if (table == key || subscription.RelationId == disabled.RelationId && subscription.RelationId != 0)
-                        (ended ??= []).Add(subscription);
-                }
-            }
-        }
+        var ended = _index.Where((table, subscription) => table == key || subscription.RelationId == disabled.RelationId && subscription.RelationId != 0);
         foreach (var subscription in ended ?? [])
         {
             RemoveLocked(subscription.Connection, subscription.Channel);
@@ -748,46 +513,20 @@ public sealed class SubscriptionRouter(ChangeLog log)
             $"the table changed and the filter \"{subscription.FilterText}\" no longer applies; subscription ended", ended: true);
     }
 
+    /// <summary>Makes <paramref name="subscription"/> its connection's subscription of its channel, replacing any other.</summary>
     private void AddLocked(Subscription subscription)
     {
         RemoveLocked(subscription.Connection, subscription.Channel);
-        if (!_tables.TryGetValue(subscription.Table, out var channels))
-            _tables[subscription.Table] = channels = new Dictionary<string, ChannelGroup>(StringComparer.Ordinal);
-        if (!channels.TryGetValue(subscription.Channel, out var group))
-            channels[subscription.Channel] = group = new ChannelGroup(subscription.Channel);
-        group.Add(subscription);
-        subscription.Connection.Subscriptions[subscription.Channel] = subscription;
+        _index.Add(subscription);
     }
 
-    private bool RemoveLocked(ClientConnection connection, string channel)
+    /// <summary>Ends the connection's subscription of <paramref name="channel"/>: unfiled, its interest released, its held-back change dropped.</summary>
+    private bool RemoveLocked(ISubscriberSink connection, string channel)
     {
-        if (!connection.Subscriptions.Remove(channel, out var existing))
+        if (!_index.TryRemove(connection, channel, out var existing))
             return false;
-        ReleaseLocked(existing);
-        existing.Pending = null;
-        if (existing.PendingTracked)
-        {
-            existing.PendingTracked = false;
-            _pendingInTransaction.Remove(existing);
-        }
-        if (_tables.TryGetValue(existing.Table, out var channels) && channels.TryGetValue(channel, out var group))
-        {
-            group.Remove(existing);
-            if (group.Count == 0)
-            {
-                channels.Remove(channel);
-                if (channels.Count == 0)
-                    _tables.Remove(existing.Table);
-            }
-        }
+        _interest.Release(existing);
+        _holdBack.Drop(existing);
         return true;
-    }
-
-    private enum MatchResult
-    {
-        Skip,
-        Matches,
-        Invalidated,
-        Exceeded,
     }
 }

@@ -1,6 +1,7 @@
 using Sluice.Server.Auth;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
+using Sluice.Server.Filters;
 using Sluice.Server.Log;
 using Sluice.Server.Snapshots;
 
@@ -102,11 +103,15 @@ public sealed class TableSubscriptions(SubscriptionServices services)
     /// transaction the snapshot may contain, then queues the last chunk as <paramref name="finalFrame"/> makes it with the
     /// snapshot's offset, the changes the snapshot does not contain, and goes live. A resync when those changes have left the
     /// retention window meanwhile. <see cref="TimeoutException"/> when the change stream does not catch up in time.
+    /// <paramref name="connection"/> is the subscription's connection: the rows are queued to it as the reader produces them,
+    /// as fast as it sends them.
     /// </summary>
-    public async Task<TableSubscribeOutcome> SnapshotAsync(Subscription subscription, TableSchema table, RowFilter? filter, ConnectionIdentity? readAs,
-        byte[] ack, Func<SnapshotChunk, byte[]> chunkFrame, Func<SnapshotChunk, string, byte[]> finalFrame, CancellationToken cancellationToken)
+    public async Task<TableSubscribeOutcome> SnapshotAsync(ClientConnection connection, Subscription subscription, TableSchema table, RowFilter? filter,
+        ConnectionIdentity? readAs, byte[] ack, Func<SnapshotChunk, byte[]> chunkFrame, Func<SnapshotChunk, string, byte[]> finalFrame,
+        CancellationToken cancellationToken)
     {
-        var connection = subscription.Connection;
+        if (!ReferenceEquals(connection, subscription.Connection))
+            throw new ArgumentException("the snapshot is read for the subscription's own connection", nameof(connection));
         try
         {
             services.Router.Unsubscribe(connection, subscription.Channel, confirmation: null);

@@ -7,9 +7,9 @@ using Npgsql;
 using NpgsqlTypes;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
+using Sluice.Server.Filters;
 using Sluice.Server.Hosting;
 using Sluice.Server.Limits;
-using Sluice.Server.Routing;
 using Sluice.Server.RowSecurity;
 
 namespace Sluice.Server.Snapshots;

@@ -3,7 +3,7 @@ using System.Text;
 using Npgsql;
 using Sluice.IntegrationTests.Infrastructure;
 using Sluice.Server.Capture;
-using Sluice.Server.Routing;
+using Sluice.Server.Filters;
 
 namespace Sluice.IntegrationTests.Filters;
 

@@ -1,9 +1,7 @@
 using System.Globalization;
-using System.Net.WebSockets;
-using Microsoft.Extensions.Logging.Abstractions;
 using Sluice.Protocol;
 using Sluice.Server.Capture;
-using Sluice.Server.Connections;
+using Sluice.Server.Filters;
 using Sluice.Server.Protocols.Native;
 using Sluice.Server.Routing;
 
@@ -20,7 +18,7 @@ public sealed class ChannelGroupTests
     private static Subscription Subscribe(ChannelGroup group, string? filterText, TableSchema? table = null)
     {
         table ??= Table;
-        var connection = new ClientConnection(WebSocket.CreateFromStream(new MemoryStream(), isServer: true, null, TimeSpan.Zero), 16, 1 << 20, NullLogger.Instance);
+        var connection = new RecordingSink();
         RowFilter? filter = null;
         if (filterText is not null)
             Assert.True(RowFilter.TryParse(filterText, table, out filter, out var error), error);

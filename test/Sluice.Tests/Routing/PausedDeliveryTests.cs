@@ -1,11 +1,8 @@
 using System.Globalization;
-using System.Net.WebSockets;
 using System.Text;
-using System.Text.Json;
-using Microsoft.Extensions.Logging.Abstractions;
 using Sluice.Protocol;
 using Sluice.Server.Capture;
-using Sluice.Server.Connections;
+using Sluice.Server.Filters;
 using Sluice.Server.Log;
 using Sluice.Server.Protocols.Native;
 using Sluice.Server.Routing;
@@ -30,8 +27,7 @@ public sealed class PausedDeliveryTests
 
     private readonly ChangeLog _log;
     private readonly SubscriptionRouter _router;
-    private readonly ClientConnection _connection;
-    private readonly MemoryStream _wire = new();
+    private readonly RecordingSink _connection = new();
 
     public PausedDeliveryTests() : this(maxChanges: 1000)
     {
@@ -42,7 +38,6 @@ public sealed class PausedDeliveryTests
         _log = new ChangeLog(new LogEpoch("00000001"), new RetentionLimits(maxChanges, long.MaxValue, TimeSpan.FromHours(1)));
         _log.Start(0);
         _router = new SubscriptionRouter(_log);
-        _connection = new ClientConnection(WebSocket.CreateFromStream(_wire, isServer: true, null, Timeout.InfiniteTimeSpan), 10_000, 1 << 24, NullLogger.Instance);
     }
 
     private Subscription Subscribe(string? filter = null)
@@ -71,28 +66,12 @@ public sealed class PausedDeliveryTests
             EndLsn = lsn + 10,
         }, Now);
 
-    /// <summary>Everything the connection sent, read back by a real client WebSocket: (type, id, tx_end) per frame.</summary>
-    private async Task<List<(string Type, long? Id, bool TxEnd)>> SentAsync()
-    {
-        _connection.Close((int)WebSocketCloseStatus.NormalClosure, "done", sendQueued: true);
-        await _connection.RunWriterAsync();
-        var client = WebSocket.CreateFromStream(new MemoryStream(_wire.ToArray()), isServer: false, null, Timeout.InfiniteTimeSpan);
-        var frames = new List<(string, long?, bool)>();
-        var buffer = new byte[64 * 1024];
-        while (true)
-        {
-            var result = await client.ReceiveAsync(buffer, CancellationToken.None);
-            if (result.MessageType == WebSocketMessageType.Close)
-                return frames;
-            using var frame = JsonDocument.Parse(buffer.AsMemory(0, result.Count));
-            var root = frame.RootElement;
-            long? id = root.TryGetProperty("payload", out var payload) ? payload.GetProperty("record").GetProperty("id").GetInt64() : null;
-            frames.Add((root.GetProperty("type").GetString()!, id, root.TryGetProperty("tx_end", out var end) && end.GetBoolean()));
-        }
-    }
+    /// <summary>Everything the router queued to the connection, in order: (type, id, tx_end) per frame.</summary>
+    private List<(string Type, long? Id, bool TxEnd)> Sent() =>
+        [.. _connection.NativeFrames().Select(frame => (frame.Type, frame.Id, frame.TxEnd))];
 
     [Fact]
-    public async Task A_pause_between_batches_of_one_transaction_loses_and_repeats_nothing()
+    public void A_pause_between_batches_of_one_transaction_loses_and_repeats_nothing()
     {
         Subscribe();
         Dispatch(100, 0, isLast: true, 1, 2);
@@ -114,11 +93,11 @@ public sealed class PausedDeliveryTests
             ("broadcast", 4, false), ("broadcast", 5, false), ("broadcast", 6, true),
             ("broadcast", 7, true),
             ("broadcast", 8, false), ("broadcast", 9, true),
-        ], await SentAsync());
+        ], Sent());
     }
 
     [Fact]
-    public async Task A_pause_that_ends_in_the_middle_of_a_transaction_continues_it_live()
+    public void A_pause_that_ends_in_the_middle_of_a_transaction_continues_it_live()
     {
         Subscribe();
         _router.PauseDelivery(_connection, Paused);
@@ -130,22 +109,22 @@ public sealed class PausedDeliveryTests
         [
             ("ack", null, false), ("error", null, false), ("auth_ok", null, false),
             ("broadcast", 1, false), ("broadcast", 2, false), ("broadcast", 3, true),
-        ], await SentAsync());
+        ], Sent());
     }
 
     [Fact]
-    public async Task Resuming_when_nothing_was_paused_only_confirms()
+    public void Resuming_when_nothing_was_paused_only_confirms()
     {
         Subscribe();
         Dispatch(100, 0, isLast: true, 1);
         _router.ResumeDelivery(_connection, Resumed);
         Dispatch(200, 0, isLast: true, 2);
 
-        Assert.Equal([("ack", null, false), ("broadcast", 1, true), ("auth_ok", null, false), ("broadcast", 2, true)], await SentAsync());
+        Assert.Equal([("ack", null, false), ("broadcast", 1, true), ("auth_ok", null, false), ("broadcast", 2, true)], Sent());
     }
 
     [Fact]
-    public async Task Changes_that_left_retention_during_the_pause_end_the_subscription_with_resync_required()
+    public void Changes_that_left_retention_during_the_pause_end_the_subscription_with_resync_required()
     {
         var test = new PausedDeliveryTests(maxChanges: 2);
         test.Subscribe();
@@ -157,13 +136,13 @@ public sealed class PausedDeliveryTests
         test._router.ResumeDelivery(test._connection, Resumed);
         test.Dispatch(500, 0, isLast: true, 5);
 
-        Assert.Empty(test._connection.Subscriptions);
+        Assert.Empty(test._connection.RouterState.Subscriptions);
         Assert.Equal([("ack", null, false), ("broadcast", 1, true), ("error", null, false), ("auth_ok", null, false), ("resync_required", null, false)],
-            await test.SentAsync());
+            test.Sent());
     }
 
     [Fact]
-    public async Task A_rarely_matching_filter_resumes_from_what_it_had_seen_not_from_its_last_match()
+    public void A_rarely_matching_filter_resumes_from_what_it_had_seen_not_from_its_last_match()
     {
         var test = new PausedDeliveryTests(maxChanges: 2);
         test.Subscribe("id=gt.100");
@@ -175,6 +154,6 @@ public sealed class PausedDeliveryTests
         test._router.ResumeDelivery(test._connection, Resumed);
 
         Assert.Equal([("ack", null, false), ("broadcast", 101, true), ("error", null, false), ("auth_ok", null, false), ("broadcast", 102, true)],
-            await test.SentAsync());
+            test.Sent());
     }
 }

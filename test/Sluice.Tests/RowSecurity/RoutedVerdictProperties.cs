@@ -1,16 +1,13 @@
 using System.Globalization;
-using System.Net.WebSockets;
-using System.Text.Json;
 using CsCheck;
-using Microsoft.Extensions.Logging.Abstractions;
 using Sluice.Protocol;
 using Sluice.Server.Auth;
 using Sluice.Server.Capture;
-using Sluice.Server.Connections;
 using Sluice.Server.Log;
 using Sluice.Server.Protocols.Native;
 using Sluice.Server.Routing;
 using Sluice.Server.RowSecurity;
+using Sluice.Tests.Routing;
 
 namespace Sluice.Tests.RowSecurity;
 
@@ -33,10 +30,10 @@ public sealed class RoutedVerdictProperties
     [Fact]
     public void Resumed_subscribers_see_exactly_their_visible_rows_in_order() =>
         Gen.Select(Gen.Bool.Array[1, 4].Array[1, 12], Gen.Int[0, 12].Array[0, 4], Gen.Bool)
-            .Sample(static (transactions, cuts, sameGroupStaysSubscribed) => Run(transactions, cuts, sameGroupStaysSubscribed).GetAwaiter().GetResult(),
+            .Sample(static (transactions, cuts, sameGroupStaysSubscribed) => Run(transactions, cuts, sameGroupStaysSubscribed),
                 iter: 200);
 
-    private static async Task Run(bool[][] transactions, int[] cuts, bool sameGroupStaysSubscribed)
+    private static void Run(bool[][] transactions, int[] cuts, bool sameGroupStaysSubscribed)
     {
         var log = new ChangeLog(new LogEpoch("00000001"), new RetentionLimits(10_000, long.MaxValue, TimeSpan.FromHours(1)));
         log.Start(0);
@@ -46,14 +43,14 @@ public sealed class RoutedVerdictProperties
         var bystander = NewConnection();
         if (sameGroupStaysSubscribed)
         {
-            var watching = NewSubscription(bystander.Connection);
+            var watching = NewSubscription(bystander);
             router.Subscribe(watching);
         }
 
-        var segments = new List<Wire>();
+        var segments = new List<RecordingSink>();
         var current = NewConnection();
         segments.Add(current);
-        var subscription = NewSubscription(current.Connection);
+        var subscription = NewSubscription(current);
         router.Subscribe(subscription);
 
         var expected = new List<(long Id, bool TxEnd)>();
@@ -63,11 +60,11 @@ public sealed class RoutedVerdictProperties
         {
             if (cutSet.Contains(t))
             {
-                var since = await current.LastOffsetAsync();
-                router.RemoveAll(current.Connection);
+                var since = LastOffset(current);
+                router.RemoveAll(current);
                 current = NewConnection();
                 segments.Add(current);
-                var resumed = NewSubscription(current.Connection);
+                var resumed = NewSubscription(current);
                 router.Acquire(resumed);
                 Judge(router.ChangesToJudgeForCatchUp(resumed, ParseOffset(since), visibility: null), [resumed.Group!]);
                 Assert.True(router.Resume(resumed, ParseOffset(since), System.Text.Encoding.UTF8.GetBytes($$"""{"type":"ack","offset":"{{since}}"}""")));
@@ -96,7 +93,7 @@ public sealed class RoutedVerdictProperties
 
         var received = new List<(long, bool)>();
         foreach (var segment in segments)
-            received.AddRange((await segment.FramesAsync()).Where(f => f.Type == "broadcast").Select(f => (f.Id!.Value, f.TxEnd)));
+            received.AddRange(segment.NativeFrames().Where(f => f.Type == "broadcast").Select(f => (f.Id!.Value, f.TxEnd)));
         Assert.Equal(expected, received);
     }
 
@@ -116,47 +113,11 @@ public sealed class RoutedVerdictProperties
         return offset;
     }
 
-    private static Subscription NewSubscription(ClientConnection connection) =>
+    private static Subscription NewSubscription(RecordingSink connection) =>
         new(connection, "table:public.t", new TableKey("public", "t"), ChangeEvents.All, null, null, null) { Format = NativeChangeFormat.Default };
 
-    private static Wire NewConnection()
-    {
-        var stream = new MemoryStream();
-        var connection = new ClientConnection(WebSocket.CreateFromStream(stream, isServer: true, null, Timeout.InfiniteTimeSpan), 10_000, 1 << 24, NullLogger.Instance)
-        {
-            Identity = Member,
-        };
-        return new Wire(connection, stream);
-    }
+    private static RecordingSink NewConnection() => new(Member);
 
-    private sealed record Wire(ClientConnection Connection, MemoryStream Stream)
-    {
-        private List<(string Type, long? Id, bool TxEnd, string? Offset)>? _frames;
-
-        public async Task<List<(string Type, long? Id, bool TxEnd, string? Offset)>> FramesAsync()
-        {
-            if (_frames is not null)
-                return _frames;
-            Connection.Close((int)WebSocketCloseStatus.NormalClosure, "done", sendQueued: true);
-            await Connection.RunWriterAsync();
-            var client = WebSocket.CreateFromStream(new MemoryStream(Stream.ToArray()), isServer: false, null, Timeout.InfiniteTimeSpan);
-            var frames = new List<(string, long?, bool, string?)>();
-            var buffer = new byte[64 * 1024];
-            while (true)
-            {
-                var result = await client.ReceiveAsync(buffer, CancellationToken.None);
-                if (result.MessageType == WebSocketMessageType.Close)
-                    return _frames = frames;
-                using var frame = JsonDocument.Parse(buffer.AsMemory(0, result.Count));
-                var root = frame.RootElement;
-                long? id = root.TryGetProperty("payload", out var payload) ? payload.GetProperty("record").GetProperty("id").GetInt64() : null;
-                frames.Add((root.GetProperty("type").GetString()!, id,
-                    root.TryGetProperty("tx_end", out var end) && end.GetBoolean(),
-                    root.TryGetProperty("offset", out var offset) ? offset.GetString() : null));
-            }
-        }
-
-        /// <summary>Where a client of this connection resumes: the offset of its last change, else its ack's.</summary>
-        public async Task<string> LastOffsetAsync() => (await FramesAsync()).Last(f => f.Offset is not null).Offset!;
-    }
+    /// <summary>Where a client of this connection resumes: the offset of its last change, else its ack's.</summary>
+    private static string LastOffset(RecordingSink connection) => connection.NativeFrames().Last(f => f.Offset is not null).Offset!;
 }

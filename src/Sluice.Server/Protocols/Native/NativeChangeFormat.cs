@@ -1,4 +1,3 @@
-using Sluice.Server.Connections;
 using Sluice.Server.Limits;
 using Sluice.Server.Log;
 using Sluice.Server.Routing;
@@ -25,9 +24,9 @@ public sealed class NativeChangeFormat(int maxRecordBytes = RecordLimit.DefaultM
     /// <summary>The <c>ack</c> with the offset the subscription starts after.</summary>
     public override byte[]? Subscribed(string channel, string offset) => NativeFrames.Ack(channel, offset);
 
-    public override void ResyncRequired(ClientConnection connection, string channel, string reason) =>
+    public override void ResyncRequired(ISubscriberSink connection, string channel, string reason) =>
         connection.TryEnqueue(NativeFrames.ResyncRequired(channel, reason));
 
-    public override void Error(ClientConnection connection, string channel, string code, string message, bool ended) =>
+    public override void Error(ISubscriberSink connection, string channel, string code, string message, bool ended) =>
         connection.TryEnqueue(NativeFrames.Error(code, message, channel));
 }

@@ -186,7 +186,7 @@ public sealed partial class NativeSession(
         var outcome = message.Since is not null
             ? await _tables.ResumeAsync(subscription, since, sinceEpoch, ack, cancellationToken)
             : message.Snapshot
-                ? await _tables.SnapshotAsync(subscription, resolved.Table, filter, resolved.AssumeRole ? connection.Identity : null, ack,
+                ? await _tables.SnapshotAsync(connection, subscription, resolved.Table, filter, resolved.AssumeRole ? connection.Identity : null, ack,
                     chunk => NativeFrames.Snapshot(channel, chunk, keyColumns, last: false, offset: null),
                     (chunk, offset) => NativeFrames.Snapshot(channel, chunk, keyColumns, last: true, offset), cancellationToken)
                 : _tables.GoLive(subscription);

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Sluice.Server.Capture;
-using Sluice.Server.Connections;
 using Sluice.Server.Log;
 using Sluice.Server.Limits;
 using Sluice.Server.Routing;
@@ -179,13 +178,13 @@ public sealed class SupabaseChangeFormat(PhoenixVersion version, string topic, i
     /// <c>phx_error</c> (join_ref and ref null, so it applies to the current join), which makes realtime-js rejoin the
     /// channel with its current token: the join subscribes afresh.
     /// </summary>
-    public override void ResyncRequired(ClientConnection connection, string channel, string reason)
+    public override void ResyncRequired(ISubscriberSink connection, string channel, string reason)
     {
         connection.TryEnqueue(SupabaseFrames.System(Version, null, Topic, "postgres_changes", ok: false, reason));
         connection.TryEnqueue(SupabaseFrames.ChannelError(Version, Topic));
     }
 
-    public override void Error(ClientConnection connection, string channel, string code, string message, bool ended)
+    public override void Error(ISubscriberSink connection, string channel, string code, string message, bool ended)
     {
         connection.TryEnqueue(SupabaseFrames.System(Version, null, Topic, "postgres_changes", ok: false, $"{code}: {message}"));
         if (ended)

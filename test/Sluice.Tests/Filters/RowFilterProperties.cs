@@ -1,7 +1,7 @@
 using System.Globalization;
 using CsCheck;
 
-namespace Sluice.Tests.Routing;
+namespace Sluice.Tests.Filters;
 
 public class RowFilterProperties
 {

@@ -1,4 +1,4 @@
-namespace Sluice.Server.Routing;
+namespace Sluice.Server.Filters;
 
 /// <summary>
 /// Exact comparison of plain decimal numerals as PostgreSQL prints numeric ("-12.50"): any number of

@@ -1,7 +1,7 @@
 using Sluice.Server.Capture;
-using Sluice.Server.Routing;
+using Sluice.Server.Filters;
 
-namespace Sluice.Tests.Routing;
+namespace Sluice.Tests.Filters;
 
 /// <summary>A test table with one column of every kind, and rows that set one column.</summary>
 internal static class Products

@@ -1,4 +1,4 @@
-namespace Sluice.Server.Routing;
+namespace Sluice.Server.Filters;
 
 /// <summary>SQL three-valued logic: a condition on a NULL column is usually neither true nor false.</summary>
 internal enum FilterTruth : byte

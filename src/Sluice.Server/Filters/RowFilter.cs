@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using Sluice.Server.Capture;
 
-namespace Sluice.Server.Routing;
+namespace Sluice.Server.Filters;
 
 /// <summary>
 /// A subscription's row filter in PostgREST style: one or more <see cref="FilterCondition"/>s,
@@ -55,13 +55,13 @@ public sealed class RowFilter
     public string Text { get; }
 
     /// <summary>The conditions, in the order written; all must hold.</summary>
-    public IReadOnlyList<FilterCondition> Conditions => _conditions;
+    internal IReadOnlyList<FilterCondition> Conditions => _conditions;
 
     /// <summary>
     /// The first condition a router may index by value (an equality with a canonical <see cref="FilterCondition.EqualityText"/>):
     /// a row can only match when that column prints as that text. Null when there is none.
     /// </summary>
-    public FilterCondition? IndexCondition { get; }
+    internal FilterCondition? IndexCondition { get; }
 
     public static bool TryParse(string text, TableSchema table, [NotNullWhen(true)] out RowFilter? filter, [NotNullWhen(false)] out string? error)
     {

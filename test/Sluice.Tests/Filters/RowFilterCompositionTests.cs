@@ -1,6 +1,6 @@
-using Sluice.Server.Routing;
+using Sluice.Server.Filters;
 
-namespace Sluice.Tests.Routing;
+namespace Sluice.Tests.Filters;
 
 /// <summary>Comma-separated conditions (AND), PostgREST-style quoting, and the limits.</summary>
 public class RowFilterCompositionTests

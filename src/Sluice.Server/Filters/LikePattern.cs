@@ -1,4 +1,4 @@
-namespace Sluice.Server.Routing;
+namespace Sluice.Server.Filters;
 
 /// <summary>
 /// A compiled SQL <c>LIKE</c> / <c>ILIKE</c> pattern: <c>%</c> matches any run of characters, <c>_</c> exactly one

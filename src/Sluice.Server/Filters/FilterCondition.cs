@@ -3,13 +3,13 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Sluice.Server.Capture;
 
-namespace Sluice.Server.Routing;
+namespace Sluice.Server.Filters;
 
 /// <summary>
 /// One condition of a <see cref="RowFilter"/>, <c>column=[not.]operator.value</c>, parsed once against a table and
 /// then evaluated against each change's row with SQL's three-valued logic.
 /// </summary>
-public sealed class FilterCondition
+internal sealed class FilterCondition
 {
     private readonly ValueKind _kind;
     private readonly FilterValue _value;

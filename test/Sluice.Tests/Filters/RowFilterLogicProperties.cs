@@ -1,7 +1,7 @@
 using CsCheck;
-using Sluice.Server.Routing;
+using Sluice.Server.Filters;
 
-namespace Sluice.Tests.Routing;
+namespace Sluice.Tests.Filters;
 
 /// <summary>
 /// Properties of the logic: a comma-AND filter matches exactly when every one of its conditions matches, and

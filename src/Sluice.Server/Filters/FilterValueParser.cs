@@ -1,7 +1,7 @@
 using System.Globalization;
 using Sluice.Server.Capture;
 
-namespace Sluice.Server.Routing;
+namespace Sluice.Server.Filters;
 
 /// <summary>
 /// Parses a value of a <see cref="ValueKind"/> into a <see cref="FilterValue"/>: row values as PostgreSQL

@@ -1,7 +1,7 @@
 using CsCheck;
-using Sluice.Server.Routing;
+using Sluice.Server.Filters;
 
-namespace Sluice.Tests.Routing;
+namespace Sluice.Tests.Filters;
 
 /// <summary>
 /// LIKE / ILIKE: the same answers as a plain backtracking matcher over code points (the definition), and work linear in

@@ -1,7 +1,7 @@
 using Sluice.Server.Capture;
-using Sluice.Server.Routing;
+using Sluice.Server.Filters;
 
-namespace Sluice.Tests.Routing;
+namespace Sluice.Tests.Filters;
 
 /// <summary>The operators added after eq…in: like, ilike, match, imatch, isdistinct, is.true/false/unknown, and not.</summary>
 public class FilterOperatorTests

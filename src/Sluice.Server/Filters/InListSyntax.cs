@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Sluice.Server.Routing;
+namespace Sluice.Server.Filters;
 
 /// <summary>
 /// Splits the list of an <c>in.(a, b, "c,d")</c> filter. Unquoted items are trimmed and may not contain

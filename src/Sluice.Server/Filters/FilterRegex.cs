@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Sluice.Server.Routing;
+namespace Sluice.Server.Filters;
 
 /// <summary>
 /// The regular expression of a <c>match</c> / <c>imatch</c> filter: PostgreSQL's advanced regular expression syntax

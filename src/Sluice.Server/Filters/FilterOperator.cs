@@ -1,10 +1,10 @@
-namespace Sluice.Server.Routing;
+namespace Sluice.Server.Filters;
 
 /// <summary>
 /// The comparison of a <see cref="FilterCondition"/>, spelled as in PostgREST filters. Any of them may be negated
 /// with a <c>not.</c> prefix (<see cref="FilterCondition.Negated"/>).
 /// </summary>
-public enum FilterOperator : byte
+internal enum FilterOperator : byte
 {
     /// <summary><c>eq.value</c>: equal.</summary>
     Eq,

@@ -1,6 +1,6 @@
 using Sluice.Server.Capture;
 
-namespace Sluice.Tests.Routing;
+namespace Sluice.Tests.Filters;
 
 public class RowFilterMatchTests
 {

@@ -1,4 +1,4 @@
-namespace Sluice.Server.Routing;
+namespace Sluice.Server.Filters;
 
 /// <summary>
 /// Parses PostgreSQL ISO-DateStyle temporal text ("2024-01-02 03:04:05.123+05:30") and ISO-8601 filter

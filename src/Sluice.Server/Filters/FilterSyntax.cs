@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
 
-namespace Sluice.Server.Routing;
+namespace Sluice.Server.Filters;
 
 /// <summary>
 /// The lexical rules of a filter as supabase/realtime reads them: conditions are separated by commas that are outside

@@ -1,6 +1,6 @@
 using Sluice.Server.Capture;
 
-namespace Sluice.Server.Routing;
+namespace Sluice.Server.Filters;
 
 /// <summary>
 /// A value parsed once for comparison. Which field holds it depends on the column's <see cref="ValueKind"/>:
