@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using Sluice.IntegrationTests.Gapless;
 using Sluice.IntegrationTests.Infrastructure;
 using Sluice.Server.Observability;
@@ -26,19 +27,21 @@ public sealed class TracingTests(PostgresFixture postgres) : ServerTest(postgres
     public void Dispose() => _listener.Dispose();
 
     /// <summary>The span named <paramref name="name"/> about <paramref name="table"/>, once it stopped (other tests run alongside).</summary>
-    private async Task<Activity> SpanAsync(string name, string table)
+    private Task<Activity> SpanAsync(string name, string table) => SpanAsync(name, SluiceTelemetry.TableTag, table);
+
+    private async Task<Activity> SpanAsync(string name, string tag, string value)
     {
         var deadline = DateTime.UtcNow + TestClient.Patience;
         while (DateTime.UtcNow < deadline)
         {
             foreach (var activity in _stopped)
             {
-                if (activity.OperationName == name && activity.GetTagItem(SluiceTelemetry.TableTag) as string == table)
+                if (activity.OperationName == name && activity.GetTagItem(tag) is string text && text.EndsWith(value, StringComparison.Ordinal))
                     return activity;
             }
             await Task.Delay(10);
         }
-        throw new Xunit.Sdk.XunitException($"no {name} span for {table}; saw: {string.Join(", ", _stopped.Select(static a => a.OperationName))}");
+        throw new Xunit.Sdk.XunitException($"no {name} span for {value}; saw: {string.Join(", ", _stopped.Select(static a => a.OperationName))}");
     }
 
     [Fact]
@@ -84,5 +87,36 @@ public sealed class TracingTests(PostgresFixture postgres) : ServerTest(postgres
                 Assert.DoesNotContain("eq.1", text, StringComparison.Ordinal);
             }
         }
+    }
+
+    [Fact]
+    public async Task A_room_join_is_traced_with_its_outcome()
+    {
+        Listen();
+        var client = await ConnectAsync();
+        await client.SubscribeAsync("room:traced-lobby");
+        var join = await SpanAsync(SluiceTelemetry.RoomJoinSpan, SluiceTelemetry.RoomTag, "traced-lobby");
+        Assert.Equal("joined", join.GetTagItem(SluiceTelemetry.OutcomeTag));
+        Assert.Equal("native", join.GetTagItem(SluiceTelemetry.ProtocolTag));
+        Assert.Equal(false, join.GetTagItem(SluiceTelemetry.ResumedTag));
+    }
+
+    [Fact]
+    public async Task A_supabase_binding_is_traced_with_its_protocol()
+    {
+        Listen();
+        await CreateTableAsync("traced_supabase");
+        var client = await ConnectPhoenixAsync("2.0.0");
+        var binding = new JsonObject { ["event"] = "*", ["schema"] = "public", ["table"] = "traced_supabase" };
+        var (_, reply) = await client.JoinAsync("realtime:traced", new JsonObject
+        {
+            ["config"] = new JsonObject { ["postgres_changes"] = new JsonArray(binding) },
+        });
+        Assert.Equal("ok", reply.Payload.GetProperty("status").GetString());
+        var resolve = await SpanAsync(SluiceTelemetry.ResolveSpan, "public.traced_supabase");
+        Assert.Equal("ready", resolve.GetTagItem(SluiceTelemetry.OutcomeTag));
+        Assert.Equal("supabase", resolve.GetTagItem(SluiceTelemetry.ProtocolTag));
+        var live = await SpanAsync(SluiceTelemetry.LiveSpan, "public.traced_supabase");
+        Assert.Equal("live", live.GetTagItem(SluiceTelemetry.OutcomeTag));
     }
 }
