@@ -26,6 +26,7 @@ public sealed partial class ClusterNodeRegistry(
     ChangeStreamPublisher publisher,
     AdvisoryLockLease lease,
     ClusterGauges gauges,
+    SluiceMetrics metrics,
     ILogger<ClusterNodeRegistry> logger) : BackgroundService
 {
     /// <summary>The cluster gauges live as long as the registry (created with it at start-up).</summary>
@@ -113,7 +114,7 @@ public sealed partial class ClusterNodeRegistry(
                 try
                 {
                     var figures = new NodeFigures(redis.NodeId, lease.IsLeader, connections.Count, router.ChannelCount, rooms.RoomCount,
-                        rooms.ConnectionCount, SluiceMetrics.Deliveries, dispatcher.ChangesDispatched, feed.LagBytes, DateTime.UtcNow);
+                        rooms.ConnectionCount, metrics.Deliveries, dispatcher.ChangesDispatched, feed.LagBytes, DateTime.UtcNow);
                     var database = redis.Database;
                     var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
                     var batch = database.CreateBatch();

@@ -50,6 +50,9 @@ public sealed partial class ClientConnection : Routing.ISubscriberSink
     /// <summary>How the connection's protocol writes connection-level events (heartbeat, token expiry and refresh).</summary>
     public ConnectionProtocol Protocol { get; init; } = ConnectionProtocol.Silent;
 
+    /// <summary>The server's counters (drops, slow consumers, resyncs); null counts nothing (a connection made outside a server, as in unit tests).</summary>
+    public Observability.SluiceMetrics? Metrics { get; init; }
+
     /// <summary>Set once the connection is closing; nothing more is queued.</summary>
     public bool IsClosing => Volatile.Read(ref _closeCode) != 0;
 
@@ -91,7 +94,7 @@ public sealed partial class ClientConnection : Routing.ISubscriberSink
             return false;
         if (Interlocked.Add(ref _queuedBytes, frame.QueuedBytes) > _maxQueuedBytes || !_outbound.Writer.TryWrite(frame))
         {
-            Observability.SluiceMetrics.Dropped();
+            Metrics?.Dropped();
             Close(CloseCodes.SlowConsumer, "slow_consumer: outbound queue full; reconnect and resubscribe");
             return false;
         }
@@ -124,7 +127,7 @@ public sealed partial class ClientConnection : Routing.ISubscriberSink
         _dropQueued = !sendQueued;
         if (code == CloseCodes.SlowConsumer)
         {
-            Observability.SluiceMetrics.SlowConsumerDisconnected();
+            Metrics?.SlowConsumerDisconnected();
             LogSlowConsumer(Id);
         }
         _outbound.Writer.TryComplete();

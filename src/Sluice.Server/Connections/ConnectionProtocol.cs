@@ -10,6 +10,9 @@ public abstract class ConnectionProtocol
     /// <summary>A protocol that sends none of these events (a connection made outside a protocol session, as in unit tests).</summary>
     public static ConnectionProtocol Silent { get; } = new SilentProtocol();
 
+    /// <summary>The protocol's name in traces (<c>native</c>, <c>supabase</c>); <c>none</c> outside a protocol session.</summary>
+    public virtual string Name => "none";
+
     /// <summary>The heartbeat the server sends periodically, shared by every connection of the protocol; null when clients send theirs.</summary>
     public abstract byte[]? Heartbeat { get; }
 

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace Sluice.Server.Connections;
 
 /// <summary>All open connections, for stats, heartbeats and shutdown.</summary>
-public sealed class ConnectionRegistry
+public sealed class ConnectionRegistry(Observability.SluiceMetrics metrics)
 {
     private readonly ConcurrentDictionary<long, ClientConnection> _connections = new();
     private long _slowConsumerDisconnects;
@@ -17,7 +17,7 @@ public sealed class ConnectionRegistry
     public void Add(ClientConnection connection)
     {
         _connections[connection.Id] = connection;
-        Observability.SluiceMetrics.ConnectionOpened();
+        metrics.ConnectionOpened();
     }
 
     public void Remove(ClientConnection connection)

@@ -65,8 +65,12 @@ public static class BroadcastEndpoint
             return;
         }
 
-        foreach (var (room, eventName, payload) in messages)
-            rooms.Publish(null, room, eventName, payload, self: false, ack: false, reference: null, out _);
+        using (var activity = Observability.SluiceTelemetry.Source.StartActivity(Observability.SluiceTelemetry.BroadcastSpan))
+        {
+            activity?.SetTag(Observability.SluiceTelemetry.MessagesTag, messages.Count);
+            foreach (var (room, eventName, payload) in messages)
+                rooms.Publish(null, room, eventName, payload, self: false, ack: false, reference: null, out _);
+        }
         context.Response.StatusCode = StatusCodes.Status202Accepted;
     }
 
@@ -109,7 +113,15 @@ public static class BroadcastEndpoint
                 $"the payload is larger than the maximum of {rooms.Options.MaxPayloadBytes} bytes");
             return;
         }
-        rooms.Publish(null, room, @event, payload, self: false, ack: false, reference: null, out _);
+        using (var activity = Observability.SluiceTelemetry.Source.StartActivity(Observability.SluiceTelemetry.BroadcastSpan))
+        {
+            if (activity is not null)
+            {
+                activity.SetTag(Observability.SluiceTelemetry.MessagesTag, 1);
+                activity.SetTag(Observability.SluiceTelemetry.RoomTag, room);
+            }
+            rooms.Publish(null, room, @event, payload, self: false, ack: false, reference: null, out _);
+        }
         context.Response.StatusCode = StatusCodes.Status202Accepted;
     }
 

@@ -4,6 +4,7 @@ using Sluice.Protocol;
 using Sluice.Server.Auth;
 using Sluice.Server.Connections;
 using Sluice.Server.Hosting;
+using Sluice.Server.Observability;
 using Sluice.Server.Rooms;
 using Sluice.Server.Routing;
 
@@ -17,7 +18,7 @@ namespace Sluice.Server.Http;
 public static class ConnectionHost
 {
     public static async Task<(WebSocket Socket, ClientConnection Connection)> AcceptAsync(
-        HttpContext context, SluiceOptions settings, ILogger logger, ConnectionProtocol protocol)
+        HttpContext context, SluiceOptions settings, ILogger logger, ConnectionProtocol protocol, SluiceMetrics metrics)
     {
         var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
@@ -28,6 +29,7 @@ public static class ConnectionHost
             (context.Features.Get<IHttpUpgradeFeature>() as CoalescingUpgradeFeature)?.Stream)
         {
             Protocol = protocol,
+            Metrics = metrics,
         };
         return (socket, connection);
     }

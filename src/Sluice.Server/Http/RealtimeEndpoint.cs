@@ -33,6 +33,7 @@ public static partial class RealtimeEndpoint
         IOptions<AuthOptions> authOptions,
         ConnectionLimits limits,
         NativeChangeFormat changeFormat,
+        Observability.SluiceMetrics metrics,
         ILoggerFactory loggers,
         IHostApplicationLifetime lifetime)
     {
@@ -55,7 +56,7 @@ public static partial class RealtimeEndpoint
                 : tokenError!;
 
         var logger = loggers.CreateLogger("Sluice.Connection");
-        var (socket, connection) = await ConnectionHost.AcceptAsync(context, options.Value, logger, NativeConnectionProtocol.Instance);
+        var (socket, connection) = await ConnectionHost.AcceptAsync(context, options.Value, logger, NativeConnectionProtocol.Instance, metrics);
         using (socket)
         {
             if (!authentication.Succeeded)

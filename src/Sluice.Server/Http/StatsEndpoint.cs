@@ -20,7 +20,7 @@ public static class StatsEndpoint
     public static RouteHandlerBuilder MapStats(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapGet(Route, async (ConnectionRegistry connections, SubscriptionRouter router, LogicalCapture capture,
             ChangeDispatcher dispatcher, ChangeLog log, RoomRegistry rooms, NpgsqlDataSource dataSource, IOptions<SluiceOptions> options,
-            IOptions<ClusterOptions> clusterOptions, IServiceProvider services, CancellationToken cancellationToken) =>
+            IOptions<ClusterOptions> clusterOptions, SluiceMetrics metrics, IServiceProvider services, CancellationToken cancellationToken) =>
         {
             // Cluster mode only: this node's part and every live node's figures, read from Redis.
             var cluster = clusterOptions.Value.Enabled && services.GetRequiredService<ClusterNodeRegistry>() is { } registry
@@ -49,7 +49,7 @@ public static class StatsEndpoint
                 slot?.RetainedWalBytes,
                 rooms.RoomCount,
                 rooms.ConnectionCount,
-                SluiceMetrics.Deliveries,
+                metrics.Deliveries,
                 dispatcher.LastCommitDelay.TotalSeconds,
                 cluster),
                 ServerJsonContext.Default.StatsResponse);

@@ -31,6 +31,7 @@ public static partial class SupabaseEndpoint
         IOptions<AuthOptions> authOptions,
         IOptions<SupabaseOptions> supabaseOptions,
         ConnectionLimits limits,
+        Observability.SluiceMetrics metrics,
         ILoggerFactory loggers,
         IHostApplicationLifetime lifetime)
     {
@@ -76,7 +77,7 @@ public static partial class SupabaseEndpoint
 
         var settings = options.Value;
         var logger = loggers.CreateLogger("Sluice.Connection");
-        var (socket, connection) = await ConnectionHost.AcceptAsync(context, settings, logger, SupabaseConnectionProtocol.Instance);
+        var (socket, connection) = await ConnectionHost.AcceptAsync(context, settings, logger, SupabaseConnectionProtocol.Instance, metrics);
         using (socket)
         {
             await ConnectionHost.RunAsync(

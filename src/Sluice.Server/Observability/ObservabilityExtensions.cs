@@ -22,6 +22,9 @@ public static class ObservabilityExtensions
         services.AddSingleton<SlotMonitor>();
         services.AddSingleton<StatsHistorySampler>();
         services.AddSingleton<ServerGauges>();
+        // Per host, from its IMeterFactory: two servers in one process count apart.
+        services.AddMetrics();
+        services.AddSingleton<SluiceMetrics>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(static _ => new StatsHistory());
         services.AddHealthChecks()

@@ -6,7 +6,7 @@ namespace Sluice.Server.Observability;
 /// Records the totals behind the dashboard's chart (changes dispatched by this server, change frames delivered) into
 /// <see cref="StatsHistory"/> at start-up and then every <see cref="StatsHistory.Interval"/>, whether or not a page is open.
 /// </summary>
-public sealed class StatsHistorySampler(StatsHistory history, ChangeDispatcher dispatcher, TimeProvider time) : BackgroundService
+public sealed class StatsHistorySampler(StatsHistory history, ChangeDispatcher dispatcher, TimeProvider time, SluiceMetrics metrics) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -14,7 +14,7 @@ public sealed class StatsHistorySampler(StatsHistory history, ChangeDispatcher d
         try
         {
             do
-                history.Add(new StatsSample(time.GetUtcNow(), dispatcher.ChangesDispatched, SluiceMetrics.Deliveries));
+                history.Add(new StatsSample(time.GetUtcNow(), dispatcher.ChangesDispatched, metrics.Deliveries));
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -18,7 +18,8 @@ public static class ProtocolServices
         services.AddOptions<SupabaseOptions>().BindConfiguration(SupabaseOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SupabaseOptions>, SupabaseOptionsValidation>();
         services.AddSingleton(static provider =>
-            new NativeChangeFormat(provider.GetRequiredService<IOptions<SluiceOptions>>().Value.MaxRecordBytes));
+            new NativeChangeFormat(provider.GetRequiredService<IOptions<SluiceOptions>>().Value.MaxRecordBytes,
+                provider.GetRequiredService<Observability.SluiceMetrics>()));
         return services;
     }
 

@@ -94,6 +94,20 @@ public sealed class RoomRegistry : IDisposable
     /// </summary>
     public RoomOutcome Subscribe(RoomMember member, string? since)
     {
+        using var activity = Observability.SluiceTelemetry.Source.StartActivity(Observability.SluiceTelemetry.RoomJoinSpan);
+        var outcome = SubscribeCore(member, since);
+        if (activity is not null)
+        {
+            activity.SetTag(Observability.SluiceTelemetry.RoomTag, member.Room);
+            activity.SetTag(Observability.SluiceTelemetry.ProtocolTag, member.Connection.Protocol.Name);
+            activity.SetTag(Observability.SluiceTelemetry.ResumedTag, since is not null);
+            activity.SetTag(Observability.SluiceTelemetry.OutcomeTag, Observability.SluiceTelemetry.OutcomeName(outcome));
+        }
+        return outcome;
+    }
+
+    private RoomOutcome SubscribeCore(RoomMember member, string? since)
+    {
         ulong sinceSequence = 0;
         if (since is not null)
         {

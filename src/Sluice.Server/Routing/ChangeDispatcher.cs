@@ -11,7 +11,8 @@ namespace Sluice.Server.Routing;
 /// log. Changes of tables with row-level security (or of tables that are gone) are judged per access group before they
 /// are dispatched; while the checks cannot run, delivery waits — nothing is skipped and nothing is sent unchecked.
 /// </summary>
-public sealed partial class ChangeDispatcher(IChangeSource capture, SubscriptionRouter router, ChangeLog log, RowAccess access, ILogger<ChangeDispatcher> logger) : BackgroundService
+public sealed partial class ChangeDispatcher(IChangeSource capture, SubscriptionRouter router, ChangeLog log, RowAccess access, ILogger<ChangeDispatcher> logger,
+    SluiceMetrics metrics) : BackgroundService
 {
     private const int MaxBatchesPerRound = 256;
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
@@ -54,7 +55,7 @@ public sealed partial class ChangeDispatcher(IChangeSource capture, Subscription
                     var committed = batch.IsLast && batch.NewEpoch is null;
                     if (committed)
                         Interlocked.Exchange(ref _lastCommitDelayTicks, Math.Max(0, (now - batch.CommitTimestamp).Ticks));
-                    SluiceMetrics.TransactionDispatched(batch.Changes.Count, committed, batch.CommitTimestamp, now);
+                    metrics.TransactionDispatched(batch.Changes.Count, committed, batch.CommitTimestamp, now);
                     capture.Acknowledge(log.AcknowledgeableLsn);
                 }
                 ReturnMemoryAfterBurst();

@@ -11,6 +11,12 @@ namespace Sluice.Server.Routing;
 /// </summary>
 public abstract class ChangeFrameFormat
 {
+    /// <param name="metrics">Where the deliveries of this format's change frames are counted (see <see cref="FrameSource.Frame"/>); null counts nothing.</param>
+    protected ChangeFrameFormat(Observability.SluiceMetrics? metrics = null) => Metrics = metrics;
+
+    /// <summary>The server's counters; null for a format made outside a server (unit tests).</summary>
+    public Observability.SluiceMetrics? Metrics { get; }
+
     /// <summary>A change frame.</summary>
     public abstract byte[] Change(string channel, LogEntry entry, bool transactionEnd, ChangeShape shape);
 

@@ -18,10 +18,10 @@ public sealed class FrameSource(ChangeFrameFormat format, string channel, LogEnt
     /// <summary>About what the frame weighs in a queue before it is serialized.</summary>
     public long EstimatedBytes => format.EstimateBytes(Entry, Shape);
 
-    /// <summary>The frame for one receiver (each call is one delivery, counted in <see cref="Observability.SluiceMetrics"/>).</summary>
+    /// <summary>The frame for one receiver (each call is one delivery, counted in the format's <see cref="ChangeFrameFormat.Metrics"/>).</summary>
     public byte[] Frame(bool transactionEnd)
     {
-        Observability.SluiceMetrics.Delivered();
+        format.Metrics?.Delivered();
         return transactionEnd
             ? _last ??= format.Change(channel, Entry, transactionEnd: true, Shape)
             : _middle ??= format.Change(channel, Entry, transactionEnd: false, Shape);

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using Sluice.Server.Auth;
 using Sluice.Server.Capture;
 using Sluice.Server.Connections;
 using Sluice.Server.Filters;
 using Sluice.Server.Log;
+using Sluice.Server.Observability;
 using Sluice.Server.Snapshots;
 
 namespace Sluice.Server.Routing;
@@ -25,6 +27,21 @@ public sealed class TableSubscriptions(SubscriptionServices services)
     public async Task<TableSubscribeOutcome> ResolveAsync(ClientConnection connection, string schema, string table, string? filterText,
         CancellationToken cancellationToken)
     {
+        using var activity = SluiceTelemetry.StartTableStep(SluiceTelemetry.ResolveSpan, connection, schema, table);
+        activity?.SetTag(SluiceTelemetry.FilteredTag, filterText is not null);
+        try
+        {
+            return SluiceTelemetry.Ended(activity, await ResolveCoreAsync(connection, schema, table, filterText, cancellationToken));
+        }
+        catch (Exception ex) when (SluiceTelemetry.Failed(activity, ex))
+        {
+            throw;
+        }
+    }
+
+    private async Task<TableSubscribeOutcome> ResolveCoreAsync(ClientConnection connection, string schema, string table, string? filterText,
+        CancellationToken cancellationToken)
+    {
         var (lookup, access) = await services.Tables.ResolveAsync(schema, table, connection.Identity, cancellationToken);
         if (lookup.Table is null)
             return TableSubscribeOutcome.Of(TableSubscribeResult.NotFound);
@@ -44,6 +61,7 @@ public sealed class TableSubscriptions(SubscriptionServices services)
     /// </summary>
     public TableSubscribeOutcome GoLive(Subscription subscription)
     {
+        using var activity = StartStep(SluiceTelemetry.LiveSpan, subscription);
         try
         {
             services.Router.Subscribe(subscription);
@@ -52,7 +70,7 @@ public sealed class TableSubscriptions(SubscriptionServices services)
         {
             Release(subscription);
         }
-        return new TableSubscribeOutcome(TableSubscribeResult.Live, services.Log.Format(subscription.ResumeAfter));
+        return SluiceTelemetry.Ended(activity, new TableSubscribeOutcome(TableSubscribeResult.Live, services.Log.Format(subscription.ResumeAfter)));
     }
 
     /// <summary>
@@ -62,6 +80,20 @@ public sealed class TableSubscriptions(SubscriptionServices services)
     /// (never issued), with nothing acquired.
     /// </summary>
     public async Task<TableSubscribeOutcome> PrepareResumeAsync(Subscription subscription, ChangeOffset since, string? sinceEpoch,
+        CancellationToken cancellationToken)
+    {
+        using var activity = StartStep(SluiceTelemetry.CatchUpSpan, subscription);
+        try
+        {
+            return SluiceTelemetry.Ended(activity, await PrepareResumeCoreAsync(subscription, since, sinceEpoch, cancellationToken));
+        }
+        catch (Exception ex) when (SluiceTelemetry.Failed(activity, ex))
+        {
+            throw;
+        }
+    }
+
+    private async Task<TableSubscribeOutcome> PrepareResumeCoreAsync(Subscription subscription, ChangeOffset since, string? sinceEpoch,
         CancellationToken cancellationToken)
     {
         if (sinceEpoch != services.Log.Epoch.Value)
@@ -77,10 +109,13 @@ public sealed class TableSubscriptions(SubscriptionServices services)
     /// Resumes a prepared subscription after <paramref name="since"/>: <paramref name="ack"/> (if any), the retained changes,
     /// then live ones; a resync when that history has left the retention window (nothing registered).
     /// </summary>
-    public TableSubscribeOutcome FinishResume(Subscription subscription, ChangeOffset since, byte[]? ack) =>
-        services.Router.Resume(subscription, since, ack)
+    public TableSubscribeOutcome FinishResume(Subscription subscription, ChangeOffset since, byte[]? ack)
+    {
+        using var activity = StartStep(SluiceTelemetry.ResumeSpan, subscription);
+        return SluiceTelemetry.Ended(activity, services.Router.Resume(subscription, since, ack)
             ? TableSubscribeOutcome.Of(TableSubscribeResult.Resumed)
-            : TableSubscribeOutcome.NeedsResync(ResyncReason.HistoryGone);
+            : TableSubscribeOutcome.NeedsResync(ResyncReason.HistoryGone));
+    }
 
     /// <summary>Prepares and finishes a resume in one step, releasing what it acquired.</summary>
     public async Task<TableSubscribeOutcome> ResumeAsync(Subscription subscription, ChangeOffset since, string? sinceEpoch, byte[]? ack,
@@ -112,6 +147,7 @@ public sealed class TableSubscriptions(SubscriptionServices services)
     {
         if (!ReferenceEquals(connection, subscription.Connection))
             throw new ArgumentException("the snapshot is read for the subscription's own connection", nameof(connection));
+        using var activity = StartStep(SluiceTelemetry.SnapshotSpan, subscription);
         try
         {
             services.Router.Unsubscribe(connection, subscription.Channel, confirmation: null);
@@ -127,14 +163,25 @@ public sealed class TableSubscriptions(SubscriptionServices services)
             await caughtUp.WaitAsync(SnapshotCatchUpTimeout, cancellationToken);
             await services.RowAccess.PrepareCatchUpAsync(subscription, default, snapshot.Visibility, cancellationToken);
 
-            return services.Router.CompleteSnapshot(subscription, snapshot.Visibility, offset => finalFrame(snapshot.FinalChunk, offset))
+            return SluiceTelemetry.Ended(activity, services.Router.CompleteSnapshot(subscription, snapshot.Visibility, offset => finalFrame(snapshot.FinalChunk, offset))
                 ? TableSubscribeOutcome.Of(TableSubscribeResult.SnapshotSent)
-                : TableSubscribeOutcome.NeedsResync(ResyncReason.SnapshotOutlived);
+                : TableSubscribeOutcome.NeedsResync(ResyncReason.SnapshotOutlived));
+        }
+        catch (Exception ex) when (SluiceTelemetry.Failed(activity, ex))
+        {
+            throw;
         }
         finally
         {
             Release(subscription);
         }
+    }
+
+    private static Activity? StartStep(string name, Subscription subscription)
+    {
+        var activity = SluiceTelemetry.StartTableStep(name, subscription.Connection, subscription.Table.Schema, subscription.Table.Table);
+        activity?.SetTag(SluiceTelemetry.FilteredTag, subscription.FilterText is not null);
+        return activity;
     }
 
     /// <summary>Releases the interest of a subscription that did not become the connection's subscription of its channel.</summary>

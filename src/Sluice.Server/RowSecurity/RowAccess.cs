@@ -16,7 +16,7 @@ namespace Sluice.Server.RowSecurity;
 /// will replay are judged again for its group, so a replay answers as the policies do now, not as they did at dispatch.
 /// Groups that join between the two steps are caught by the router's interest version.
 /// </summary>
-public sealed class RowAccess(RowAccessChecker checker, TableSecurityReader tables, SubscriptionRouter router)
+public sealed class RowAccess(RowAccessChecker checker, TableSecurityReader tables, SubscriptionRouter router, SluiceMetrics metrics)
 {
     /// <summary>Per table, whether it was protected at the last read: only a hint of which checks to start early (dispatcher loop only).</summary>
     private readonly Dictionary<uint, bool> _protectedWhenLastRead = [];
@@ -133,7 +133,7 @@ public sealed class RowAccess(RowAccessChecker checker, TableSecurityReader tabl
             await checker.CheckAsync(checks, cancellationToken);
             var now = DateTime.UtcNow;
             foreach (var commit in judgedCommits ?? [])
-                SluiceMetrics.RowSecurityChecked(commit, now);
+                metrics.RowSecurityChecked(commit, now);
         }
         return version;
     }

@@ -24,7 +24,7 @@ namespace Sluice.Server.Snapshots;
 /// rows over the maximum record size are written reduced (key columns and small values), so a chunk stays small whatever
 /// the table holds; <c>GET /rows</c> asks for whole rows, and then a chunk may hold one huge row (its buffer is let go after).
 /// </remarks>
-public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceOptions> options)
+public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceOptions> options, Observability.SluiceMetrics metrics)
 {
     private const int MaxFrameBytes = 256 * 1024;
     private const int InitialChunkBytes = 64 * 1024;
@@ -56,9 +56,21 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
     public async Task<SnapshotResult> ReadAsync(TableSchema table, RowFilter? filter, Auth.ConnectionIdentity? readAs, int? maxRecordBytes,
         Func<SnapshotChunk, CancellationToken, Task> sendChunk, CancellationToken cancellationToken)
     {
+        using var activity = Observability.SluiceTelemetry.Source.StartActivity(Observability.SluiceTelemetry.SnapshotReadSpan);
+        if (activity is not null)
+        {
+            activity.SetTag(Observability.SluiceTelemetry.TableTag, table.Schema + "." + table.Name);
+            activity.SetTag(Observability.SluiceTelemetry.FilteredTag, filter is not null);
+        }
         try
         {
-            return await ReadRowsAsync(table, filter, readAs, maxRecordBytes, sendChunk, cancellationToken);
+            var result = await ReadRowsAsync(table, filter, readAs, maxRecordBytes, sendChunk, cancellationToken);
+            activity?.SetTag(Observability.SluiceTelemetry.RowsTag, result.RowCount);
+            return result;
+        }
+        catch (Exception ex) when (Observability.SluiceTelemetry.Failed(activity, ex))
+        {
+            throw;
         }
         catch (PostgresException ex) when (readAs is not null && !AccessCheckUnavailableException.IsTransient(ex.SqlState))
         {
@@ -139,7 +151,7 @@ public sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<SluiceO
             held = CloseChunk(ref writer, ref chunk, reduced);
         }
         await writer.DisposeAsync();
-        Observability.SluiceMetrics.SnapshotRead(rowCount);
+        metrics.SnapshotRead(rowCount);
         return new SnapshotResult(visibility, held, rowCount);
     }
 

@@ -5,9 +5,10 @@ using Sluice.Server.Routing;
 namespace Sluice.Server.Protocols.Native;
 
 /// <summary>The native protocol's frames of a table subscription (the Fluxbase frames plus additive fields, docs/protocol.md).</summary>
-public sealed class NativeChangeFormat(int maxRecordBytes = RecordLimit.DefaultMaxRecordBytes) : ChangeFrameFormat
+public sealed class NativeChangeFormat(int maxRecordBytes = RecordLimit.DefaultMaxRecordBytes, Observability.SluiceMetrics? metrics = null)
+    : ChangeFrameFormat(metrics)
 {
-    /// <summary>With the default maximum record size.</summary>
+    /// <summary>With the default maximum record size, counting nothing (for tests).</summary>
     public static NativeChangeFormat Default { get; } = new();
 
     /// <summary>Records larger than this are sent reduced (see <see cref="RecordLimit"/>).</summary>
@@ -25,7 +26,7 @@ public sealed class NativeChangeFormat(int maxRecordBytes = RecordLimit.DefaultM
     public override byte[]? Subscribed(string channel, string offset) => NativeFrames.Ack(channel, offset);
 
     public override void ResyncRequired(ISubscriberSink connection, string channel, string reason) =>
-        connection.TryEnqueue(NativeFrames.ResyncRequired(channel, reason));
+        connection.TryEnqueue(NativeFrames.ResyncRequired(channel, reason, Metrics));
 
     public override void Error(ISubscriberSink connection, string channel, string code, string message, bool ended) =>
         connection.TryEnqueue(NativeFrames.Error(code, message, channel));

@@ -12,6 +12,8 @@ public sealed class NativeConnectionProtocol : ConnectionProtocol
 
     public static NativeConnectionProtocol Instance { get; } = new();
 
+    public override string Name => "native";
+
     public override byte[]? Heartbeat => NativeFrames.Heartbeat;
 
     public override byte[]? TokenExpired() => TokenExpiredFrame;

@@ -134,10 +134,10 @@ public static class NativeFrames
                 writer.WriteNumber("expires_at"u8, expires.ToUnixTimeSeconds());
         }, (role, expiresAt));
 
-    /// <summary><c>{"type":"resync_required"}</c>: the requested history is gone; subscribe again with a snapshot.</summary>
-    public static byte[] ResyncRequired(string channel, string reason)
+    /// <summary><c>{"type":"resync_required"}</c>: the requested history is gone; subscribe again with a snapshot (counted in <paramref name="metrics"/>).</summary>
+    public static byte[] ResyncRequired(string channel, string reason, Observability.SluiceMetrics? metrics)
     {
-        Observability.SluiceMetrics.ResyncRequired();
+        metrics?.ResyncRequired();
         return Write(static (writer, state) =>
         {
             writer.WriteString("type"u8, FrameTypes.ResyncRequired);

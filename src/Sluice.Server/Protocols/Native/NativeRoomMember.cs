@@ -30,5 +30,5 @@ public sealed class NativeRoomMember(ClientConnection connection, string room) :
 
     public override byte[]? Ended(string code, string message) => NativeFrames.Error(code, message, Channel);
 
-    public override byte[]? ResyncRequired(string reason) => NativeFrames.ResyncRequired(Channel, reason);
+    public override byte[]? ResyncRequired(string reason) => NativeFrames.ResyncRequired(Channel, reason, Connection.Metrics);
 }

@@ -31,11 +31,11 @@ public sealed partial class NativeSession
                 connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidOffset, "\"since\" is not a room offset issued by Sluice", channel));
                 break;
             case RoomOutcome.OtherEpoch:
-                connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "the offset is from an earlier run of the server (room history lives in memory); subscribe again without \"since\""));
+                connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "the offset is from an earlier run of the server (room history lives in memory); subscribe again without \"since\"", connection.Metrics));
                 break;
             case RoomOutcome.HistoryGone:
             case RoomOutcome.UnknownOffset:
-                connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "the messages after this offset are no longer in the room's history; subscribe again without \"since\""));
+                connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "the messages after this offset are no longer in the room's history; subscribe again without \"since\"", connection.Metrics));
                 break;
         }
     }

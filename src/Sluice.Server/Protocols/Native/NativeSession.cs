@@ -209,7 +209,7 @@ public sealed partial class NativeSession(
                 ResyncReason.OtherEpoch => "the offset is from another log epoch (the replication slot was recreated or the database restored); subscribe again with a snapshot",
                 ResyncReason.SnapshotOutlived => "changes made during the snapshot left the retention window before it finished; subscribe again",
                 _ => "the offset is older than the retention window; subscribe again with a snapshot",
-            }),
+            }, connection.Metrics),
             _ => null,
         };
         if (frame is not null)

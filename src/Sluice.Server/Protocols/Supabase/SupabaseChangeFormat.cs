@@ -15,7 +15,7 @@ namespace Sluice.Server.Protocols.Supabase;
 /// columns; a record larger than <paramref name="maxRecordBytes"/> is sent with <c>errors</c> and only its small values.
 /// </summary>
 public sealed class SupabaseChangeFormat(PhoenixVersion version, string topic, int bindingId, IReadOnlyList<string>? select = null,
-    int maxRecordBytes = SupabaseChangeFormat.DefaultMaxRecordBytes) : ChangeFrameFormat
+    int maxRecordBytes = SupabaseChangeFormat.DefaultMaxRecordBytes, Observability.SluiceMetrics? metrics = null) : ChangeFrameFormat(metrics)
 {
     /// <summary>Supabase's default maximum record size: 1 MiB.</summary>
     public const int DefaultMaxRecordBytes = 1024 * 1024;

@@ -11,6 +11,8 @@ public sealed class SupabaseConnectionProtocol : ConnectionProtocol
 {
     public static SupabaseConnectionProtocol Instance { get; } = new();
 
+    public override string Name => "supabase";
+
     public override byte[]? Heartbeat => null;
 
     public override byte[]? TokenExpired() => null;

@@ -459,7 +459,7 @@ public sealed partial class SupabaseSession(
                     return $"Unable to subscribe to changes with given parameters: select: column \"{column}\" does not exist in {binding.Schema}.{table}";
             }
         }
-        var format = new SupabaseChangeFormat(version, joined.Topic, binding.Id, binding.Select, options.MaxRecordBytes);
+        var format = new SupabaseChangeFormat(version, joined.Topic, binding.Id, binding.Select, options.MaxRecordBytes, connection.Metrics);
         var routerChannel = binding.Table is null ? format.RouterChannel + "#" + table : format.RouterChannel;
         var subscription = new Subscription(connection, routerChannel, new TableKey(binding.Schema, table),
             binding.Events, binding.Filter, filter, filter is null ? null : lookedUp)
