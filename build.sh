@@ -2,7 +2,7 @@
 # Sluice build script.
 #   ./build.sh test    install what is missing (apt-get: PostgreSQL, Redis, Chromium; npm ci), build, run every test (.NET and JavaScript)
 #   ./build.sh build   build only
-#   ./build.sh pack    the NuGet packages (Sluice.Protocol, Sluice.Client, the Sluice.Server tool), Release, into artifacts/packages
+#   ./build.sh pack    the NuGet packages (Sluice.Protocol, Sluice.Client, the Sluice.AspNetCore library, the Sluice.Server tool), Release, into artifacts/packages
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -104,8 +104,10 @@ case "${1:-test}" in
     ;;
   pack)
     ensure_dotnet
-    # Sluice.Client's pack also packs Sluice.Protocol (see its .csproj); Sluice.Server is the `sluice` dotnet tool.
+    # Sluice.Client's pack also packs Sluice.Protocol (see its .csproj), on which Sluice.AspNetCore (the server as a
+    # library: AddSluice/MapSluice) depends too; Sluice.Server is the `sluice` dotnet tool.
     dotnet pack src/Sluice.Client -c Release --nologo -o artifacts/packages
+    dotnet pack src/Sluice.AspNetCore -c Release --nologo -o artifacts/packages
     dotnet pack src/Sluice.Server -c Release --nologo -o artifacts/packages
     ls -1 artifacts/packages/*.nupkg
     ;;

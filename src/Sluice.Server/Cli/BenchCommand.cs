@@ -9,7 +9,7 @@ namespace Sluice.Server.Cli;
 /// process — <c>Sluice.Bench.dll</c> beside this executable or at <c>SLUICE_BENCH</c>, or else <c>dotnet run</c> of the
 /// project found above the current directory.
 /// </summary>
-public static class BenchCommand
+internal static class BenchCommand
 {
     public static Command Create(CliConsole console)
     {

@@ -3,7 +3,7 @@ using Spectre.Console;
 namespace Sluice.Server.Cli;
 
 /// <summary>Where the CLI writes: Spectre consoles for rendering and the plain writers System.CommandLine uses for help and parse errors.</summary>
-public sealed class CliConsole(IAnsiConsole output, IAnsiConsole error, TextWriter outputWriter, TextWriter errorWriter)
+internal sealed class CliConsole(IAnsiConsole output, IAnsiConsole error, TextWriter outputWriter, TextWriter errorWriter)
 {
     public IAnsiConsole Out { get; } = output;
     public IAnsiConsole Error { get; } = error;

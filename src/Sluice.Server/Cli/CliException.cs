@@ -1,7 +1,7 @@
 namespace Sluice.Server.Cli;
 
 /// <summary>A failure the CLI reports as one clear line and an exit code, without a stack trace.</summary>
-public sealed class CliException(string message, int exitCode = CliExitCodes.Failed) : Exception(message)
+internal sealed class CliException(string message, int exitCode = CliExitCodes.Failed) : Exception(message)
 {
     public int ExitCode { get; } = exitCode;
 }

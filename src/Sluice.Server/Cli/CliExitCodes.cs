@@ -1,7 +1,7 @@
 namespace Sluice.Server.Cli;
 
 /// <summary>Exit codes of the client commands (<c>status</c>, <c>tables</c>, <c>enable</c>, <c>disable</c>, <c>tail</c>).</summary>
-public static class CliExitCodes
+internal static class CliExitCodes
 {
     public const int Ok = 0;
 

@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace Sluice.Server.Cli;
 
 /// <summary>Options every client command shares: which server, and the admin token.</summary>
-public sealed class ClientOptions
+internal sealed class ClientOptions
 {
     public Option<Uri> Server { get; } = new("--server", "-s")
     {

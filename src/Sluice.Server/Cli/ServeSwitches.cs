@@ -9,7 +9,7 @@ namespace Sluice.Server.Cli;
 /// host settings the server also takes. Any other ASP.NET Core setting passes as a configuration path,
 /// <c>--Section:Key value</c>, which the parser leaves to the host.
 /// </summary>
-public static class ServeSwitches
+internal static class ServeSwitches
 {
     /// <summary>Durations are written as [d.]hh:mm:ss[.fff], as .NET's TimeSpan.</summary>
     public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>(StringComparer.Ordinal)

@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace Sluice.Server.Cli;
 
 /// <summary>The HTTP side of a running Sluice server, for the client commands; turns failures into clear <see cref="CliException"/>s.</summary>
-public sealed class ServerApi : IDisposable
+internal sealed class ServerApi : IDisposable
 {
     private readonly HttpClient _http;
 

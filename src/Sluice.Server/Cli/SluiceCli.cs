@@ -10,7 +10,7 @@ namespace Sluice.Server.Cli;
 /// Unknown commands and switches fail with one line and a suggestion (exit code 2) instead of starting anything;
 /// ASP.NET Core settings pass as <c>--Section:Key value</c> (see <see cref="ServeSwitches"/>).
 /// </summary>
-public static class SluiceCli
+internal static class SluiceCli
 {
     /// <summary>The process entry point.</summary>
     public static Task<int> RunAsync(string[] args) => InvokeAsync(args, CliConsole.System());

@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace Sluice.Server.Cli;
 
 /// <summary><c>sluice status</c>: the server's stats, capture state, slot lag and WAL retained. Exit 1 when capture is not streaming.</summary>
-public static class StatusCommand
+internal static class StatusCommand
 {
     public static Command Create(CliConsole console)
     {

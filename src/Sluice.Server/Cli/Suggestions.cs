@@ -1,7 +1,7 @@
 namespace Sluice.Server.Cli;
 
 /// <summary>The known name closest to a mistyped one ("statuz" → "status"), for "did you mean" hints.</summary>
-public static class Suggestions
+internal static class Suggestions
 {
     /// <summary>The closest candidate within a few edits (or one that starts the typed text, or that it starts), or null when none is close.</summary>
     public static string? Closest(string typed, IEnumerable<string> candidates)

@@ -3,7 +3,7 @@ using Sluice.Protocol;
 namespace Sluice.Server.Cli;
 
 /// <summary>What the CLI accepts as a table: <c>schema.table</c>, or a bare <c>table</c> meaning <c>public.table</c> (as SQL's default search path does).</summary>
-public static class TableName
+internal static class TableName
 {
     /// <summary>The table as <c>schema.table</c> (names quoted as in a table channel when needed).</summary>
     /// <exception cref="CliException">Neither form parses; the message shows the expected form.</exception>

@@ -4,7 +4,7 @@ using Spectre.Console;
 namespace Sluice.Server.Cli;
 
 /// <summary><c>sluice tables</c>, <c>sluice enable schema.table</c>, <c>sluice disable schema.table</c>, through the server's admin API.</summary>
-public static class TablesCommands
+internal static class TablesCommands
 {
     public static Command List(CliConsole console)
     {

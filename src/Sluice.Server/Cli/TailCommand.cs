@@ -14,7 +14,7 @@ namespace Sluice.Server.Cli;
 /// arrives, like <c>tail -f</c> for the database. <c>--snapshot</c> first reads the current rows (with a progress line on a
 /// terminal), <c>--since</c> resumes after an offset, <c>--count</c> stops after that many changes, <c>--json</c> prints raw frames.
 /// </summary>
-public static class TailCommand
+internal static class TailCommand
 {
     // Plain text for a terminal: '+' in a timestamp stays '+', not \u002B (the default encoder escapes for HTML).
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

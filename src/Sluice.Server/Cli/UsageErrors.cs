@@ -6,7 +6,7 @@ namespace Sluice.Server.Cli;
 /// Turns System.CommandLine's parse errors into the one line the CLI prints instead of a help dump: what was not
 /// understood, and the closest command or switch of the command it was given to.
 /// </summary>
-public static class UsageErrors
+internal static class UsageErrors
 {
     public static string Describe(ParseResult result)
     {

@@ -9,7 +9,7 @@ namespace Sluice.Server.Embedded;
 /// The data directory belongs to this object while it lives (<see cref="DataDirectoryLock"/>): a second one on the
 /// same directory is refused and never touches the running server.
 /// </summary>
-public sealed class EmbeddedPostgres : IAsyncDisposable
+internal sealed class EmbeddedPostgres : IAsyncDisposable
 {
     private const int StartAttempts = 3;
     private const string StartTimeoutSeconds = "120";

@@ -1,7 +1,7 @@
 namespace Sluice.Server.Embedded;
 
 /// <summary>The embedded PostgreSQL cluster could not be prepared, started or verified.</summary>
-public sealed class EmbeddedPostgresException : Exception
+internal sealed class EmbeddedPostgresException : Exception
 {
     public EmbeddedPostgresException()
     {

@@ -1,7 +1,7 @@
 namespace Sluice.Server.Embedded;
 
 /// <summary>Where and how <see cref="EmbeddedPostgres"/> runs its private PostgreSQL cluster.</summary>
-public sealed class EmbeddedPostgresOptions
+internal sealed class EmbeddedPostgresOptions
 {
     /// <summary>
     /// The cluster's data directory (PGDATA). Created when missing; a directory that already holds an

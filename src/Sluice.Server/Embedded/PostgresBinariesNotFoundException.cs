@@ -1,7 +1,7 @@
 namespace Sluice.Server.Embedded;
 
 /// <summary>No folder with PostgreSQL's server binaries (initdb, pg_ctl, postgres) was found.</summary>
-public sealed class PostgresBinariesNotFoundException : Exception
+internal sealed class PostgresBinariesNotFoundException : Exception
 {
     public PostgresBinariesNotFoundException()
         : base("No PostgreSQL server binaries (initdb, pg_ctl, postgres) were found: install them "

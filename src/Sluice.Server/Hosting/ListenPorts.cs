@@ -9,7 +9,7 @@ namespace Sluice.Server.Hosting;
 /// server can say so in one line instead of starting PostgreSQL and then failing in Kestrel. A port taken in the moment
 /// between this check and Kestrel's bind still fails in Kestrel, and is reported the same way by the caller.
 /// </summary>
-public static class ListenPorts
+internal static class ListenPorts
 {
     /// <summary>The first of <paramref name="urls"/> (separated by ';') whose port cannot be bound, or null.</summary>
     public static string? FindTaken(string? urls)

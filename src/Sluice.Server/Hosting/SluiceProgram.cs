@@ -9,7 +9,7 @@ namespace Sluice.Server.Hosting;
 /// stdout say where everything is (the embedded database as a <c>postgresql://</c> URI that psql and every driver take,
 /// then the WebSocket and dashboard addresses); every expected failure is one line on stderr and a non-zero exit code.
 /// </summary>
-public static partial class SluiceProgram
+internal static partial class SluiceProgram
 {
     /// <summary>The database or the port failed (the message says which and what to do).</summary>
     public const int FailedExitCode = 1;

@@ -9,7 +9,7 @@ namespace Sluice.Server.Hosting;
 /// <c>AddSluice</c> and <c>MapSluice</c>); used by <see cref="SluiceProgram"/> and the integration tests. An app hosting Sluice
 /// calls <c>AddSluice</c> and <c>MapSluice</c> itself.
 /// </summary>
-public static class SluiceServerBuilder
+internal static class SluiceServerBuilder
 {
     /// <summary>Command-line switches and the configuration keys they set.</summary>
     public static readonly IReadOnlyDictionary<string, string> SwitchMappings = new Dictionary<string, string>

@@ -45,7 +45,7 @@ public class BuiltinTypesTests
     [InlineData(1015u, ValueKind.Text, true)]
     [InlineData(1014u, ValueKind.Text, true)]
     [InlineData(1003u, ValueKind.Text, true)]
-    public void Resolves_builtin_oids(uint oid, ValueKind kind, bool isArray)
+    internal void Resolves_builtin_oids(uint oid, ValueKind kind, bool isArray)
     {
         Assert.True(BuiltinTypes.TryResolve(oid, out var type));
         Assert.Equal(new ColumnType(oid, kind, isArray, ','), type);

@@ -23,7 +23,7 @@ public class PgValueJsonArrayTests
     [InlineData(ValueKind.Json, "{\"{\\\"a\\\": 1}\",\"[1,2]\",NULL,\"null\"}", "[{\"a\": 1},[1,2],null,null]")]
     [InlineData(ValueKind.TimestampTz, "{\"2024-01-02 03:04:05+00\",infinity}", "[\"2024-01-02T03:04:05+00:00\",\"infinity\"]")]
     [InlineData(ValueKind.Uuid, "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}", "[\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\"]")]
-    public void Writes_array_literals_as_json_arrays(ValueKind kind, string text, string expected)
+    internal void Writes_array_literals_as_json_arrays(ValueKind kind, string text, string expected)
     {
         Assert.Equal(expected, JsonOf.Value(JsonOf.ArrayOf(kind), text));
     }

@@ -41,7 +41,7 @@ public class PgValueJsonTests
     [InlineData(ValueKind.Uuid, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\"")]
     [InlineData(ValueKind.Text, "he said \"hi\"\n", "\"he said \\\"hi\\\"\\n\"")]
     [InlineData(ValueKind.Text, "", "\"\"")]
-    public void Writes_scalars(ValueKind kind, string text, string expected)
+    internal void Writes_scalars(ValueKind kind, string text, string expected)
     {
         Assert.Equal(expected, JsonOf.Value(JsonOf.Scalar(kind), text));
     }
@@ -68,7 +68,7 @@ public class PgValueJsonTests
     [InlineData(ValueKind.TimeTz, "03:04:05+02", "03:04:05+02:00")]
     [InlineData(ValueKind.TimeTz, "03:04:05.25-09:30", "03:04:05.25-09:30")]
     [InlineData(ValueKind.TimeTz, "03:04:05", "03:04:05")]
-    public void Writes_temporal_values_as_iso_8601_strings(ValueKind kind, string text, string expected)
+    internal void Writes_temporal_values_as_iso_8601_strings(ValueKind kind, string text, string expected)
     {
         Assert.Equal("\"" + expected + "\"", JsonOf.Value(JsonOf.Scalar(kind), text));
     }
@@ -98,7 +98,7 @@ public class PgValueJsonTests
     [InlineData(ValueKind.Integer, false)]
     [InlineData(ValueKind.Text, true)]
     [InlineData(ValueKind.Json, true)]
-    public void Survives_lone_surrogates(ValueKind kind, bool isArray)
+    internal void Survives_lone_surrogates(ValueKind kind, bool isArray)
     {
         var text = isArray ? "{\"a\ud800\",\udc00}" : "\"a\ud800\"";
         foreach (var options in new[] { default, new System.Text.Json.JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping } })

@@ -28,7 +28,7 @@ public sealed class AccessVerdictTests
     [InlineData(ChangeKind.Update, RowSight.Unknown, RowSight.Visible, AccessVerdict.ValuesMissing)]
     [InlineData(ChangeKind.Update, RowSight.Unknown, RowSight.Hidden, AccessVerdict.ValuesMissing)]
     [InlineData(ChangeKind.Update, RowSight.Unknown, RowSight.Absent, AccessVerdict.ValuesMissing)]
-    public void A_group_sees_what_it_could_see_of_the_rows_involved(ChangeKind kind, RowSight newRow, RowSight oldRow, AccessVerdict expected) =>
+    internal void A_group_sees_what_it_could_see_of_the_rows_involved(ChangeKind kind, RowSight newRow, RowSight oldRow, AccessVerdict expected) =>
         Assert.Equal(expected, RowAccessChecker.Decide(kind, newRow, oldRow));
 
     [Fact]

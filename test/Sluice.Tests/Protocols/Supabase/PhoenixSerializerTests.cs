@@ -10,7 +10,7 @@ public sealed class PhoenixSerializerTests
     [InlineData(null, PhoenixVersion.V1)]
     [InlineData("1.0.0", PhoenixVersion.V1)]
     [InlineData("2.0.0", PhoenixVersion.V2)]
-    public void Known_versions_are_accepted(string? vsn, PhoenixVersion expected)
+    internal void Known_versions_are_accepted(string? vsn, PhoenixVersion expected)
     {
         Assert.True(PhoenixSerializer.TryParseVersion(vsn, out var version));
         Assert.Equal(expected, version);
@@ -49,7 +49,7 @@ public sealed class PhoenixSerializerTests
     [InlineData("""[null,"10","phoenix"]""", PhoenixVersion.V2)]
     [InlineData("not json", PhoenixVersion.V1)]
     [InlineData("""[null,"1",3,"x",{}]""", PhoenixVersion.V2)]
-    public void Malformed_or_wrong_version_frames_are_refused(string text, PhoenixVersion version)
+    internal void Malformed_or_wrong_version_frames_are_refused(string text, PhoenixVersion version)
     {
         Assert.False(PhoenixSerializer.TryParseText(Encoding.UTF8.GetBytes(text), version, out _, out var error));
         Assert.False(string.IsNullOrEmpty(error));

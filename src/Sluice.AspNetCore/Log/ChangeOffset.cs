@@ -1,0 +1,56 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+
+namespace Sluice.Server.Log;
+
+/// <summary>
+/// The position of a change: its transaction's commit LSN and its index inside the transaction.
+/// On the wire it is prefixed with the log epoch: <c>{epoch}-{lsn:16 hex}-{index:8 hex}</c>, e.g.
+/// <c>3f2a9c01-00000000016B3748-00000003</c>, so offsets of one epoch also sort as strings.
+/// </summary>
+internal readonly record struct ChangeOffset(ulong CommitLsn, uint Index) : IComparable<ChangeOffset>
+{
+    /// <summary>Length of a formatted offset.</summary>
+    public const int TextLength = LogEpoch.Length + 1 + 16 + 1 + 8;
+
+    public int CompareTo(ChangeOffset other)
+    {
+        var byLsn = CommitLsn.CompareTo(other.CommitLsn);
+        return byLsn != 0 ? byLsn : Index.CompareTo(other.Index);
+    }
+
+    public static bool operator <(ChangeOffset left, ChangeOffset right) => left.CompareTo(right) < 0;
+    public static bool operator >(ChangeOffset left, ChangeOffset right) => left.CompareTo(right) > 0;
+    public static bool operator <=(ChangeOffset left, ChangeOffset right) => left.CompareTo(right) <= 0;
+    public static bool operator >=(ChangeOffset left, ChangeOffset right) => left.CompareTo(right) >= 0;
+
+    public string Format(LogEpoch epoch) =>
+        string.Create(TextLength, (this, epoch.Value), static (span, state) =>
+        {
+            var (offset, epoch) = state;
+            epoch.AsSpan().CopyTo(span);
+            span[LogEpoch.Length] = '-';
+            offset.CommitLsn.TryFormat(span[(LogEpoch.Length + 1)..], out _, "X16", CultureInfo.InvariantCulture);
+            span[LogEpoch.Length + 17] = '-';
+            offset.Index.TryFormat(span[(LogEpoch.Length + 18)..], out _, "X8", CultureInfo.InvariantCulture);
+        });
+
+    public override string ToString() => $"{CommitLsn:X16}-{Index:X8}";
+
+    /// <summary>Parses a formatted offset into its epoch and position.</summary>
+    public static bool TryParse(string? text, [NotNullWhen(true)] out string? epoch, out ChangeOffset offset)
+    {
+        epoch = null;
+        offset = default;
+        if (text is null || text.Length != TextLength || text[LogEpoch.Length] != '-' || text[LogEpoch.Length + 17] != '-')
+            return false;
+        var epochPart = text.AsSpan(0, LogEpoch.Length);
+        if (!LogEpoch.IsValid(epochPart)
+            || !ulong.TryParse(text.AsSpan(LogEpoch.Length + 1, 16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var lsn)
+            || !uint.TryParse(text.AsSpan(LogEpoch.Length + 18, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var index))
+            return false;
+        epoch = epochPart.ToString();
+        offset = new ChangeOffset(lsn, index);
+        return true;
+    }
+}

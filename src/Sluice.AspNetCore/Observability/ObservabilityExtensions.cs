@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using Sluice.Server.Http;
+
+namespace Sluice.Server.Observability;
+
+/// <summary>
+/// Registers and maps metrics (<c>/metrics</c>, Prometheus text via OpenTelemetry), stats and health (<c>/health</c>,
+/// <c>/health/live</c>, and <c>/health/ready</c>: capture streams and the database answers).
+/// </summary>
+internal static class ObservabilityExtensions
+{
+    private const string ReadyTag = "ready";
+
+    public static IServiceCollection AddSluiceObservability(this IServiceCollection services)
+    {
+        // Background services started by SluiceStartup once the database is prepared.
+        services.AddSingleton<SlotMonitor>();
+        services.AddSingleton<StatsHistorySampler>();
+        services.AddSingleton<ServerGauges>();
+        // Per host, from its IMeterFactory: two servers in one process count apart.
+        services.AddMetrics();
+        services.AddSingleton<SluiceMetrics>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(static _ => new StatsHistory());
+        services.AddHealthChecks()
+            .AddCheck<CaptureHealthCheck>("capture", tags: [ReadyTag])
+            .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag]);
+        services.AddOpenTelemetry()
+            .ConfigureResource(static resource => resource.AddService("sluice", serviceVersion: typeof(SluiceMetrics).Assembly.GetName().Version?.ToString()))
+            .WithMetrics(metrics => metrics
+            .AddMeter(SluiceMetrics.MeterName)
+            .AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0));
+        return services;
+    }
+
+    /// <summary>
+    /// Health (<c>/health</c>, <c>/health/live</c>, <c>/health/ready</c>), stats (<c>/api/realtime/stats</c> and its history)
+    /// and metrics (<c>/metrics</c>); stats and metrics need the admin token when one is configured.
+    /// </summary>
+    public static RouteGroupBuilder MapObservability(this RouteGroupBuilder group)
+    {
+        group.MapStats();
+        group.MapStatsHistory();
+        group.MapHealth();
+        group.MapPrometheusScrapingEndpoint("/metrics").RequireAdminTokenWhenConfigured();
+        group.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = static _ => false, ResponseWriter = WriteAsync });
+        group.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = static check => check.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync });
+        return group;
+    }
+
+    /// <summary><c>{"status":"healthy","checks":{"capture":"capture is streaming"}}</c>.</summary>
+    private static async Task WriteAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        await using var writer = new Utf8JsonWriter(context.Response.Body);
+        writer.WriteStartObject();
+        writer.WriteString("status"u8, report.Status.ToString().ToLowerInvariant());
+        writer.WriteStartObject("checks"u8);
+        foreach (var (name, entry) in report.Entries)
+            writer.WriteString(name, entry.Description ?? entry.Status.ToString().ToLowerInvariant());
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        await writer.FlushAsync(context.RequestAborted);
+    }
+}

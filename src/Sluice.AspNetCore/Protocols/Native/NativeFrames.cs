@@ -1,0 +1,211 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Sluice.Protocol;
+using Sluice.Server.Capture;
+using Sluice.Server.Limits;
+using Sluice.Server.Log;
+
+namespace Sluice.Server.Protocols.Native;
+
+/// <summary>Serializes server frames of the native protocol (the Fluxbase frames plus additive fields, docs/protocol.md) to UTF-8 JSON.</summary>
+internal static class NativeFrames
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    /// <summary><c>{"type":"heartbeat"}</c>, shared by every connection.</summary>
+    public static byte[] Heartbeat { get; } = Write(static (writer, _) => writer.WriteString("type"u8, FrameTypes.Heartbeat), 0);
+
+    /// <summary><c>{"type":"heartbeat","ref":…}</c>: the answer to a client heartbeat that carried a ref.</summary>
+    public static byte[] HeartbeatReply(string reference) =>
+        Write(static (writer, reference) =>
+        {
+            writer.WriteString("type"u8, FrameTypes.Heartbeat);
+            writer.WriteString("ref"u8, reference);
+        }, reference);
+
+    public static byte[] Ack(string channel) => WithChannel(FrameTypes.Ack, channel);
+
+    /// <summary>The ack of a live subscription, with the offset it starts after: resuming from it misses nothing.</summary>
+    public static byte[] Ack(string channel, string offset) =>
+        Write(static (writer, state) =>
+        {
+            writer.WriteString("type"u8, FrameTypes.Ack);
+            writer.WriteString("channel"u8, state.channel);
+            writer.WriteString("offset"u8, state.offset);
+        }, (channel, offset));
+
+    public static byte[] Unsubscribed(string channel) => WithChannel(FrameTypes.Unsubscribed, channel);
+
+    public static byte[] Error(string code, string message, string? channel = null) =>
+        Write(static (writer, state) =>
+        {
+            writer.WriteString("type"u8, FrameTypes.Error);
+            writer.WriteString("error"u8, state.message);
+            writer.WriteString("code"u8, state.code);
+            if (state.channel is not null)
+                writer.WriteString("channel"u8, state.channel);
+        }, (code, message, channel));
+
+    public static byte[] Error(ProtocolError error) => Error(error.Code, error.Message, error.Channel);
+
+    /// <summary>
+    /// A database change: the Fluxbase <c>broadcast</c> frame plus <c>offset</c>, <c>commit_timestamp</c> and,
+    /// on the last change of its transaction for this channel, <c>tx_end</c>. <paramref name="shape"/> narrows it for a
+    /// subscriber that row-level security lets see only part of it.
+    /// </summary>
+    /// <remarks>
+    /// A change over <paramref name="maxRecordBytes"/> is sent reduced (see <see cref="RecordLimit"/>): key columns and small
+    /// values only, with <c>too_large: true</c>, <c>key_columns</c> and <c>omitted_columns</c> in the payload.
+    /// </remarks>
+    public static byte[] Change(string channel, LogEntry entry, bool transactionEnd, Routing.ChangeShape shape = Routing.ChangeShape.AsCaptured,
+        int maxRecordBytes = RecordLimit.DefaultMaxRecordBytes) =>
+        Write(static (writer, state) =>
+        {
+            var (channel, entry, transactionEnd, shape, maxRecordBytes) = state;
+            var change = entry.Change;
+            var tooLarge = RecordLimit.IsTooLarge(change, shape, maxRecordBytes);
+            writer.WriteString("type"u8, FrameTypes.Broadcast);
+            writer.WriteString("channel"u8, channel);
+            writer.WriteString("offset"u8, entry.OffsetText);
+            writer.WriteString("commit_timestamp"u8, entry.CommitTimestampText);
+            if (transactionEnd)
+                writer.WriteBoolean("tx_end"u8, true);
+            writer.WritePropertyName("payload"u8);
+            writer.WriteStartObject();
+            writer.WriteString("type"u8, shape == Routing.ChangeShape.AsDelete ? ChangeTypes.Delete : change.Kind switch
+            {
+                ChangeKind.Insert => ChangeTypes.Insert,
+                ChangeKind.Update => ChangeTypes.Update,
+                ChangeKind.Delete => ChangeTypes.Delete,
+                _ => ChangeTypes.Truncate,
+            });
+            writer.WriteString("table"u8, change.Table.Name);
+            writer.WriteString("schema"u8, change.Table.Schema);
+            var (record, old) = RecordLimit.Rows(change, shape);
+            if (record is not null)
+            {
+                writer.WritePropertyName("record"u8);
+                RowJson.Write(writer, change.Table, record, tooLarge);
+            }
+            if (old is not null)
+            {
+                writer.WritePropertyName("old_record"u8);
+                RowJson.Write(writer, change.Table, old, tooLarge);
+            }
+            if (tooLarge)
+                WriteReducedMarkers(writer, change.Table, record, old);
+            writer.WriteEndObject();
+        }, (channel, entry, transactionEnd, shape, maxRecordBytes));
+
+    /// <summary><c>too_large</c>, the columns that identify the row, and the columns left out of record or old_record.</summary>
+    private static void WriteReducedMarkers(Utf8JsonWriter writer, TableSchema table, string?[]? record, string?[]? old)
+    {
+        writer.WriteBoolean("too_large"u8, true);
+        writer.WritePropertyName("key_columns"u8);
+        writer.WriteStartArray();
+        foreach (var key in table.KeyColumns)
+            writer.WriteStringValue(key);
+        writer.WriteEndArray();
+        writer.WritePropertyName("omitted_columns"u8);
+        writer.WriteStartArray();
+        var columns = table.Columns;
+        for (var i = 0; i < columns.Length; i++)
+        {
+            if (Omits(record) || Omits(old))
+                writer.WriteStringValue(columns[i].Name);
+
+            bool Omits(string?[]? values) =>
+                values is not null && i < values.Length && !RowValues.IsUnavailable(values[i]) && !RecordLimit.Keeps(table, i, values[i]);
+        }
+        writer.WriteEndArray();
+    }
+
+    /// <summary><c>{"type":"auth_ok","role":…,"expires_at":…}</c>: a refreshed token was accepted (<c>expires_at</c> in Unix seconds).</summary>
+    public static byte[] AuthOk(string role, DateTimeOffset? expiresAt) =>
+        Write(static (writer, state) =>
+        {
+            writer.WriteString("type"u8, FrameTypes.AuthOk);
+            writer.WriteString("role"u8, state.role);
+            if (state.expiresAt is { } expires)
+                writer.WriteNumber("expires_at"u8, expires.ToUnixTimeSeconds());
+        }, (role, expiresAt));
+
+    /// <summary><c>{"type":"resync_required"}</c>: the requested history is gone; subscribe again with a snapshot (counted in <paramref name="metrics"/>).</summary>
+    public static byte[] ResyncRequired(string channel, string reason, Observability.SluiceMetrics? metrics)
+    {
+        metrics?.ResyncRequired();
+        return Write(static (writer, state) =>
+        {
+            writer.WriteString("type"u8, FrameTypes.ResyncRequired);
+            writer.WriteString("channel"u8, state.channel);
+            writer.WriteString("error"u8, state.reason);
+        }, (channel, reason));
+    }
+
+    /// <summary>
+    /// A <c>snapshot</c> frame of rows already serialized as a JSON array. When some were reduced for being over the maximum
+    /// record size, <c>too_large_rows</c> lists them (<c>index</c> into <c>rows</c>, <c>omitted_columns</c>) and
+    /// <c>key_columns</c> names the columns to read them whole by.
+    /// </summary>
+    public static byte[] Snapshot(string channel, Snapshots.SnapshotChunk chunk, IReadOnlyList<string> keyColumns, bool last, string? offset) =>
+        Write(static (writer, state) =>
+        {
+            var (channel, chunk, keyColumns, last, offset) = state;
+            writer.WriteString("type"u8, FrameTypes.Snapshot);
+            writer.WriteString("channel"u8, channel);
+            writer.WritePropertyName("rows"u8);
+            writer.WriteRawValue(chunk.Rows.Span, skipInputValidation: true);
+            writer.WriteBoolean("last"u8, last);
+            if (offset is not null)
+                writer.WriteString("offset"u8, offset);
+            if (chunk.ReducedRows.Count == 0)
+                return;
+            writer.WritePropertyName("too_large_rows"u8);
+            writer.WriteStartArray();
+            foreach (var row in chunk.ReducedRows)
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("index"u8, row.Index);
+                WriteStrings(writer, "omitted_columns"u8, row.OmittedColumns);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            WriteStrings(writer, "key_columns"u8, keyColumns);
+        }, (channel, chunk, keyColumns, last, offset));
+
+    private static void WriteStrings(Utf8JsonWriter writer, ReadOnlySpan<byte> name, IReadOnlyList<string> values)
+    {
+        writer.WritePropertyName(name);
+        writer.WriteStartArray();
+        foreach (var value in values)
+            writer.WriteStringValue(value);
+        writer.WriteEndArray();
+    }
+
+    private static byte[] WithChannel(string type, string channel) =>
+        Write(static (writer, state) =>
+        {
+            writer.WriteString("type"u8, state.type);
+            writer.WriteString("channel"u8, state.channel);
+        }, (type, channel));
+
+    internal static byte[] Write<TState>(Action<Utf8JsonWriter, TState> body, TState state)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            body(writer, state);
+            writer.WriteEndObject();
+        }
+        var frame = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > 1024 * 1024)
+            t_buffer = null;
+        return frame;
+    }
+}

@@ -1,0 +1,152 @@
+using Sluice.Protocol;
+using Sluice.Server.Rooms;
+
+namespace Sluice.Server.Protocols.Native;
+
+/// <summary>Room channels (<c>room:&lt;name&gt;</c>): subscribe, unsubscribe, broadcast and presence frames (docs/rooms.md).</summary>
+internal sealed partial class NativeSession
+{
+    private void SubscribeRoom(ClientMessage message)
+    {
+        var channel = message.Channel!;
+        if (!RoomChannel.TryParse(channel, out var name, out var channelError))
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidChannel, channelError, Truncate(channel)));
+            return;
+        }
+        if (message.Snapshot || message.Filter is not null || message.Events is not null)
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidField,
+                "room channels have no snapshot, filter or events; resume with \"since\" instead", channel));
+            return;
+        }
+        if (!rooms.Access.IsAllowed(connection.Identity, name, RoomActions.Subscribe))
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.Forbidden, "this room is private and your token does not admit you", channel));
+            return;
+        }
+        switch (rooms.Subscribe(new NativeRoomMember(connection, name), message.Since))
+        {
+            case RoomOutcome.InvalidOffset:
+                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidOffset, "\"since\" is not a room offset issued by Sluice", channel));
+                break;
+            case RoomOutcome.OtherEpoch:
+                connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "the offset is from an earlier run of the server (room history lives in memory); subscribe again without \"since\"", connection.Metrics));
+                break;
+            case RoomOutcome.HistoryGone:
+            case RoomOutcome.UnknownOffset:
+                connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "the messages after this offset are no longer in the room's history; subscribe again without \"since\"", connection.Metrics));
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The channel limit (<c>Sluice:Limits:MaxChannelsPerConnection</c>) counts table and room channels together;
+    /// subscribing again to a channel the connection has is allowed at the limit. Only this session adds
+    /// subscriptions, so a stale count can only err towards refusing.
+    /// </summary>
+    private bool AllowsChannel(string channel)
+    {
+        var already = RoomChannel.TryParse(channel, out var room, out _)
+            ? rooms.IsSubscribed(connection, room)
+            : connection.Subscriptions.ContainsKey(channel);
+        return limits.AllowsChannel(connection.Subscriptions.Count + rooms.SubscriptionCount(connection), already);
+    }
+
+    private void UnsubscribeRoom(string channel)
+    {
+        if (!RoomChannel.TryParse(channel, out var name, out _) || rooms.Unsubscribe(connection, name) != RoomOutcome.Ok)
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.NotSubscribed, "not subscribed to this channel", Truncate(channel)));
+    }
+
+    private void PublishToRoom(ClientMessage message)
+    {
+        var reference = message.Ref;
+        if (reference is { Length: > RoomChannel.MaxRefLength })
+        {
+            connection.TryEnqueue(RoomFrames.Error(ErrorCodes.InvalidField, $"\"ref\" is longer than {RoomChannel.MaxRefLength} characters",
+                message.Channel is null ? null : Truncate(message.Channel), Truncate(reference)));
+            return;
+        }
+        if (!TryGetRoom(message, "broadcast", reference, out var name))
+            return;
+        var channel = message.Channel!;
+        if (string.IsNullOrEmpty(message.Event) || message.Payload is null)
+        {
+            connection.TryEnqueue(RoomFrames.Error(ErrorCodes.MissingField, "broadcast needs an \"event\" and a \"payload\"", channel, reference));
+            return;
+        }
+        if (message.Event.Length > RoomChannel.MaxEventLength)
+        {
+            connection.TryEnqueue(RoomFrames.Error(ErrorCodes.InvalidField, $"\"event\" is longer than {RoomChannel.MaxEventLength} characters", channel, reference));
+            return;
+        }
+        if (message.Payload.Length > rooms.Options.MaxPayloadBytes)
+        {
+            connection.TryEnqueue(RoomFrames.Error(ErrorCodes.PayloadTooLarge,
+                $"the payload is larger than the maximum of {rooms.Options.MaxPayloadBytes} bytes", channel, reference));
+            return;
+        }
+        if (!rooms.Access.IsAllowed(connection.Identity, name, RoomActions.Publish))
+        {
+            connection.TryEnqueue(RoomFrames.Error(ErrorCodes.Forbidden, "this room is private and your token may not publish in it", channel, reference));
+            return;
+        }
+        if (rooms.Publish(connection, name, message.Event, message.Payload, message.Self, message.Ack, reference, out _) == RoomOutcome.NotSubscribed)
+            connection.TryEnqueue(RoomFrames.Error(ErrorCodes.NotSubscribed, "subscribe to the room before publishing in it", channel, reference));
+    }
+
+    private void TrackPresence(ClientMessage message)
+    {
+        if (!TryGetRoom(message, "presence", reference: null, out var name))
+            return;
+        var channel = message.Channel!;
+        if (!message.HasState)
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MissingField, "presence needs a \"state\": an object to track, or null to untrack", channel));
+            return;
+        }
+        if (message.Key is { Length: 0 or > RoomChannel.MaxPresenceKeyLength })
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidField, $"\"key\" must be 1-{RoomChannel.MaxPresenceKeyLength} characters", channel));
+            return;
+        }
+        if (message.State is { } state)
+        {
+            if (state.Length > rooms.Options.MaxPresenceStateBytes)
+            {
+                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.PayloadTooLarge,
+                    $"the presence state is larger than the maximum of {rooms.Options.MaxPresenceStateBytes} bytes", channel));
+                return;
+            }
+            // Untracking stays allowed: a connection may always leave.
+            if (!rooms.Access.IsAllowed(connection.Identity, name, RoomActions.Presence))
+            {
+                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.Forbidden, "this room is private and your token may not track presence in it", channel));
+                return;
+            }
+        }
+        var identity = connection.Identity;
+        var key = message.Key ?? identity.Subject ?? "conn-" + connection.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (rooms.Track(connection, name, key, message.State) == RoomOutcome.NotSubscribed)
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.NotSubscribed, "subscribe to the room before tracking presence in it", channel));
+    }
+
+    private bool TryGetRoom(ClientMessage message, string frameType, string? reference, out string name)
+    {
+        name = string.Empty;
+        if (string.IsNullOrEmpty(message.Channel))
+        {
+            connection.TryEnqueue(RoomFrames.Error(ErrorCodes.MissingField, $"{frameType} needs a \"channel\" such as room:lobby", null, reference));
+            return false;
+        }
+        if (!RoomChannel.TryParse(message.Channel, out var parsed, out var error))
+        {
+            connection.TryEnqueue(RoomFrames.Error(ErrorCodes.InvalidChannel,
+                RoomChannel.HasPrefix(message.Channel) ? error : $"{frameType} frames are for room channels: {error}", Truncate(message.Channel), reference));
+            return false;
+        }
+        name = parsed;
+        return true;
+    }
+}

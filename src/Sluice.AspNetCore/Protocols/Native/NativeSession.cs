@@ -1,0 +1,273 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Net.WebSockets;
+using Sluice.Protocol;
+using Sluice.Server.Auth;
+using Sluice.Server.Connections;
+using Sluice.Server.Limits;
+using Sluice.Server.Log;
+using Sluice.Server.Rooms;
+using Sluice.Server.Routing;
+using Sluice.Server.RowSecurity;
+
+namespace Sluice.Server.Protocols.Native;
+
+/// <summary>Reads and answers one client's frames on the native protocol. Bad input gets an error frame, never a crash.</summary>
+internal sealed partial class NativeSession(
+    WebSocket socket,
+    ClientConnection connection,
+    SubscriptionServices services,
+    NativeChangeFormat changeFormat,
+    ConnectionAuth auth,
+    TokenValidator tokens,
+    RoomRegistry rooms,
+    int maxMessageBytes,
+    ConnectionLimits limits,
+    ILogger logger) : ProtocolSession<ClientMessage>(socket, maxMessageBytes)
+{
+    private readonly FrameRateLimiter _rateLimiter = limits.CreateRateLimiter();
+    private readonly TableSubscriptions _tables = new(services);
+
+    protected override ClientConnection Connection => connection;
+
+    protected override FrameRateLimiter RateLimiter => _rateLimiter;
+
+    protected override Task OnTooLargeAsync(ClientMessageReader reader) =>
+        CloseAfterErrorAsync(reader, NativeFrames.Error(ErrorCodes.MessageTooLarge, $"frame exceeds the maximum of {MaxMessageBytes} bytes; closing"),
+            CloseCodes.MessageTooBig, "message_too_large");
+
+    /// <summary>Drops a frame over the rate limit (telling the client at most once a second); true when the connection is closed for flooding.</summary>
+    protected override async Task<bool> OnOverRateAsync(FrameAdmission refusal, ClientMessageReader reader)
+    {
+        if (refusal == FrameAdmission.RefusedWithError)
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.RateLimited, limits.RateLimitedMessage));
+        if (refusal != FrameAdmission.Close)
+            return false;
+        LogFlooding(connection.Id);
+        await CloseAfterErrorAsync(reader, NativeFrames.Error(ErrorCodes.RateLimited, limits.FloodClosingMessage), CloseCodes.RateLimited, ErrorCodes.RateLimited);
+        return true;
+    }
+
+    private async Task CloseAfterErrorAsync(ClientMessageReader reader, byte[] error, int closeCode, string reason)
+    {
+        connection.TryEnqueue(error);
+        connection.Close(closeCode, reason, sendQueued: true);
+        await reader.DrainUntilCloseAsync(TimeSpan.FromSeconds(2));
+    }
+
+    protected override bool TryParse(ReadOnlyMemory<byte> frame, WebSocketMessageType type, [MaybeNullWhen(false)] out ClientMessage message)
+    {
+        message = null;
+        if (type == WebSocketMessageType.Binary)
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.UnsupportedFrame, "binary frames are not supported; send JSON text frames"));
+            return false;
+        }
+        if (!ClientMessageParser.TryParse(frame.Span, out var parsed, out var error))
+        {
+            connection.TryEnqueue(NativeFrames.Error(error));
+            return false;
+        }
+        message = parsed;
+        return true;
+    }
+
+    protected override Task DispatchAsync(ClientMessage message, CancellationToken cancellationToken)
+    {
+        if (message.Type is not (FrameTypes.Auth or FrameTypes.Heartbeat or FrameTypes.Unsubscribe) && auth.CheckExpired())
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.TokenExpired,
+                "the token expired; send {\"type\":\"auth\",\"token\":…} with a fresh token first", message.Channel));
+            return Task.CompletedTask;
+        }
+        return HandleGuardedAsync(message, HandleAsync, cancellationToken);
+    }
+
+    private async Task HandleAsync(ClientMessage message, CancellationToken cancellationToken)
+    {
+        switch (message.Type)
+        {
+            case FrameTypes.Auth:
+                await RefreshTokenAsync(message, cancellationToken);
+                break;
+            case FrameTypes.Subscribe:
+                await SubscribeAsync(message, cancellationToken);
+                break;
+            case FrameTypes.Unsubscribe:
+                Unsubscribe(message);
+                break;
+            case FrameTypes.Heartbeat:
+                // Only a heartbeat with a ref is answered: a client that echoes our heartbeats must not start a loop.
+                if (message.Ref is not null)
+                    connection.TryEnqueue(NativeFrames.HeartbeatReply(message.Ref));
+                break;
+            case FrameTypes.Broadcast:
+                PublishToRoom(message);
+                break;
+            case FrameTypes.Presence:
+                TrackPresence(message);
+                break;
+            default:
+                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.UnknownType,
+                    $"unknown frame type \"{Truncate(message.Type)}\"; expected subscribe, unsubscribe, broadcast, presence, auth or heartbeat", message.Channel));
+                break;
+        }
+    }
+
+    protected override void OnFailure(ClientMessage message, SessionFailure failure, Exception exception)
+    {
+        switch (failure)
+        {
+            case SessionFailure.CatchUpTimedOut:
+                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.DatabaseUnavailable, "the change stream did not catch up with the snapshot in time; try again", message.Channel));
+                break;
+            case SessionFailure.AccessCheckFailed:
+                var failed = (AccessCheckFailedException)exception;
+                LogAccessCheckFailed(connection.Id, failed.SqlState, failed.Reason);
+                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.AccessCheckFailed, failed.Message, message.Channel));
+                break;
+            case SessionFailure.DatabaseUnavailable:
+                LogDatabaseError(exception, connection.Id);
+                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.DatabaseUnavailable, "the database could not be queried; try again", message.Channel));
+                break;
+            default:
+                LogFrameFailed(exception, connection.Id);
+                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InternalError, "the server failed to handle this frame", message.Channel));
+                break;
+        }
+    }
+
+    private async Task SubscribeAsync(ClientMessage message, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(message.Channel))
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MissingField, "subscribe needs a \"channel\" such as table:public.products"));
+            return;
+        }
+        var channel = message.Channel;
+        if (!AllowsChannel(channel))
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.TooManyChannels, limits.TooManyChannelsMessage, Truncate(channel)));
+            return;
+        }
+        if (RoomChannel.HasPrefix(channel))
+        {
+            SubscribeRoom(message);
+            return;
+        }
+        if (!TableChannel.TryParse(channel, out var table, out var channelError))
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidChannel, channelError, Truncate(channel)));
+            return;
+        }
+        string? sinceEpoch = null;
+        var since = default(ChangeOffset);
+        if (message.Since is not null && !ChangeOffset.TryParse(message.Since, out sinceEpoch, out since))
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidOffset, "\"since\" is not an offset issued by Sluice", channel));
+            return;
+        }
+
+        var resolved = await _tables.ResolveAsync(connection, table.Schema, table.Table, message.Filter, cancellationToken);
+        if (resolved.Result != TableSubscribeResult.Ready)
+        {
+            Report(resolved, channel, table);
+            return;
+        }
+
+        var filter = resolved.Filter;
+        var subscription = new Subscription(connection, channel, new TableKey(table.Schema, table.Table),
+            message.Events ?? ChangeEvents.All, message.Filter, filter, filter is null ? null : resolved.Table)
+        {
+            Format = changeFormat,
+            RelationId = resolved.Table!.RelationId,
+        };
+        var ack = NativeFrames.Ack(channel);
+        var keyColumns = resolved.Table.KeyColumns;
+        var outcome = message.Since is not null
+            ? await _tables.ResumeAsync(subscription, since, sinceEpoch, ack, cancellationToken)
+            : message.Snapshot
+                ? await _tables.SnapshotAsync(connection, subscription, resolved.Table, filter, resolved.AssumeRole ? connection.Identity : null, ack,
+                    chunk => NativeFrames.Snapshot(channel, chunk, keyColumns, last: false, offset: null),
+                    (chunk, offset) => NativeFrames.Snapshot(channel, chunk, keyColumns, last: true, offset), cancellationToken)
+                : _tables.GoLive(subscription);
+        Report(outcome, channel, table);
+    }
+
+    /// <summary>The native frame of a table subscription's outcome; nothing for those whose frames are already queued.</summary>
+    private void Report(TableSubscribeOutcome outcome, string channel, TableChannel table)
+    {
+        var frame = outcome.Result switch
+        {
+            TableSubscribeResult.NotFound => NativeFrames.Error(ErrorCodes.TableNotFound, $"table {table.Schema}.{table.Table} does not exist", channel),
+            TableSubscribeResult.NotEnabled => NativeFrames.Error(ErrorCodes.RealtimeNotEnabled,
+                $"realtime is not enabled for {table.Schema}.{table.Table}; run SELECT enable_realtime('{table.Schema}', '{table.Table}')", channel),
+            TableSubscribeResult.InvalidFilter => NativeFrames.Error(ErrorCodes.InvalidFilter, outcome.Detail!, channel),
+            TableSubscribeResult.Forbidden => NativeFrames.Error(ErrorCodes.Forbidden, outcome.Detail!, channel),
+            TableSubscribeResult.InvalidOffset => NativeFrames.Error(ErrorCodes.InvalidOffset, "\"since\" is not an offset issued by Sluice: it lies beyond the database's WAL", channel),
+            TableSubscribeResult.ResyncRequired => NativeFrames.ResyncRequired(channel, outcome.Resync switch
+            {
+                ResyncReason.OtherEpoch => "the offset is from another log epoch (the replication slot was recreated or the database restored); subscribe again with a snapshot",
+                ResyncReason.SnapshotOutlived => "changes made during the snapshot left the retention window before it finished; subscribe again",
+                _ => "the offset is older than the retention window; subscribe again with a snapshot",
+            }, connection.Metrics),
+            _ => null,
+        };
+        if (frame is not null)
+            connection.TryEnqueue(frame);
+    }
+
+    private async Task RefreshTokenAsync(ClientMessage message, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(message.Token))
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MissingField, "auth needs a \"token\""));
+            return;
+        }
+        var result = await tokens.ValidateAsync(message.Token, cancellationToken);
+        if (!result.Succeeded)
+        {
+            // The connection keeps its previous identity (and stays paused if its token had expired).
+            LogRefreshRejected(connection.Id, result.ErrorCode);
+            connection.TryEnqueue(NativeFrames.Error(result.ErrorCode, result.ErrorMessage));
+            return;
+        }
+        // Delivery paused by an expired token continues from where it stopped, for the same claims: what it replays is
+        // judged now (other claims end the table subscriptions instead, see ConnectionAuth.Refresh).
+        if (auth.CheckExpired() && result.Identity.ClaimSetKey == connection.Identity.ClaimSetKey)
+            await services.RowAccess.PrepareResumeAsync(connection, cancellationToken);
+        auth.Refresh(result.Identity);
+    }
+
+    private void Unsubscribe(ClientMessage message)
+    {
+        if (string.IsNullOrEmpty(message.Channel))
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MissingField, "unsubscribe needs a \"channel\""));
+            return;
+        }
+        if (RoomChannel.HasPrefix(message.Channel))
+        {
+            UnsubscribeRoom(message.Channel);
+            return;
+        }
+        if (!services.Router.Unsubscribe(connection, message.Channel, NativeFrames.Unsubscribed(message.Channel)))
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.NotSubscribed, "not subscribed to this channel", Truncate(message.Channel)));
+    }
+
+    private static string Truncate(string text) => text.Length <= 200 ? text : string.Concat(text.AsSpan(0, 200), "…");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId}: database query failed")]
+    private partial void LogDatabaseError(Exception exception, long connectionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId}: reading rows as the subscriber's role failed ({SqlState}: {Reason}); refused with access_check_failed")]
+    private partial void LogAccessCheckFailed(long connectionId, string sqlState, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId}: token refresh refused ({Code})")]
+    private partial void LogRefreshRejected(long connectionId, string code);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId} keeps sending over its rate limit; closing it with 4029")]
+    private partial void LogFlooding(long connectionId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Connection {ConnectionId}: handling a frame failed")]
+    private partial void LogFrameFailed(Exception exception, long connectionId);
+}

@@ -1,0 +1,38 @@
+using System.Text.Json;
+
+namespace Sluice.Server.Protocols.Supabase;
+
+/// <summary>
+/// The broadcast and presence parts of a join's <c>config</c>: <c>broadcast.self</c>/<c>ack</c> (false when absent),
+/// <c>presence.key</c> (empty: the server picks one) and <c>presence.enabled</c> (true when absent, as clients before
+/// realtime-js 2.12 do not send it) and <c>private</c> (false when absent). Unknown keys are ignored.
+/// </summary>
+internal sealed record JoinConfig(bool BroadcastSelf, bool BroadcastAck, string PresenceKey, bool PresenceEnabled, bool Private = false)
+{
+    public static JoinConfig Read(JsonElement joinPayload)
+    {
+        JsonElement config = default, broadcast = default, presence = default;
+        if (joinPayload.ValueKind == JsonValueKind.Object && joinPayload.TryGetProperty("config", out config) && config.ValueKind == JsonValueKind.Object)
+        {
+            config.TryGetProperty("broadcast", out broadcast);
+            config.TryGetProperty("presence", out presence);
+        }
+        return new JoinConfig(
+            Flag(broadcast, "self") ?? false,
+            Flag(broadcast, "ack") ?? false,
+            presence.ValueKind == JsonValueKind.Object && presence.TryGetProperty("key", out var key) && key.ValueKind == JsonValueKind.String ? key.GetString()! : "",
+            Flag(presence, "enabled") ?? true,
+            Flag(config, "private") ?? false);
+    }
+
+    private static bool? Flag(JsonElement parent, string name) =>
+        parent.ValueKind == JsonValueKind.Object && parent.TryGetProperty(name, out var value)
+            ? value.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                JsonValueKind.String => value.GetString() == "true",
+                _ => null,
+            }
+            : null;
+}

@@ -1,0 +1,602 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Sluice.Protocol;
+using Sluice.Server.Auth;
+using Sluice.Server.Connections;
+using Sluice.Server.Limits;
+using Sluice.Server.Rooms;
+using Sluice.Server.Routing;
+
+namespace Sluice.Server.Protocols.Supabase;
+
+/// <summary>
+/// Reads and answers one <c>@supabase/realtime-js</c> client's Phoenix frames: heartbeats,
+/// channel joins with <c>postgres_changes</c> bindings (each binding one router subscription), leaves and token refreshes.
+/// The connection has one identity, the token of its latest join or <c>access_token</c> event (falling back to the
+/// socket's <c>apikey</c>); row-level security applies to it exactly as on the native protocol.
+/// </summary>
+internal sealed partial class SupabaseSession(
+    WebSocket socket,
+    ClientConnection connection,
+    SubscriptionServices services,
+    ConnectionAuth auth,
+    SupabaseTokens tokens,
+    RoomRegistry rooms,
+    PhoenixVersion version,
+    int maxMessageBytes,
+    ConnectionLimits limits,
+    TimeSpan clockSkew,
+    SupabaseOptions options,
+    ILogger logger) : ProtocolSession<PhoenixMessage>(socket, maxMessageBytes)
+{
+    /// <summary>Longest wait between two token checks (Supabase re-validates at least this often).</summary>
+    private static readonly TimeSpan MaxTokenCheckInterval = TimeSpan.FromMinutes(5);
+
+    private readonly Dictionary<string, JoinedChannel> _channels = new(StringComparer.Ordinal);
+    private readonly FrameRateLimiter _rateLimiter = limits.CreateRateLimiter();
+    private readonly TableSubscriptions _tables = new(services);
+
+    /// <summary>Held while a message is handled and while the token timer runs: the session's state has one writer at a time.</summary>
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private ITimer? _tokenTimer;
+    private ConnectionIdentity? _armedFor;
+    private bool _ended;
+    private ITimer? _idleTimer;
+    private long _lastReceived;
+
+    /// <summary>Topics currently joined (for tests and stats).</summary>
+    public int JoinedCount => _channels.Count;
+
+    protected override ClientConnection Connection => connection;
+
+    protected override FrameRateLimiter RateLimiter => _rateLimiter;
+
+    protected override void OnStarted()
+    {
+        Volatile.Write(ref _lastReceived, Stopwatch.GetTimestamp());
+        _idleTimer = TimeProvider.System.CreateTimer(static state => ((SupabaseSession)state!).CheckIdle(), this, options.IdleTimeout, Timeout.InfiniteTimeSpan);
+    }
+
+    protected override void OnReceived() => Volatile.Write(ref _lastReceived, Stopwatch.GetTimestamp());
+
+    protected override Task OnTooLargeAsync(ClientMessageReader reader)
+    {
+        connection.Close(CloseCodes.MessageTooBig, "message_too_large");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A frame over the rate is dropped silently; a flood closes the connection.</summary>
+    protected override Task<bool> OnOverRateAsync(FrameAdmission admission, ClientMessageReader reader)
+    {
+        if (admission != FrameAdmission.Close)
+            return Task.FromResult(false);
+        connection.Close(CloseCodes.RateLimited, ErrorCodes.RateLimited);
+        return Task.FromResult(true);
+    }
+
+    protected override bool TryParse(ReadOnlyMemory<byte> frame, WebSocketMessageType type, [MaybeNullWhen(false)] out PhoenixMessage message)
+    {
+        var parsed = type == WebSocketMessageType.Binary
+            ? PhoenixSerializer.TryParseBinary(frame.Span, out message, out var error, out var rejection)
+            : PhoenixSerializer.TryParseText(frame.Span, version, out message, out error, out rejection);
+        if (parsed)
+            return message is not null;
+        LogBadFrame(connection.Id, error!);
+        // A push that can be addressed gets its error reply (as an unknown event does), not a timeout.
+        if (rejection is not null)
+            connection.TryEnqueue(PhoenixSerializer.WriteRejection(version, rejection));
+        return false;
+    }
+
+    protected override async Task DispatchAsync(PhoenixMessage message, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await HandleGuardedAsync(message, HandleAsync, cancellationToken);
+            ArmTokenCheck();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    protected override void OnFailure(PhoenixMessage message, SessionFailure failure, Exception exception)
+    {
+        if (failure == SessionFailure.DatabaseUnavailable)
+        {
+            LogDatabaseError(exception, connection.Id);
+            if (message.Event == "phx_join")
+                connection.TryEnqueue(SupabaseFrames.ReplyError(version, message.JoinRef, message.Ref, message.Topic,
+                    "DatabaseUnavailable: the database could not be queried; try again"));
+            return;
+        }
+        LogFrameFailed(exception, connection.Id);
+        connection.TryEnqueue(SupabaseFrames.ReplyError(version, message.JoinRef, message.Ref, message.Topic, "InternalError: the server failed to handle this message"));
+    }
+
+    protected override async Task OnEndedAsync()
+    {
+        await _gate.WaitAsync(CancellationToken.None);
+        _ended = true;
+        _tokenTimer?.Dispose();
+        _tokenTimer = null;
+        _gate.Release();
+        _idleTimer?.Dispose();
+    }
+
+    /// <summary>
+    /// Phoenix closes a socket that received nothing for its timeout (60 s): so does this endpoint, after
+    /// <see cref="SupabaseOptions.IdleTimeout"/> without a frame (realtime-js sends a heartbeat every 25 s).
+    /// </summary>
+    private void CheckIdle()
+    {
+        var idle = Stopwatch.GetElapsedTime(Volatile.Read(ref _lastReceived));
+        if (idle < options.IdleTimeout)
+        {
+            try
+            {
+                _idleTimer?.Change(options.IdleTimeout - idle, Timeout.InfiniteTimeSpan);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The session ended meanwhile.
+            }
+            return;
+        }
+        LogIdle(connection.Id, (long)options.IdleTimeout.TotalSeconds);
+        connection.Close((int)WebSocketCloseStatus.NormalClosure, "idle timeout");
+    }
+
+    /// <summary>
+    /// Arms the token check while channels are joined: at the token's expiry, and at least every 5 minutes (as Supabase
+    /// re-validates), so an expired token ends the channels when it expires, not at the client's next message.
+    /// </summary>
+    private void ArmTokenCheck(bool force = false)
+    {
+        var identity = connection.Identity;
+        // Armed already for this identity: most messages change neither the token nor whether channels are joined.
+        if (!force && _tokenTimer is not null && _channels.Count > 0 && ReferenceEquals(identity, _armedFor))
+            return;
+        _tokenTimer?.Dispose();
+        _tokenTimer = null;
+        _armedFor = identity;
+        if (_ended || _channels.Count == 0 || identity.ExpiresAt is not { } expiresAt)
+            return;
+        var due = expiresAt + clockSkew - TimeProvider.System.GetUtcNow();
+        due = due < TimeSpan.Zero ? TimeSpan.Zero : due > MaxTokenCheckInterval ? MaxTokenCheckInterval : due;
+        _tokenTimer = TimeProvider.System.CreateTimer(static state => _ = ((SupabaseSession)state!).CheckTokenAsync(), this, due, Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task CheckTokenAsync()
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (_ended)
+                return;
+            if (_channels.Count > 0 && auth.CheckExpired())
+                EndAllForExpiredToken();
+            ArmTokenCheck(force: true);
+        }
+        catch (Exception ex)
+        {
+            LogFrameFailed(ex, connection.Id);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task HandleAsync(PhoenixMessage message, CancellationToken cancellationToken)
+    {
+        if (_channels.Count > 0 && auth.CheckExpired())
+            EndAllForExpiredToken();
+        if (message.Topic == SupabaseFrames.PhoenixTopic)
+        {
+            if (message.Event == "heartbeat")
+                connection.TryEnqueue(SupabaseFrames.ReplyOk(version, null, message.Ref, message.Topic));
+            return;
+        }
+        switch (message.Event)
+        {
+            case "phx_join":
+                await JoinAsync(message, cancellationToken);
+                return;
+            case "phx_leave":
+                Leave(message);
+                return;
+        }
+        if (!_channels.TryGetValue(message.Topic, out var channel))
+        {
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, message.JoinRef, message.Ref, message.Topic, "unmatched topic"));
+            return;
+        }
+        switch (message.Event)
+        {
+            case "access_token":
+                await RefreshTokenAsync(channel, message, cancellationToken);
+                break;
+            default:
+                HandleChannelEvent(channel, message);
+                break;
+        }
+    }
+
+    /// <summary>Events on a joined channel other than joins, leaves and tokens: <c>broadcast</c> and <c>presence</c> go to the room.</summary>
+    private void HandleChannelEvent(JoinedChannel channel, PhoenixMessage message)
+    {
+        switch (message.Event)
+        {
+            case "broadcast":
+                Broadcast(channel, message);
+                break;
+            case "presence":
+                Presence(channel, message);
+                break;
+            default:
+                if (message.Ref is not null)
+                    connection.TryEnqueue(SupabaseFrames.ReplyError(version, channel.JoinRef, message.Ref, message.Topic,
+                        $"UnsupportedEvent: \"{Truncate(message.Event)}\" is not supported by this server"));
+                break;
+        }
+    }
+
+    private void Broadcast(JoinedChannel channel, PhoenixMessage message)
+    {
+        var payload = message.Payload;
+        if (payload.ValueKind != JsonValueKind.Object || !payload.TryGetProperty("event", out var eventName) || eventName.ValueKind != JsonValueKind.String
+            || eventName.GetString() is not { Length: > 0 and <= RoomChannel.MaxEventLength } name)
+        {
+            ReplyErrorIfAsked(channel, message, "InvalidBroadcast: a broadcast needs an \"event\" of 1-" + RoomChannel.MaxEventLength + " characters");
+            return;
+        }
+        var body = payload.TryGetProperty("payload", out var inner) ? JsonSerializer.SerializeToUtf8Bytes(inner) : "{}"u8.ToArray();
+        if (body.Length > rooms.Options.MaxPayloadBytes)
+        {
+            ReplyErrorIfAsked(channel, message, "payload_size_exceeded");
+            return;
+        }
+        if (!Authorized(channel.Config.Private, channel.Room, RoomActions.Publish))
+        {
+            ReplyErrorIfAsked(channel, message, "Unauthorized: you may not broadcast in this channel");
+            return;
+        }
+        rooms.Publish(connection, channel.Room, name, body, channel.Self, ack: false, reference: null, out _, binary: message.Binary);
+        if (channel.Ack && message.Ref is not null)
+            connection.TryEnqueue(SupabaseFrames.ReplyOk(version, channel.JoinRef, message.Ref, message.Topic));
+    }
+
+    private void Presence(JoinedChannel channel, PhoenixMessage message)
+    {
+        var payload = message.Payload;
+        var kind = payload.ValueKind == JsonValueKind.Object && payload.TryGetProperty("event", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
+        byte[]? state;
+        switch (kind)
+        {
+            case "track":
+                if (!payload.TryGetProperty("payload", out var tracked) || tracked.ValueKind != JsonValueKind.Object)
+                {
+                    ReplyErrorIfAsked(channel, message, "Presence track payload must be a map");
+                    return;
+                }
+                state = JsonSerializer.SerializeToUtf8Bytes(tracked);
+                if (state.Length > rooms.Options.MaxPresenceStateBytes)
+                {
+                    ReplyErrorIfAsked(channel, message, "payload_size_exceeded");
+                    return;
+                }
+                if (!Authorized(channel.Config.Private, channel.Room, RoomActions.Presence))
+                {
+                    ReplyErrorIfAsked(channel, message, "Unauthorized: you may not track presence in this channel");
+                    return;
+                }
+                break;
+            case "untrack":
+                state = null;
+                break;
+            default:
+                ReplyErrorIfAsked(channel, message, "presence events are track or untrack");
+                return;
+        }
+        rooms.Track(connection, channel.Room, channel.PresenceKey, state);
+        if (message.Ref is not null)
+            connection.TryEnqueue(SupabaseFrames.ReplyOk(version, channel.JoinRef, message.Ref, message.Topic));
+    }
+
+    /// <summary>
+    /// Public channels: allowed unless a private-room rule covers the room and refuses the token. Private channels
+    /// (<c>config.private: true</c>): only what a private-room rule grants (or the service role), like Supabase's RLS on
+    /// <c>realtime.messages</c>.
+    /// </summary>
+    private bool Authorized(bool privateChannel, string room, RoomActions action) =>
+        privateChannel ? rooms.Access.IsGranted(connection.Identity, room, action) : rooms.Access.IsAllowed(connection.Identity, room, action);
+
+    private void ReplyErrorIfAsked(JoinedChannel channel, PhoenixMessage message, string reason)
+    {
+        if (message.Ref is not null)
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, channel.JoinRef, message.Ref, message.Topic, reason));
+    }
+
+    private async Task JoinAsync(PhoenixMessage message, CancellationToken cancellationToken)
+    {
+        var topic = message.Topic;
+        var joinRef = message.JoinRef ?? message.Ref ?? "";
+        if (_channels.Remove(topic, out var previous))
+        {
+            EndChannel(previous);
+            connection.TryEnqueue(SupabaseFrames.Close(version, previous.JoinRef, topic));
+        }
+        if (!topic.StartsWith(SupabaseFrames.TopicPrefix, StringComparison.Ordinal) || topic.Length == SupabaseFrames.TopicPrefix.Length)
+        {
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, "TopicNameRequired: topics are realtime:<name>"));
+            return;
+        }
+        if (!PostgresChangesBinding.TryParseAll(message.Payload, out var bindings, out var bindingError))
+        {
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, "InvalidJoinPayload: " + bindingError));
+            return;
+        }
+
+        var identity = await tokens.ForJoinAsync(message.Payload, cancellationToken);
+        if (!identity.Succeeded)
+        {
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, $"InvalidJWTToken: {identity.ErrorMessage}"));
+            return;
+        }
+        UseIdentity(identity.Identity!);
+        if (auth.CheckExpired())
+        {
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, "InvalidJWTToken: Token has expired"));
+            return;
+        }
+        var roomName = SupabaseFrames.SubTopic(topic);
+        if (!RoomChannel.IsValidName(roomName, out var nameError))
+        {
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, "InvalidTopic: " + nameError));
+            return;
+        }
+        var config = JoinConfig.Read(message.Payload);
+        if (!Authorized(config.Private, roomName, RoomActions.Subscribe))
+        {
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic,
+                $"Unauthorized: You do not have permissions to read from this Channel topic: {roomName}"));
+            return;
+        }
+        if (!limits.AllowsChannel(_channels.Count + connection.Subscriptions.Count, alreadyHeld: false))
+        {
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, "ChannelRateLimitReached: Too many channels"));
+            return;
+        }
+
+        var joined = new JoinedChannel(topic, joinRef, roomName, config);
+        var start = new JoinStart(bindings.Count);
+        try
+        {
+            for (var i = 0; i < bindings.Count; i++)
+            {
+                var refusal = await SubscribeAsync(joined, bindings[i], i, start, cancellationToken);
+                if (refusal is not null)
+                {
+                    EndChannel(joined);
+                    connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, refusal));
+                    return;
+                }
+            }
+            _channels[topic] = joined;
+            // Every binding is live (or about to catch up from its since) before the reply: SUBSCRIBED is never premature.
+            connection.TryEnqueue(SupabaseFrames.JoinReply(version, joinRef, message.Ref, topic, bindings, start.Offsets));
+            rooms.Subscribe(new SupabaseRoomMember(connection, roomName, version, joinRef, presenceState: joined.Config.PresenceEnabled), since: null);
+            foreach (var notice in start.Notices)
+                connection.TryEnqueue(notice);
+            // Catch-up frames go out after the reply, once the client knows the binding ids.
+            foreach (var (subscription, binding) in start.Resumes)
+            {
+                if (_tables.FinishResume(subscription, binding.SinceOffset, ack: null).Result == TableSubscribeResult.Resumed)
+                    continue;
+                var live = _tables.GoLive(subscription).Detail!;
+                connection.TryEnqueue(SupabaseFrames.ResyncRequired(version, joinRef, topic, binding.Id, live,
+                    "resync_required: the offset in since is older than the retention window; the binding is live from now, so refetch what you show"));
+            }
+            if (bindings.Count > 0)
+                connection.TryEnqueue(SupabaseFrames.System(version, joinRef, topic, "postgres_changes", ok: true, "Subscribed to PostgreSQL"));
+        }
+        finally
+        {
+            foreach (var (subscription, _) in start.Resumes)
+                _tables.Release(subscription);
+        }
+    }
+
+    /// <summary>
+    /// Subscribes one binding through the router, like a native live subscription (one subscription per table: a binding
+    /// without a table covers the realtime-enabled tables of its schema at join time); the refusal's reason or null.
+    /// A binding with <c>since</c> is prepared here and resumed by the caller after the join reply.
+    /// </summary>
+    private async Task<string?> SubscribeAsync(JoinedChannel joined, PostgresChangesBinding binding, int index, JoinStart start, CancellationToken cancellationToken)
+    {
+        if (binding.Table is not null)
+            return await SubscribeTableAsync(joined, binding, binding.Table, index, start, cancellationToken);
+        if (binding.Filter is not null)
+            return "Unable to subscribe to changes with given parameters: a filter needs a table";
+        foreach (var table in await services.Catalog.RealtimeTablesAsync(binding.Schema, cancellationToken))
+        {
+            var refusal = await SubscribeTableAsync(joined, binding, table, index, start, cancellationToken);
+            // A table this token may not read is left out of a schema-wide binding, not an error.
+            if (refusal is not null && !refusal.StartsWith("Unauthorized", StringComparison.Ordinal))
+                return refusal;
+        }
+        return null;
+    }
+
+    private async Task<string?> SubscribeTableAsync(JoinedChannel joined, PostgresChangesBinding binding, string table, int index, JoinStart start,
+        CancellationToken cancellationToken)
+    {
+        var resolved = await _tables.ResolveAsync(connection, binding.Schema, table, binding.Filter, cancellationToken);
+        switch (resolved.Result)
+        {
+            case TableSubscribeResult.NotFound:
+                return $"Unable to subscribe to changes with given parameters: table {binding.Schema}.{table} does not exist";
+            case TableSubscribeResult.NotEnabled:
+                return $"Unable to subscribe to changes with given parameters: realtime is not enabled for {binding.Schema}.{table}; run SELECT enable_realtime('{binding.Schema}', '{table}')";
+            case TableSubscribeResult.InvalidFilter:
+                return $"Unable to subscribe to changes with given parameters: invalid filter: {resolved.Detail}";
+            case TableSubscribeResult.Forbidden:
+                return $"Unauthorized: {resolved.Detail}";
+        }
+        var lookedUp = resolved.Table!;
+        var filter = resolved.Filter;
+
+        if (binding.Select is { } select)
+        {
+            foreach (var column in select)
+            {
+                if (lookedUp.IndexOf(column) < 0)
+                    return $"Unable to subscribe to changes with given parameters: select: column \"{column}\" does not exist in {binding.Schema}.{table}";
+            }
+        }
+        var format = new SupabaseChangeFormat(version, joined.Topic, binding.Id, binding.Select, options.MaxRecordBytes, connection.Metrics);
+        var routerChannel = binding.Table is null ? format.RouterChannel + "#" + table : format.RouterChannel;
+        var subscription = new Subscription(connection, routerChannel, new TableKey(binding.Schema, table),
+            binding.Events, binding.Filter, filter, filter is null ? null : lookedUp)
+        {
+            Format = format,
+            RelationId = lookedUp.RelationId,
+        };
+        if (!joined.RouterChannels.Contains(routerChannel))
+            joined.RouterChannels.Add(routerChannel);
+        if (binding.Since is not null)
+        {
+            // Resumed after the reply (and released by the join whatever happens); from here on every dispatched change
+            // carries this group's verdict.
+            start.Resumes.Add((subscription, binding));
+            var prepared = await _tables.PrepareResumeAsync(subscription, binding.SinceOffset, binding.SinceEpoch, cancellationToken);
+            if (prepared.Result == TableSubscribeResult.Ready)
+            {
+                start.Offsets[index] = binding.Since;
+                return null;
+            }
+            // Not resumable, and nothing acquired.
+            start.Resumes.RemoveAt(start.Resumes.Count - 1);
+            if (prepared.Result == TableSubscribeResult.InvalidOffset)
+                return "InvalidJoinPayload: postgres_changes \"since\" is not an offset issued by Sluice: it lies beyond the database's WAL";
+        }
+        // Live (also when "since" is from another epoch: the client is told to refetch, below).
+        var offset = _tables.GoLive(subscription).Detail!;
+        if (start.Offsets[index] is null || string.CompareOrdinal(offset, start.Offsets[index]) > 0)
+            start.Offsets[index] = offset;
+        if (binding.Since is not null && !start.Notified.Contains(binding.Id))
+        {
+            start.Notified.Add(binding.Id);
+            start.Notices.Add(SupabaseFrames.ResyncRequired(version, joined.JoinRef, joined.Topic, binding.Id, offset,
+                "resync_required: the offset in since is from another log epoch (the replication slot was recreated or the database restored); the binding is live from now, so refetch what you show"));
+        }
+        return null;
+    }
+
+    private void Leave(PhoenixMessage message)
+    {
+        connection.TryEnqueue(SupabaseFrames.ReplyOk(version, message.JoinRef, message.Ref, message.Topic));
+        if (_channels.Remove(message.Topic, out var channel))
+        {
+            EndChannel(channel);
+            connection.TryEnqueue(SupabaseFrames.Close(version, channel.JoinRef, message.Topic));
+        }
+    }
+
+    private async Task RefreshTokenAsync(JoinedChannel channel, PhoenixMessage message, CancellationToken cancellationToken)
+    {
+        var result = await tokens.ForRefreshAsync(message.Payload, cancellationToken);
+        if (result is null)
+            return;
+        if (!result.Succeeded)
+        {
+            LogRefreshRejected(connection.Id, result.ErrorCode!);
+            _channels.Remove(channel.Topic);
+            EndChannel(channel);
+            connection.TryEnqueue(SupabaseFrames.System(version, channel.JoinRef, channel.Topic, "system", ok: false, result.ErrorMessage!));
+            connection.TryEnqueue(SupabaseFrames.Close(version, channel.JoinRef, channel.Topic));
+            return;
+        }
+        UseIdentity(result.Identity!);
+    }
+
+    private void UseIdentity(ConnectionIdentity identity)
+    {
+        var current = connection.Identity;
+        if (current.ClaimSetKey != identity.ClaimSetKey || current.ExpiresAt != identity.ExpiresAt || auth.CheckExpired())
+            auth.Refresh(identity);
+    }
+
+    /// <summary>
+    /// The token expired (delivery has been paused since): like Supabase, every channel ends with a <c>system</c> error
+    /// and <c>phx_close</c>, and the client does not rejoin them by itself.
+    /// </summary>
+    private void EndAllForExpiredToken()
+    {
+        var message = ExpiredMessage(connection.Identity.ExpiresAt, TimeProvider.System.GetUtcNow());
+        foreach (var channel in _channels.Values)
+        {
+            EndChannel(channel);
+            connection.TryEnqueue(SupabaseFrames.System(version, channel.JoinRef, channel.Topic, "system", ok: false, message));
+            connection.TryEnqueue(SupabaseFrames.Close(version, channel.JoinRef, channel.Topic));
+        }
+        _channels.Clear();
+    }
+
+    /// <summary>Supabase's wording: <c>Token has expired N seconds ago</c>.</summary>
+    internal static string ExpiredMessage(DateTimeOffset? expiresAt, DateTimeOffset now) =>
+        expiresAt is { } exp
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Token has expired {Math.Max(0, (long)(now - exp).TotalSeconds)} seconds ago")
+            : "Token has expired";
+
+    private void EndChannel(JoinedChannel channel)
+    {
+        rooms.Unsubscribe(connection, channel.Room);
+        foreach (var routerChannel in channel.RouterChannels)
+            services.Router.Unsubscribe(connection, routerChannel, confirmation: null);
+        channel.RouterChannels.Clear();
+    }
+
+    private static string Truncate(string text) => text.Length <= 200 ? text : string.Concat(text.AsSpan(0, 200), "…");
+
+    /// <summary>What a join collects before its reply: each binding's start offset, bindings to resume, notices to send.</summary>
+    private sealed class JoinStart(int bindings)
+    {
+        public string?[] Offsets { get; } = new string?[bindings];
+        public List<(Subscription Subscription, PostgresChangesBinding Binding)> Resumes { get; } = [];
+        public List<byte[]> Notices { get; } = [];
+        public HashSet<int> Notified { get; } = [];
+    }
+
+    private sealed class JoinedChannel(string topic, string joinRef, string room, JoinConfig config)
+    {
+        public string Topic { get; } = topic;
+        public string JoinRef { get; } = joinRef;
+        public string Room { get; } = room;
+        public JoinConfig Config { get; } = config;
+        public bool Self => Config.BroadcastSelf;
+        public bool Ack => Config.BroadcastAck;
+        public string PresenceKey { get; } = string.IsNullOrEmpty(config.PresenceKey) ? Guid.NewGuid().ToString() : config.PresenceKey;
+        public List<string> RouterChannels { get; } = [];
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Supabase connection {ConnectionId} received nothing for {Seconds} s; closing it")]
+    private partial void LogIdle(long connectionId, long seconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Supabase connection {ConnectionId}: ignored a frame ({Reason})")]
+    private partial void LogBadFrame(long connectionId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Supabase connection {ConnectionId}: database query failed")]
+    private partial void LogDatabaseError(Exception exception, long connectionId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Supabase connection {ConnectionId}: token refresh refused ({Code})")]
+    private partial void LogRefreshRejected(long connectionId, string code);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Supabase connection {ConnectionId}: handling a message failed")]
+    private partial void LogFrameFailed(Exception exception, long connectionId);
+}

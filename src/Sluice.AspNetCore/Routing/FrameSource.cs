@@ -1,0 +1,29 @@
+using Sluice.Server.Log;
+
+namespace Sluice.Server.Routing;
+
+/// <summary>
+/// One change as seen on one channel: serialized lazily, at most once per variant (with and without
+/// <c>tx_end</c>), and the same bytes shared by every receiver of that <see cref="ChangeShape"/>.
+/// </summary>
+internal sealed class FrameSource(ChangeFrameFormat format, string channel, LogEntry entry, ChangeShape shape = ChangeShape.AsCaptured)
+{
+    private byte[]? _middle;
+    private byte[]? _last;
+
+    public LogEntry Entry { get; } = entry;
+
+    public ChangeShape Shape { get; } = shape;
+
+    /// <summary>About what the frame weighs in a queue before it is serialized.</summary>
+    public long EstimatedBytes => format.EstimateBytes(Entry, Shape);
+
+    /// <summary>The frame for one receiver (each call is one delivery, counted in the format's <see cref="ChangeFrameFormat.Metrics"/>).</summary>
+    public byte[] Frame(bool transactionEnd)
+    {
+        format.Metrics?.Delivered();
+        return transactionEnd
+            ? _last ??= format.Change(channel, Entry, transactionEnd: true, Shape)
+            : _middle ??= format.Change(channel, Entry, transactionEnd: false, Shape);
+    }
+}

@@ -1,0 +1,23 @@
+using Sluice.Server.Auth;
+
+namespace Sluice.Server.Routing;
+
+/// <summary>
+/// A subscriber (one client connection) as the router sees it: who it is, the router's bookkeeping for it, and where its
+/// frames go. The router hands it every frame of its table subscriptions, in the order the client must receive them;
+/// <see cref="Connections.ClientConnection"/> queues them for its socket, router tests record them.
+/// </summary>
+internal interface ISubscriberSink
+{
+    /// <summary>Who the subscriber is: the claims its access group is made of (see <see cref="RowSecurity.AccessGroup"/>).</summary>
+    ConnectionIdentity Identity { get; }
+
+    /// <summary>The router's bookkeeping for this subscriber; only <see cref="SubscriptionRouter"/> changes it, under its lock.</summary>
+    SubscriberState RouterState { get; }
+
+    /// <summary>Queues a frame; false when it was not queued (the subscriber is closing, or could not keep up and is being closed).</summary>
+    bool TryEnqueue(byte[] frame);
+
+    /// <summary>Queues a change to be serialized when it is sent (a replayed change, private to this subscriber); false as above.</summary>
+    bool TryEnqueue(FrameSource source, bool transactionEnd);
+}

@@ -1,0 +1,62 @@
+using Sluice.Protocol;
+using Sluice.Server.Capture;
+using Sluice.Server.Filters;
+using Sluice.Server.Log;
+
+namespace Sluice.Server.Routing;
+
+/// <summary>One connection's interest in one table channel. Mutated only under the router's lock.</summary>
+internal sealed class Subscription(ISubscriberSink connection, string channel, TableKey table, ChangeEvents events, string? filterText, RowFilter? filter, TableSchema? boundTo)
+{
+    /// <summary>The connection the subscription belongs to, as the router sees it: where its frames go.</summary>
+    public ISubscriberSink Connection { get; } = connection;
+    public string Channel { get; } = channel;
+    public TableKey Table { get; } = table;
+    public ChangeEvents Events { get; } = events;
+    public string? FilterText { get; } = filterText;
+
+    /// <summary>
+    /// The table's OID when the subscription was made (0 when unknown): a change of that relation under another name means
+    /// the table was renamed or moved to another schema, which ends the subscription.
+    /// </summary>
+    public uint RelationId { get; init; }
+
+    /// <summary>How this subscription's frames are written; every subscription of one channel must use the same format.</summary>
+    public required ChangeFrameFormat Format { get; init; }
+
+    /// <summary>The filter bound to the column positions of <see cref="BoundTo"/>; null without a filter.</summary>
+    public RowFilter? Filter { get; internal set; } = filter;
+
+    /// <summary>The schema the filter is bound to (shared with capture after the first change); null without a filter.</summary>
+    public TableSchema? BoundTo { get; internal set; } = boundTo;
+
+    /// <summary>Changes at or before this offset are not delivered (the client has them).</summary>
+    public ChangeOffset ResumeAfter { get; internal set; }
+
+    /// <summary>
+    /// The offset of the last change queued to the connection (where the subscription started until then): delivery
+    /// continues right after it when a paused connection resumes.
+    /// </summary>
+    public ChangeOffset LastDelivered { get; internal set; }
+
+    /// <summary>
+    /// The access group whose row-level security verdicts apply (from the connection's identity when the subscription
+    /// was registered with <see cref="SubscriptionRouter.Acquire"/>); null until then.
+    /// </summary>
+    public RowSecurity.AccessGroup? Group { get; internal set; }
+
+    /// <summary>Counted in the <see cref="AccessInterest"/> of <see cref="Group"/> in <see cref="Table"/> (released once, when it ends).</summary>
+    internal bool HoldsInterest { get; set; }
+
+    /// <summary>The commit LSN of the last transaction whose failed access check was reported to the client (once per transaction).</summary>
+    internal ulong ReportedFailureLsn { get; set; }
+
+    /// <summary>The commit LSN of the last transaction whose changes the filter ran out of time on, as reported to the client.</summary>
+    internal ulong ReportedFilterLsn { get; set; }
+
+    /// <summary>The newest matching change of the current transaction, held back until we know whether it ends it (see <see cref="TransactionHoldBack"/>).</summary>
+    internal FrameSource? Pending { get; set; }
+
+    /// <summary>Listed in the <see cref="TransactionHoldBack"/> among the subscriptions to flush when the current transaction ends.</summary>
+    internal bool PendingTracked { get; set; }
+}

@@ -1,8 +1,0 @@
-namespace Sluice.Server.Capture;
-
-/// <summary>One column of a captured table.</summary>
-/// <param name="Name">The column's name.</param>
-/// <param name="Type">Its resolved type.</param>
-/// <param name="IsKey">Part of the replica identity (every column when it is FULL), as pgoutput flags it.</param>
-/// <param name="IsPrimaryKey">Part of the table's primary key: how a client finds the row again (see <see cref="TableSchema.KeyColumns"/>).</param>
-public sealed record TableColumn(string Name, ColumnType Type, bool IsKey, bool IsPrimaryKey = false);

@@ -1,6 +1,0 @@
-using Sluice.Server.Log;
-
-namespace Sluice.Server.Cluster;
-
-/// <summary>Where this node's log starts reading the change stream: the log's start LSN and epoch at start-up.</summary>
-public sealed record ChangeStreamStart(ulong Lsn, LogEpoch Epoch);

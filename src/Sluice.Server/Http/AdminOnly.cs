@@ -1,5 +1,0 @@
-namespace Sluice.Server.Http;
-
-/// <summary>Endpoint metadata: only operators may call this endpoint (see <see cref="AdminAccess"/>).</summary>
-/// <param name="OpenWithoutToken">Open to everyone when no admin token is configured (else loopback clients only).</param>
-public sealed record AdminOnly(bool OpenWithoutToken);

@@ -1,4 +1,0 @@
-namespace Sluice.Server.Http;
-
-/// <summary>A table as the admin API lists it: whether its changes stream, and its replica identity.</summary>
-public sealed record AdminTable(string Schema, string Table, bool Enabled, string ReplicaIdentity);

@@ -1,4 +1,0 @@
-namespace Sluice.Server.Http;
-
-/// <summary>An HTTP error body: the same <c>error</c> and <c>code</c> fields as the WebSocket error frame.</summary>
-public sealed record ErrorResponse(string Error, string Code);

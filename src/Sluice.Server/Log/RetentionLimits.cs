@@ -1,4 +1,0 @@
-namespace Sluice.Server.Log;
-
-/// <summary>How much history the change log keeps for resuming clients.</summary>
-public sealed record RetentionLimits(int MaxChanges, long MaxBytes, TimeSpan MaxAge);

@@ -1,4 +1,0 @@
-namespace Sluice.Server.Routing;
-
-/// <summary>A table by schema and name, as in the catalog.</summary>
-public readonly record struct TableKey(string Schema, string Table);

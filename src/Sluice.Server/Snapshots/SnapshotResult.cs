@@ -1,4 +1,0 @@
-namespace Sluice.Server.Snapshots;
-
-/// <summary>A finished table read: what it saw, and the last chunk of rows still to be sent.</summary>
-public sealed record SnapshotResult(SnapshotVisibility Visibility, SnapshotChunk FinalChunk, long RowCount);
