@@ -65,8 +65,13 @@ public sealed class CaptureScenario : IScenario
         var endLsn = await db.ScalarAsync<string>("SELECT pg_current_wal_lsn()::text");
         ScenarioContext.Log($"{name}: written, catching up");
         var start = Stopwatch.GetTimestamp();
+        using var serverProcess = Process.GetProcessById(server.ProcessId);
+        var cpuBefore = serverProcess.TotalProcessorTime;
         await server.ResumeAsync();
         var (delivered, seconds, complete) = await context.WaitAsync($"sluice {key}", counter, changes, start);
+        serverProcess.Refresh();
+        // CPU the server spent catching up (all its threads): per change, less disturbed by other load than the wall-clock rate.
+        context.Details[$"{key}_sluice_cpu_seconds"] = (serverProcess.TotalProcessorTime - cpuBefore).TotalSeconds;
 
         var baselineSeconds = await PgRecvLogical.RunAsync(db, slot, Table, endLsn, context.Patience);
         await db.DropSlotAsync(slot);
