@@ -75,6 +75,11 @@ public sealed class RealtimeMessagesPartitionsTests(PostgresFixture postgres) : 
 
         await partitions.MaintainAsync(new DateTimeOffset(2031, 7, 1, 0, 30, 0, TimeSpan.Zero), CancellationToken.None);
         Assert.Equal(Names(new DateOnly(2031, 6, 30), new DateOnly(2031, 7, 4)), await Database.ScalarAsync<string>(Partitions));
+        await Database.ExecuteAsync("INSERT INTO realtime.messages (topic, extension, inserted_at) VALUES ('yesterday', 'broadcast', '2031-06-30 23:00')");
+
+        // Not a day old yet at noon: the row and its partition stay.
+        await partitions.MaintainAsync(new DateTimeOffset(2031, 7, 1, 12, 0, 0, TimeSpan.Zero), CancellationToken.None);
+        Assert.Equal(1L, await Database.ScalarAsync<long>("SELECT count(*) FROM realtime.messages WHERE topic = 'yesterday'"));
 
         await partitions.MaintainAsync(new DateTimeOffset(2031, 7, 2, 23, 59, 0, TimeSpan.Zero), CancellationToken.None);
         Assert.Equal(Names(new DateOnly(2031, 7, 1), new DateOnly(2031, 7, 5)), await Database.ScalarAsync<string>(Partitions));
