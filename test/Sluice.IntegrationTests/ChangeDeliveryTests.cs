@@ -235,7 +235,7 @@ public sealed class ChangeDeliveryTests(PostgresFixture postgres) : ServerTest(p
     {
         await CreateTableAsync("toggled");
         await CreateTableAsync("marker");
-        Assert.Equal(2L, await Database.ScalarAsync<long>("SELECT count(*) FROM realtime_tables()"));
+        Assert.Equal(2L, await Database.ScalarAsync<long>("SELECT count(*) FROM realtime_tables() WHERE schema_name = 'public'"));
         Assert.Equal("full", await Database.ScalarAsync<string>(
             "SELECT replica_identity FROM realtime_tables() WHERE table_name = 'toggled'"));
 
@@ -257,7 +257,7 @@ public sealed class ChangeDeliveryTests(PostgresFixture postgres) : ServerTest(p
         await late.SendAsync(new { type = "subscribe", channel = "table:public.toggled" });
         var error = await late.NextAsync();
         Assert.Equal("realtime_not_enabled", error.GetProperty("code").GetString());
-        Assert.Equal(1L, await Database.ScalarAsync<long>("SELECT count(*) FROM realtime_tables()"));
+        Assert.Equal(1L, await Database.ScalarAsync<long>("SELECT count(*) FROM realtime_tables() WHERE schema_name = 'public'"));
     }
 
     [Fact]

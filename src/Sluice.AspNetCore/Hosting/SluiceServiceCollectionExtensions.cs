@@ -81,6 +81,7 @@ public static class SluiceServiceCollectionExtensions
         services.AddSluiceProtocols();
         services.AddSingleton<SubscriptionServices>();
         // Started by SluiceStartup once the database is prepared, not by the host.
+        services.AddSingleton<RealtimeMessagesPartitions>();
         services.AddSingleton<LogicalCapture>();
         services.AddSingleton<ChangeDispatcher>();
         services.AddSingleton<DatabaseMonitor>();

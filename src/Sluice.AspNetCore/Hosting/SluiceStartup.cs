@@ -12,9 +12,10 @@ namespace Sluice.Server.Hosting;
 
 /// <summary>
 /// The hosted service <see cref="SluiceServiceCollectionExtensions.AddSluice"/> registers. When the host starts, it
-/// prepares the database (requirements, SQL API and publication, the slot, the log's epoch and start), joins the cluster on
-/// a cluster node, runs the start-up seeds, and only then creates and starts Sluice's own services — capture, dispatcher
-/// and the rest — in order; it stops them in reverse. Nothing of Sluice exists before the database is ready, and nothing
+/// prepares the database (requirements, SQL API and publication, Supabase's <c>realtime</c> schema where absent, the slot,
+/// the log's epoch and start), joins the cluster on a cluster node, runs the start-up seeds, and only then creates and
+/// starts Sluice's own services — the partitions of <c>realtime.messages</c>, capture, dispatcher and the rest — in order;
+/// it stops them in reverse. Nothing of Sluice exists before the database is ready, and nothing
 /// does I/O before the host starts. A failure fails the host's start with <see cref="DatabaseSetupException"/> (one line
 /// that says what to fix) and stops what it had started. Like the host, it watches each background service it started and
 /// stops the application when one fails (unless <see cref="HostOptions.BackgroundServiceExceptionBehavior"/> says ignore).
@@ -31,11 +32,14 @@ internal sealed partial class SluiceStartup(
     /// <summary>How long start-up waits for another process to release the slot (a killed server's walsender lingers a moment).</summary>
     private static readonly TimeSpan SlotBusyPatience = TimeSpan.FromSeconds(15);
 
-    /// <summary>Sluice's own hosted services after the cluster's, in start order.</summary>
+    /// <summary>
+    /// Sluice's own hosted services after the cluster's, in start order. The partitions of realtime.messages come first:
+    /// their first round runs in their start, so <c>realtime.send</c> works once Sluice is ready.
+    /// </summary>
     private static readonly Type[] ServerServices =
     [
-        typeof(LogicalCapture), typeof(ChangeDispatcher), typeof(DatabaseMonitor), typeof(WalHeartbeat), typeof(HeartbeatService),
-        typeof(SlotMonitor), typeof(StatsHistorySampler),
+        typeof(RealtimeMessagesPartitions), typeof(LogicalCapture), typeof(ChangeDispatcher), typeof(DatabaseMonitor),
+        typeof(WalHeartbeat), typeof(HeartbeatService), typeof(SlotMonitor), typeof(StatsHistorySampler),
     ];
 
     private readonly List<IHostedService> _started = [];
@@ -109,6 +113,7 @@ internal sealed partial class SluiceStartup(
             // Cluster nodes starting together prepare the database one after the other (one slot, one epoch).
             await using var startup = cluster ? await StartupLock.AcquireAsync(database.ConnectionString, settings.SlotName, cancellationToken) : null;
             await SqlApi.InstallAsync(database.DataSource, settings.PublicationName, cancellationToken);
+            await RealtimeSchema.InstallAsync(database.DataSource, settings.PublicationName, logger, cancellationToken);
             var created = await ReplicationSlot.EnsureAsync(database.DataSource, database.ConnectionString, settings.SlotName, cancellationToken);
             // A single server owns its slot: one still streaming to someone else is an error, not something to retry forever
             // (cluster nodes share the slot, and only their leader streams).

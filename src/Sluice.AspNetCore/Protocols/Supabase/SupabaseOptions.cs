@@ -16,6 +16,13 @@ public sealed class SupabaseOptions
     /// <summary>A socket that received nothing (not even a heartbeat) for this long is closed, as Phoenix does (60 s).</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long rows of <c>realtime.messages</c> are kept when Sluice manages its daily partitions: a partition
+    /// <c>realtime.messages_YYYY_MM_DD</c> is dropped once its whole day is older than this (UTC), so a row lives at least
+    /// this long and at most a day more. Supabase's: 72 hours. At least one day.
+    /// </summary>
+    public TimeSpan MessageRetention { get; set; } = TimeSpan.FromDays(3);
+
     /// <summary>Every problem with the settings, in terms of the setting to fix.</summary>
     internal IReadOnlyList<string> Validate()
     {
@@ -24,6 +31,8 @@ public sealed class SupabaseOptions
             failures.Add($"{SectionName}:MaxRecordBytes must be between 64 and 268435456.");
         if (IdleTimeout < TimeSpan.FromSeconds(1) || IdleTimeout > TimeSpan.FromDays(1))
             failures.Add($"{SectionName}:IdleTimeout must be between 00:00:01 and 1.00:00:00.");
+        if (MessageRetention < TimeSpan.FromDays(1))
+            failures.Add($"{SectionName}:MessageRetention must be at least 1.00:00:00 (one day).");
         return failures;
     }
 }
