@@ -86,6 +86,7 @@ public static class SluiceServiceCollectionExtensions
         services.AddSingleton<ChangeDispatcher>();
         services.AddSingleton<DatabaseMonitor>();
         services.AddSingleton<WalHeartbeat>();
+        services.AddSingleton<StartupCatchUp>();
         services.AddSingleton<HeartbeatService>();
         services.AddSluiceObservability();
         services.AddHostedService<SluiceStartup>();

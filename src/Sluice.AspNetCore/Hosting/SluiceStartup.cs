@@ -39,7 +39,7 @@ internal sealed partial class SluiceStartup(
     private static readonly Type[] ServerServices =
     [
         typeof(RealtimeMessagesPartitions), typeof(LogicalCapture), typeof(ChangeDispatcher), typeof(DatabaseMonitor),
-        typeof(WalHeartbeat), typeof(HeartbeatService), typeof(SlotMonitor), typeof(StatsHistorySampler),
+        typeof(WalHeartbeat), typeof(StartupCatchUp), typeof(HeartbeatService), typeof(SlotMonitor), typeof(StatsHistorySampler),
     ];
 
     private readonly List<IHostedService> _started = [];

@@ -14,7 +14,8 @@ internal sealed record SubscriptionServices(
     SnapshotReader Snapshots,
     WalHeartbeat Heartbeat,
     TableAccessResolver Tables,
-    RowAccess RowAccess)
+    RowAccess RowAccess,
+    StartupCatchUp StartupCatchUp)
 {
     /// <summary>
     /// Whether <paramref name="since"/> (of the current epoch) lies beyond the database's WAL, so Sluice never issued it:

@@ -42,6 +42,8 @@ internal sealed class TableSubscriptions(SubscriptionServices services)
     private async Task<TableSubscribeOutcome> ResolveCoreAsync(ClientConnection connection, string schema, string table, string? filterText,
         CancellationToken cancellationToken)
     {
+        // Until the log is current, "live from now" would start inside what the server re-reads from the slot.
+        await services.StartupCatchUp.WaitAsync(cancellationToken);
         var (lookup, access) = await services.Tables.ResolveAsync(schema, table, connection.Identity, cancellationToken);
         if (lookup.Table is null)
             return TableSubscribeOutcome.Of(TableSubscribeResult.NotFound);
