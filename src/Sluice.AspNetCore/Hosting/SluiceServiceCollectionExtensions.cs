@@ -75,6 +75,8 @@ public static class SluiceServiceCollectionExtensions
         services.AddSingleton<SnapshotReader>();
         services.AddSingleton<SubscriberAccess>();
         services.AddSingleton<TableAccessResolver>();
+        services.AddSingleton<TopicPolicyProbe>();
+        services.AddSingleton<PrivateTopicAuthorization>();
         services.AddSingleton<RowAccessChecker>();
         services.AddSingleton(static provider => new TableSecurityReader(provider.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton<RowAccess>();

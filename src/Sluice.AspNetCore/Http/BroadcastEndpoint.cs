@@ -12,7 +12,9 @@ namespace Sluice.Server.Http;
 /// <c>POST /api/broadcast/{topic}/events/{event}</c> (the body is the payload), also under <c>/realtime/v1</c>:
 /// servers publish into rooms. Needs a token with the service role (<c>Authorization: Bearer</c>, <c>?token=</c> or
 /// the <c>apikey</c> header); 401 otherwise. Everything is validated before anything is published: a 400 publishes
-/// nothing. 202 with an empty body once every message is published.
+/// nothing. 202 with an empty body once every message is published. A message marked <c>private</c> (the batch's
+/// <c>"private": true</c>, the single route's <c>?private=true</c>) goes to the topic's private channels only
+/// (<see cref="PrivateTopicAuthorization.RoomOf"/>), as on Supabase.
 /// </summary>
 internal static class BroadcastEndpoint
 {
@@ -22,7 +24,7 @@ internal static class BroadcastEndpoint
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
-    public static async Task HandleBatchAsync(HttpContext context, RoomRegistry rooms, TokenValidator tokens)
+    public static async Task HandleBatchAsync(HttpContext context, RoomRegistry rooms, PrivateTopicAuthorization privateTopics, TokenValidator tokens)
     {
         if (!await AuthorizeAsync(context, rooms, tokens))
             return;
@@ -30,7 +32,7 @@ internal static class BroadcastEndpoint
         if (body is null)
             return;
 
-        var messages = new List<(string Room, string Event, byte[] Payload)>();
+        var messages = new List<(string Room, string Event, byte[] Payload, bool Private)>();
         string? problem = null, code = ErrorCodes.InvalidField;
         try
         {
@@ -68,13 +70,14 @@ internal static class BroadcastEndpoint
         using (var activity = Observability.SluiceTelemetry.Source.StartActivity(Observability.SluiceTelemetry.BroadcastSpan))
         {
             activity?.SetTag(Observability.SluiceTelemetry.MessagesTag, messages.Count);
-            foreach (var (room, eventName, payload) in messages)
-                rooms.Publish(null, room, eventName, payload, self: false, ack: false, reference: null, out _);
+            foreach (var (room, eventName, payload, isPrivate) in messages)
+                rooms.Publish(null, isPrivate ? privateTopics.RoomOf(room) : room, eventName, payload, self: false, ack: false, reference: null, out _);
         }
         context.Response.StatusCode = StatusCodes.Status202Accepted;
     }
 
-    public static async Task HandleSingleAsync(string topic, string @event, HttpContext context, RoomRegistry rooms, TokenValidator tokens)
+    public static async Task HandleSingleAsync(string topic, string @event, HttpContext context, RoomRegistry rooms, PrivateTopicAuthorization privateTopics,
+        TokenValidator tokens)
     {
         if (!await AuthorizeAsync(context, rooms, tokens))
             return;
@@ -120,12 +123,13 @@ internal static class BroadcastEndpoint
                 activity.SetTag(Observability.SluiceTelemetry.MessagesTag, 1);
                 activity.SetTag(Observability.SluiceTelemetry.RoomTag, room);
             }
-            rooms.Publish(null, room, @event, payload, self: false, ack: false, reference: null, out _);
+            var isPrivate = string.Equals(context.Request.Query["private"], "true", StringComparison.OrdinalIgnoreCase);
+            rooms.Publish(null, isPrivate ? privateTopics.RoomOf(room) : room, @event, payload, self: false, ack: false, reference: null, out _);
         }
         context.Response.StatusCode = StatusCodes.Status202Accepted;
     }
 
-    private static bool TryReadMessage(JsonElement item, RoomOptions options, out (string Room, string Event, byte[] Payload) message,
+    private static bool TryReadMessage(JsonElement item, RoomOptions options, out (string Room, string Event, byte[] Payload, bool Private) message,
         out string? error, out string code)
     {
         message = default;
@@ -189,7 +193,17 @@ internal static class BroadcastEndpoint
             code = ErrorCodes.PayloadTooLarge;
             return false;
         }
-        message = (room, eventElement.GetString()!, payload);
+        var isPrivate = false;
+        if (item.TryGetProperty("private", out var privateElement) && privateElement.ValueKind != JsonValueKind.Null)
+        {
+            if (privateElement.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                error = "\"private\" must be true or false";
+                return false;
+            }
+            isPrivate = privateElement.GetBoolean();
+        }
+        message = (room, eventElement.GetString()!, payload, isPrivate);
         error = null;
         return true;
     }

@@ -27,6 +27,7 @@ internal static partial class SupabaseEndpoint
         TokenValidator tokens,
         SigningKeys keys,
         RoomRegistry rooms,
+        PrivateTopicAuthorization privateTopics,
         IOptions<SluiceOptions> options,
         IOptions<AuthOptions> authOptions,
         IOptions<SupabaseOptions> supabaseOptions,
@@ -77,6 +78,8 @@ internal static partial class SupabaseEndpoint
 
         var settings = options.Value;
         var logger = loggers.CreateLogger("Sluice.Connection");
+        // Read before the upgrade, while the request's headers are at hand.
+        var headersJson = RequestHeadersJson.XHeaders(context.Request.Headers);
         var (socket, connection) = await ConnectionHost.AcceptAsync(context, settings, logger, SupabaseConnectionProtocol.Instance, metrics);
         using (socket)
         {
@@ -84,7 +87,7 @@ internal static partial class SupabaseEndpoint
                 connection,
                 () => new ConnectionAuth(connection, authentication.Identity!, services.Router, authOptions.Value.ClockSkew),
                 auth => new SupabaseSession(socket, connection, services, auth, supabaseTokens, rooms, version, settings.MaxMessageBytes, limits,
-                    authOptions.Value.ClockSkew, supabaseOptions.Value, logger).RunAsync(context.RequestAborted),
+                    authOptions.Value.ClockSkew, supabaseOptions.Value, privateTopics, headersJson, logger).RunAsync(context.RequestAborted),
                 connections, services.Router, rooms, lifetime);
         }
     }

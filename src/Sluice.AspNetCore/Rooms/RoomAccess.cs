@@ -53,6 +53,17 @@ internal sealed class RoomAccess
         return true;
     }
 
+    /// <summary>Whether a rule for <paramref name="action"/> covers <paramref name="room"/> (whoever asks).</summary>
+    public bool Covers(string room, RoomActions action)
+    {
+        foreach (var (pattern, actions) in _rules)
+        {
+            if ((actions & action) != 0 && pattern.Covers(room))
+                return true;
+        }
+        return false;
+    }
+
     /// <summary>
     /// Whether a rule grants <paramref name="identity"/> <paramref name="action"/> in <paramref name="room"/> explicitly: a
     /// covering rule admits it (or it has the service role). A room no rule covers is not granted: what a Supabase
@@ -62,16 +73,7 @@ internal sealed class RoomAccess
     {
         if (IsServiceRole(identity))
             return true;
-        var covered = false;
-        foreach (var (pattern, actions) in _rules)
-        {
-            if ((actions & action) != 0 && pattern.Covers(room))
-            {
-                covered = true;
-                break;
-            }
-        }
-        return covered && IsAllowed(identity, room, action);
+        return Covers(room, action) && IsAllowed(identity, room, action);
     }
 
     /// <summary>Top-level claims usable in placeholders: strings as they are, numbers and booleans as their JSON text.</summary>

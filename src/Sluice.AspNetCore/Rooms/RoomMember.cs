@@ -15,6 +15,16 @@ internal abstract class RoomMember(ClientConnection connection, string room)
     /// <summary>The room's name.</summary>
     public string Room { get; } = room;
 
+    /// <summary>
+    /// Whether the room's messages reach this member. False for a member allowed to join only for presence (a Supabase
+    /// private channel whose policies let it read presence but not broadcasts). Read under the registry's lock; a protocol
+    /// may change it while the membership lasts (a token change re-checks those policies).
+    /// </summary>
+    public virtual bool ReceivesMessages => true;
+
+    /// <summary>Whether the room's presence (state and diffs) reaches this member; as <see cref="ReceivesMessages"/>.</summary>
+    public virtual bool ReceivesPresence => true;
+
     /// <summary>The subscription is live from <paramref name="offset"/> (the room's newest message, or the <c>since</c> it resumes after).</summary>
     public abstract byte[]? Subscribed(string offset);
 

@@ -142,8 +142,11 @@ internal sealed class RoomRegistry : IDisposable
                 connection.TryEnqueue(subscribed);
             if (member.PresenceState(room.AllPresence) is { } presence)
                 connection.TryEnqueue(presence);
-            foreach (var message in _replay)
-                connection.TryEnqueue(member.Message(message));
+            if (member.ReceivesMessages)
+            {
+                foreach (var message in _replay)
+                    connection.TryEnqueue(member.Message(message));
+            }
             _replay.Clear();
             return RoomOutcome.Ok;
         }
@@ -204,7 +207,7 @@ internal sealed class RoomRegistry : IDisposable
             room.History.Append(sequence, _time.GetTimestamp(), message);
             foreach (var (subscriber, member) in room.Members)
             {
-                if ((!self && ReferenceEquals(subscriber, sender)) || IsPausedLocked(subscriber))
+                if ((!self && ReferenceEquals(subscriber, sender)) || IsPausedLocked(subscriber) || !member.ReceivesMessages)
                     continue;
                 subscriber.TryEnqueue(member.Message(message));
             }
@@ -320,8 +323,11 @@ internal sealed class RoomRegistry : IDisposable
                 }
                 if (member.PresenceState(room.AllPresence) is { } presence)
                     connection.TryEnqueue(presence);
-                foreach (var message in _replay)
-                    connection.TryEnqueue(member.Message(message));
+                if (member.ReceivesMessages)
+                {
+                    foreach (var message in _replay)
+                        connection.TryEnqueue(member.Message(message));
+                }
                 _replay.Clear();
             }
             if (rooms.Count == 0)
@@ -483,7 +489,7 @@ internal sealed class RoomRegistry : IDisposable
         var diff = new PresenceDiff(room.Name, join, leave);
         foreach (var (subscriber, member) in room.Members)
         {
-            if (IsPausedLocked(subscriber))
+            if (IsPausedLocked(subscriber) || !member.ReceivesPresence)
                 continue;
             subscriber.TryEnqueue(member.PresenceDiff(diff));
         }

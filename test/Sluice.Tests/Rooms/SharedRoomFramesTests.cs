@@ -22,8 +22,8 @@ public sealed class SharedRoomFramesTests
     private static RoomMember Member(string protocol, int joinRef) => protocol switch
     {
         "native" => new NativeRoomMember(Connection(), "lobby"),
-        "v1" => new SupabaseRoomMember(Connection(), "lobby", PhoenixVersion.V1, joinRef.ToString(System.Globalization.CultureInfo.InvariantCulture), presenceState: true),
-        _ => new SupabaseRoomMember(Connection(), "lobby", PhoenixVersion.V2, joinRef.ToString(System.Globalization.CultureInfo.InvariantCulture), presenceState: true),
+        "v1" => new SupabaseRoomMember(Connection(), "lobby", "realtime:lobby", PhoenixVersion.V1, joinRef.ToString(System.Globalization.CultureInfo.InvariantCulture), presenceState: true),
+        _ => new SupabaseRoomMember(Connection(), "lobby", "realtime:lobby", PhoenixVersion.V2, joinRef.ToString(System.Globalization.CultureInfo.InvariantCulture), presenceState: true),
     };
 
     [Theory]

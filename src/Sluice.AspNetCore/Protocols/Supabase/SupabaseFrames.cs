@@ -33,6 +33,18 @@ internal static class SupabaseFrames
             writer.WriteEndObject();
         }, reason);
 
+    /// <summary><c>phx_reply</c> <c>{"status":"error","response":{}}</c>: Supabase's answer to a presence track its policies refuse.</summary>
+    public static byte[] ReplyErrorWithoutReason(PhoenixVersion version, string? joinRef, string? reference, string topic) =>
+        PhoenixSerializer.Write(version, joinRef, reference, topic, "phx_reply", static (writer, _) =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("status"u8, "error"u8);
+            writer.WritePropertyName("response"u8);
+            writer.WriteStartObject();
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }, 0);
+
     /// <summary>
     /// The successful join reply: <c>response.postgres_changes</c> echoes each requested binding unchanged (same keys,
     /// same order) plus its <c>id</c> and, when known, the <c>offset</c> it starts after (Sluice's extension: a client that

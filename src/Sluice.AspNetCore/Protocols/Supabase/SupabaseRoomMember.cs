@@ -9,9 +9,18 @@ namespace Sluice.Server.Protocols.Supabase;
 /// <c>presence_state</c> with the channel's join_ref, and only when the join enabled presence. The join reply, leaves
 /// and errors are the session's.
 /// </summary>
-internal sealed class SupabaseRoomMember(ClientConnection connection, string room, PhoenixVersion version, string joinRef, bool presenceState)
+/// <remarks>
+/// A private channel left to the policies on <c>realtime.messages</c> joins a room of its own (<paramref name="topic"/> then
+/// differs from the room's name) and receives broadcasts and presence only as far as those policies let it read them;
+/// <see cref="ReceivesMessages"/> and <see cref="ReceivesPresence"/> are set by its session (at join, and again when the
+/// token changes) and read under the room registry's lock.
+/// </remarks>
+internal sealed class SupabaseRoomMember(ClientConnection connection, string room, string topic, PhoenixVersion version, string joinRef, bool presenceState)
     : RoomMember(connection, room)
 {
+    private volatile bool _receivesMessages = true;
+    private volatile bool _receivesPresence = true;
+
     /// <summary>Shared frames differ between the serializer versions, not between connections of one version.</summary>
     private static readonly int V1Slot = FrameCache.NewSlot();
     private static readonly int V2Slot = FrameCache.NewSlot();
@@ -19,13 +28,24 @@ internal sealed class SupabaseRoomMember(ClientConnection connection, string roo
     private int Slot => version == PhoenixVersion.V2 ? V2Slot : V1Slot;
 
     /// <summary>The topic, <c>realtime:&lt;name&gt;</c>.</summary>
-    public string Topic { get; } = SupabaseFrames.TopicPrefix + room;
+    public string Topic { get; } = topic;
+
+    public override bool ReceivesMessages => _receivesMessages;
+
+    public override bool ReceivesPresence => _receivesPresence;
+
+    /// <summary>What the channel may read from now on (a private channel's policies, checked again when its token changes).</summary>
+    public void Allow(bool messages, bool presence)
+    {
+        _receivesMessages = messages;
+        _receivesPresence = presence;
+    }
 
     /// <summary>Nothing: the session replies to the join.</summary>
     public override byte[]? Subscribed(string offset) => null;
 
     public override byte[]? PresenceState(IEnumerable<PresenceEntry> entries) =>
-        presenceState ? SupabaseRoomFrames.PresenceState(version, joinRef, Topic, entries) : null;
+        presenceState && _receivesPresence ? SupabaseRoomFrames.PresenceState(version, joinRef, Topic, entries) : null;
 
     /// <summary>Nothing: the session replies to the leave.</summary>
     public override byte[]? Unsubscribed() => null;

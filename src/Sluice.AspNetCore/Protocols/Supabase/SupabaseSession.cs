@@ -8,6 +8,7 @@ using Sluice.Server.Connections;
 using Sluice.Server.Limits;
 using Sluice.Server.Rooms;
 using Sluice.Server.Routing;
+using Sluice.Server.RowSecurity;
 
 namespace Sluice.Server.Protocols.Supabase;
 
@@ -29,6 +30,8 @@ internal sealed partial class SupabaseSession(
     ConnectionLimits limits,
     TimeSpan clockSkew,
     SupabaseOptions options,
+    PrivateTopicAuthorization privateTopics,
+    string requestHeadersJson,
     ILogger logger) : ProtocolSession<PhoenixMessage>(socket, maxMessageBytes)
 {
     /// <summary>Longest wait between two token checks (Supabase re-validates at least this often).</summary>
@@ -222,21 +225,21 @@ internal sealed partial class SupabaseSession(
                 await RefreshTokenAsync(channel, message, cancellationToken);
                 break;
             default:
-                HandleChannelEvent(channel, message);
+                await HandleChannelEventAsync(channel, message, cancellationToken);
                 break;
         }
     }
 
     /// <summary>Events on a joined channel other than joins, leaves and tokens: <c>broadcast</c> and <c>presence</c> go to the room.</summary>
-    private void HandleChannelEvent(JoinedChannel channel, PhoenixMessage message)
+    private async Task HandleChannelEventAsync(JoinedChannel channel, PhoenixMessage message, CancellationToken cancellationToken)
     {
         switch (message.Event)
         {
             case "broadcast":
-                Broadcast(channel, message);
+                await BroadcastAsync(channel, message, cancellationToken);
                 break;
             case "presence":
-                Presence(channel, message);
+                await PresenceAsync(channel, message, cancellationToken);
                 break;
             default:
                 if (message.Ref is not null)
@@ -246,7 +249,7 @@ internal sealed partial class SupabaseSession(
         }
     }
 
-    private void Broadcast(JoinedChannel channel, PhoenixMessage message)
+    private async Task BroadcastAsync(JoinedChannel channel, PhoenixMessage message, CancellationToken cancellationToken)
     {
         var payload = message.Payload;
         if (payload.ValueKind != JsonValueKind.Object || !payload.TryGetProperty("event", out var eventName) || eventName.ValueKind != JsonValueKind.String
@@ -261,9 +264,13 @@ internal sealed partial class SupabaseSession(
             ReplyErrorIfAsked(channel, message, "payload_size_exceeded");
             return;
         }
-        if (!Authorized(channel.Config.Private, channel.Room, RoomActions.Publish))
+        var allowed = await MayWriteAsync(channel, TopicExtension.Broadcast, cancellationToken);
+        if (allowed is not { Allowed: true })
         {
-            ReplyErrorIfAsked(channel, message, "Unauthorized: you may not broadcast in this channel");
+            // Refused by the policies on realtime.messages (or they could not be asked): dropped without a reply, as
+            // Supabase drops it (an acknowledged send times out). A private-room rule's refusal is answered.
+            if (allowed is { ByRule: true })
+                ReplyErrorIfAsked(channel, message, "Unauthorized: you may not broadcast in this channel");
             return;
         }
         rooms.Publish(connection, channel.Room, name, body, channel.Self, ack: false, reference: null, out _, binary: message.Binary);
@@ -271,7 +278,7 @@ internal sealed partial class SupabaseSession(
             connection.TryEnqueue(SupabaseFrames.ReplyOk(version, channel.JoinRef, message.Ref, message.Topic));
     }
 
-    private void Presence(JoinedChannel channel, PhoenixMessage message)
+    private async Task PresenceAsync(JoinedChannel channel, PhoenixMessage message, CancellationToken cancellationToken)
     {
         var payload = message.Payload;
         var kind = payload.ValueKind == JsonValueKind.Object && payload.TryGetProperty("event", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
@@ -290,9 +297,14 @@ internal sealed partial class SupabaseSession(
                     ReplyErrorIfAsked(channel, message, "payload_size_exceeded");
                     return;
                 }
-                if (!Authorized(channel.Config.Private, channel.Room, RoomActions.Presence))
+                var allowed = await MayWriteAsync(channel, TopicExtension.Presence, cancellationToken);
+                if (allowed is not { Allowed: true })
                 {
-                    ReplyErrorIfAsked(channel, message, "Unauthorized: you may not track presence in this channel");
+                    // Supabase answers a track its policies refuse with an error without a reason; the channel stays.
+                    if (allowed is { ByRule: true })
+                        ReplyErrorIfAsked(channel, message, "Unauthorized: you may not track presence in this channel");
+                    else if (message.Ref is not null)
+                        connection.TryEnqueue(SupabaseFrames.ReplyErrorWithoutReason(version, channel.JoinRef, message.Ref, message.Topic));
                     return;
                 }
                 break;
@@ -309,12 +321,90 @@ internal sealed partial class SupabaseSession(
     }
 
     /// <summary>
-    /// Public channels: allowed unless a private-room rule covers the room and refuses the token. Private channels
-    /// (<c>config.private: true</c>): only what a private-room rule grants (or the service role), like Supabase's RLS on
-    /// <c>realtime.messages</c>.
+    /// Whether the connection may send (broadcast) or track (presence) on <paramref name="channel"/>. Public channels: allowed
+    /// unless a private-room rule covers the room and refuses the token. Private channels: <see cref="PrivateTopicAuthorization"/>,
+    /// asked once per join and extension and kept until the token changes, as Supabase keeps it; null when the policies
+    /// could not be asked (refused, and logged).
     /// </summary>
-    private bool Authorized(bool privateChannel, string room, RoomActions action) =>
-        privateChannel ? rooms.Access.IsGranted(connection.Identity, room, action) : rooms.Access.IsAllowed(connection.Identity, room, action);
+    private async Task<TopicWriteDecision?> MayWriteAsync(JoinedChannel channel, TopicExtension extension, CancellationToken cancellationToken)
+    {
+        if (!channel.Config.Private)
+        {
+            var action = extension == TopicExtension.Broadcast ? RoomActions.Publish : RoomActions.Presence;
+            return new TopicWriteDecision(rooms.Access.IsAllowed(connection.Identity, channel.Room, action), ByRule: true);
+        }
+        if (channel.Writes.TryGetValue(extension, out var known))
+            return known;
+        try
+        {
+            var decision = await privateTopics.WriteAsync(connection.Identity, channel.SubTopic, extension, requestHeadersJson, cancellationToken);
+            channel.Writes[extension] = decision;
+            return decision;
+        }
+        catch (TopicProbeException ex)
+        {
+            LogTopicCheckFailed(connection.Id, channel.SubTopic, ex.Failure, ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// What the connection may read on the private topic <paramref name="subTopic"/>; null with why when the policies could
+    /// not be asked (logged).
+    /// </summary>
+    private async Task<(TopicReadAccess Access, TopicProbeFailure? Failure)> ReadPrivateAsync(string subTopic, bool presence, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await privateTopics.ReadAsync(connection.Identity, subTopic, presence, requestHeadersJson, cancellationToken), null);
+        }
+        catch (TopicProbeException ex)
+        {
+            LogTopicCheckFailed(connection.Id, subTopic, ex.Failure, ex.Message);
+            return (default, ex.Failure);
+        }
+    }
+
+    /// <summary>Supabase's reason for refusing a private join: nothing readable (or a policy that failed), or the policies could not be asked.</summary>
+    private static string JoinRefusal(string subTopic, TopicProbeFailure? failure) => failure switch
+    {
+        null or TopicProbeFailure.PolicyError => $"Unauthorized: You do not have permissions to read from this Channel topic: {subTopic}",
+        TopicProbeFailure.MissingPartition => "MissingPartition: Realtime was unable to find the expected messages partition",
+        TopicProbeFailure.QueryCanceled => "QueryCanceled: the policies on realtime.messages did not answer in time",
+        _ => "UnableToConnectToProject: Realtime was unable to connect to the project database",
+    };
+
+    /// <summary>
+    /// A private channel's token changed: its policies are asked again, as Supabase asks them. It ends (with Supabase's
+    /// <c>system</c> message and <c>phx_close</c>) when it may read nothing, when a read it had is revoked, or when the
+    /// policies cannot be asked; otherwise it reads what they now allow, and its writes are asked again at the next send or track.
+    /// </summary>
+    private async Task RecheckPrivateAsync(JoinedChannel channel, CancellationToken cancellationToken)
+    {
+        channel.Writes.Clear();
+        var (read, failure) = await ReadPrivateAsync(channel.SubTopic, channel.Config.PresenceEnabled, cancellationToken);
+        var before = channel.Read;
+        var ending = failure switch
+        {
+            null when !read.MayJoin => $"You do not have permissions to read from this Channel topic: {channel.SubTopic}",
+            null when (before.Broadcast && !read.Broadcast) || (before.Presence == true && read.Presence != true) =>
+                $"You no longer have permission to read from this Channel topic: {channel.SubTopic}",
+            null => null,
+            TopicProbeFailure.PolicyError => $"You do not have permissions to read from this Channel topic: {channel.SubTopic}",
+            TopicProbeFailure.QueryCanceled => "Query was cancelled, please try again",
+            _ => "Realtime was unable to connect to the project database",
+        };
+        if (ending is not null)
+        {
+            _channels.Remove(channel.Topic);
+            EndChannel(channel);
+            connection.TryEnqueue(SupabaseFrames.System(version, channel.JoinRef, channel.Topic, "system", ok: false, ending));
+            connection.TryEnqueue(SupabaseFrames.Close(version, channel.JoinRef, channel.Topic));
+            return;
+        }
+        channel.Read = read;
+        channel.Member?.Allow(read.Broadcast, read.Presence == true);
+    }
 
     private void ReplyErrorIfAsked(JoinedChannel channel, PhoenixMessage message, string reason)
     {
@@ -361,7 +451,17 @@ internal sealed partial class SupabaseSession(
             return;
         }
         var config = JoinConfig.Read(message.Payload);
-        if (!Authorized(config.Private, roomName, RoomActions.Subscribe))
+        var read = new TopicReadAccess(true, true);
+        if (config.Private)
+        {
+            (read, var failure) = await ReadPrivateAsync(roomName, config.PresenceEnabled, cancellationToken);
+            if (failure is not null || !read.MayJoin)
+            {
+                connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, JoinRefusal(roomName, failure)));
+                return;
+            }
+        }
+        else if (!rooms.Access.IsAllowed(connection.Identity, roomName, RoomActions.Subscribe))
         {
             connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic,
                 $"Unauthorized: You do not have permissions to read from this Channel topic: {roomName}"));
@@ -373,7 +473,7 @@ internal sealed partial class SupabaseSession(
             return;
         }
 
-        var joined = new JoinedChannel(topic, joinRef, roomName, config);
+        var joined = new JoinedChannel(topic, joinRef, roomName, config.Private ? privateTopics.RoomOf(roomName) : roomName, config) { Read = read };
         var start = new JoinStart(bindings.Count);
         try
         {
@@ -390,7 +490,9 @@ internal sealed partial class SupabaseSession(
             _channels[topic] = joined;
             // Every binding is live (or about to catch up from its since) before the reply: SUBSCRIBED is never premature.
             connection.TryEnqueue(SupabaseFrames.JoinReply(version, joinRef, message.Ref, topic, bindings, start.Offsets));
-            rooms.Subscribe(new SupabaseRoomMember(connection, roomName, version, joinRef, presenceState: joined.Config.PresenceEnabled), since: null);
+            joined.Member = new SupabaseRoomMember(connection, joined.Room, topic, version, joinRef, presenceState: joined.Config.PresenceEnabled);
+            joined.Member.Allow(read.Broadcast, read.Presence == true);
+            rooms.Subscribe(joined.Member, since: null);
             foreach (var notice in start.Notices)
                 connection.TryEnqueue(notice);
             // Catch-up frames go out after the reply, once the client knows the binding ids.
@@ -523,6 +625,8 @@ internal sealed partial class SupabaseSession(
             return;
         }
         UseIdentity(result.Identity!);
+        if (channel.Config.Private)
+            await RecheckPrivateAsync(channel, cancellationToken);
     }
 
     private void UseIdentity(ConnectionIdentity identity)
@@ -573,11 +677,25 @@ internal sealed partial class SupabaseSession(
         public HashSet<int> Notified { get; } = [];
     }
 
-    private sealed class JoinedChannel(string topic, string joinRef, string room, JoinConfig config)
+    private sealed class JoinedChannel(string topic, string joinRef, string subTopic, string room, JoinConfig config)
     {
         public string Topic { get; } = topic;
         public string JoinRef { get; } = joinRef;
+
+        /// <summary>The topic without <c>realtime:</c>: what <c>realtime.topic()</c> returns to the policies.</summary>
+        public string SubTopic { get; } = subTopic;
+
+        /// <summary>The room the channel joined: the sub-topic, or a private topic's own room (<see cref="PrivateTopicAuthorization.RoomOf"/>).</summary>
         public string Room { get; } = room;
+
+        /// <summary>What the channel may read: everything on a public channel; on a private one, what its policies or rules allow.</summary>
+        public TopicReadAccess Read { get; set; }
+
+        /// <summary>The channel's room membership, once joined.</summary>
+        public SupabaseRoomMember? Member { get; set; }
+
+        /// <summary>A private channel's write decisions so far (asked at the first send or track; forgotten when the token changes).</summary>
+        public Dictionary<TopicExtension, TopicWriteDecision> Writes { get; } = [];
         public JoinConfig Config { get; } = config;
         public bool Self => Config.BroadcastSelf;
         public bool Ack => Config.BroadcastAck;
@@ -596,6 +714,9 @@ internal sealed partial class SupabaseSession(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Supabase connection {ConnectionId}: token refresh refused ({Code})")]
     private partial void LogRefreshRejected(long connectionId, string code);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Supabase connection {ConnectionId}: the policies on realtime.messages for topic {Topic} could not be asked ({Failure}: {Reason}); refused")]
+    private partial void LogTopicCheckFailed(long connectionId, string topic, TopicProbeFailure failure, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Supabase connection {ConnectionId}: handling a message failed")]
     private partial void LogFrameFailed(Exception exception, long connectionId);
