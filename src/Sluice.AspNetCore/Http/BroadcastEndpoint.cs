@@ -4,19 +4,23 @@ using System.Text.Json;
 using Sluice.Protocol;
 using Sluice.Server.Auth;
 using Sluice.Server.Rooms;
+using Sluice.Server.RowSecurity;
 
 namespace Sluice.Server.Http;
 
 /// <summary>
 /// <c>POST /api/broadcast</c> (Supabase's batch format <c>{"messages":[{"topic":…,"event":…,"payload":…}]}</c>) and
 /// <c>POST /api/broadcast/{topic}/events/{event}</c> (the body is the payload), also under <c>/realtime/v1</c>:
-/// servers publish into rooms. Needs a token with the service role (<c>Authorization: Bearer</c>, <c>?token=</c> or
-/// the <c>apikey</c> header); 401 otherwise. Everything is validated before anything is published: a 400 publishes
-/// nothing. 202 with an empty body once every message is published. A message marked <c>private</c> (the batch's
-/// <c>"private": true</c>, the single route's <c>?private=true</c>) goes to the topic's private channels only
-/// (<see cref="PrivateTopicAuthorization.RoomOf"/>), as on Supabase.
+/// publish into rooms. Needs a valid token (<c>Authorization: Bearer</c>, <c>?token=</c> or the <c>apikey</c> header); 401
+/// otherwise. Everything is validated before anything is published: a 400 publishes nothing. Each message is then
+/// authorized as Supabase authorizes it: a public one by the private-room rules (<see cref="RoomAccess.IsAllowed"/>), one
+/// marked <c>private</c> (the batch's <c>"private": true</c>, the single route's <c>?private=true</c>) by
+/// <see cref="PrivateTopicAuthorization"/> — once per distinct topic — and it goes to the topic's private channels only
+/// (<see cref="PrivateTopicAuthorization.RoomOf"/>). The service role passes. A batch skips what is refused and still
+/// answers 202 (as Supabase does); the single route answers 403 <c>forbidden</c>, or 503 <c>database_unavailable</c> when
+/// the policies could not be asked.
 /// </summary>
-internal static class BroadcastEndpoint
+internal static partial class BroadcastEndpoint
 {
     public const string BatchRoute = "/api/broadcast";
     public const string SingleRoute = "/api/broadcast/{topic}/events/{event}";
@@ -24,9 +28,11 @@ internal static class BroadcastEndpoint
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
-    public static async Task HandleBatchAsync(HttpContext context, RoomRegistry rooms, PrivateTopicAuthorization privateTopics, TokenValidator tokens)
+    public static async Task HandleBatchAsync(HttpContext context, RoomRegistry rooms, PrivateTopicAuthorization privateTopics, TokenValidator tokens,
+        ILoggerFactory loggers)
     {
-        if (!await AuthorizeAsync(context, rooms, tokens))
+        var identity = await AuthenticateAsync(context, rooms, tokens);
+        if (identity is null)
             return;
         var body = await ReadBodyAsync(context, rooms.Options.MaxHttpBodyBytes);
         if (body is null)
@@ -67,19 +73,35 @@ internal static class BroadcastEndpoint
             return;
         }
 
+        var headersJson = AllHeadersJson(context);
+        var decisions = new Dictionary<(string Room, bool Private), bool>();
+        foreach (var (room, _, _, isPrivate) in messages)
+        {
+            if (decisions.ContainsKey((room, isPrivate)))
+                continue;
+            var (allowed, failure) = await MayPublishAsync(identity, room, isPrivate, rooms, privateTopics, headersJson, context.RequestAborted);
+            if (failure is not null)
+                LogPrivateCheckFailed(loggers.CreateLogger("Sluice.Broadcast"), room, failure.Failure, failure.Message);
+            decisions[(room, isPrivate)] = allowed;
+        }
         using (var activity = Observability.SluiceTelemetry.Source.StartActivity(Observability.SluiceTelemetry.BroadcastSpan))
         {
             activity?.SetTag(Observability.SluiceTelemetry.MessagesTag, messages.Count);
             foreach (var (room, eventName, payload, isPrivate) in messages)
-                rooms.Publish(null, isPrivate ? privateTopics.RoomOf(room) : room, eventName, payload, self: false, ack: false, reference: null, out _);
+            {
+                // Refused: skipped, and the batch is still accepted, as Supabase does.
+                if (decisions[(room, isPrivate)])
+                    rooms.Publish(null, isPrivate ? privateTopics.RoomOf(room) : room, eventName, payload, self: false, ack: false, reference: null, out _);
+            }
         }
         context.Response.StatusCode = StatusCodes.Status202Accepted;
     }
 
     public static async Task HandleSingleAsync(string topic, string @event, HttpContext context, RoomRegistry rooms, PrivateTopicAuthorization privateTopics,
-        TokenValidator tokens)
+        TokenValidator tokens, ILoggerFactory loggers)
     {
-        if (!await AuthorizeAsync(context, rooms, tokens))
+        var identity = await AuthenticateAsync(context, rooms, tokens);
+        if (identity is null)
             return;
         if (!TryReadRoom(topic, out var room, out var error))
         {
@@ -116,6 +138,20 @@ internal static class BroadcastEndpoint
                 $"the payload is larger than the maximum of {rooms.Options.MaxPayloadBytes} bytes");
             return;
         }
+        var isPrivate = string.Equals(context.Request.Query["private"], "true", StringComparison.OrdinalIgnoreCase);
+        var (allowed, failure) = await MayPublishAsync(identity, room, isPrivate, rooms, privateTopics, AllHeadersJson(context), context.RequestAborted);
+        if (failure is not null)
+        {
+            LogPrivateCheckFailed(loggers.CreateLogger("Sluice.Broadcast"), room, failure.Failure, failure.Message);
+            await FailAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.DatabaseUnavailable,
+                "the policies on realtime.messages could not be asked; nothing was published");
+            return;
+        }
+        if (!allowed)
+        {
+            await FailAsync(context, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, $"this token may not broadcast to {(isPrivate ? "the private topic " : "")}{room}");
+            return;
+        }
         using (var activity = Observability.SluiceTelemetry.Source.StartActivity(Observability.SluiceTelemetry.BroadcastSpan))
         {
             if (activity is not null)
@@ -123,7 +159,6 @@ internal static class BroadcastEndpoint
                 activity.SetTag(Observability.SluiceTelemetry.MessagesTag, 1);
                 activity.SetTag(Observability.SluiceTelemetry.RoomTag, room);
             }
-            var isPrivate = string.Equals(context.Request.Query["private"], "true", StringComparison.OrdinalIgnoreCase);
             rooms.Publish(null, isPrivate ? privateTopics.RoomOf(room) : room, @event, payload, self: false, ack: false, reference: null, out _);
         }
         context.Response.StatusCode = StatusCodes.Status202Accepted;
@@ -231,35 +266,62 @@ internal static class BroadcastEndpoint
         return true;
     }
 
-    /// <summary>Passes requests whose token has the service role; answers the others with 401 (503 when keys are unavailable).</summary>
-    private static async Task<bool> AuthorizeAsync(HttpContext context, RoomRegistry rooms, TokenValidator tokens)
+    /// <summary>
+    /// Whether <paramref name="identity"/> may publish to <paramref name="room"/>: a public message unless a private-room rule
+    /// refuses it, a private one as <see cref="PrivateTopicAuthorization"/> decides (refused, with the failure, when the
+    /// policies could not be asked).
+    /// </summary>
+    private static async Task<(bool Allowed, TopicProbeException? Failure)> MayPublishAsync(ConnectionIdentity identity, string room, bool isPrivate,
+        RoomRegistry rooms, PrivateTopicAuthorization privateTopics, string headersJson, CancellationToken cancellationToken)
+    {
+        if (!isPrivate)
+            return (rooms.Access.IsAllowed(identity, room, RoomActions.Publish), null);
+        try
+        {
+            return ((await privateTopics.WriteAsync(identity, room, TopicExtension.Broadcast, headersJson, cancellationToken)).Allowed, null);
+        }
+        catch (TopicProbeException ex)
+        {
+            return (false, ex);
+        }
+    }
+
+    /// <summary>The request's headers as a JSON object for <c>request.headers</c>, as Supabase passes them to the policies of an HTTP broadcast.</summary>
+    private static string AllHeadersJson(HttpContext context) => RequestHeadersJson.All(context.Request.Headers);
+
+    /// <summary>The request's token as an identity; null after answering 401 (503 when the signing keys are unavailable).</summary>
+    private static async Task<ConnectionIdentity?> AuthenticateAsync(HttpContext context, RoomRegistry rooms, TokenValidator tokens)
     {
         AuthResult? refusal = null;
+        ConnectionIdentity? identity = null;
         if (!RequestToken.TryRead(context.Request, out var token, out var tokenError))
             refusal = tokenError;
         else
         {
             token ??= context.Request.Headers["apikey"] is [{ Length: > 0 } apikey] ? apikey.Trim() : null;
             if (token is null)
-                refusal = AuthResult.Failure(ErrorCodes.Unauthorized, "this endpoint needs a service-role token: send Authorization: Bearer <token> or an apikey header");
+                refusal = AuthResult.Failure(ErrorCodes.Unauthorized, "this endpoint needs a token: send Authorization: Bearer <token> or an apikey header");
             else
             {
                 var result = await tokens.ValidateAsync(token, context.RequestAborted);
                 if (!result.Succeeded)
                     refusal = result;
-                else if (!rooms.Access.IsServiceRole(result.Identity))
-                    refusal = AuthResult.Failure(ErrorCodes.Forbidden, $"this endpoint needs a token with the role {rooms.Options.ServiceRole}");
+                else
+                    identity = result.Identity;
             }
         }
         if (refusal is null)
-            return true;
+            return identity;
         var unavailable = refusal.ErrorCode == ErrorCodes.AuthUnavailable;
         if (!unavailable)
             context.Response.Headers.WWWAuthenticate = "Bearer";
         await FailAsync(context, unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status401Unauthorized,
             refusal.ErrorCode!, refusal.ErrorMessage!);
-        return false;
+        return null;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "HTTP broadcast: the policies on realtime.messages for topic {Topic} could not be asked ({Failure}: {Reason}); not published")]
+    private static partial void LogPrivateCheckFailed(ILogger logger, string topic, TopicProbeFailure failure, string reason);
 
     /// <summary>The whole body, or null (after answering 400 <c>payload_too_large</c>) when it exceeds <paramref name="limit"/>.</summary>
     private static async Task<byte[]?> ReadBodyAsync(HttpContext context, int limit)

@@ -95,8 +95,10 @@ public sealed class BroadcastApiTests(PostgresFixture postgres) : RoomTest(postg
             await AssertFailureAsync(tooLarge, HttpStatusCode.BadRequest, ErrorCodes.PayloadTooLarge);
     }
 
+    protected override string[] RoomArgs => ["--Sluice:Rooms:Private:0:Pattern", "team-{organization_id}"];
+
     [Fact]
-    public async Task Only_service_role_tokens_may_post()
+    public async Task A_valid_token_may_post_where_the_rules_let_it()
     {
         const string body = """{"messages":[{"topic":"lobby","event":"e","payload":1}]}""";
         using (var none = await PostAsync("/api/broadcast", body))
@@ -104,10 +106,24 @@ public sealed class BroadcastApiTests(PostgresFixture postgres) : RoomTest(postg
             await AssertFailureAsync(none, HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
             Assert.Equal("Bearer", Assert.Single(none.Headers.WwwAuthenticate).Scheme);
         }
+
+        // As on Supabase, user tokens publish too; a private-room rule decides the rooms it covers.
+        await using var client = await ConnectWithTokenAsync(ServiceToken("watcher"));
+        await JoinAsync(client, "room:lobby");
+        await JoinAsync(client, "room:team-acme");
         using (var user = await PostAsync("/api/broadcast", body, bearer: UserToken("alice")))
-            await AssertFailureAsync(user, HttpStatusCode.Unauthorized, ErrorCodes.Forbidden);
-        using (var userKey = await PostAsync("/realtime/v1/api/broadcast/lobby/events/e", "1", apikey: UserToken("alice")))
-            await AssertFailureAsync(userKey, HttpStatusCode.Unauthorized, ErrorCodes.Forbidden);
+            Assert.Equal(HttpStatusCode.Accepted, user.StatusCode);
+        await ExpectMessageAsync(client, "room:lobby", "e");
+        using (var refused = await PostAsync("/realtime/v1/api/broadcast/team-acme/events/e", "1", apikey: UserToken("alice", "globex")))
+            await AssertFailureAsync(refused, HttpStatusCode.Forbidden, ErrorCodes.Forbidden);
+        // A batch skips what it may not publish and is still accepted (Supabase's answer).
+        using (var skipped = await PostAsync("/api/broadcast",
+            """{"messages":[{"topic":"team-acme","event":"skipped","payload":1},{"topic":"team-acme","event":"kept","payload":2}]}""",
+            bearer: UserToken("bob", "globex")))
+            Assert.Equal(HttpStatusCode.Accepted, skipped.StatusCode);
+        using (var member = await PostAsync("/realtime/v1/api/broadcast/team-acme/events/kept", "3", apikey: UserToken("carol", "acme")))
+            Assert.Equal(HttpStatusCode.Accepted, member.StatusCode);
+        Assert.Equal(3, (await ExpectMessageAsync(client, "room:team-acme", "kept")).GetProperty("payload").GetInt32());
         using (var garbage = await PostAsync("/api/broadcast", body, bearer: "garbage"))
             await AssertFailureAsync(garbage, HttpStatusCode.Unauthorized, ErrorCodes.InvalidToken);
         using (var expired = await PostAsync("/api/broadcast", body,

@@ -171,6 +171,35 @@ public sealed class SupabaseChannelAuthorizationTests(PostgresFixture postgres) 
     }
 
     [Fact]
+    public async Task User_tokens_broadcast_over_http_to_a_private_topic_as_its_insert_policies_allow()
+    {
+        await CreatePoliciesAsync();
+        var member = await ConnectAsync("1.0.0", "acme");
+        Assert.Equal("ok", Status((await member.JoinAsync("realtime:org:acme", Join(isPrivate: true))).Reply));
+        using var http = new HttpClient { BaseAddress = Server.HttpBase };
+
+        async Task<HttpStatusCode> PostAsync(string path, string body, bool writer)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            request.Headers.Add("apikey", Tokens.Hs256(new Dictionary<string, object>
+            {
+                ["sub"] = "http-user", ["role"] = Member, ["organization_id"] = "acme", ["writer"] = writer,
+            }));
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        // Refused: the batch is accepted and skips it, the single route answers 403.
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync("/realtime/v1/api/broadcast",
+            """{"messages":[{"topic":"org:acme","event":"refused","payload":{},"private":true}]}""", writer: false));
+        Assert.Equal(HttpStatusCode.Forbidden, await PostAsync("/realtime/v1/api/broadcast/org:acme/events/refused?private=true", "{}", writer: false));
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync("/realtime/v1/api/broadcast/org:acme/events/allowed?private=true", "{}", writer: true));
+
+        var first = await member.NextAsync(f => f.Event == "broadcast");
+        Assert.Equal("allowed", first.Payload.GetProperty("event").GetString());
+    }
+
+    [Fact]
     public async Task A_policy_that_fails_refuses_the_join()
     {
         await Database.ExecuteAsync($"""
