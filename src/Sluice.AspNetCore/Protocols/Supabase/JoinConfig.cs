@@ -5,9 +5,11 @@ namespace Sluice.Server.Protocols.Supabase;
 /// <summary>
 /// The broadcast and presence parts of a join's <c>config</c>: <c>broadcast.self</c>/<c>ack</c> (false when absent),
 /// <c>presence.key</c> (empty: the server picks one) and <c>presence.enabled</c> (true when absent, as clients before
-/// realtime-js 2.12 do not send it) and <c>private</c> (false when absent). Unknown keys are ignored.
+/// realtime-js 2.12 do not send it), <c>private</c> (false when absent) and <c>broadcast.replication_ready</c> (any value
+/// but null or false opts in, as Supabase reads it). Unknown keys are ignored.
 /// </summary>
-internal sealed record JoinConfig(bool BroadcastSelf, bool BroadcastAck, string PresenceKey, bool PresenceEnabled, bool Private = false)
+internal sealed record JoinConfig(bool BroadcastSelf, bool BroadcastAck, string PresenceKey, bool PresenceEnabled, bool Private = false,
+    bool ReplicationReady = false)
 {
     public static JoinConfig Read(JsonElement joinPayload)
     {
@@ -22,7 +24,9 @@ internal sealed record JoinConfig(bool BroadcastSelf, bool BroadcastAck, string 
             Flag(broadcast, "ack") ?? false,
             presence.ValueKind == JsonValueKind.Object && presence.TryGetProperty("key", out var key) && key.ValueKind == JsonValueKind.String ? key.GetString()! : "",
             Flag(presence, "enabled") ?? true,
-            Flag(config, "private") ?? false);
+            Flag(config, "private") ?? false,
+            broadcast.ValueKind == JsonValueKind.Object && broadcast.TryGetProperty("replication_ready", out var ready)
+                && ready.ValueKind is not (JsonValueKind.Null or JsonValueKind.False));
     }
 
     private static bool? Flag(JsonElement parent, string name) =>

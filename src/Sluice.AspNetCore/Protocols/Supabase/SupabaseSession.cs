@@ -375,6 +375,29 @@ internal sealed partial class SupabaseSession(
     };
 
     /// <summary>
+    /// <c>config.broadcast.replication_ready</c>: once the change stream is current (<see cref="StartupCatchUp"/>: at once,
+    /// except while a started server re-reads its slot), the channel gets Supabase's <c>system</c> "Replication connection
+    /// established"; if it does not become current within <see cref="StartupCatchUp.Patience"/>, the channel ends with
+    /// Supabase's "Replication connection was not established in time".
+    /// </summary>
+    private async Task NotifyReplicationReadyAsync(JoinedChannel channel, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await services.StartupCatchUp.WaitAsync(cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            _channels.Remove(channel.Topic);
+            EndChannel(channel);
+            connection.TryEnqueue(SupabaseFrames.System(version, channel.JoinRef, channel.Topic, "system", ok: false, "Replication connection was not established in time"));
+            connection.TryEnqueue(SupabaseFrames.Close(version, channel.JoinRef, channel.Topic));
+            return;
+        }
+        connection.TryEnqueue(SupabaseFrames.System(version, channel.JoinRef, channel.Topic, "system", ok: true, "Replication connection established"));
+    }
+
+    /// <summary>
     /// A private channel's token changed: its policies are asked again, as Supabase asks them. It ends (with Supabase's
     /// <c>system</c> message and <c>phx_close</c>) when it may read nothing, when a read it had is revoked, or when the
     /// policies cannot be asked; otherwise it reads what they now allow, and its writes are asked again at the next send or track.
@@ -512,6 +535,8 @@ internal sealed partial class SupabaseSession(
             foreach (var (subscription, _) in start.Resumes)
                 _tables.Release(subscription);
         }
+        if (config.ReplicationReady)
+            await NotifyReplicationReadyAsync(joined, cancellationToken);
     }
 
     /// <summary>
