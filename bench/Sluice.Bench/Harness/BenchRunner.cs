@@ -20,6 +20,7 @@ public static class BenchRunner
         new ClusterScenario(),
         new SoakScenario(),
         new RlsWindowScenario(),
+        new RlsScenario(),
     ];
 
     public static async Task<int> RunAsync(BenchArgs args)
