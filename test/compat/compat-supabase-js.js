@@ -1,6 +1,6 @@
 // The README's supabase-js snippet against Sluice (issue 7): createClient(url, key, { realtime: { transport: ws } })
 // from @supabase/supabase-js, for vsn 1.0.0 and the default 2.0.0: postgres_changes with a filter under row-level
-// security, broadcast over the socket and over HTTP (channel.httpSend → POST /realtime/v1/api/broadcast, which Sluice
+// security, a database broadcast (realtime.send), broadcast over the socket and over HTTP (channel.httpSend → POST /realtime/v1/api/broadcast, which Sluice
 // accepts from service-role tokens). Environment as compat-rls.js (public.messages exists), plus SERVICE_KEY: a token with
 // the service role. Exits 0 when every check passed.
 'use strict';
@@ -22,13 +22,26 @@ async function run(vsn, db, firstId) {
   const supabase = createClient(url, apikey, { realtime, auth });
   const sender = createClient(url, serviceKey, { realtime, auth });
 
-  const changes = [], cursors = [];
+  const changes = [], cursors = [], fromDatabase = [];
   const todos = supabase
     .channel(`messages-${vsn}`)
     .on('postgres_changes', { event: '*', schema: 'public', table: 'messages', filter: `id=gte.${firstId}` },
         (change) => changes.push(change))
-    .on('broadcast', { event: 'cursor' }, (msg) => cursors.push(msg.payload));
+    .on('broadcast', { event: 'cursor' }, (msg) => cursors.push(msg.payload))
+    .on('broadcast', { event: 'from-db' }, (msg) => fromDatabase.push(msg));
   await subscribe(todos);
+
+  // Broadcast from Database: realtime.send to the public channel, as Supabase's docs write it.
+  await db.query('SELECT realtime.send($1::jsonb, $2, $3, false)', [JSON.stringify({ n: firstId }), 'from-db', `messages-${vsn}`]);
+  await waitFor(() => fromDatabase.length >= 1, 'the database broadcast');
+  assert.equal(fromDatabase.length, 1);
+  const [sent] = fromDatabase;
+  assert.equal(sent.type, 'broadcast');
+  assert.equal(sent.event, 'from-db');
+  assert.equal(sent.payload.n, firstId);
+  assert.equal(typeof sent.payload.id, 'string'); // added by realtime.send: the row's id
+  assert.equal(sent.meta.id, sent.payload.id);
+  assert.equal(typeof sent.meta.offset, 'string'); // Sluice's extension
 
   // Organization 2's row is not visible to this token.
   await db.query('INSERT INTO public.messages VALUES ($1, 1, $2), ($3, 2, $4)', [firstId, 'mine', firstId + 1, 'theirs']);

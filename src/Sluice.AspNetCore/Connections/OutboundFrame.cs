@@ -27,6 +27,7 @@ internal readonly struct OutboundFrame
         _source = source;
         _transactionEnd = transactionEnd;
         QueuedBytes = source.EstimatedBytes;
+        Binary = source.Binary;
     }
 
     /// <summary>What the frame counts against the queue's byte limit (an estimate until serialized).</summary>

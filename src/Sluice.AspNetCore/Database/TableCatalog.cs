@@ -64,6 +64,20 @@ internal sealed class TableCatalog(NpgsqlDataSource dataSource, ColumnTypeResolv
         return new TableLookup(new TableSchema(relationId, schema, table, resolved.MoveToImmutable()), enabled);
     }
 
+    /// <summary>
+    /// Whether Sluice's publication publishes a partitioned table's rows under the root's name
+    /// (<c>publish_via_partition_root</c>, which Sluice sets when it creates the publication); false when it does not exist.
+    /// </summary>
+    public async Task<bool> PublishesViaRootAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT p.pubviaroot FROM pg_catalog.pg_publication p WHERE p.pubname = $1");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = options.Value.PublicationName });
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
+    }
+
+    /// <summary>The name of Sluice's publication.</summary>
+    public string PublicationName => options.Value.PublicationName;
+
     /// <summary>The realtime-enabled tables of <paramref name="schema"/> (in Sluice's publication), by name.</summary>
     public async Task<List<string>> RealtimeTablesAsync(string schema, CancellationToken cancellationToken)
     {

@@ -24,6 +24,7 @@ internal static partial class SupabaseEndpoint
         HttpContext context,
         ConnectionRegistry connections,
         SubscriptionServices services,
+        DatabaseBroadcasts databaseBroadcasts,
         TokenValidator tokens,
         SigningKeys keys,
         RoomRegistry rooms,
@@ -87,7 +88,7 @@ internal static partial class SupabaseEndpoint
                 connection,
                 () => new ConnectionAuth(connection, authentication.Identity!, services.Router, authOptions.Value.ClockSkew),
                 auth => new SupabaseSession(socket, connection, services, auth, supabaseTokens, rooms, version, settings.MaxMessageBytes, limits,
-                    authOptions.Value.ClockSkew, supabaseOptions.Value, privateTopics, headersJson, logger).RunAsync(context.RequestAborted),
+                    authOptions.Value.ClockSkew, supabaseOptions.Value, privateTopics, headersJson, databaseBroadcasts, logger).RunAsync(context.RequestAborted),
                 connections, services.Router, rooms, lifetime);
         }
     }

@@ -28,7 +28,9 @@ internal sealed class AccessInterest
     /// </summary>
     public void Acquire(Subscription subscription)
     {
-        if (subscription.HoldsInterest)
+        // A database-broadcast subscription reads as the server: no group is judged for it, and it has none (so a verdict,
+        // were one ever asked for it, would be missing: withheld).
+        if (subscription.HoldsInterest || subscription.ReadsDatabaseBroadcastsAsServer)
             return;
         var identity = subscription.Connection.Identity;
         if (!_groups.TryGetValue(identity.ClaimSetKey, out var group))

@@ -21,6 +21,12 @@ internal abstract class ChangeFrameFormat
     public abstract byte[] Change(string channel, LogEntry entry, bool transactionEnd, ChangeShape shape);
 
     /// <summary>
+    /// Whether the frame <see cref="Change"/> writes for <paramref name="entry"/> is sent as a binary WebSocket message (a
+    /// protocol's binary form); text otherwise. Pure, like <see cref="Change"/>.
+    /// </summary>
+    public virtual bool IsBinary(LogEntry entry) => false;
+
+    /// <summary>
     /// About what a change frame of <paramref name="entry"/> will weigh in a connection's queue before it is serialized
     /// (catch-up frames are serialized by the writer).
     /// </summary>

@@ -10,10 +10,14 @@ internal sealed class FrameSource(ChangeFrameFormat format, string channel, LogE
 {
     private byte[]? _middle;
     private byte[]? _last;
+    private bool? _binary;
 
     public LogEntry Entry { get; } = entry;
 
     public ChangeShape Shape { get; } = shape;
+
+    /// <summary>Sent as a binary WebSocket message (see <see cref="ChangeFrameFormat.IsBinary"/>).</summary>
+    public bool Binary => _binary ??= format.IsBinary(Entry);
 
     /// <summary>About what the frame weighs in a queue before it is serialized.</summary>
     public long EstimatedBytes => format.EstimateBytes(Entry, Shape);

@@ -21,6 +21,10 @@ internal static class RowSecurityGate
         shape = ChangeShape.AsCaptured;
         if (entry.Change.Verdicts is not { } verdicts)
             return true;
+        // The one exception, narrowed to the rows it is for: a channel's database broadcasts were authorized when the
+        // channel was admitted (see Subscription.ReadsDatabaseBroadcastsAsServer); its filter pins topic and privacy.
+        if (subscription.ReadsDatabaseBroadcastsAsServer && DatabaseBroadcastRows.IsMessagesTable(entry.Change.Table))
+            return true;
         var verdict = subscription.Group is { } group && verdicts.TryGet(group, out var found) ? found : AccessVerdict.Failed;
         switch (verdict)
         {

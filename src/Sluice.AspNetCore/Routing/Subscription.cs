@@ -24,6 +24,39 @@ internal sealed class Subscription(ISubscriberSink connection, string channel, T
     /// <summary>How this subscription's frames are written; every subscription of one channel must use the same format.</summary>
     public required ChangeFrameFormat Format { get; init; }
 
+    /// <summary>
+    /// Set only by <see cref="ForDatabaseBroadcasts"/>, never for a client's table subscription: the subscription carries a
+    /// channel's database broadcasts (<see cref="DatabaseBroadcastRows"/>) and reads <c>realtime.messages</c> as the server.
+    /// Whether the channel may receive them was decided when it was admitted (its topic and privacy, see
+    /// <see cref="DatabaseBroadcasts"/>), not per row: the table's policies test <c>realtime.topic()</c>, a setting of the
+    /// writing session, so judging each row for the receiver's role would deny everything. Its filter pins the rows to
+    /// exactly that topic and privacy. It joins no access group (<see cref="AccessInterest"/>): no row check runs for it, and
+    /// <see cref="RowSecurityGate"/> lets through only rows of <c>realtime.messages</c> on its account.
+    /// </summary>
+    public bool ReadsDatabaseBroadcastsAsServer { get; private init; }
+
+    /// <summary>
+    /// The subscription of <paramref name="connection"/> to <paramref name="topic"/>'s database broadcasts of one privacy
+    /// (INSERTs of <paramref name="messages"/>, <c>realtime.messages</c> as looked up, matching
+    /// <see cref="DatabaseBroadcastRows.FilterFor"/>); null when that filter does not fit the table (a <c>realtime.messages</c>
+    /// of another shape: nothing is delivered). The caller has admitted the receiver for that topic and privacy.
+    /// </summary>
+    public static Subscription? ForDatabaseBroadcasts(ISubscriberSink connection, string channel, string topic, bool privateMessages,
+        TableSchema messages, ChangeFrameFormat format)
+    {
+        if (!DatabaseBroadcastRows.IsMessagesTable(messages))
+            return null;
+        var filterText = DatabaseBroadcastRows.FilterFor(topic, privateMessages);
+        if (!RowFilter.TryParse(filterText, messages, out var filter, out _))
+            return null;
+        return new Subscription(connection, channel, DatabaseBroadcastRows.Key, ChangeEvents.Insert, filterText, filter, messages)
+        {
+            Format = format,
+            RelationId = messages.RelationId,
+            ReadsDatabaseBroadcastsAsServer = true,
+        };
+    }
+
     /// <summary>The filter bound to the column positions of <see cref="BoundTo"/>; null without a filter.</summary>
     public RowFilter? Filter { get; internal set; } = filter;
 

@@ -205,6 +205,8 @@ internal sealed class SubscriptionRouter(ChangeLog log)
     /// <summary>
     /// The connection's claims changed (a token refresh for another user or role): what it may see changed, so every
     /// table subscription ends with <c>resync_required</c> and is subscribed again, with a snapshot, under the new claims.
+    /// Database broadcasts stay: whether a channel receives them was decided for its topic when it joined, and a protocol
+    /// that decides it by the claims asks again itself (a Supabase private channel, before the new token applies).
     /// </summary>
     public void EndForNewIdentity(ISubscriberSink connection)
     {
@@ -212,6 +214,8 @@ internal sealed class SubscriptionRouter(ChangeLog log)
         {
             foreach (var subscription in connection.RouterState.Subscriptions.Values.ToArray())
             {
+                if (subscription.ReadsDatabaseBroadcastsAsServer)
+                    continue;
                 RemoveLocked(connection, subscription.Channel);
                 subscription.Format.ResyncRequired(connection, subscription.Channel,
                     "the token's role or claims changed, so the rows you may see changed; subscribe again with a snapshot");

@@ -22,7 +22,7 @@ internal sealed class TransactionHoldBack
     {
         if (subscription.Pending is { } previous)
         {
-            subscription.Connection.TryEnqueue(previous.Frame(transactionEnd: false));
+            SendLive(subscription, previous, transactionEnd: false);
             subscription.LastDelivered = previous.Entry.Offset;
         }
         subscription.Pending = change;
@@ -67,7 +67,7 @@ internal sealed class TransactionHoldBack
         {
             if (subscription.Pending is { } pending)
             {
-                subscription.Connection.TryEnqueue(pending.Frame(transactionEnd: true));
+                SendLive(subscription, pending, transactionEnd: true);
                 subscription.LastDelivered = pending.Entry.Offset;
             }
             subscription.Pending = null;
@@ -84,6 +84,16 @@ internal sealed class TransactionHoldBack
             return;
         subscription.PendingTracked = false;
         _held.Remove(subscription);
+    }
+
+    /// <summary>Queues a live change's shared bytes, as a text or a binary message as its format writes it.</summary>
+    private static void SendLive(Subscription subscription, FrameSource change, bool transactionEnd)
+    {
+        var frame = change.Frame(transactionEnd);
+        if (change.Binary)
+            subscription.Connection.TryEnqueueBinary(frame);
+        else
+            subscription.Connection.TryEnqueue(frame);
     }
 
     private void Track(Subscription subscription)

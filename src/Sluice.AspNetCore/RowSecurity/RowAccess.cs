@@ -145,6 +145,9 @@ internal sealed class RowAccess(RowAccessChecker checker, TableSecurityReader ta
     /// </summary>
     public async Task PrepareCatchUpAsync(Subscription subscription, ChangeOffset after, SnapshotVisibility? visibility, CancellationToken cancellationToken)
     {
+        // Reads as the server, in no access group: nothing to judge (see Subscription.ReadsDatabaseBroadcastsAsServer).
+        if (subscription.ReadsDatabaseBroadcastsAsServer)
+            return;
         var missing = router.ChangesToJudgeForCatchUp(subscription, after, visibility);
         if (missing.Count == 0)
             return;

@@ -219,8 +219,11 @@ public sealed class PhoenixTestClient : IAsyncDisposable
         Assert.Equal(1, frame[4]); // JSON
         var topic = Encoding.UTF8.GetString(frame.Slice(5, topicLength));
         var eventName = Encoding.UTF8.GetString(frame.Slice(5 + topicLength, eventLength));
+        var meta = frame.Slice(5 + topicLength + eventLength, metaLength);
         var body = frame[(5 + topicLength + eventLength + metaLength)..];
         var payload = new JsonObject { ["type"] = "broadcast", ["event"] = eventName, ["payload"] = JsonNode.Parse(body) };
+        if (metaLength > 0)
+            payload["meta"] = JsonNode.Parse(meta); // realtime-js: metadata is optional and always JSON
         return new PhoenixFrame(null, null, topic, "broadcast", JsonSerializer.SerializeToElement(payload)) { Binary = true };
     }
 

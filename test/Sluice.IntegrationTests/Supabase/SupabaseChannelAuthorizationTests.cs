@@ -200,6 +200,52 @@ public sealed class SupabaseChannelAuthorizationTests(PostgresFixture postgres) 
     }
 
     [Fact]
+    public async Task Private_database_broadcasts_reach_the_channels_whose_policies_let_them_read_broadcasts()
+    {
+        await CreatePoliciesAsync();
+        await Database.ExecuteAsync($"""
+            CREATE POLICY "lobby presence only" ON realtime.messages FOR SELECT TO {Member}
+              USING (realtime.topic() = 'org:lobby' AND realtime.messages.extension = 'presence');
+            """);
+        var member = await ConnectAsync("2.0.0", "acme");
+        var outsider = await ConnectAsync("1.0.0", "acme");
+        var presenceOnly = await ConnectAsync("1.0.0", "acme");
+        Assert.Equal("ok", Status((await member.JoinAsync("realtime:org:acme", Join(isPrivate: true))).Reply));
+        Assert.Equal("ok", Status((await outsider.JoinAsync("realtime:org:acme", Join(isPrivate: false))).Reply));
+        Assert.Equal("ok", Status((await presenceOnly.JoinAsync("realtime:org:lobby", Join(isPrivate: true, presence: true))).Reply));
+
+        await Database.ExecuteAsync("""SELECT realtime.send('{"n":1}'::jsonb, 'note', 'org:lobby'), realtime.send('{"n":2}'::jsonb, 'note', 'org:acme')""");
+
+        var received = await member.NextAsync(f => f.Event == "broadcast");
+        Assert.Equal("note", received.Payload.GetProperty("event").GetString());
+        Assert.Equal(2, received.Payload.GetProperty("payload").GetProperty("n").GetInt32());
+        // The public channel of the topic and the presence-only member get nothing (the server answers in order, and the
+        // messages were dispatched before the member's frame above).
+        Assert.DoesNotContain(await outsider.RoundTripAsync(), f => f.Event == "broadcast");
+        Assert.DoesNotContain(await presenceOnly.RoundTripAsync(), f => f.Event == "broadcast");
+    }
+
+    [Fact]
+    public async Task A_token_change_keeps_a_channels_database_broadcasts()
+    {
+        await CreatePoliciesAsync();
+        var client = await ConnectAsync("1.0.0", "acme");
+        var (publicRef, _) = await client.JoinAsync("realtime:news", Join(isPrivate: false));
+        var (privateRef, _) = await client.JoinAsync("realtime:org:acme", Join(isPrivate: true));
+
+        // Another user of the same organization: the claims change, what the channels may read does not.
+        var colleague = Tokens.Hs256(new Dictionary<string, object> { ["sub"] = "colleague", ["role"] = Member, ["organization_id"] = "acme", ["writer"] = false });
+        await client.PushAsync("realtime:news", "access_token", new JsonObject { ["access_token"] = colleague }, publicRef);
+        await client.PushAsync("realtime:org:acme", "access_token", new JsonObject { ["access_token"] = colleague }, privateRef);
+        await client.RoundTripAsync();
+        await Database.ExecuteAsync("""SELECT realtime.send('{"n":1}'::jsonb, 'note', 'news', false), realtime.send('{"n":2}'::jsonb, 'note', 'org:acme')""");
+
+        Assert.Equal("realtime:news", (await client.NextAsync(f => f.Event == "broadcast")).Topic);
+        Assert.Equal("realtime:org:acme", (await client.NextAsync(f => f.Event == "broadcast")).Topic);
+        Assert.DoesNotContain(client.Backlog, f => f.Event is "system" or "phx_close" or "phx_error");
+    }
+
+    [Fact]
     public async Task A_policy_that_fails_refuses_the_join()
     {
         await Database.ExecuteAsync($"""

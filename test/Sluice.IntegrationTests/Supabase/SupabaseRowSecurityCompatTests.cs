@@ -43,7 +43,8 @@ public sealed class SupabaseRowSecurityCompatTests(PostgresFixture postgres, ITe
 
     /// <summary>
     /// The README's <c>createClient</c> snippet from <c>@supabase/supabase-js</c> (compat-supabase-js.js): filtered changes under
-    /// row-level security, broadcast over the socket and <c>httpSend</c> with a service-role key.
+    /// row-level security, a database broadcast (<c>realtime.send</c> to the public channel), broadcast over the socket and
+    /// <c>httpSend</c> with a service-role key.
     /// </summary>
     [Fact]
     public async Task Supabase_js_createClient_works_for_both_vsn()

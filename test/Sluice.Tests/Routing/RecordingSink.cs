@@ -11,6 +11,7 @@ namespace Sluice.Tests.Routing;
 internal sealed class RecordingSink(ConnectionIdentity? identity = null) : ISubscriberSink
 {
     private readonly List<byte[]> _frames = [];
+    private readonly HashSet<byte[]> _binary = new(ReferenceEqualityComparer.Instance);
 
     public ConnectionIdentity Identity { get; } = identity ?? ConnectionIdentity.Anonymous("anon");
 
@@ -27,9 +28,22 @@ internal sealed class RecordingSink(ConnectionIdentity? identity = null) : ISubs
 
     public bool TryEnqueue(FrameSource source, bool transactionEnd)
     {
-        _frames.Add(source.Frame(transactionEnd));
+        var frame = source.Frame(transactionEnd);
+        _frames.Add(frame);
+        if (source.Binary)
+            _binary.Add(frame);
         return true;
     }
+
+    public bool TryEnqueueBinary(byte[] frame)
+    {
+        _frames.Add(frame);
+        _binary.Add(frame);
+        return true;
+    }
+
+    /// <summary>Whether <paramref name="frame"/> (one of <see cref="Frames"/>) was queued as a binary message.</summary>
+    public bool IsBinary(byte[] frame) => _binary.Contains(frame);
 
     /// <summary>The native frames queued so far: type, <c>payload.record.id</c> (changes), <c>tx_end</c> and <c>offset</c> of each.</summary>
     public List<(string Type, long? Id, bool TxEnd, string? Offset)> NativeFrames()

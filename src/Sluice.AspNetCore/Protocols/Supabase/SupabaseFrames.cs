@@ -48,13 +48,15 @@ internal static class SupabaseFrames
     /// <summary>
     /// The successful join reply: <c>response.postgres_changes</c> echoes each requested binding unchanged (same keys,
     /// same order) plus its <c>id</c> and, when known, the <c>offset</c> it starts after (Sluice's extension: a client that
-    /// sends it back as <c>since</c> when it rejoins misses nothing, even before its first change).
+    /// sends it back as <c>since</c> when it rejoins misses nothing, even before its first change). When the channel receives
+    /// database broadcasts, <c>response.broadcast.offset</c> is where they start (the same extension, for
+    /// <c>config.broadcast.since</c>).
     /// </summary>
     public static byte[] JoinReply(PhoenixVersion version, string joinRef, string? reference, string topic, IReadOnlyList<PostgresChangesBinding> bindings,
-        IReadOnlyList<string?>? offsets = null) =>
+        IReadOnlyList<string?>? offsets = null, string? broadcastOffset = null) =>
         PhoenixSerializer.Write(version, joinRef, reference, topic, "phx_reply", static (writer, state) =>
         {
-            var (bindings, offsets) = state;
+            var (bindings, offsets, broadcastOffset) = state;
             writer.WriteStartObject();
             writer.WriteString("status"u8, "ok"u8);
             writer.WritePropertyName("response"u8);
@@ -77,9 +79,16 @@ internal static class SupabaseFrames
                 writer.WriteEndObject();
             }
             writer.WriteEndArray();
+            if (broadcastOffset is not null)
+            {
+                writer.WritePropertyName("broadcast"u8);
+                writer.WriteStartObject();
+                writer.WriteString("offset"u8, broadcastOffset);
+                writer.WriteEndObject();
+            }
             writer.WriteEndObject();
             writer.WriteEndObject();
-        }, (bindings, offsets));
+        }, (bindings, offsets, broadcastOffset));
 
     /// <summary>
     /// Sluice's <c>system</c> notice that a binding's <c>since</c> could not be honoured (too old, or from another log epoch):
@@ -102,6 +111,24 @@ internal static class SupabaseFrames
             writer.WriteString("offset"u8, state.offset);
             writer.WriteEndObject();
         }, (topic, bindingId, offset, message));
+
+    /// <summary>
+    /// Sluice's <c>system</c> notice that <c>config.broadcast.since</c> could not be honoured (too old, or from another log
+    /// epoch): <c>{"extension":"broadcast","status":"error","code":"resync_required","message":…,"channel":…,"offset":…}</c>.
+    /// The channel's database broadcasts are live from <c>offset</c> on; what was sent before may be missing.
+    /// </summary>
+    public static byte[] BroadcastResyncRequired(PhoenixVersion version, string joinRef, string topic, string offset, string message) =>
+        PhoenixSerializer.Write(version, joinRef, null, topic, "system", static (writer, state) =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("extension"u8, "broadcast"u8);
+            writer.WriteString("status"u8, "error"u8);
+            writer.WriteString("code"u8, Sluice.Protocol.FrameTypes.ResyncRequired);
+            writer.WriteString("message"u8, state.message);
+            writer.WriteString("channel"u8, SubTopic(state.topic));
+            writer.WriteString("offset"u8, state.offset);
+            writer.WriteEndObject();
+        }, (topic, offset, message));
 
     /// <summary><c>phx_close</c> for a channel: payload <c>{}</c>, ref = join_ref.</summary>
     public static byte[] Close(PhoenixVersion version, string joinRef, string topic) =>

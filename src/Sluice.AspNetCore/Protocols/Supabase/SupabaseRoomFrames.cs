@@ -19,27 +19,37 @@ internal static class SupabaseRoomFrames
         }, (eventName, payload));
 
     /// <summary>
-    /// The binary form for vsn 2.0.0 (kind 4): <c>[4, len(topic), len(event), len(metadata)=0,
-    /// encoding=1 (JSON)]</c>, then topic, event and the JSON payload. Null when the topic or event is longer than 255
-    /// bytes (then the JSON form is sent).
+    /// The binary form for vsn 2.0.0 (kind 4, Supabase's "user broadcast"): <c>[4, len(topic), len(event), len(meta),
+    /// encoding=1 (JSON)]</c>, then topic, event, <paramref name="meta"/> (JSON, empty for none) and the JSON payload. Null
+    /// when the topic, event or meta is longer than 255 bytes (then the JSON form is sent).
     /// </summary>
-    public static byte[]? BinaryBroadcast(string topic, string eventName, ReadOnlyMemory<byte> payload)
+    public static byte[]? BinaryBroadcast(string topic, string eventName, ReadOnlyMemory<byte> payload, ReadOnlySpan<byte> meta = default)
     {
         var topicBytes = System.Text.Encoding.UTF8.GetByteCount(topic);
         var eventBytes = System.Text.Encoding.UTF8.GetByteCount(eventName);
-        if (topicBytes > 255 || eventBytes > 255)
+        if (topicBytes > MaxBinaryField || eventBytes > MaxBinaryField || meta.Length > MaxBinaryField)
             return null;
-        var frame = new byte[5 + topicBytes + eventBytes + payload.Length];
-        frame[0] = 4;
+        var frame = new byte[5 + topicBytes + eventBytes + meta.Length + payload.Length];
+        frame[0] = UserBroadcastKind;
         frame[1] = (byte)topicBytes;
         frame[2] = (byte)eventBytes;
-        frame[3] = 0;
-        frame[4] = 1;
+        frame[3] = (byte)meta.Length;
+        frame[4] = JsonEncoding;
         System.Text.Encoding.UTF8.GetBytes(topic, frame.AsSpan(5));
         System.Text.Encoding.UTF8.GetBytes(eventName, frame.AsSpan(5 + topicBytes));
-        payload.Span.CopyTo(frame.AsSpan(5 + topicBytes + eventBytes));
+        meta.CopyTo(frame.AsSpan(5 + topicBytes + eventBytes));
+        payload.Span.CopyTo(frame.AsSpan(5 + topicBytes + eventBytes + meta.Length));
         return frame;
     }
+
+    /// <summary>The binary kind of a broadcast the server sends to vsn 2.0.0 clients.</summary>
+    public const byte UserBroadcastKind = 4;
+
+    /// <summary>The encoding byte of a JSON payload in a kind-4 frame (0 would be binary).</summary>
+    public const byte JsonEncoding = 1;
+
+    /// <summary>The longest topic, event or meta (UTF-8 bytes) a kind-4 frame can carry: their lengths are one byte each.</summary>
+    public const int MaxBinaryField = 255;
 
     /// <summary><c>presence_state</c>: <c>{"&lt;key&gt;":{"metas":[{"phx_ref":…, …state}]}}</c>, pushed with the channel's join_ref.</summary>
     public static byte[] PresenceState(PhoenixVersion version, string joinRef, string topic, IEnumerable<PresenceEntry> entries) =>

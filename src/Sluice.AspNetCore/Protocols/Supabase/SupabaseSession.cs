@@ -4,8 +4,10 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using Sluice.Protocol;
 using Sluice.Server.Auth;
+using Sluice.Server.Capture;
 using Sluice.Server.Connections;
 using Sluice.Server.Limits;
+using Sluice.Server.Log;
 using Sluice.Server.Rooms;
 using Sluice.Server.Routing;
 using Sluice.Server.RowSecurity;
@@ -14,7 +16,8 @@ namespace Sluice.Server.Protocols.Supabase;
 
 /// <summary>
 /// Reads and answers one <c>@supabase/realtime-js</c> client's Phoenix frames: heartbeats,
-/// channel joins with <c>postgres_changes</c> bindings (each binding one router subscription), leaves and token refreshes.
+/// channel joins with <c>postgres_changes</c> bindings (each binding one router subscription) and the channel's database
+/// broadcasts (one more router subscription, see <see cref="DatabaseBroadcasts"/>), leaves and token refreshes.
 /// The connection has one identity, the token of its latest join or <c>access_token</c> event (falling back to the
 /// socket's <c>apikey</c>); row-level security applies to it exactly as on the native protocol.
 /// </summary>
@@ -32,6 +35,7 @@ internal sealed partial class SupabaseSession(
     SupabaseOptions options,
     PrivateTopicAuthorization privateTopics,
     string requestHeadersJson,
+    DatabaseBroadcasts databaseBroadcasts,
     ILogger logger) : ProtocolSession<PhoenixMessage>(socket, maxMessageBytes)
 {
     /// <summary>Longest wait between two token checks (Supabase re-validates at least this often).</summary>
@@ -352,11 +356,12 @@ internal sealed partial class SupabaseSession(
     /// What the connection may read on the private topic <paramref name="subTopic"/>; null with why when the policies could
     /// not be asked (logged).
     /// </summary>
-    private async Task<(TopicReadAccess Access, TopicProbeFailure? Failure)> ReadPrivateAsync(string subTopic, bool presence, CancellationToken cancellationToken)
+    private async Task<(TopicReadAccess Access, TopicProbeFailure? Failure)> ReadPrivateAsync(string subTopic, bool presence, CancellationToken cancellationToken,
+        ConnectionIdentity? identity = null)
     {
         try
         {
-            return (await privateTopics.ReadAsync(connection.Identity, subTopic, presence, requestHeadersJson, cancellationToken), null);
+            return (await privateTopics.ReadAsync(identity ?? connection.Identity, subTopic, presence, requestHeadersJson, cancellationToken), null);
         }
         catch (TopicProbeException ex)
         {
@@ -398,14 +403,16 @@ internal sealed partial class SupabaseSession(
     }
 
     /// <summary>
-    /// A private channel's token changed: its policies are asked again, as Supabase asks them. It ends (with Supabase's
-    /// <c>system</c> message and <c>phx_close</c>) when it may read nothing, when a read it had is revoked, or when the
-    /// policies cannot be asked; otherwise it reads what they now allow, and its writes are asked again at the next send or track.
+    /// The connection's token is about to change to <paramref name="identity"/>: a private channel's policies are asked again
+    /// for it, as Supabase asks them, before it applies (until then the channel reads what the old token, still valid, allows).
+    /// It ends (with Supabase's <c>system</c> message and <c>phx_close</c>) when it may read nothing, when a read it had is
+    /// revoked, or when the policies cannot be asked; otherwise it reads what they now allow, and its writes are asked again
+    /// at the next send or track.
     /// </summary>
-    private async Task RecheckPrivateAsync(JoinedChannel channel, CancellationToken cancellationToken)
+    private async Task RecheckPrivateAsync(JoinedChannel channel, ConnectionIdentity identity, CancellationToken cancellationToken)
     {
         channel.Writes.Clear();
-        var (read, failure) = await ReadPrivateAsync(channel.SubTopic, channel.Config.PresenceEnabled, cancellationToken);
+        var (read, failure) = await ReadPrivateAsync(channel.SubTopic, channel.Config.PresenceEnabled, cancellationToken, identity);
         var before = channel.Read;
         var ending = failure switch
         {
@@ -474,6 +481,14 @@ internal sealed partial class SupabaseSession(
             return;
         }
         var config = JoinConfig.Read(message.Payload);
+        string? broadcastSinceEpoch = null;
+        var broadcastSince = default(ChangeOffset);
+        if (config.BroadcastSince is not null && !ChangeOffset.TryParse(config.BroadcastSince, out broadcastSinceEpoch, out broadcastSince))
+        {
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic,
+                "InvalidJoinPayload: config.broadcast \"since\" must be an offset issued by Sluice (a database broadcast's meta.offset, or the join reply's broadcast.offset)"));
+            return;
+        }
         var read = new TopicReadAccess(true, true);
         if (config.Private)
         {
@@ -490,7 +505,7 @@ internal sealed partial class SupabaseSession(
                 $"Unauthorized: You do not have permissions to read from this Channel topic: {roomName}"));
             return;
         }
-        if (!limits.AllowsChannel(_channels.Count + connection.Subscriptions.Count, alreadyHeld: false))
+        if (!limits.AllowsChannel(_channels.Count + TableSubscriptionCount(), alreadyHeld: false))
         {
             connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, "ChannelRateLimitReached: Too many channels"));
             return;
@@ -498,6 +513,9 @@ internal sealed partial class SupabaseSession(
 
         var joined = new JoinedChannel(topic, joinRef, roomName, config.Private ? privateTopics.RoomOf(roomName) : roomName, config) { Read = read };
         var start = new JoinStart(bindings.Count);
+        // Asked before anything is subscribed (it may wait for a restarted server's log, and query the catalog).
+        var messages = await DatabaseBroadcastsForAsync(config, read, cancellationToken);
+        var added = false;
         try
         {
             for (var i = 0; i < bindings.Count; i++)
@@ -510,9 +528,20 @@ internal sealed partial class SupabaseSession(
                     return;
                 }
             }
+            if (messages is not null)
+            {
+                var refusal = await SubscribeDatabaseBroadcastsAsync(joined, messages, broadcastSince, broadcastSinceEpoch, start, cancellationToken);
+                if (refusal is not null)
+                {
+                    EndChannel(joined);
+                    connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, refusal));
+                    return;
+                }
+            }
             _channels[topic] = joined;
+            added = true;
             // Every binding is live (or about to catch up from its since) before the reply: SUBSCRIBED is never premature.
-            connection.TryEnqueue(SupabaseFrames.JoinReply(version, joinRef, message.Ref, topic, bindings, start.Offsets));
+            connection.TryEnqueue(SupabaseFrames.JoinReply(version, joinRef, message.Ref, topic, bindings, start.Offsets, start.BroadcastOffset));
             joined.Member = new SupabaseRoomMember(connection, joined.Room, topic, version, joinRef, presenceState: joined.Config.PresenceEnabled);
             joined.Member.Allow(read.Broadcast, read.Presence == true);
             rooms.Subscribe(joined.Member, since: null);
@@ -527,16 +556,92 @@ internal sealed partial class SupabaseSession(
                 connection.TryEnqueue(SupabaseFrames.ResyncRequired(version, joinRef, topic, binding.Id, live,
                     "resync_required: the offset in since is older than the retention window; the binding is live from now, so refetch what you show"));
             }
+            if (start.BroadcastResume is { } broadcasts && _tables.FinishResume(broadcasts, broadcastSince, ack: null).Result != TableSubscribeResult.Resumed)
+            {
+                var live = _tables.GoLive(broadcasts).Detail!;
+                connection.TryEnqueue(SupabaseFrames.BroadcastResyncRequired(version, joinRef, topic, live,
+                    "resync_required: the offset in config.broadcast.since is older than the retention window; database broadcasts are live from now, and those sent before may be missing"));
+            }
             if (bindings.Count > 0)
                 connection.TryEnqueue(SupabaseFrames.System(version, joinRef, topic, "postgres_changes", ok: true, "Subscribed to PostgreSQL"));
+        }
+        catch (Exception) when (!added)
+        {
+            // Nothing of a join that failed halfway stays subscribed.
+            EndChannel(joined);
+            throw;
         }
         finally
         {
             foreach (var (subscription, _) in start.Resumes)
                 _tables.Release(subscription);
+            if (start.BroadcastResume is { } broadcasts)
+                _tables.Release(broadcasts);
         }
         if (config.ReplicationReady)
             await NotifyReplicationReadyAsync(joined, cancellationToken);
+    }
+
+    /// <summary>
+    /// <c>realtime.messages</c> when the channel receives database broadcasts: a public channel the topic's public messages,
+    /// a private one its private messages when it may read the topic's broadcasts (<paramref name="read"/>, what
+    /// <see cref="PrivateTopicAuthorization"/> said at join: the policies on <c>realtime.messages</c>, or the private-room
+    /// rules). Null: none (fail closed; the join goes on).
+    /// </summary>
+    private async Task<TableSchema?> DatabaseBroadcastsForAsync(JoinConfig config, TopicReadAccess read, CancellationToken cancellationToken)
+    {
+        if (config.Private && !read.Broadcast)
+            return null;
+        return await databaseBroadcasts.ResolveAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Subscribes the channel to its topic's database broadcasts of its privacy, live before the reply like a binding; with
+    /// <c>config.broadcast.since</c> it is prepared here and resumed by the caller after the reply. The refusal's reason or null.
+    /// </summary>
+    private async Task<string?> SubscribeDatabaseBroadcastsAsync(JoinedChannel joined, TableSchema messages, ChangeOffset since, string? sinceEpoch,
+        JoinStart start, CancellationToken cancellationToken)
+    {
+        var format = new SupabaseDatabaseBroadcastFormat(version, joined.Topic, joined.Config.Private, connection.Metrics);
+        if (Subscription.ForDatabaseBroadcasts(connection, format.RouterChannel, joined.SubTopic, joined.Config.Private, messages, format) is not { } subscription)
+            return null;
+        joined.RouterChannels.Add(format.RouterChannel);
+        if (joined.Config.BroadcastSince is { } sinceText)
+        {
+            // Resumed after the reply (and released by the join whatever happens).
+            start.BroadcastResume = subscription;
+            var prepared = await _tables.PrepareResumeAsync(subscription, since, sinceEpoch, cancellationToken);
+            if (prepared.Result == TableSubscribeResult.Ready)
+            {
+                start.BroadcastOffset = sinceText;
+                return null;
+            }
+            start.BroadcastResume = null;
+            if (prepared.Result == TableSubscribeResult.InvalidOffset)
+                return "InvalidJoinPayload: config.broadcast \"since\" is not an offset issued by Sluice: it lies beyond the database's WAL";
+            // From another epoch: live from now, and the client is told.
+            start.BroadcastOffset = _tables.GoLive(subscription).Detail!;
+            start.Notices.Add(SupabaseFrames.BroadcastResyncRequired(version, joined.JoinRef, joined.Topic, start.BroadcastOffset,
+                "resync_required: the offset in config.broadcast.since is from another log epoch (the replication slot was recreated or the database restored); database broadcasts are live from now, and those sent before may be missing"));
+            return null;
+        }
+        start.BroadcastOffset = _tables.GoLive(subscription).Detail!;
+        return null;
+    }
+
+    /// <summary>
+    /// The connection's table subscriptions (<c>postgres_changes</c>), which count against the channel limit with the joined
+    /// channels; a channel's database-broadcast subscription is part of the channel, counted once with it.
+    /// </summary>
+    private int TableSubscriptionCount()
+    {
+        var count = 0;
+        foreach (var subscription in services.Router.SubscriptionsOf(connection))
+        {
+            if (!subscription.ReadsDatabaseBroadcastsAsServer)
+                count++;
+        }
+        return count;
     }
 
     /// <summary>
@@ -649,9 +754,10 @@ internal sealed partial class SupabaseSession(
             connection.TryEnqueue(SupabaseFrames.Close(version, channel.JoinRef, channel.Topic));
             return;
         }
+        // The token is the connection's, for all its channels: every private channel is checked under it before it applies.
+        foreach (var joined in _channels.Values.Where(static c => c.Config.Private).ToList())
+            await RecheckPrivateAsync(joined, result.Identity!, cancellationToken);
         UseIdentity(result.Identity!);
-        if (channel.Config.Private)
-            await RecheckPrivateAsync(channel, cancellationToken);
     }
 
     private void UseIdentity(ConnectionIdentity identity)
@@ -700,6 +806,12 @@ internal sealed partial class SupabaseSession(
         public List<(Subscription Subscription, PostgresChangesBinding Binding)> Resumes { get; } = [];
         public List<byte[]> Notices { get; } = [];
         public HashSet<int> Notified { get; } = [];
+
+        /// <summary>The channel's database-broadcast subscription when it resumes after <c>config.broadcast.since</c>.</summary>
+        public Subscription? BroadcastResume { get; set; }
+
+        /// <summary>Where the channel's database broadcasts start (the join reply's <c>broadcast.offset</c>); null without them.</summary>
+        public string? BroadcastOffset { get; set; }
     }
 
     private sealed class JoinedChannel(string topic, string joinRef, string subTopic, string room, JoinConfig config)
