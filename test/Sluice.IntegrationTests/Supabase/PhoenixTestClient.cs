@@ -36,10 +36,14 @@ public sealed class PhoenixTestClient : IAsyncDisposable
 
     public bool IsV2 => Vsn == "2.0.0";
 
-    public static async Task<PhoenixTestClient> ConnectAsync(ServerHandle server, string vsn, string apiKey = "anon-key", string path = "/realtime/v1/websocket")
+    public static Task<PhoenixTestClient> ConnectAsync(ServerHandle server, string vsn, string apiKey = "anon-key", string path = "/realtime/v1/websocket") =>
+        ConnectAsync(server.HttpBase, vsn, apiKey, path);
+
+    /// <summary>Connects to the server at <paramref name="httpBase"/> (an in-process server's or a <see cref="ServerProcess"/>'s).</summary>
+    public static async Task<PhoenixTestClient> ConnectAsync(Uri httpBase, string vsn, string apiKey = "anon-key", string path = "/realtime/v1/websocket")
     {
         var socket = new ClientWebSocket();
-        await socket.ConnectAsync(new Uri($"ws://{server.HttpBase.Authority}{path}?apikey={Uri.EscapeDataString(apiKey)}&vsn={vsn}"), CancellationToken.None);
+        await socket.ConnectAsync(new Uri($"ws://{httpBase.Authority}{path}?apikey={Uri.EscapeDataString(apiKey)}&vsn={vsn}"), CancellationToken.None);
         return new PhoenixTestClient(socket, vsn);
     }
 

@@ -327,3 +327,41 @@ public sealed class SupabaseWithoutRealtimeMessagesTests(PostgresFixture postgre
         Assert.Equal("hi", (await b.NextEventAsync("broadcast")).Payload.GetProperty("event").GetString());
     }
 }
+
+/// <summary>
+/// A server process killed (kill -9) and started again: a join with <c>config.broadcast.since</c> gets the messages sent
+/// after that offset — also those sent while the server was down — once and in order, then live ones.
+/// </summary>
+[Collection(IsolatedProcessesCollection.Name)]
+public sealed class SupabaseDatabaseBroadcastKillTests(PostgresFixture postgres)
+{
+    [Fact]
+    public async Task Messages_sent_while_the_server_was_killed_arrive_after_a_join_with_since_once_and_in_order()
+    {
+        await using var database = await postgres.CreateDatabaseAsync();
+        await using var server = await ServerProcess.StartAsync(database);
+        Task SendAsync(string eventName) => database.ExecuteAsync("SELECT realtime.send('{}'::jsonb, $1, 'room1', false)", eventName);
+
+        string afterOne;
+        await using (var client = await PhoenixTestClient.ConnectAsync(server.HttpBase, "2.0.0"))
+        {
+            await SupabaseDatabaseBroadcastTests.JoinAsync(client, "realtime:room1");
+            await SendAsync("one");
+            afterOne = (await client.NextEventAsync("broadcast")).Payload.GetProperty("meta").GetProperty("offset").GetString()!;
+        }
+        await SendAsync("two");
+        server.Kill();
+        await SendAsync("three"); // while the server is down
+        await server.RestartAsync();
+
+        await using var resumed = await PhoenixTestClient.ConnectAsync(server.HttpBase, "1.0.0");
+        await SupabaseDatabaseBroadcastTests.JoinAsync(resumed, "realtime:room1", since: afterOne);
+        await SendAsync("four");
+        var frames = await SupabaseDatabaseBroadcastTests.BroadcastsUntilAsync(resumed, "four");
+        Assert.Equal(["two", "three", "four"], frames.Select(f => f.Payload.GetProperty("event").GetString()));
+        var offsets = frames.Select(f => f.Payload.GetProperty("meta").GetProperty("offset").GetString()!).ToList();
+        Assert.Equal(offsets.Order(StringComparer.Ordinal), offsets);
+        Assert.True(string.CompareOrdinal(afterOne, offsets[0]) < 0);
+        Assert.DoesNotContain(await resumed.RoundTripAsync(), f => f.Event == "broadcast");
+    }
+}
