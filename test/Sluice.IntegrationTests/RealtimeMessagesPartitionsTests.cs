@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using Sluice.IntegrationTests.Infrastructure;
@@ -34,7 +33,7 @@ public sealed class RealtimeMessagesPartitionsTests(PostgresFixture postgres) : 
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2031, 3, 10, 10, 0, 0, TimeSpan.Zero));
         var partitions = new RealtimeMessagesPartitions(Server.Services.GetRequiredService<NpgsqlDataSource>(), time,
-            Options.Create(new SupabaseOptions()), NullLogger<RealtimeMessagesPartitions>.Instance);
+            new RealtimeMessagesRetention(new SupabaseOptions().MessageRetention), NullLogger<RealtimeMessagesPartitions>.Instance);
         // A partition of another name is never Sluice's to drop.
         await Database.ExecuteAsync("CREATE TABLE realtime.messages_archive PARTITION OF realtime.messages FOR VALUES FROM ('2001-01-01') TO ('2002-01-01')");
         try
@@ -71,7 +70,7 @@ public sealed class RealtimeMessagesPartitionsTests(PostgresFixture postgres) : 
     public async Task A_one_day_retention_keeps_yesterday()
     {
         var partitions = new RealtimeMessagesPartitions(Server.Services.GetRequiredService<NpgsqlDataSource>(), TimeProvider.System,
-            Options.Create(new SupabaseOptions { MessageRetention = TimeSpan.FromDays(1) }), NullLogger<RealtimeMessagesPartitions>.Instance);
+            new RealtimeMessagesRetention(TimeSpan.FromDays(1)), NullLogger<RealtimeMessagesPartitions>.Instance);
 
         await partitions.MaintainAsync(new DateTimeOffset(2031, 7, 1, 0, 30, 0, TimeSpan.Zero), CancellationToken.None);
         Assert.Equal(Names(new DateOnly(2031, 6, 30), new DateOnly(2031, 7, 4)), await Database.ScalarAsync<string>(Partitions));

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.Options;
 using Npgsql;
-using Sluice.Server.Protocols.Supabase;
 
 namespace Sluice.Server.Database;
 
@@ -11,7 +9,7 @@ namespace Sluice.Server.Database;
 /// does, when the table is partitioned by range on <c>inserted_at</c> (the partitioned table Sluice creates, or
 /// Supabase's) and Sluice's role owns it (or is a member of its owner; else they are its owner's to keep):
 /// <c>realtime.messages_YYYY_MM_DD</c> for yesterday through today + 3 (UTC days), and partitions so named
-/// whose day ended more than <see cref="SupabaseOptions.MessageRetention"/> ago are dropped. Without a partition for its
+/// whose day ended more than <see cref="RealtimeMessagesRetention"/> ago are dropped. Without a partition for its
 /// day an insert fails (there is no default partition), so the first round runs in <see cref="StartAsync"/>, which
 /// <c>SluiceStartup</c> calls before capture starts and before Sluice reports ready; then one round every hour. A
 /// failure is logged and retried in the next round; it never stops the server. Every statement is its own short
@@ -20,7 +18,7 @@ namespace Sluice.Server.Database;
 internal sealed partial class RealtimeMessagesPartitions(
     NpgsqlDataSource dataSource,
     TimeProvider time,
-    IOptions<SupabaseOptions> options,
+    RealtimeMessagesRetention retention,
     ILogger<RealtimeMessagesPartitions> logger) : BackgroundService
 {
     /// <summary>How often the partitions are checked after the first round.</summary>
@@ -153,7 +151,7 @@ internal sealed partial class RealtimeMessagesPartitions(
 
     private async Task DropExpiredAsync(NpgsqlConnection connection, uint table, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var limit = RetentionLimit(now, options.Value.MessageRetention);
+        var limit = RetentionLimit(now, retention.Period);
         var expired = new List<string>();
         await using (var list = new NpgsqlCommand(PartitionsQuery, connection))
         {
