@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
 using Npgsql;
 using Sluice.Bench.Clients;
 using Sluice.Bench.Harness;
@@ -160,14 +158,8 @@ public sealed class RlsScenario : IScenario
         var claims = organization is { } org
             ? $$"""{"sub":"{{subject}}","role":"{{Role}}","organization":{{org}}}"""
             : $$"""{"sub":"{{subject}}","role":"{{Role}}"}""";
-        var exp = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds();
-        var signed = Base64Url("""{"alg":"HS256","typ":"JWT"}""") + "." + Base64Url(claims[..^1] + $",\"exp\":{exp}}}");
-        return (signed + "." + Base64Url(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.ASCII.GetBytes(signed))), claims);
+        return (BenchTokens.Hs256(Secret, claims), claims);
     }
-
-    private static string Base64Url(string text) => Base64Url(Encoding.UTF8.GetBytes(text));
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     /// <summary>One case: the subscribers' tokens (and the same claims for the baseline) and the policy.</summary>
     private sealed record Case(string Name, Func<int, (string Token, string Claims)> Credentials, string Policy)

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using HdrHistogram;
 using Sluice.Bench.Clients;
 using Sluice.Bench.Harness;
@@ -113,16 +111,7 @@ public sealed class RlsWindowScenario : IScenario
     }
 
     /// <summary>An HS256 token for the group (claims: sub, group; one hour).</summary>
-    private static string Token(int group)
-    {
-        var exp = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds();
-        var signed = Base64Url("""{"alg":"HS256","typ":"JWT"}""") + "." + Base64Url($$"""{"sub":"bench-{{group}}","group":{{group}},"exp":{{exp}}}""");
-        return signed + "." + Base64Url(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.ASCII.GetBytes(signed)));
-    }
-
-    private static string Base64Url(string text) => Base64Url(Encoding.UTF8.GetBytes(text));
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string Token(int group) => BenchTokens.Hs256(Secret, $$"""{"sub":"bench-{{group}}","group":{{group}}}""");
 
     private static CaseResult Percentile(string name, HistogramBase sluice, HistogramBase baseline, double percentile) =>
         new(name, "ms", Millis(sluice.GetValueAtPercentile(percentile)), Millis(baseline.GetValueAtPercentile(percentile)), HigherIsBetter: false);

@@ -10,15 +10,19 @@ internal static class SupabaseFrames
 
     /// <summary><c>phx_reply</c> <c>{"status":"ok","response":{}}</c> to a push (join_ref echoed, v2 only).</summary>
     public static byte[] ReplyOk(PhoenixVersion version, string? joinRef, string? reference, string topic) =>
-        PhoenixSerializer.Write(version, joinRef, reference, topic, "phx_reply", static (writer, _) =>
+        EmptyReply(version, joinRef, reference, topic, ok: true);
+
+    /// <summary><c>phx_reply</c> with a status and an empty <c>response</c>.</summary>
+    private static byte[] EmptyReply(PhoenixVersion version, string? joinRef, string? reference, string topic, bool ok) =>
+        PhoenixSerializer.Write(version, joinRef, reference, topic, "phx_reply", static (writer, ok) =>
         {
             writer.WriteStartObject();
-            writer.WriteString("status"u8, "ok"u8);
+            writer.WriteString("status"u8, ok ? "ok"u8 : "error"u8);
             writer.WritePropertyName("response"u8);
             writer.WriteStartObject();
             writer.WriteEndObject();
             writer.WriteEndObject();
-        }, 0);
+        }, ok);
 
     /// <summary><c>phx_reply</c> <c>{"status":"error","response":{"reason":…}}</c>.</summary>
     public static byte[] ReplyError(PhoenixVersion version, string? joinRef, string? reference, string topic, string reason) =>
@@ -35,15 +39,7 @@ internal static class SupabaseFrames
 
     /// <summary><c>phx_reply</c> <c>{"status":"error","response":{}}</c>: Supabase's answer to a presence track its policies refuse.</summary>
     public static byte[] ReplyErrorWithoutReason(PhoenixVersion version, string? joinRef, string? reference, string topic) =>
-        PhoenixSerializer.Write(version, joinRef, reference, topic, "phx_reply", static (writer, _) =>
-        {
-            writer.WriteStartObject();
-            writer.WriteString("status"u8, "error"u8);
-            writer.WritePropertyName("response"u8);
-            writer.WriteStartObject();
-            writer.WriteEndObject();
-            writer.WriteEndObject();
-        }, 0);
+        EmptyReply(version, joinRef, reference, topic, ok: false);
 
     /// <summary>
     /// The successful join reply: <c>response.postgres_changes</c> echoes each requested binding unchanged (same keys,
