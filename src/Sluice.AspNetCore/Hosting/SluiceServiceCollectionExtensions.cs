@@ -82,6 +82,7 @@ public static class SluiceServiceCollectionExtensions
         services.AddSingleton<RowAccess>();
         services.AddSluiceProtocols();
         services.AddSingleton<SubscriptionServices>();
+        services.AddSingleton<StoredBroadcastReader>();
         services.AddSingleton<DatabaseBroadcasts>();
         // Started by SluiceStartup once the database is prepared, not by the host.
         services.AddSingleton<RealtimeMessagesPartitions>();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Npgsql;
 using Sluice.Server.Capture;
 using Sluice.Server.Filters;
+using Sluice.Server.Snapshots;
 
 namespace Sluice.Server.Routing;
 
@@ -20,7 +21,7 @@ namespace Sluice.Server.Routing;
 /// reason is logged once (again after it was fixed and broke again). What the catalog said is kept for
 /// <see cref="Freshness"/>; a database that cannot be asked meanwhile leaves the last answer in place.
 /// </remarks>
-internal sealed partial class DatabaseBroadcasts(SubscriptionServices services, ILogger<DatabaseBroadcasts> logger)
+internal sealed partial class DatabaseBroadcasts(SubscriptionServices services, StoredBroadcastReader stored, ILogger<DatabaseBroadcasts> logger)
 {
     /// <summary>How long what the catalog said about <c>realtime.messages</c> is used before it is read again.</summary>
     public static readonly TimeSpan Freshness = TimeSpan.FromSeconds(30);
@@ -48,6 +49,15 @@ internal sealed partial class DatabaseBroadcasts(SubscriptionServices services, 
         await services.StartupCatchUp.WaitAsync(cancellationToken);
         return known.Table;
     }
+
+    /// <summary>
+    /// The newest <paramref name="limit"/> stored messages of <paramref name="topic"/> of one privacy inserted at or after
+    /// <paramref name="sinceUtc"/>, oldest first, and the snapshot they were read in (a replay: the channel's subscription
+    /// then goes on from exactly there, see <see cref="TableSubscriptions.CompleteFromSnapshot"/>). Call once
+    /// <see cref="ResolveAsync"/> found the table.
+    /// </summary>
+    public Task<StoredBroadcasts> ReadNewestAsync(string topic, bool privateMessages, DateTime sinceUtc, int limit, CancellationToken cancellationToken) =>
+        stored.ReadNewestAsync(topic, privateMessages, sinceUtc, limit, cancellationToken);
 
     /// <summary>Reads the catalog again; when it cannot be read, keeps <paramref name="previous"/> (none yet: the error goes to the caller).</summary>
     private async Task<Availability> RefreshAsync(Availability? previous, CancellationToken cancellationToken)

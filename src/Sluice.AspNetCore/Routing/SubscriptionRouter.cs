@@ -104,7 +104,14 @@ internal sealed class SubscriptionRouter(ChangeLog log)
     /// then the retained changes the snapshot does not contain, then goes live. False when changes the
     /// snapshot needs have already left the retention window.
     /// </summary>
-    public bool CompleteSnapshot(Subscription subscription, SnapshotVisibility visibility, Func<string, byte[]> finalFrame)
+    public bool CompleteSnapshot(Subscription subscription, SnapshotVisibility visibility, Func<string, byte[]> finalFrame) =>
+        CompleteSnapshot(subscription, visibility, offset => [finalFrame(offset)]);
+
+    /// <summary>
+    /// Ends a snapshot as <see cref="CompleteSnapshot(Subscription, SnapshotVisibility, Func{string, byte[]})"/> does, with
+    /// the frames <paramref name="firstFrames"/> makes (in order) in place of one final frame.
+    /// </summary>
+    public bool CompleteSnapshot(Subscription subscription, SnapshotVisibility visibility, Func<string, IReadOnlyList<byte[]>> firstFrames)
     {
         lock (_gate)
         {
@@ -121,7 +128,8 @@ internal sealed class SubscriptionRouter(ChangeLog log)
                     break;
                 consistentWith = entry.Offset;
             }
-            subscription.Connection.TryEnqueue(finalFrame(log.Format(consistentWith)));
+            foreach (var frame in firstFrames(log.Format(consistentWith)))
+                subscription.Connection.TryEnqueue(frame);
             subscription.ResumeAfter = consistentWith;
             subscription.LastDelivered = consistentWith;
             if (!CatchUpLocked(subscription, first, visibility))

@@ -158,12 +158,7 @@ internal sealed class TableSubscriptions(SubscriptionServices services)
             services.Router.Acquire(subscription);
 
             var snapshot = await services.Snapshots.ReadAsync(table, filter, readAs, connection, chunkFrame, cancellationToken);
-
-            // Every transaction the snapshot could contain commits before its end position; wait until the log has them.
-            var caughtUp = services.Router.WaitForCommitAsync(snapshot.Visibility.EndLsn);
-            await services.Heartbeat.EmitAsync(cancellationToken);
-            await caughtUp.WaitAsync(SnapshotCatchUpTimeout, cancellationToken);
-            await services.RowAccess.PrepareCatchUpAsync(subscription, default, snapshot.Visibility, cancellationToken);
+            await CatchUpToSnapshotAsync(subscription, snapshot.Visibility, cancellationToken);
 
             return SluiceTelemetry.Ended(activity, services.Router.CompleteSnapshot(subscription, snapshot.Visibility, offset => finalFrame(snapshot.FinalChunk, offset))
                 ? TableSubscribeOutcome.Of(TableSubscribeResult.SnapshotSent)
@@ -177,6 +172,39 @@ internal sealed class TableSubscriptions(SubscriptionServices services)
         {
             Release(subscription);
         }
+    }
+
+    /// <summary>
+    /// Prepares a subscription to go on from a snapshot the caller reads itself (such as <see cref="StoredBroadcastReader"/>'s):
+    /// acquires its interest, so every change dispatched from now on carries its group's verdict. Call before the snapshot is
+    /// taken; then <see cref="CatchUpToSnapshotAsync"/>, <see cref="CompleteFromSnapshot"/>, and <see cref="Release"/> in any case.
+    /// </summary>
+    public void AcquireForSnapshot(Subscription subscription) => services.Router.Acquire(subscription);
+
+    /// <summary>
+    /// Waits until the log holds every transaction the snapshot may contain (it commits before the snapshot's end position),
+    /// and prepares the catch-up's access checks. <see cref="TimeoutException"/> when the change stream does not catch up in time.
+    /// </summary>
+    public async Task CatchUpToSnapshotAsync(Subscription subscription, SnapshotVisibility visibility, CancellationToken cancellationToken)
+    {
+        var caughtUp = services.Router.WaitForCommitAsync(visibility.EndLsn);
+        await services.Heartbeat.EmitAsync(cancellationToken);
+        await caughtUp.WaitAsync(SnapshotCatchUpTimeout, cancellationToken);
+        await services.RowAccess.PrepareCatchUpAsync(subscription, default, visibility, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts a prepared subscription exactly after the snapshot of <paramref name="visibility"/>: queues the frames
+    /// <paramref name="firstFrames"/> makes with the offset the snapshot is consistent with, then the logged changes the
+    /// snapshot does not contain, then live ones. A resync (nothing registered) when those changes have left the retention
+    /// window meanwhile.
+    /// </summary>
+    public TableSubscribeOutcome CompleteFromSnapshot(Subscription subscription, SnapshotVisibility visibility, Func<string, IReadOnlyList<byte[]>> firstFrames)
+    {
+        using var activity = StartStep(SluiceTelemetry.ResumeSpan, subscription);
+        return SluiceTelemetry.Ended(activity, services.Router.CompleteSnapshot(subscription, visibility, firstFrames)
+            ? TableSubscribeOutcome.Of(TableSubscribeResult.SnapshotSent)
+            : TableSubscribeOutcome.NeedsResync(ResyncReason.SnapshotOutlived));
     }
 
     private static Activity? StartStep(string name, Subscription subscription)

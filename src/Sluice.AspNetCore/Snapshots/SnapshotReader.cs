@@ -87,9 +87,7 @@ internal sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<Sluic
         var rowsPerFrame = options.Value.SnapshotRowsPerFrame;
 
         await using var db = await dataSource.OpenConnectionAsync(cancellationToken);
-        ulong startLsn;
-        await using (var before = new NpgsqlCommand("SELECT pg_catalog.pg_current_wal_insert_lsn()", db))
-            startLsn = (ulong)(NpgsqlLogSequenceNumber)(await before.ExecuteScalarAsync(cancellationToken))!;
+        var startLsn = await SnapshotVisibility.ReadInsertLsnAsync(db, cancellationToken);
 
         await using var transaction = await db.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", db, transaction))
@@ -100,14 +98,7 @@ internal sealed class SnapshotReader(NpgsqlDataSource dataSource, IOptions<Sluic
         else
             await LockUnprotectedAsync(db, transaction, table, cancellationToken);
 
-        SnapshotVisibility visibility;
-        await using (var snapshot = new NpgsqlCommand(
-            "SELECT CAST(pg_catalog.pg_current_snapshot() AS pg_catalog.text), pg_catalog.pg_current_wal_insert_lsn()", db, transaction))
-        await using (var reader = await snapshot.ExecuteReaderAsync(cancellationToken))
-        {
-            await reader.ReadAsync(cancellationToken);
-            visibility = SnapshotVisibility.Parse(reader.GetString(0), startLsn, (ulong)reader.GetFieldValue<NpgsqlLogSequenceNumber>(1));
-        }
+        var visibility = await SnapshotVisibility.TakeAsync(db, transaction, startLsn, cancellationToken);
 
         var chunk = new ArrayBufferWriter<byte>(InitialChunkBytes);
         var writer = new Utf8JsonWriter(chunk, WriterOptions);

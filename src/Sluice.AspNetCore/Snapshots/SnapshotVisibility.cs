@@ -1,5 +1,7 @@
 using System.Collections.Frozen;
 using System.Globalization;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace Sluice.Server.Snapshots;
 
@@ -24,6 +26,27 @@ internal sealed record SnapshotVisibility(uint Xmin, uint Xmax, FrozenSet<uint> 
 
     /// <summary>Whether a committed transaction is already contained in the snapshot.</summary>
     public bool Contains(uint xid, ulong commitLsn) => commitLsn < EndLsn && Sees(xid);
+
+    /// <summary>The WAL insert position now: read on the connection before the snapshot's transaction begins (its <see cref="StartLsn"/>).</summary>
+    public static async Task<ulong> ReadInsertLsnAsync(NpgsqlConnection db, CancellationToken cancellationToken)
+    {
+        await using var before = new NpgsqlCommand("SELECT pg_catalog.pg_current_wal_insert_lsn()", db);
+        return (ulong)(NpgsqlLogSequenceNumber)(await before.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>
+    /// Takes the snapshot of <paramref name="transaction"/> (<c>REPEATABLE READ</c>: its first statement fixes what every later
+    /// one sees) and what it sees, with <paramref name="startLsn"/> read before the transaction began.
+    /// </summary>
+    public static async Task<SnapshotVisibility> TakeAsync(NpgsqlConnection db, NpgsqlTransaction transaction, ulong startLsn,
+        CancellationToken cancellationToken)
+    {
+        await using var snapshot = new NpgsqlCommand(
+            "SELECT CAST(pg_catalog.pg_current_snapshot() AS pg_catalog.text), pg_catalog.pg_current_wal_insert_lsn()", db, transaction);
+        await using var reader = await snapshot.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return Parse(reader.GetString(0), startLsn, (ulong)reader.GetFieldValue<NpgsqlLogSequenceNumber>(1));
+    }
 
     /// <summary>Parses <c>pg_current_snapshot()::text</c>, <c>xmin:xmax:xip,xip</c> (64-bit xids, kept modulo 2^32 as pgoutput sends them).</summary>
     public static SnapshotVisibility Parse(string text, ulong startLsn, ulong endLsn)

@@ -18,6 +18,9 @@ internal readonly record struct ReplayRequest(DateTime Since, int Limit)
     /// <summary>Supabase's reason for a <c>since</c> or <c>limit</c> it cannot use.</summary>
     public const string InvalidParameters = "UnableToReplayMessages: Replay params are not valid";
 
+    /// <summary>Supabase's reason when the stored messages cannot be read.</summary>
+    public const string Failed = "UnableToReplayMessages: Realtime was unable to replay messages";
+
     /// <summary>
     /// What the join asks for: <see cref="ReplayAsk.None"/> without the key, <see cref="ReplayAsk.Ignored"/> when it is not an
     /// object (Supabase replays nothing then, and a private channel joins without an error), <see cref="ReplayAsk.Invalid"/>,

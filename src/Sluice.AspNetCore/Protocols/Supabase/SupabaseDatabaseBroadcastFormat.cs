@@ -60,6 +60,28 @@ internal sealed class SupabaseDatabaseBroadcastFormat(PhoenixVersion version, st
         }, message);
     }
 
+    /// <summary>
+    /// A replayed message (<c>config.broadcast.replay</c>), as Supabase pushes one to the channel that asked:
+    /// <c>{"type":"broadcast","event":…,"payload":…,"meta":{"replayed":true,"id":…}}</c>, a JSON push with the channel's
+    /// join_ref (vsn 1.0.0 has none). It carries no offset: the join reply's <c>broadcast.offset</c> is where the channel's
+    /// database broadcasts go on from.
+    /// </summary>
+    public static byte[] Replayed(PhoenixVersion version, string joinRef, string topic, Snapshots.StoredBroadcast message) =>
+        PhoenixSerializer.Write(version, joinRef, null, topic, "broadcast", static (writer, message) =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type"u8, "broadcast"u8);
+            writer.WriteString("event"u8, message.Event);
+            writer.WritePropertyName("payload"u8);
+            writer.WriteRawValue(message.Payload, skipInputValidation: true);
+            writer.WritePropertyName("meta"u8);
+            writer.WriteStartObject();
+            writer.WriteBoolean("replayed"u8, true);
+            writer.WriteString("id"u8, message.Id);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }, message);
+
     /// <summary>A vsn 2.0.0 message goes binary when its topic, event and meta fit kind 4.</summary>
     public override bool IsBinary(LogEntry entry) => Version == PhoenixVersion.V2 && Fits(Message.Of(entry));
 

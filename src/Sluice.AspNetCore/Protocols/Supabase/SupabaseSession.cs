@@ -11,6 +11,7 @@ using Sluice.Server.Log;
 using Sluice.Server.Rooms;
 using Sluice.Server.Routing;
 using Sluice.Server.RowSecurity;
+using Sluice.Server.Snapshots;
 
 namespace Sluice.Server.Protocols.Supabase;
 
@@ -505,6 +506,11 @@ internal sealed partial class SupabaseSession(
                 $"Unauthorized: You do not have permissions to read from this Channel topic: {roomName}"));
             return;
         }
+        if (ReplayRefusal(message.Payload, roomName, config, read, out var replay) is { } replayRefusal)
+        {
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, replayRefusal));
+            return;
+        }
         if (!limits.AllowsChannel(_channels.Count + TableSubscriptionCount(), alreadyHeld: false))
         {
             connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, "ChannelRateLimitReached: Too many channels"));
@@ -515,6 +521,12 @@ internal sealed partial class SupabaseSession(
         var start = new JoinStart(bindings.Count);
         // Asked before anything is subscribed (it may wait for a restarted server's log, and query the catalog).
         var messages = await DatabaseBroadcastsForAsync(config, read, cancellationToken);
+        if (messages is null && replay is not null)
+        {
+            // No stored messages to read (realtime.messages is absent or unusable, logged): as Supabase when its query fails.
+            connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, ReplayRequest.Failed));
+            return;
+        }
         var added = false;
         try
         {
@@ -530,7 +542,7 @@ internal sealed partial class SupabaseSession(
             }
             if (messages is not null)
             {
-                var refusal = await SubscribeDatabaseBroadcastsAsync(joined, messages, broadcastSince, broadcastSinceEpoch, start, cancellationToken);
+                var refusal = await SubscribeDatabaseBroadcastsAsync(joined, messages, broadcastSince, broadcastSinceEpoch, replay, start, cancellationToken);
                 if (refusal is not null)
                 {
                     EndChannel(joined);
@@ -541,7 +553,10 @@ internal sealed partial class SupabaseSession(
             _channels[topic] = joined;
             added = true;
             // Every binding is live (or about to catch up from its since) before the reply: SUBSCRIBED is never premature.
-            connection.TryEnqueue(SupabaseFrames.JoinReply(version, joinRef, message.Ref, topic, bindings, start.Offsets, start.BroadcastOffset));
+            if (start.Replay is { } replayed)
+                CompleteReplay(joined, message.Ref, bindings, start, replayed);
+            else
+                connection.TryEnqueue(SupabaseFrames.JoinReply(version, joinRef, message.Ref, topic, bindings, start.Offsets, start.BroadcastOffset));
             joined.Member = new SupabaseRoomMember(connection, joined.Room, topic, version, joinRef, presenceState: joined.Config.PresenceEnabled);
             joined.Member.Allow(read.Broadcast, read.Presence == true);
             rooms.Subscribe(joined.Member, since: null);
@@ -577,6 +592,8 @@ internal sealed partial class SupabaseSession(
                 _tables.Release(subscription);
             if (start.BroadcastResume is { } broadcasts)
                 _tables.Release(broadcasts);
+            if (start.Replay is { } replayed)
+                _tables.Release(replayed.Subscription);
         }
         if (config.ReplicationReady)
             await NotifyReplicationReadyAsync(joined, cancellationToken);
@@ -600,12 +617,15 @@ internal sealed partial class SupabaseSession(
     /// <c>config.broadcast.since</c> it is prepared here and resumed by the caller after the reply. The refusal's reason or null.
     /// </summary>
     private async Task<string?> SubscribeDatabaseBroadcastsAsync(JoinedChannel joined, TableSchema messages, ChangeOffset since, string? sinceEpoch,
-        JoinStart start, CancellationToken cancellationToken)
+        ReplayRequest? replay, JoinStart start, CancellationToken cancellationToken)
     {
         var format = new SupabaseDatabaseBroadcastFormat(version, joined.Topic, joined.Config.Private, connection.Metrics);
         if (Subscription.ForDatabaseBroadcasts(connection, format.RouterChannel, joined.SubTopic, joined.Config.Private, messages, format) is not { } subscription)
-            return null;
+            return replay is null ? null : ReplayRequest.Failed;
         joined.RouterChannels.Add(format.RouterChannel);
+        // With Sluice's since the catch-up delivers every message after it, with no limit: a replay would repeat some.
+        if (replay is { } asked && joined.Config.BroadcastSince is null)
+            return await PrepareReplayAsync(joined, subscription, asked, start, cancellationToken);
         if (joined.Config.BroadcastSince is { } sinceText)
         {
             // Resumed after the reply (and released by the join whatever happens).
@@ -626,6 +646,86 @@ internal sealed partial class SupabaseSession(
             return null;
         }
         start.BroadcastOffset = _tables.GoLive(subscription).Detail!;
+        return null;
+    }
+
+    /// <summary>
+    /// Reads the messages <c>config.broadcast.replay</c> asks for (after the subscription's interest is acquired) and waits
+    /// until the change log holds everything that read may have seen; the subscription then starts right after it
+    /// (<see cref="CompleteReplay"/>), so no replayed message comes again live and none sent meanwhile is missed. Supabase's
+    /// refusal when the messages cannot be read (logged), else null.
+    /// </summary>
+    private async Task<string?> PrepareReplayAsync(JoinedChannel joined, Subscription subscription, ReplayRequest replay, JoinStart start,
+        CancellationToken cancellationToken)
+    {
+        _tables.AcquireForSnapshot(subscription);
+        var prepared = false;
+        try
+        {
+            var stored = await databaseBroadcasts.ReadNewestAsync(joined.SubTopic, joined.Config.Private, replay.Since, replay.Limit, cancellationToken);
+            await _tables.CatchUpToSnapshotAsync(subscription, stored.Visibility, cancellationToken);
+            // Released by the join whatever happens from here.
+            start.Replay = (subscription, stored);
+            prepared = true;
+            return null;
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+        {
+            LogReplayFailed(connection.Id, joined.SubTopic, ex);
+            return ReplayRequest.Failed;
+        }
+        finally
+        {
+            if (!prepared)
+                _tables.Release(subscription);
+        }
+    }
+
+    /// <summary>
+    /// Queues the join reply (its <c>broadcast.offset</c> where the read messages end), the replayed messages oldest first,
+    /// then the channel's database broadcasts the read did not see, and goes live. When those have left the retention window
+    /// meanwhile, the channel goes live from now and is told it may have missed some.
+    /// </summary>
+    private void CompleteReplay(JoinedChannel joined, string? reference, IReadOnlyList<PostgresChangesBinding> bindings, JoinStart start,
+        (Subscription Subscription, StoredBroadcasts Stored) replay)
+    {
+        var frames = new List<byte[]>(replay.Stored.Messages.Count + 1) { Array.Empty<byte>() };
+        foreach (var stored in replay.Stored.Messages)
+            frames.Add(SupabaseDatabaseBroadcastFormat.Replayed(version, joined.JoinRef, joined.Topic, stored));
+        var completed = _tables.CompleteFromSnapshot(replay.Subscription, replay.Stored.Visibility, offset =>
+        {
+            frames[0] = SupabaseFrames.JoinReply(version, joined.JoinRef, reference, joined.Topic, bindings, start.Offsets, offset);
+            return frames;
+        });
+        if (completed.Result == TableSubscribeResult.SnapshotSent)
+            return;
+        var live = _tables.GoLive(replay.Subscription).Detail!;
+        connection.TryEnqueue(SupabaseFrames.JoinReply(version, joined.JoinRef, reference, joined.Topic, bindings, start.Offsets, live));
+        foreach (var frame in frames.Skip(1))
+            connection.TryEnqueue(frame);
+        connection.TryEnqueue(SupabaseFrames.BroadcastResyncRequired(version, joined.JoinRef, joined.Topic, live,
+            "resync_required: database broadcasts sent while the replay was read have left the retention window; they are live from now, and some may be missing"));
+    }
+
+    /// <summary>
+    /// Supabase's refusal of the join's <c>config.broadcast.replay</c>, checked in its order: a private channel that may not
+    /// read the topic's broadcasts, any replay on a public channel, parameters it cannot use; else null, with the replay
+    /// to do (null when none is asked, or the value is not an object, which Supabase ignores).
+    /// </summary>
+    private static string? ReplayRefusal(JsonElement payload, string subTopic, JoinConfig config, TopicReadAccess read, out ReplayRequest? replay)
+    {
+        replay = null;
+        var ask = ReplayRequest.Read(payload, out var request);
+        if (ask == ReplayAsk.None)
+            return null;
+        if (config.Private && !read.Broadcast)
+            return $"Unauthorized: You do not have permissions to read from this Channel topic: {subTopic}";
+        if (!config.Private)
+            return ReplayRequest.NotOnPublicChannels;
+        if (ask == ReplayAsk.Invalid)
+            return ReplayRequest.InvalidParameters;
+        if (ask == ReplayAsk.Valid)
+            replay = request;
         return null;
     }
 
@@ -810,6 +910,12 @@ internal sealed partial class SupabaseSession(
         /// <summary>The channel's database-broadcast subscription when it resumes after <c>config.broadcast.since</c>.</summary>
         public Subscription? BroadcastResume { get; set; }
 
+        /// <summary>
+        /// The channel's database-broadcast subscription and the messages read for <c>config.broadcast.replay</c>: queued after the
+        /// join reply, and the subscription goes on right after them (the stored part is null until the read succeeded).
+        /// </summary>
+        public (Subscription Subscription, StoredBroadcasts Stored)? Replay { get; set; }
+
         /// <summary>Where the channel's database broadcasts start (the join reply's <c>broadcast.offset</c>); null without them.</summary>
         public string? BroadcastOffset { get; set; }
     }
@@ -854,6 +960,9 @@ internal sealed partial class SupabaseSession(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Supabase connection {ConnectionId}: the policies on realtime.messages for topic {Topic} could not be asked ({Failure}: {Reason}); refused")]
     private partial void LogTopicCheckFailed(long connectionId, string topic, TopicProbeFailure failure, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Supabase connection {ConnectionId}: the stored messages of topic {Topic} could not be read for a replay; the join was refused")]
+    private partial void LogReplayFailed(long connectionId, string topic, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Supabase connection {ConnectionId}: handling a message failed")]
     private partial void LogFrameFailed(Exception exception, long connectionId);
