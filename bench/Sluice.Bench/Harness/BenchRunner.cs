@@ -21,6 +21,7 @@ public static class BenchRunner
         new SoakScenario(),
         new RlsWindowScenario(),
         new RlsScenario(),
+        new RlsBroadcastScenario(),
     ];
 
     public static async Task<int> RunAsync(BenchArgs args)
