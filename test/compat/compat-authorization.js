@@ -2,10 +2,12 @@
 // row-level security policies on realtime.messages, which the C# test creates as Supabase's docs write them (members of
 // an organization read and, when they may write, send and track on the topic org:<organization>).
 // Environment as compat.js, plus TOKEN_ALICE and TOKEN_DAVE (acme, writers), TOKEN_BOB (acme, reader only),
-// TOKEN_CAROL (globex) and ANON_KEY (the visitor role). Exits 0 when every check passed.
+// TOKEN_CAROL (globex) and ANON_KEY (the visitor role); PG* for the database, where public.notes has Supabase's documented
+// Broadcast-from-Database trigger (realtime.broadcast_changes to org:<organization>). Exits 0 when every check passed.
 'use strict';
 const { createClient } = require('@supabase/supabase-js');
 const WebSocket = require('ws');
+const { Client } = require('pg');
 const assert = require('node:assert/strict');
 const { httpBase: url, waitWithin, subscribe } = require('./harness');
 
@@ -39,9 +41,11 @@ async function run(vsn) {
     if (status === 'SUBSCRIBED') resolve();
     else if (status === 'CHANNEL_ERROR' && aliceStatuses.length === 1) reject(new Error(`alice: ${err && err.message}`));
   }));
+  const bobRows = [];
   const bobChannel = bob.channel(topic, config('bob'))
     .on('broadcast', { event: 'note' }, (m) => bobGot.push(m.payload.n))
     .on('presence', { event: 'sync' }, () => { bobSync++; });
+  for (const event of ['INSERT', 'UPDATE', 'DELETE']) bobChannel.on('broadcast', { event }, (m) => bobRows.push(m));
   await subscribe(bobChannel);
   const daveChannel = dave.channel(topic, config('dave'));
   await subscribe(daveChannel);
@@ -66,6 +70,48 @@ async function run(vsn) {
   assert.equal(await bobChannel.track({ online: true }), 'error');
   assert.equal(await aliceChannel.track({ online: true }), 'ok');
   await waitFor(() => bobSync > 0 && Object.keys(bobChannel.presenceState()).includes('alice'), "alice's presence");
+
+  // Broadcast from Database to the private channel: the documented trigger (realtime.broadcast_changes) on public.notes
+  // sends every change of acme's notes to org:acme; bob reads them, globex's note goes to org:globex only.
+  const db = new Client();
+  await db.connect();
+  const base = vsn === 'default' ? 100 : 0;
+  const since = Date.now() - 1000;
+  await db.query("INSERT INTO public.notes VALUES ($1, 'acme', 'hello')", [base + 1]);
+  await db.query("INSERT INTO public.notes VALUES ($1, 'globex', 'elsewhere')", [base + 2]);
+  await db.query("UPDATE public.notes SET body = 'hello again' WHERE id = $1", [base + 1]);
+  await db.query('DELETE FROM public.notes WHERE id = $1', [base + 1]);
+  await waitFor(() => bobRows.length >= 3, 'the database broadcasts of the note');
+  assert.deepEqual(bobRows.map((m) => m.event), ['INSERT', 'UPDATE', 'DELETE']);
+  assert.deepEqual(bobRows.map((m) => m.payload.operation), ['INSERT', 'UPDATE', 'DELETE']);
+  assert.equal(bobRows[0].payload.record.body, 'hello');
+  assert.equal(bobRows[0].payload.old_record, null);
+  assert.equal(bobRows[1].payload.old_record.body, 'hello');
+  assert.equal(bobRows[1].payload.record.body, 'hello again');
+  assert.equal(bobRows[2].payload.record, null);
+  assert.equal(bobRows[2].payload.table, 'notes');
+  assert.equal(bobRows[2].payload.schema, 'public');
+  for (const m of bobRows) {
+    assert.equal(typeof m.meta.id, 'string');
+    assert.equal(m.meta.replayed, undefined);
+  }
+
+  // Replay: a channel joined with config.broadcast.replay gets the newest stored messages since then (limit 2), marked
+  // replayed, oldest first; then live ones, none twice.
+  const late = client(process.env.TOKEN_BOB);
+  const lateRows = [];
+  const lateChannel = late.channel(topic, { config: { private: true, broadcast: { replay: { since, limit: 2 } } } });
+  for (const event of ['INSERT', 'UPDATE', 'DELETE']) lateChannel.on('broadcast', { event }, (m) => lateRows.push(m));
+  await subscribe(lateChannel);
+  await waitFor(() => lateRows.length >= 2, 'the replayed messages');
+  await db.query("INSERT INTO public.notes VALUES ($1, 'acme', 'live')", [base + 3]);
+  await waitFor(() => lateRows.length >= 3, 'the live message after the replay');
+  assert.deepEqual(lateRows.map((m) => [m.event, m.meta.replayed === true]), [['UPDATE', true], ['DELETE', true], ['INSERT', false]]);
+  assert.deepEqual(lateRows.map((m) => m.meta.id).slice(0, 2), bobRows.slice(1, 3).map((m) => m.meta.id));
+  assert.equal(lateRows[2].payload.record.body, 'live');
+  await late.removeAllChannels();
+  late.realtime.disconnect();
+  await db.end();
 
   // Alice's token becomes another organization's: the server asks the policies again and ends her channel.
   await alice.realtime.setAuth(process.env.TOKEN_CAROL);

@@ -7,7 +7,8 @@ namespace Sluice.IntegrationTests.Supabase;
 /// <summary>
 /// Runs <c>test/compat/compat-authorization.js</c>: the unchanged <c>@supabase/supabase-js</c> on private channels whose
 /// policies on <c>realtime.messages</c> are written as Supabase's Realtime Authorization docs write them (a membership
-/// table, <c>realtime.topic()</c>, <c>extension</c>), for vsn 1.0.0 and the default 2.0.0. Roles are cluster-wide: the
+/// table, <c>realtime.topic()</c>, <c>extension</c>), with Broadcast from Database (the documented
+/// <c>realtime.broadcast_changes</c> trigger) and replay on them, for vsn 1.0.0 and the default 2.0.0. Roles are cluster-wide: the
 /// test uses its own in place of <c>authenticated</c> and <c>anon</c>.
 /// </summary>
 public sealed class SupabaseAuthorizationCompatTests(PostgresFixture postgres, ITestOutputHelper output) : AuthServerTest(postgres)
@@ -41,6 +42,32 @@ public sealed class SupabaseAuthorizationCompatTests(PostgresFixture postgres, I
                   and realtime.messages.extension in ('broadcast', 'presence')
               )
             );
+
+            -- Broadcast from Database, as Supabase's docs write it: a trigger sends every change of a note to its organization's topic.
+            CREATE TABLE public.notes (id bigint PRIMARY KEY, organization_id text NOT NULL, body text);
+            create or replace function public.notes_changes()
+            returns trigger
+            security definer
+            language plpgsql
+            as $$
+            begin
+              perform realtime.broadcast_changes(
+                'org:' || coalesce(NEW.organization_id, OLD.organization_id) ::text,
+                TG_OP,
+                TG_OP,
+                TG_TABLE_NAME,
+                TG_TABLE_SCHEMA,
+                NEW,
+                OLD
+              );
+              return null;
+            end;
+            $$;
+            create trigger handle_notes_changes
+            after insert or update or delete
+            on public.notes
+            for each row
+            execute function notes_changes ();
 
             create policy "writers can send broadcast and track presence"
             on "realtime"."messages"
