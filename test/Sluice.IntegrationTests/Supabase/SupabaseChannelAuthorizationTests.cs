@@ -246,6 +246,34 @@ public sealed class SupabaseChannelAuthorizationTests(PostgresFixture postgres) 
     }
 
     [Fact]
+    public async Task A_channel_that_gains_broadcast_read_with_a_new_token_receives_database_broadcasts_from_then_on()
+    {
+        await Database.ExecuteAsync($"""
+            DO $$ BEGIN
+              IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{Member}') THEN CREATE ROLE {Member} NOLOGIN; END IF;
+            END $$;
+            CREATE POLICY "lobby presence" ON realtime.messages FOR SELECT TO {Member}
+              USING (realtime.topic() = 'org:lobby' AND realtime.messages.extension = 'presence');
+            CREATE POLICY "lobby broadcasts for vips" ON realtime.messages FOR SELECT TO {Member}
+              USING (realtime.topic() = 'org:lobby' AND realtime.messages.extension = 'broadcast' AND (auth.jwt() ->> 'vip')::boolean);
+            """);
+        string Token(bool vip) => Tokens.Hs256(new Dictionary<string, object> { ["sub"] = "guest", ["role"] = Member, ["vip"] = vip });
+        var client = Track(await PhoenixTestClient.ConnectAsync(Server, "2.0.0", Token(vip: false)));
+        var (joinRef, reply) = await client.JoinAsync("realtime:org:lobby", Join(isPrivate: true, presence: true));
+        Assert.Equal("ok", Status(reply));
+        await Database.ExecuteAsync("""SELECT realtime.send('{"n":1}'::jsonb, 'note', 'org:lobby')""");
+        Assert.DoesNotContain(await client.RoundTripAsync(), f => f.Event == "broadcast");
+
+        // As on Supabase, what the policies now allow applies from the token change on: database broadcasts too.
+        await client.PushAsync("realtime:org:lobby", "access_token", new JsonObject { ["access_token"] = Token(vip: true) }, joinRef);
+        await client.RoundTripAsync();
+        await Database.ExecuteAsync("""SELECT realtime.send('{"n":2}'::jsonb, 'note', 'org:lobby')""");
+        var received = await client.NextAsync(f => f.Event == "broadcast");
+        Assert.Equal(2, received.Payload.GetProperty("payload").GetProperty("n").GetInt32());
+        Assert.DoesNotContain(client.Backlog, f => f.Event is "phx_close" or "phx_error");
+    }
+
+    [Fact]
     public async Task A_policy_that_fails_refuses_the_join()
     {
         await Database.ExecuteAsync($"""

@@ -435,6 +435,24 @@ internal sealed partial class SupabaseSession(
         }
         channel.Read = read;
         channel.Member?.Allow(read.Broadcast, read.Presence == true);
+        if (!before.Broadcast && read.Broadcast)
+            await StartDatabaseBroadcastsAsync(channel, cancellationToken);
+    }
+
+    /// <summary>
+    /// A private channel that joined without broadcast read (presence only) and gained it with a new token: its topic's
+    /// database broadcasts start live from now, as its room broadcasts do (Supabase gates both on the same read).
+    /// </summary>
+    private async Task StartDatabaseBroadcastsAsync(JoinedChannel channel, CancellationToken cancellationToken)
+    {
+        if (await databaseBroadcasts.ResolveAsync(cancellationToken) is not { } messages)
+            return;
+        var format = new SupabaseDatabaseBroadcastFormat(version, channel.Topic, channel.Config.Private, connection.Metrics);
+        if (channel.RouterChannels.Contains(format.RouterChannel)
+            || Subscription.ForDatabaseBroadcasts(connection, format.RouterChannel, channel.SubTopic, channel.Config.Private, messages, format) is not { } subscription)
+            return;
+        channel.RouterChannels.Add(format.RouterChannel);
+        _tables.GoLive(subscription);
     }
 
     private void ReplyErrorIfAsked(JoinedChannel channel, PhoenixMessage message, string reason)
@@ -912,7 +930,7 @@ internal sealed partial class SupabaseSession(
 
         /// <summary>
         /// The channel's database-broadcast subscription and the messages read for <c>config.broadcast.replay</c>: queued after the
-        /// join reply, and the subscription goes on right after them (the stored part is null until the read succeeded).
+        /// join reply, and the subscription goes on right after them.
         /// </summary>
         public (Subscription Subscription, StoredBroadcasts Stored)? Replay { get; set; }
 
