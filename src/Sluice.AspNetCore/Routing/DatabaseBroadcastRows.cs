@@ -31,6 +31,19 @@ internal static class DatabaseBroadcastRows
     public static bool IsMessagesTable(TableSchema table) =>
         string.Equals(table.Schema, Schema, StringComparison.Ordinal) && string.Equals(table.Name, Table, StringComparison.Ordinal);
 
+    /// <summary>Whether the payload of a <c>realtime.messages</c> row is larger than <paramref name="maxBytes"/> (UTF-8 bytes of its JSON text).</summary>
+    public static bool PayloadExceeds(RowChange change, int maxBytes)
+    {
+        var ordinal = change.Table.IndexOf(PayloadColumn);
+        var values = change.NewValues;
+        if (values is null || ordinal < 0 || ordinal >= values.Length || values[ordinal] is not { } payload)
+            return false;
+        // A UTF-16 char is 1 to 3 UTF-8 bytes: count only when the length alone does not decide.
+        if ((long)payload.Length * 3 <= maxBytes)
+            return false;
+        return payload.Length > maxBytes || Encoding.UTF8.GetByteCount(payload) > maxBytes;
+    }
+
     /// <summary>
     /// The row filter of <paramref name="topic"/>'s broadcasts of one privacy. The topic comes first: it is the condition the
     /// router indexes by. The value is always quoted, so no topic can add a condition.

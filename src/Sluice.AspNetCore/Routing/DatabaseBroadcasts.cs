@@ -56,8 +56,9 @@ internal sealed partial class DatabaseBroadcasts(SubscriptionServices services, 
     /// then goes on from exactly there, see <see cref="TableSubscriptions.CompleteFromSnapshot"/>). Call once
     /// <see cref="ResolveAsync"/> found the table.
     /// </summary>
-    public Task<StoredBroadcasts> ReadNewestAsync(string topic, bool privateMessages, DateTime sinceUtc, int limit, CancellationToken cancellationToken) =>
-        stored.ReadNewestAsync(topic, privateMessages, sinceUtc, limit, cancellationToken);
+    public Task<StoredBroadcasts> ReadNewestAsync(string topic, bool privateMessages, DateTime sinceUtc, int limit, int maxPayloadBytes,
+        CancellationToken cancellationToken) =>
+        stored.ReadNewestAsync(topic, privateMessages, sinceUtc, limit, maxPayloadBytes, cancellationToken);
 
     /// <summary>Reads the catalog again; when it cannot be read, keeps <paramref name="previous"/> (none yet: the error goes to the caller).</summary>
     private async Task<Availability> RefreshAsync(Availability? previous, CancellationToken cancellationToken)

@@ -36,13 +36,20 @@ internal sealed class Subscription(ISubscriberSink connection, string channel, T
     public bool ReadsDatabaseBroadcastsAsServer { get; private init; }
 
     /// <summary>
+    /// Set only by <see cref="ForDatabaseBroadcasts"/>: a message whose payload is larger (UTF-8 bytes of its JSON) is not
+    /// delivered, and the client is told (<see cref="SubscriptionMatch.Result.TooLarge"/>), as a client's broadcast over the
+    /// limit is refused: one message never occupies a connection's queue (and closes it as a slow consumer).
+    /// </summary>
+    public int? MaxPayloadBytes { get; private init; }
+
+    /// <summary>
     /// The subscription of <paramref name="connection"/> to <paramref name="topic"/>'s database broadcasts of one privacy
     /// (INSERTs of <paramref name="messages"/>, <c>realtime.messages</c> as looked up, matching
     /// <see cref="DatabaseBroadcastRows.FilterFor"/>); null when that filter does not fit the table (a <c>realtime.messages</c>
     /// of another shape: nothing is delivered). The caller has admitted the receiver for that topic and privacy.
     /// </summary>
     public static Subscription? ForDatabaseBroadcasts(ISubscriberSink connection, string channel, string topic, bool privateMessages,
-        TableSchema messages, ChangeFrameFormat format)
+        TableSchema messages, ChangeFrameFormat format, int maxPayloadBytes)
     {
         if (!DatabaseBroadcastRows.IsMessagesTable(messages))
             return null;
@@ -54,6 +61,7 @@ internal sealed class Subscription(ISubscriberSink connection, string channel, T
             Format = format,
             RelationId = messages.RelationId,
             ReadsDatabaseBroadcastsAsServer = true,
+            MaxPayloadBytes = maxPayloadBytes,
         };
     }
 
@@ -86,6 +94,9 @@ internal sealed class Subscription(ISubscriberSink connection, string channel, T
 
     /// <summary>The commit LSN of the last transaction whose changes the filter ran out of time on, as reported to the client.</summary>
     internal ulong ReportedFilterLsn { get; set; }
+
+    /// <summary>The commit LSN of the last transaction with a message over <see cref="MaxPayloadBytes"/>, as reported to the client.</summary>
+    internal ulong ReportedTooLargeLsn { get; set; }
 
     /// <summary>The newest matching change of the current transaction, held back until we know whether it ends it (see <see cref="TransactionHoldBack"/>).</summary>
     internal FrameSource? Pending { get; set; }

@@ -26,6 +26,8 @@ internal static class SubscriptionMatch
         Invalidated,
         /// <summary>The filter ran out of time on the row (see <see cref="ReportFilterExceeded"/>).</summary>
         Exceeded,
+        /// <summary>A database broadcast over the subscription's payload limit (see <see cref="ReportTooLarge"/>).</summary>
+        TooLarge,
     }
 
     public static Result Of(Subscription subscription, RowChange change)
@@ -50,10 +52,24 @@ internal static class SubscriptionMatch
         }
         return subscription.Filter!.Evaluate(change.FilterRow) switch
         {
+            FilterTruth.True when subscription.MaxPayloadBytes is { } max && DatabaseBroadcastRows.PayloadExceeds(change, max) => Result.TooLarge,
             FilterTruth.True => Result.Matches,
             FilterTruth.Exceeded => Result.Exceeded,
             _ => Result.Skip,
         };
+    }
+
+    /// <summary>
+    /// A database broadcast is larger than the subscription's payload limit: it is not delivered, and the client is told once
+    /// per transaction which offset it concerns.
+    /// </summary>
+    public static void ReportTooLarge(Subscription subscription, LogEntry entry)
+    {
+        if (subscription.ReportedTooLargeLsn == entry.Offset.CommitLsn)
+            return;
+        subscription.ReportedTooLargeLsn = entry.Offset.CommitLsn;
+        subscription.Format.Error(subscription.Connection, subscription.Channel, ErrorCodes.PayloadTooLarge,
+            $"the database broadcast at offset {entry.OffsetText} (and possibly later ones of its transaction) has a payload larger than the maximum of {subscription.MaxPayloadBytes} bytes; it is not delivered", ended: false);
     }
 
     /// <summary>

@@ -432,6 +432,9 @@ internal sealed class SubscriptionRouter(ChangeLog log)
                     case SubscriptionMatch.Result.Exceeded:
                         SubscriptionMatch.ReportFilterExceeded(subscription, entry);
                         break;
+                    case SubscriptionMatch.Result.TooLarge:
+                        SubscriptionMatch.ReportTooLarge(subscription, entry);
+                        break;
                 }
             }
         }
@@ -471,6 +474,9 @@ internal sealed class SubscriptionRouter(ChangeLog log)
                         return false;
                     case SubscriptionMatch.Result.Exceeded:
                         SubscriptionMatch.ReportFilterExceeded(subscription, entry);
+                        break;
+                    case SubscriptionMatch.Result.TooLarge:
+                        SubscriptionMatch.ReportTooLarge(subscription, entry);
                         break;
                 }
             }

@@ -31,6 +31,7 @@ internal sealed class StoredBroadcastReader(NpgsqlDataSource dataSource)
         FROM {DatabaseBroadcastRows.Schema}.{DatabaseBroadcastRows.Table} m
         WHERE m.topic = $1 AND m.private = $2 AND m.extension = 'broadcast'
           AND m.{DatabaseBroadcastRows.EventColumn} IS NOT NULL AND m.{DatabaseBroadcastRows.PayloadColumn} IS NOT NULL
+          AND pg_catalog.octet_length(CAST(m.{DatabaseBroadcastRows.PayloadColumn} AS pg_catalog.text)) <= $5
           AND m.inserted_at >= CAST($3 AS pg_catalog.timestamp) AND m.inserted_at < LOCALTIMESTAMP + interval '1 minute'
         ORDER BY m.inserted_at DESC, m.ctid DESC
         LIMIT $4
@@ -39,9 +40,11 @@ internal sealed class StoredBroadcastReader(NpgsqlDataSource dataSource)
     /// <summary>
     /// The newest <paramref name="limit"/> messages of <paramref name="topic"/> of one privacy inserted at or after
     /// <paramref name="sinceUtc"/>, oldest first, with their event and a JSON payload (rows with a binary payload only are
-    /// not read, as they are not delivered), and the visibility of the snapshot they were read in.
+    /// not read, as they are not delivered, nor payloads over <paramref name="maxPayloadBytes"/>, see
+    /// <see cref="Subscription.MaxPayloadBytes"/>), and the visibility of the snapshot they were read in.
     /// </summary>
-    public async Task<StoredBroadcasts> ReadNewestAsync(string topic, bool privateMessages, DateTime sinceUtc, int limit, CancellationToken cancellationToken)
+    public async Task<StoredBroadcasts> ReadNewestAsync(string topic, bool privateMessages, DateTime sinceUtc, int limit, int maxPayloadBytes,
+        CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         await using var db = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -58,6 +61,7 @@ internal sealed class StoredBroadcastReader(NpgsqlDataSource dataSource)
             select.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = privateMessages });
             select.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = DateTime.SpecifyKind(sinceUtc, DateTimeKind.Utc), NpgsqlDbType = NpgsqlDbType.TimestampTz });
             select.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+            select.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxPayloadBytes });
             await using var rows = await select.ExecuteReaderAsync(cancellationToken);
             while (await rows.ReadAsync(cancellationToken))
                 newestFirst.Add(new StoredBroadcast(rows.GetString(0), rows.GetString(1), rows.GetString(2)));

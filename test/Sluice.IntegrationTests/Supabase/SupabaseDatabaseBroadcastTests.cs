@@ -199,6 +199,21 @@ public sealed class SupabaseDatabaseBroadcastTests(PostgresFixture postgres) : A
         Assert.Equal(["end"], Events(await BroadcastsUntilAsync(publicChannel, "end")));
     }
 
+    [Fact]
+    public async Task A_message_over_the_payload_limit_is_not_delivered_and_the_channel_is_told()
+    {
+        var client = await ConnectAsync("1.0.0");
+        await JoinAsync(client, "realtime:room1");
+
+        await SendAsync("huge", "room1", isPrivate: false, payload: $$"""{"s":"{{new string('x', 70_000)}}"}""");
+        await SendAsync("end", "room1", isPrivate: false);
+
+        Assert.Equal(["end"], Events(await BroadcastsUntilAsync(client, "end")));
+        var notice = Assert.Single(await client.RoundTripAsync(), f => f.Event == "system");
+        Assert.StartsWith("payload_too_large: ", notice.Payload.GetProperty("message").GetString());
+        Assert.Equal("error", notice.Payload.GetProperty("status").GetString());
+    }
+
     [Theory]
     [InlineData("1.0.0")]
     [InlineData("2.0.0")]

@@ -28,10 +28,10 @@ public sealed class DatabaseBroadcastRoutingTests
         _router = new SubscriptionRouter(_log);
     }
 
-    private static Subscription Broadcasts(RecordingSink sink, PhoenixVersion version, string topic, bool isPrivate)
+    private static Subscription Broadcasts(RecordingSink sink, PhoenixVersion version, string topic, bool isPrivate, int maxPayloadBytes = 64 * 1024)
     {
         var format = new SupabaseDatabaseBroadcastFormat(version, "realtime:" + topic, isPrivate);
-        var subscription = Subscription.ForDatabaseBroadcasts(sink, format.RouterChannel, topic, isPrivate, RealtimeMessagesRows.Table, format);
+        var subscription = Subscription.ForDatabaseBroadcasts(sink, format.RouterChannel, topic, isPrivate, RealtimeMessagesRows.Table, format, maxPayloadBytes);
         Assert.NotNull(subscription);
         return subscription;
     }
@@ -102,6 +102,43 @@ public sealed class DatabaseBroadcastRoutingTests
         // No access group is judged for these subscriptions: nothing asks the database per row.
         Assert.DoesNotContain(DatabaseBroadcastRows.Key, _router.SnapshotInterest().Groups.Keys);
     }
+
+    [Fact]
+    public void A_message_over_the_payload_limit_is_not_delivered_live_or_in_catch_up_and_the_channel_is_told_once_per_transaction()
+    {
+        // 20 bytes of JSON fit; "é" is 2 UTF-8 bytes, so 12 of them (26 bytes with quotes and braces) do not, though 12 chars would.
+        var fits = "{\"s\": \"0123456789\"}";
+        var tooLarge = "{\"s\": \"" + new string('é', 12) + "\"}";
+        Assert.True(Encoding.UTF8.GetByteCount(fits) <= 20 && tooLarge.Length <= 22 && Encoding.UTF8.GetByteCount(tooLarge) > 22);
+        var live = new RecordingSink();
+        _router.Subscribe(Broadcasts(live, PhoenixVersion.V1, "room1", isPrivate: false, maxPayloadBytes: 22));
+
+        Commit(100, Send("small", "room1", isPrivate: false, payload: fits), Send("big", "room1", isPrivate: false, payload: tooLarge),
+            Send("big-again", "room1", isPrivate: false, payload: tooLarge));
+        Commit(200, Send("after", "room1", isPrivate: false, payload: fits));
+
+        Assert.Equal(["small", "after"], Events(WithoutNotices(live)));
+        var notices = Notices(live);
+        Assert.Single(notices);
+        Assert.Contains(ErrorCodes.PayloadTooLarge, notices[0]);
+
+        var resumed = new RecordingSink();
+        Assert.True(_router.Resume(Broadcasts(resumed, PhoenixVersion.V1, "room1", isPrivate: false, maxPayloadBytes: 22), new ChangeOffset(0, 0), ack: null));
+        Assert.Equal(["small", "after"], Events(WithoutNotices(resumed)));
+        Assert.Single(Notices(resumed));
+    }
+
+    /// <summary>The sink's broadcast frames only (a copy without the system notices).</summary>
+    private static RecordingSink WithoutNotices(RecordingSink sink)
+    {
+        var copy = new RecordingSink();
+        foreach (var frame in sink.Frames.Where(f => !Encoding.UTF8.GetString(f).Contains("\"system\"", StringComparison.Ordinal)))
+            copy.TryEnqueue(frame);
+        return copy;
+    }
+
+    private static List<string> Notices(RecordingSink sink) =>
+        [.. sink.Frames.Select(f => Encoding.UTF8.GetString(f)).Where(f => f.Contains("\"system\"", StringComparison.Ordinal))];
 
     [Fact]
     public void A_client_table_subscription_to_realtime_messages_still_needs_a_verdict()

@@ -449,7 +449,7 @@ internal sealed partial class SupabaseSession(
             return;
         var format = new SupabaseDatabaseBroadcastFormat(version, channel.Topic, channel.Config.Private, connection.Metrics);
         if (channel.RouterChannels.Contains(format.RouterChannel)
-            || Subscription.ForDatabaseBroadcasts(connection, format.RouterChannel, channel.SubTopic, channel.Config.Private, messages, format) is not { } subscription)
+            || Subscription.ForDatabaseBroadcasts(connection, format.RouterChannel, channel.SubTopic, channel.Config.Private, messages, format, rooms.Options.MaxPayloadBytes) is not { } subscription)
             return;
         channel.RouterChannels.Add(format.RouterChannel);
         _tables.GoLive(subscription);
@@ -638,7 +638,7 @@ internal sealed partial class SupabaseSession(
         ReplayRequest? replay, JoinStart start, CancellationToken cancellationToken)
     {
         var format = new SupabaseDatabaseBroadcastFormat(version, joined.Topic, joined.Config.Private, connection.Metrics);
-        if (Subscription.ForDatabaseBroadcasts(connection, format.RouterChannel, joined.SubTopic, joined.Config.Private, messages, format) is not { } subscription)
+        if (Subscription.ForDatabaseBroadcasts(connection, format.RouterChannel, joined.SubTopic, joined.Config.Private, messages, format, rooms.Options.MaxPayloadBytes) is not { } subscription)
             return replay is null ? null : ReplayRequest.Failed;
         joined.RouterChannels.Add(format.RouterChannel);
         // With Sluice's since the catch-up delivers every message after it, with no limit: a replay would repeat some.
@@ -680,7 +680,8 @@ internal sealed partial class SupabaseSession(
         var prepared = false;
         try
         {
-            var stored = await databaseBroadcasts.ReadNewestAsync(joined.SubTopic, joined.Config.Private, replay.Since, replay.Limit, cancellationToken);
+            var stored = await databaseBroadcasts.ReadNewestAsync(joined.SubTopic, joined.Config.Private, replay.Since, replay.Limit,
+                rooms.Options.MaxPayloadBytes, cancellationToken);
             await _tables.CatchUpToSnapshotAsync(subscription, stored.Visibility, cancellationToken);
             // Released by the join whatever happens from here.
             start.Replay = (subscription, stored);
