@@ -132,6 +132,36 @@ public sealed class SupabaseChannelAuthorizationTests(PostgresFixture postgres) 
     }
 
     [Fact]
+    public async Task A_first_track_on_a_channel_joined_without_presence_asks_the_presence_read_policy_then_receives_presence()
+    {
+        await CreatePoliciesAsync();
+        var quiet = await ConnectAsync("1.0.0", "acme");
+        var (quietRef, joined) = await quiet.JoinAsync("realtime:org:acme", Join(isPrivate: true, presence: false));
+        Assert.Equal("ok", Status(joined));
+        static JsonObject Track(string name) => new() { ["type"] = "presence", ["event"] = "track", ["payload"] = new JsonObject { ["name"] = name } };
+
+        // As on Supabase, the track enables presence: its read is asked now (the join skipped it), then its write.
+        var track = await quiet.PushAsync("realtime:org:acme", "presence", Track("quiet"), quietRef);
+        Assert.Equal("ok", Status(await quiet.NextAsync(f => f.Event == "phx_reply" && f.Ref == track)));
+
+        var other = await ConnectAsync("2.0.0", "acme");
+        var (otherRef, _) = await other.JoinAsync("realtime:org:acme", Join(isPrivate: true, presence: true));
+        var otherTrack = await other.PushAsync("realtime:org:acme", "presence", Track("other"), otherRef);
+        Assert.Equal("ok", Status(await other.NextAsync(f => f.Event == "phx_reply" && f.Ref == otherTrack)));
+        var diff = await quiet.NextAsync(f => f.Event == "presence_diff" && f.Payload.GetRawText().Contains("\"other\"", StringComparison.Ordinal));
+        Assert.True(diff.Payload.GetProperty("joins").EnumerateObject().Any());
+
+        // A new token of the same organization: the presence read asked at the track is asked again, and still holds.
+        var colleague = Tokens.Hs256(new Dictionary<string, object> { ["sub"] = "colleague", ["role"] = Member, ["organization_id"] = "acme", ["writer"] = true });
+        await quiet.PushAsync("realtime:org:acme", "access_token", new JsonObject { ["access_token"] = colleague }, quietRef);
+        await quiet.RoundTripAsync();
+        var again = await other.PushAsync("realtime:org:acme", "presence", Track("other again"), otherRef);
+        Assert.Equal("ok", Status(await other.NextAsync(f => f.Event == "phx_reply" && f.Ref == again)));
+        await quiet.NextAsync(f => f.Event == "presence_diff" && f.Payload.GetRawText().Contains("\"other again\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(quiet.Backlog, f => f.Event is "phx_close" or "system");
+    }
+
+    [Fact]
     public async Task A_token_of_another_organization_ends_the_private_channel()
     {
         await CreatePoliciesAsync();

@@ -302,6 +302,12 @@ internal sealed partial class SupabaseSession(
                     ReplyErrorIfAsked(channel, message, "payload_size_exceeded");
                     return;
                 }
+                if (!await EnablePresenceReadAsync(channel, cancellationToken))
+                {
+                    if (message.Ref is not null)
+                        connection.TryEnqueue(SupabaseFrames.ReplyErrorWithoutReason(version, channel.JoinRef, message.Ref, message.Topic));
+                    return;
+                }
                 var allowed = await MayWriteAsync(channel, TopicExtension.Presence, cancellationToken);
                 if (allowed is not { Allowed: true })
                 {
@@ -323,6 +329,24 @@ internal sealed partial class SupabaseSession(
         rooms.Track(connection, channel.Room, channel.PresenceKey, state);
         if (message.Ref is not null)
             connection.TryEnqueue(SupabaseFrames.ReplyOk(version, channel.JoinRef, message.Ref, message.Topic));
+    }
+
+    /// <summary>
+    /// A track enables presence: on a private channel joined without it, whose presence read the join did not ask, it is
+    /// asked now (as Supabase does at the first track), and the channel receives presence if the policies allow. False when
+    /// the policies could not be asked (logged; the track is refused as Supabase refuses it, without a reason).
+    /// </summary>
+    private async Task<bool> EnablePresenceReadAsync(JoinedChannel channel, CancellationToken cancellationToken)
+    {
+        if (!channel.Config.Private || channel.Read.Presence is not null)
+            return true;
+        var (read, failure) = await ReadPrivateAsync(channel.SubTopic, presence: true, cancellationToken);
+        if (failure is not null)
+            return false;
+        // Broadcast read stays what the join decided (its database broadcasts were started, or not, on it).
+        channel.Read = channel.Read with { Presence = read.Presence == true };
+        channel.Member?.Allow(channel.Read.Broadcast, channel.Read.Presence == true);
+        return true;
     }
 
     /// <summary>
@@ -413,7 +437,9 @@ internal sealed partial class SupabaseSession(
     private async Task RecheckPrivateAsync(JoinedChannel channel, ConnectionIdentity identity, CancellationToken cancellationToken)
     {
         channel.Writes.Clear();
-        var (read, failure) = await ReadPrivateAsync(channel.SubTopic, channel.Config.PresenceEnabled, cancellationToken, identity);
+        // Presence read is asked again when it was asked before (at join, or at the first track).
+        var (read, failure) = await ReadPrivateAsync(channel.SubTopic, channel.Config.PresenceEnabled || channel.Read.Presence is not null,
+            cancellationToken, identity);
         var before = channel.Read;
         var ending = failure switch
         {
