@@ -170,6 +170,12 @@ public sealed partial class RoomChannel : IChannelConsumer, IAsyncDisposable, ID
             case ResyncItem resync:
                 RaiseResync(resync);
                 break;
+            case DatabaseBroadcastItem database:
+                await ConsumeDatabaseBroadcastAsync(database.Broadcast);
+                break;
+            case DatabaseResyncItem databaseResync:
+                RaiseDatabaseResync(databaseResync);
+                break;
         }
     }
 
