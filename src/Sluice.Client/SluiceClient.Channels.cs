@@ -104,7 +104,7 @@ public sealed partial class SluiceClient
             state.Phase = ChannelPhase.Pending;
             state.PendingSnapshot = snapshot;
             state.Generation++;
-            frame = ClientFrames.Subscribe(state.Channel, state.Events, state.Filter, since, snapshot);
+            frame = ClientFrames.Subscribe(state.Channel, state.Events, state.Filter, since, snapshot, state.IsRoom ? state.LastDatabaseOffset : null);
             ClientLog.Subscribing(_logger, state.Channel, since, snapshot);
         }
         using var activity = ClientTelemetry.ActivitySource.StartActivity("sluice.subscribe");
@@ -158,6 +158,9 @@ public sealed partial class SluiceClient
                         // A live subscribe's ack says where it starts: the resume point until the first change.
                         if (!state.PendingSnapshot && state.LastOffset is null && frame.Offset is { } startsAfter)
                             state.LastOffset = startsAfter;
+                        // A room's database broadcasts start after this (the database_since it sent, or the present).
+                        if (state.IsRoom && frame.DatabaseOffset is { } databaseStartsAfter)
+                            state.LastDatabaseOffset = databaseStartsAfter;
                         state.Phase = state.PendingSnapshot ? ChannelPhase.Snapshotting : ChannelPhase.Live;
                         state.SnapshotRows = state.PendingSnapshot ? [] : null;
                         state.FailedAttempts = 0;
@@ -177,6 +180,14 @@ public sealed partial class SluiceClient
                         AcceptRoomMessage(state, frame);
                     else if (phase == ChannelPhase.Live)
                         AcceptChange(state, frame);
+                    break;
+                case FrameTypes.DatabaseBroadcast:
+                    if (phase == ChannelPhase.Live && state.IsRoom)
+                        AcceptDatabaseBroadcast(state, frame);
+                    break;
+                case FrameTypes.DatabaseResyncRequired:
+                    if (state.IsRoom)
+                        resubscribe = RestartDatabaseBroadcasts(state, phase, frame);
                     break;
                 case RoomProtocol.PresenceState or RoomProtocol.PresenceDiff:
                     if (phase == ChannelPhase.Live && state.IsRoom)

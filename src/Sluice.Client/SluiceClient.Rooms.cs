@@ -165,6 +165,54 @@ public sealed partial class SluiceClient
         state.LastOffset = message.Offset;
     }
 
+    /// <summary>Buffers a room's database broadcast unless it is not after the room's database position (a replay seen already).</summary>
+    private void AcceptDatabaseBroadcast(ChannelState state, ServerFrame frame)
+    {
+        DatabaseBroadcastFrame broadcast;
+        try
+        {
+            broadcast = frame.ToDatabaseBroadcast();
+        }
+        catch (FormatException ex)
+        {
+            ClientLog.InvalidFrame(_logger, ex);
+            ReportError(ClientErrorCodes.InvalidFrame, $"skipped a database broadcast that could not be read: {ex.Message}", state.Channel);
+            return;
+        }
+        if (state.LastDatabaseOffset is { } last && SameEpoch(last, broadcast.Offset) && string.CompareOrdinal(broadcast.Offset, last) <= 0)
+        {
+            ClientLog.StaleChange(_logger, state.Channel, broadcast.Offset, last);
+            return;
+        }
+        if (!state.Buffer.Writer.TryWrite(new DatabaseBroadcastItem(broadcast)))
+        {
+            Overflow(state);
+            return;
+        }
+        state.LastDatabaseOffset = broadcast.Offset;
+    }
+
+    /// <summary>
+    /// <c>database_resync_required</c>: the room's database broadcasts cannot continue from its position (or ended); the room
+    /// itself goes on. The position is forgotten, the room told (in order with its items), and the room subscribed again from
+    /// its own position, so its database broadcasts start from the present. True when the caller must subscribe again now.
+    /// </summary>
+    private bool RestartDatabaseBroadcasts(ChannelState state, ChannelPhase phase, ServerFrame frame)
+    {
+        ClientTelemetry.Resyncs.Add(1);
+        ClientLog.ResyncRequired(_logger, state.Channel, frame.Error);
+        var resync = new DatabaseResyncItem(frame.Error ?? "database resync required", state.LastDatabaseOffset);
+        state.LastDatabaseOffset = null;
+        if (!state.Buffer.Writer.TryWrite(resync))
+            _ = WriteWhenRoomAsync(state, resync);
+        // A paused (overflowed) room subscribes again when its handlers catch up.
+        if (phase == ChannelPhase.Paused)
+            return false;
+        state.Phase = ChannelPhase.Idle;
+        state.ResubscribeWanted = false;
+        return true;
+    }
+
     private void AcceptPresence(ChannelState state, ServerFrame frame)
     {
         ChannelItem item;

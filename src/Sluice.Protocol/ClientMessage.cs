@@ -18,6 +18,12 @@ public sealed class ClientMessage
     /// <summary>Resume after this offset.</summary>
     public string? Since { get; init; }
 
+    /// <summary>
+    /// A room subscription's position in the room's database broadcasts (a change-log offset, separate from the room's own
+    /// <see cref="Since"/>): resume them after this offset.
+    /// </summary>
+    public string? DatabaseSince { get; init; }
+
     /// <summary>Send the current rows before live changes.</summary>
     public bool Snapshot { get; init; }
 

@@ -39,7 +39,7 @@ public static class ClientMessageParser
             return false;
         }
 
-        string? type = null, channel = null, filter = null, since = null, token = null, eventName = null, reference = null, key = null;
+        string? type = null, channel = null, filter = null, since = null, databaseSince = null, token = null, eventName = null, reference = null, key = null;
         ChangeEvents? events = null;
         var snapshot = false;
         bool self = false, ack = false, hasState = false;
@@ -63,6 +63,9 @@ public static class ClientMessageParser
                     break;
                 case "since":
                     since = ReadString(ref reader, "since", ref fieldError);
+                    break;
+                case "database_since":
+                    databaseSince = ReadString(ref reader, "database_since", ref fieldError);
                     break;
                 case "token":
                     token = ReadString(ref reader, "token", ref fieldError);
@@ -124,7 +127,7 @@ public static class ClientMessageParser
 
         message = new ClientMessage
         {
-            Type = type, Channel = channel, Filter = filter, Since = since, Events = events, Snapshot = snapshot, Token = token,
+            Type = type, Channel = channel, Filter = filter, Since = since, DatabaseSince = databaseSince, Events = events, Snapshot = snapshot, Token = token,
             Event = eventName, Payload = payload, Self = self, Ack = ack, Ref = reference, HasState = hasState, State = state, Key = key,
         };
         error = null;

@@ -37,4 +37,14 @@ public static class FrameTypes
     public const string PresenceState = "presence_state";
     /// <summary>Server: presence entries that joined (<c>joins</c>) and left (<c>leaves</c>) a room.</summary>
     public const string PresenceDiff = "presence_diff";
+    /// <summary>
+    /// Server: a database broadcast (a committed row of <c>realtime.messages</c>) on a room channel, with its
+    /// <c>database_offset</c>, <c>event</c>, <c>payload</c> and row <c>id</c>; resume with <c>database_since</c>.
+    /// </summary>
+    public const string DatabaseBroadcast = "database_broadcast";
+    /// <summary>
+    /// Server: a room's database broadcasts cannot continue from the client's <c>database_since</c> (or ended); the room
+    /// itself goes on. Subscribe to the room again without <c>database_since</c> to receive them from now.
+    /// </summary>
+    public const string DatabaseResyncRequired = "database_resync_required";
 }

@@ -27,6 +27,7 @@ internal static partial class RealtimeEndpoint
         HttpContext context,
         ConnectionRegistry connections,
         SubscriptionServices services,
+        DatabaseBroadcasts databaseBroadcasts,
         TokenValidator tokens,
         RoomRegistry rooms,
         IOptions<SluiceOptions> options,
@@ -68,7 +69,7 @@ internal static partial class RealtimeEndpoint
             await ConnectionHost.RunAsync(
                 connection,
                 () => new ConnectionAuth(connection, authentication.Identity, services.Router, authOptions.Value.ClockSkew, rooms: rooms),
-                auth => new NativeSession(socket, connection, services, changeFormat, auth, tokens, rooms, options.Value.MaxMessageBytes, limits, logger)
+                auth => new NativeSession(socket, connection, services, changeFormat, auth, tokens, rooms, databaseBroadcasts, options.Value.MaxMessageBytes, limits, logger)
                     .RunAsync(context.RequestAborted),
                 connections, services.Router, rooms, lifetime);
         }

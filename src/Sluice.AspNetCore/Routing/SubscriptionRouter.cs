@@ -64,10 +64,7 @@ internal sealed class SubscriptionRouter(ChangeLog log)
     {
         lock (_gate)
         {
-            // Live from the next transaction: a subscription never starts halfway through one.
-            subscription.ResumeAfter = log.Count > 0 && log[log.Count - 1] is { TransactionEnd: false } inProgress
-                ? new ChangeOffset(inProgress.Offset.CommitLsn, uint.MaxValue)
-                : log.Newest ?? log.Horizon;
+            subscription.ResumeAfter = LiveStartLocked();
             subscription.LastDelivered = subscription.ResumeAfter;
             _interest.Acquire(subscription);
             AddLocked(subscription);
@@ -77,15 +74,35 @@ internal sealed class SubscriptionRouter(ChangeLog log)
     }
 
     /// <summary>
-    /// Resumes after <paramref name="since"/>: ack, the retained changes after it, then live ones. False (and
-    /// nothing registered) when the history since then is no longer retained. <paramref name="ack"/> may be null (a
-    /// protocol that confirms otherwise).
+    /// Where a subscription made live now would start (as <see cref="Subscribe"/> starts it), with the log's epoch: resuming
+    /// after it later (<see cref="Resume"/> with that epoch) misses nothing and repeats nothing, so a protocol can tell the
+    /// client the start before the subscription's first frame may be queued.
     /// </summary>
-    public bool Resume(Subscription subscription, ChangeOffset since, byte[]? ack)
+    public (ChangeOffset After, string Epoch, string Text) LiveStart()
     {
         lock (_gate)
         {
-            if (since < log.Horizon)
+            var after = LiveStartLocked();
+            return (after, log.Epoch.Value, log.Format(after));
+        }
+    }
+
+    /// <summary>Live from the next transaction: a subscription never starts halfway through one.</summary>
+    private ChangeOffset LiveStartLocked() =>
+        log.Count > 0 && log[log.Count - 1] is { TransactionEnd: false } inProgress
+            ? new ChangeOffset(inProgress.Offset.CommitLsn, uint.MaxValue)
+            : log.Newest ?? log.Horizon;
+
+    /// <summary>
+    /// Resumes after <paramref name="since"/>: ack, the retained changes after it, then live ones. False (and
+    /// nothing registered) when the history since then is no longer retained, or when <paramref name="epoch"/> is given and
+    /// the log has started over in another epoch since. <paramref name="ack"/> may be null (a protocol that confirms otherwise).
+    /// </summary>
+    public bool Resume(Subscription subscription, ChangeOffset since, byte[]? ack, string? epoch = null)
+    {
+        lock (_gate)
+        {
+            if (since < log.Horizon || (epoch is not null && !string.Equals(epoch, log.Epoch.Value, StringComparison.Ordinal)))
                 return false;
             RemoveLocked(subscription.Connection, subscription.Channel);
             if (ack is not null)

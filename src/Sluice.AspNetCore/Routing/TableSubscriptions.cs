@@ -109,12 +109,13 @@ internal sealed class TableSubscriptions(SubscriptionServices services)
 
     /// <summary>
     /// Resumes a prepared subscription after <paramref name="since"/>: <paramref name="ack"/> (if any), the retained changes,
-    /// then live ones; a resync when that history has left the retention window (nothing registered).
+    /// then live ones; a resync when that history has left the retention window, or when <paramref name="epoch"/> is given and
+    /// the log started over in another epoch since <paramref name="since"/> was read (nothing registered).
     /// </summary>
-    public TableSubscribeOutcome FinishResume(Subscription subscription, ChangeOffset since, byte[]? ack)
+    public TableSubscribeOutcome FinishResume(Subscription subscription, ChangeOffset since, byte[]? ack, string? epoch = null)
     {
         using var activity = StartStep(SluiceTelemetry.ResumeSpan, subscription);
-        return SluiceTelemetry.Ended(activity, services.Router.Resume(subscription, since, ack)
+        return SluiceTelemetry.Ended(activity, services.Router.Resume(subscription, since, ack, epoch)
             ? TableSubscribeOutcome.Of(TableSubscribeResult.Resumed)
             : TableSubscribeOutcome.NeedsResync(ResyncReason.HistoryGone));
     }

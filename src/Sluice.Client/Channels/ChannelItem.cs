@@ -34,3 +34,9 @@ internal sealed record PresenceStateItem(IReadOnlyList<PresenceEntry> Presences)
 
 /// <summary>A room's presence changes (<c>presence_diff</c>).</summary>
 internal sealed record PresenceDiffItem(IReadOnlyList<PresenceEntry> Joins, IReadOnlyList<PresenceEntry> Leaves) : ChannelItem;
+
+/// <summary>A room's database broadcast.</summary>
+internal sealed record DatabaseBroadcastItem(DatabaseBroadcastFrame Broadcast) : ChannelItem;
+
+/// <summary>A room's database broadcasts could not continue from <paramref name="LostAfter"/>; they start again from the present.</summary>
+internal sealed record DatabaseResyncItem(string Reason, string? LostAfter) : ChannelItem;

@@ -46,6 +46,12 @@ internal sealed class ChannelState(string channel, ChangeEvents events, string? 
     /// <summary>The offset of the last change (or snapshot) put into the buffer: where to resume.</summary>
     public string? LastOffset { get; set; }
 
+    /// <summary>
+    /// A room's position in its database broadcasts (a change-log offset, apart from the room's <see cref="LastOffset"/>): the
+    /// last one put into the buffer, or before the first the room ack's <c>database_offset</c>; null to start from the present.
+    /// </summary>
+    public string? LastDatabaseOffset { get; set; }
+
     /// <summary>The rows of the snapshot being received; setting it (a new snapshot, or none) forgets <see cref="SnapshotReducedRows"/>.</summary>
     public List<JsonElement>? SnapshotRows
     {

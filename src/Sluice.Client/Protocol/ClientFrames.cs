@@ -15,7 +15,8 @@ internal static class ClientFrames
             writer.WriteString("ref"u8, "hb" + reference.ToString(System.Globalization.CultureInfo.InvariantCulture));
         });
 
-    public static byte[] Subscribe(string channel, ChangeEvents events, string? filter, string? since, bool snapshot) =>
+    /// <summary>A subscribe; <paramref name="databaseSince"/> (rooms only) resumes the room's database broadcasts after it.</summary>
+    public static byte[] Subscribe(string channel, ChangeEvents events, string? filter, string? since, bool snapshot, string? databaseSince = null) =>
         Write(writer =>
         {
             writer.WriteString("type"u8, FrameTypes.Subscribe);
@@ -39,6 +40,8 @@ internal static class ClientFrames
                 writer.WriteString("since"u8, since);
             else if (snapshot)
                 writer.WriteBoolean("snapshot"u8, true);
+            if (databaseSince is not null)
+                writer.WriteString("database_since"u8, databaseSince);
         });
 
     public static byte[] Auth(string token) =>

@@ -19,6 +19,9 @@ internal sealed class ServerFrame
     public string? Channel { get; }
 
     public string? Offset => String("offset");
+
+    /// <summary>A room's position in its database broadcasts (a room <c>ack</c>'s, or a <c>database_broadcast</c>'s).</summary>
+    public string? DatabaseOffset => String("database_offset");
     public string? Code => String("code");
     public string? Error => String("error");
     public string? Ref => String("ref");
@@ -114,6 +117,15 @@ internal sealed class ServerFrame
         var @event = String("event") ?? throw new FormatException("room broadcast without an event");
         var payload = Root.TryGetProperty("payload", out var value) ? value : throw new FormatException("room broadcast without a payload");
         return new RoomMessageFrame(@event, payload, Offset ?? throw new FormatException("room broadcast without an offset"));
+    }
+
+    /// <summary>The message carried by a room's <c>database_broadcast</c> frame.</summary>
+    public DatabaseBroadcastFrame ToDatabaseBroadcast()
+    {
+        var @event = String("event") ?? throw new FormatException("database broadcast without an event");
+        var payload = Root.TryGetProperty("payload", out var value) ? value : throw new FormatException("database broadcast without a payload");
+        return new DatabaseBroadcastFrame(@event, payload, String("id"),
+            DatabaseOffset ?? throw new FormatException("database broadcast without a database_offset"));
     }
 
     /// <summary>The presence entries in array <paramref name="name"/> (<c>presences</c>, <c>joins</c>, <c>leaves</c>); empty when absent.</summary>

@@ -7,8 +7,9 @@ namespace Sluice.Client;
 /// <summary>
 /// A room channel (<c>room:&lt;name&gt;</c>), made with <see cref="SluiceClient.Room"/>: publish messages with
 /// <see cref="BroadcastAsync{T}"/>, receive them with <see cref="On{T}(string, Action{T})"/>,
-/// <see cref="OnMessage(Action{RoomMessage{JsonElement}})"/> or <see cref="ReadMessagesAsync{T}"/>, and see who is
-/// there with <see cref="TrackAsync{T}"/>, <see cref="Presence"/> and <see cref="PresenceChanged"/>.
+/// <see cref="OnMessage(Action{RoomMessage{JsonElement}})"/> or <see cref="ReadMessagesAsync{T}"/>, see who is
+/// there with <see cref="TrackAsync{T}"/>, <see cref="Presence"/> and <see cref="PresenceChanged"/>, and receive what the
+/// database sends to the room's topic with <see cref="OnDatabaseBroadcast{T}(string?, Action{DatabaseBroadcast{T}})"/>.
 /// </summary>
 /// <remarks>
 /// Handlers and events run one at a time in the room's order on the room's dispatcher, never on the socket reader. After
@@ -169,6 +170,12 @@ public sealed partial class RoomChannel : IChannelConsumer, IAsyncDisposable, ID
                 break;
             case ResyncItem resync:
                 RaiseResync(resync);
+                break;
+            case DatabaseBroadcastItem database:
+                await ConsumeDatabaseBroadcastAsync(database.Broadcast);
+                break;
+            case DatabaseResyncItem databaseResync:
+                RaiseDatabaseResync(databaseResync);
                 break;
         }
     }

@@ -230,9 +230,14 @@ public sealed class NativeGoldenTests(PostgresFixture postgres) : GoldenTest(pos
         await s.ExpectAsync(anon, 1);
 
         // ---- Rooms
-        s.Step("rooms: subscribe (ack with the room offset, presence_state)");
+        s.Step("rooms: subscribe (ack with the room offset and the database_offset of its database broadcasts, presence_state)");
         await AskAsync(s, anon, $$"""{"type":"subscribe","channel":"{{Lobby}}"}""");
         await AskAsync(s, user, $$"""{"type":"subscribe","channel":"{{Lobby}}"}""");
+
+        s.Step("database broadcasts: a committed realtime.send reaches the room's subscribers as database_broadcast with its database_offset");
+        await SqlAsync(s, """SELECT realtime.send('{"n":1}'::jsonb, 'db-event', 'lobby', false)""");
+        await s.ExpectAsync(anon, 1);
+        await s.ExpectAsync(user, 1);
 
         s.Step("broadcast without self, with ack: the others get it, the sender its broadcast_ack");
         var firstMessage = (await AskAsync(s, anon, $$"""{"type":"broadcast","channel":"{{Lobby}}","event":"cursor","payload":{"x":1,"y":[2,3],"label":"ünïcode"},"self":false,"ack":true,"ref":"c1"}"""))[0];
@@ -275,6 +280,7 @@ public sealed class NativeGoldenTests(PostgresFixture postgres) : GoldenTest(pos
         await AskAsync(s, anon, """{"type":"subscribe","channel":"room:lobby","since":"r-zz"}""");
         await AskAsync(s, anon, """{"type":"subscribe","channel":"room:lobby","since":"r00000000-0000000000000001"}""");
         await AskAsync(s, anon, """{"type":"subscribe","channel":"room:org-acme:general"}""");
+        await AskAsync(s, anon, """{"type":"subscribe","channel":"room:lobby","database_since":"yesterday"}""");
         await AskAsync(s, anon, """{"type":"unsubscribe","channel":"room:elsewhere"}""");
 
         s.Step("unsubscribe from a room: unsubscribed, and the others see the presence leave");

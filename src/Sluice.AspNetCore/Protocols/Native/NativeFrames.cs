@@ -30,13 +30,21 @@ internal static class NativeFrames
     public static byte[] Ack(string channel) => WithChannel(FrameTypes.Ack, channel);
 
     /// <summary>The ack of a live subscription, with the offset it starts after: resuming from it misses nothing.</summary>
-    public static byte[] Ack(string channel, string offset) =>
+    public static byte[] Ack(string channel, string offset) => Ack(channel, offset, databaseOffset: null);
+
+    /// <summary>
+    /// The ack of a room subscription: <c>offset</c> where its room messages start and, when the room receives database
+    /// broadcasts, <c>database_offset</c> where those start (a change-log offset; absent otherwise).
+    /// </summary>
+    public static byte[] Ack(string channel, string offset, string? databaseOffset) =>
         Write(static (writer, state) =>
         {
             writer.WriteString("type"u8, FrameTypes.Ack);
             writer.WriteString("channel"u8, state.channel);
             writer.WriteString("offset"u8, state.offset);
-        }, (channel, offset));
+            if (state.databaseOffset is not null)
+                writer.WriteString("database_offset"u8, state.databaseOffset);
+        }, (channel, offset, databaseOffset));
 
     public static byte[] Unsubscribed(string channel) => WithChannel(FrameTypes.Unsubscribed, channel);
 

@@ -4,8 +4,12 @@ using Sluice.Server.Rooms;
 
 namespace Sluice.Server.Protocols.Native;
 
-/// <summary>A connection's subscription to room channel <c>room:&lt;name&gt;</c> on the native protocol (docs/rooms.md).</summary>
-internal sealed class NativeRoomMember(ClientConnection connection, string room) : RoomMember(connection, room)
+/// <summary>
+/// A connection's subscription to room channel <c>room:&lt;name&gt;</c> on the native protocol (docs/rooms.md).
+/// <paramref name="databaseOffset"/> is where the room's database broadcasts start for this subscription (in its <c>ack</c>);
+/// null when it receives none.
+/// </summary>
+internal sealed class NativeRoomMember(ClientConnection connection, string room, string? databaseOffset = null) : RoomMember(connection, room)
 {
     /// <summary>Native frames of a shared room event are the same for every native connection.</summary>
     private static readonly int Slot = FrameCache.NewSlot();
@@ -13,7 +17,7 @@ internal sealed class NativeRoomMember(ClientConnection connection, string room)
     /// <summary>The channel, <c>room:&lt;name&gt;</c>.</summary>
     public string Channel { get; } = RoomChannel.ForName(room);
 
-    public override byte[]? Subscribed(string offset) => NativeFrames.Ack(Channel, offset);
+    public override byte[]? Subscribed(string offset) => NativeFrames.Ack(Channel, offset, databaseOffset);
 
     public override byte[]? PresenceState(IEnumerable<PresenceEntry> entries) => RoomFrames.PresenceState(Channel, entries);
 

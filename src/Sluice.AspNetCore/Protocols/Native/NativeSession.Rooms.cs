@@ -1,4 +1,5 @@
 using Sluice.Protocol;
+using Sluice.Server.Log;
 using Sluice.Server.Rooms;
 
 namespace Sluice.Server.Protocols.Native;
@@ -6,7 +7,7 @@ namespace Sluice.Server.Protocols.Native;
 /// <summary>Room channels (<c>room:&lt;name&gt;</c>): subscribe, unsubscribe, broadcast and presence frames (docs/rooms.md).</summary>
 internal sealed partial class NativeSession
 {
-    private void SubscribeRoom(ClientMessage message)
+    private async Task SubscribeRoomAsync(ClientMessage message, CancellationToken cancellationToken)
     {
         var channel = message.Channel!;
         if (!RoomChannel.TryParse(channel, out var name, out var channelError))
@@ -20,23 +21,48 @@ internal sealed partial class NativeSession
                 "room channels have no snapshot, filter or events; resume with \"since\" instead", channel));
             return;
         }
+        string? databaseSinceEpoch = null;
+        var databaseSince = default(ChangeOffset);
+        if (message.DatabaseSince is not null && !ChangeOffset.TryParse(message.DatabaseSince, out databaseSinceEpoch, out databaseSince))
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidOffset,
+                "\"database_since\" is not an offset issued by Sluice (a database_broadcast's database_offset, or a room ack's)", channel));
+            return;
+        }
         if (!rooms.Access.IsAllowed(connection.Identity, name, RoomActions.Subscribe))
         {
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.Forbidden, "this room is private and your token does not admit you", channel));
             return;
         }
-        switch (rooms.Subscribe(new NativeRoomMember(connection, name), message.Since))
+        var database = await PrepareDatabaseBroadcastsAsync(name, message, databaseSince, databaseSinceEpoch, cancellationToken);
+        if (ReferenceEquals(database, DatabasePreparation.Refused))
+            return;
+        try
         {
-            case RoomOutcome.InvalidOffset:
-                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidOffset, "\"since\" is not a room offset issued by Sluice", channel));
-                break;
-            case RoomOutcome.OtherEpoch:
-                connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "the offset is from an earlier run of the server (room history lives in memory); subscribe again without \"since\"", connection.Metrics));
-                break;
-            case RoomOutcome.HistoryGone:
-            case RoomOutcome.UnknownOffset:
-                connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "the messages after this offset are no longer in the room's history; subscribe again without \"since\"", connection.Metrics));
-                break;
+            var outcome = rooms.Subscribe(new NativeRoomMember(connection, name, database?.OffsetText), message.Since);
+            switch (outcome)
+            {
+                case RoomOutcome.Ok:
+                    // After the room's ack, which says where the database broadcasts start: none is queued before it.
+                    StartDatabaseBroadcasts(name, database);
+                    break;
+                case RoomOutcome.InvalidOffset:
+                    connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidOffset, "\"since\" is not a room offset issued by Sluice", channel));
+                    break;
+                case RoomOutcome.OtherEpoch:
+                    connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "the offset is from an earlier run of the server (room history lives in memory); subscribe again without \"since\"", connection.Metrics));
+                    break;
+                case RoomOutcome.HistoryGone:
+                case RoomOutcome.UnknownOffset:
+                    connection.TryEnqueue(NativeFrames.ResyncRequired(channel, "the messages after this offset are no longer in the room's history; subscribe again without \"since\"", connection.Metrics));
+                    break;
+            }
+        }
+        finally
+        {
+            // Whatever did not become the connection's subscription holds nothing.
+            if (database?.Subscription is { } subscription)
+                _tables.Release(subscription);
         }
     }
 
@@ -50,13 +76,17 @@ internal sealed partial class NativeSession
         var already = RoomChannel.TryParse(channel, out var room, out _)
             ? rooms.IsSubscribed(connection, room)
             : connection.Subscriptions.ContainsKey(channel);
-        return limits.AllowsChannel(connection.Subscriptions.Count + rooms.SubscriptionCount(connection), already);
+        return limits.AllowsChannel(TableChannelCount() + rooms.SubscriptionCount(connection), already);
     }
 
     private void UnsubscribeRoom(string channel)
     {
         if (!RoomChannel.TryParse(channel, out var name, out _) || rooms.Unsubscribe(connection, name) != RoomOutcome.Ok)
+        {
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.NotSubscribed, "not subscribed to this channel", Truncate(channel)));
+            return;
+        }
+        EndDatabaseBroadcasts(name);
     }
 
     private void PublishToRoom(ClientMessage message)

@@ -20,6 +20,7 @@ internal sealed partial class NativeSession(
     ConnectionAuth auth,
     TokenValidator tokens,
     RoomRegistry rooms,
+    DatabaseBroadcasts databaseBroadcasts,
     int maxMessageBytes,
     ConnectionLimits limits,
     ILogger logger) : ProtocolSession<ClientMessage>(socket, maxMessageBytes)
@@ -151,7 +152,12 @@ internal sealed partial class NativeSession(
         }
         if (RoomChannel.HasPrefix(channel))
         {
-            SubscribeRoom(message);
+            await SubscribeRoomAsync(message, cancellationToken);
+            return;
+        }
+        if (message.DatabaseSince is not null)
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidField, "\"database_since\" is for room channels; tables resume with \"since\"", Truncate(channel)));
             return;
         }
         if (!TableChannel.TryParse(channel, out var table, out var channelError))
@@ -235,7 +241,9 @@ internal sealed partial class NativeSession(
         // judged now (other claims end the table subscriptions instead, see ConnectionAuth.Refresh).
         if (auth.CheckExpired() && result.Identity.ClaimSetKey == connection.Identity.ClaimSetKey)
             await services.RowAccess.PrepareResumeAsync(connection, cancellationToken);
+        EndDatabaseBroadcastsNotAdmitted(result.Identity);
         auth.Refresh(result.Identity);
+        EndDatabaseBroadcastsWithoutRoom();
     }
 
     private void Unsubscribe(ClientMessage message)
@@ -250,7 +258,9 @@ internal sealed partial class NativeSession(
             UnsubscribeRoom(message.Channel);
             return;
         }
-        if (!services.Router.Unsubscribe(connection, message.Channel, NativeFrames.Unsubscribed(message.Channel)))
+        // Only table channels are the client's router channels (a room's database broadcasts are part of the room).
+        if (!TableChannel.TryParse(message.Channel, out _, out _)
+            || !services.Router.Unsubscribe(connection, message.Channel, NativeFrames.Unsubscribed(message.Channel)))
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.NotSubscribed, "not subscribed to this channel", Truncate(message.Channel)));
     }
 

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Sluice.Server.Capture;
 using Sluice.Server.Log;
 using Sluice.Server.Routing;
 
@@ -42,7 +41,7 @@ internal sealed class SupabaseDatabaseBroadcastFormat(PhoenixVersion version, st
 
     public override byte[] Change(string channel, LogEntry entry, bool transactionEnd, ChangeShape shape)
     {
-        var message = Message.Of(entry);
+        var message = DatabaseBroadcastMessage.Of(entry);
         // Decided exactly as IsBinary decides it: the frame's bytes and how they are sent always agree.
         if (Version == PhoenixVersion.V2 && Fits(message))
             return SupabaseRoomFrames.BinaryBroadcast(Topic, message.Event, Encoding.UTF8.GetBytes(message.Payload), Meta(message))!;
@@ -83,7 +82,7 @@ internal sealed class SupabaseDatabaseBroadcastFormat(PhoenixVersion version, st
         }, message);
 
     /// <summary>A vsn 2.0.0 message goes binary when its topic, event and meta fit kind 4.</summary>
-    public override bool IsBinary(LogEntry entry) => Version == PhoenixVersion.V2 && Fits(Message.Of(entry));
+    public override bool IsBinary(LogEntry entry) => Version == PhoenixVersion.V2 && Fits(DatabaseBroadcastMessage.Of(entry));
 
     public override long EstimateBytes(LogEntry entry, ChangeShape shape) => entry.Size;
 
@@ -107,12 +106,12 @@ internal sealed class SupabaseDatabaseBroadcastFormat(PhoenixVersion version, st
             connection.TryEnqueue(SupabaseFrames.ChannelError(Version, Topic));
     }
 
-    private bool Fits(in Message message) =>
+    private bool Fits(in DatabaseBroadcastMessage message) =>
         Encoding.UTF8.GetByteCount(Topic) <= SupabaseRoomFrames.MaxBinaryField
         && Encoding.UTF8.GetByteCount(message.Event) <= SupabaseRoomFrames.MaxBinaryField
         && Meta(message).Length <= SupabaseRoomFrames.MaxBinaryField;
 
-    private static byte[] Meta(in Message message)
+    private static byte[] Meta(in DatabaseBroadcastMessage message)
     {
         var buffer = new ArrayBufferWriter<byte>(96);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
@@ -121,7 +120,7 @@ internal sealed class SupabaseDatabaseBroadcastFormat(PhoenixVersion version, st
     }
 
     /// <summary><c>{"id":&lt;row id&gt;,"offset":&lt;offset&gt;}</c>.</summary>
-    private static void WriteMeta(Utf8JsonWriter writer, in Message message)
+    private static void WriteMeta(Utf8JsonWriter writer, in DatabaseBroadcastMessage message)
     {
         writer.WriteStartObject();
         if (message.Id is null)
@@ -130,30 +129,5 @@ internal sealed class SupabaseDatabaseBroadcastFormat(PhoenixVersion version, st
             writer.WriteString("id"u8, message.Id);
         writer.WriteString("offset"u8, message.Offset);
         writer.WriteEndObject();
-    }
-
-    /// <summary>What a frame shows of a <c>realtime.messages</c> row: its id, event and payload, and the change's offset.</summary>
-    private readonly record struct Message(string? Id, string Event, string Payload, string Offset)
-    {
-        /// <summary>
-        /// The row's values by column name (the router's filter admits only rows with an event and a payload; were one
-        /// missing all the same, the frame carries an empty event and a null payload rather than fail under the lock).
-        /// </summary>
-        public static Message Of(LogEntry entry)
-        {
-            var change = entry.Change;
-            var values = change.NewValues ?? [];
-            return new Message(
-                Value(change.Table, values, DatabaseBroadcastRows.IdColumn),
-                Value(change.Table, values, DatabaseBroadcastRows.EventColumn) ?? "",
-                Value(change.Table, values, DatabaseBroadcastRows.PayloadColumn) ?? "null",
-                entry.OffsetText);
-        }
-
-        private static string? Value(TableSchema table, string?[] values, string column)
-        {
-            var ordinal = table.IndexOf(column);
-            return ordinal >= 0 && ordinal < values.Length && values[ordinal] is { } value && !RowValues.IsUnavailable(value) ? value : null;
-        }
     }
 }
