@@ -185,3 +185,52 @@ public sealed class RoomDatabaseBroadcastRetentionTests(PostgresFixture postgres
         Assert.Equal(["m5"], RoomDatabaseBroadcastTests.Events(await RoomDatabaseBroadcastTests.DatabaseBroadcastsUntilAsync(resumed, "m5")));
     }
 }
+
+/// <summary>
+/// Rooms need no database: when it cannot be asked whether there are database broadcasts, a room is subscribed all the same
+/// (its ack without <c>database_offset</c>) and the client is told with <c>database_resync_required</c>.
+/// </summary>
+public sealed class RoomWithoutDatabaseTests(PostgresFixture fixture) : RoomTest(fixture)
+{
+    private readonly string _admin = fixture.AdminConnectionString;
+
+    [Fact]
+    public async Task A_room_is_subscribed_and_works_when_the_database_cannot_be_asked_and_its_database_broadcasts_are_said_missing()
+    {
+        // Once the log is current (a table subscription waits for it), the database refuses every new connection and the
+        // server's open ones end (its replication stream stays).
+        await CreateTableAsync("items");
+        await using var watcher = await Server.ConnectAsync();
+        await watcher.SubscribeAsync("table:public.items");
+        await using (var admin = new Npgsql.NpgsqlConnection(_admin))
+        {
+            await admin.OpenAsync();
+            await using var block = new Npgsql.NpgsqlCommand($"""
+                ALTER DATABASE "{Database.Name}" ALLOW_CONNECTIONS false;
+                SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{Database.Name}' AND backend_type = 'client backend';
+                """, admin);
+            await block.ExecuteNonQueryAsync();
+        }
+        try
+        {
+            await using var alice = await Server.ConnectAsync();
+            await using var bob = await Server.ConnectAsync();
+            foreach (var client in new[] { alice, bob })
+            {
+                var ack = await RoomDatabaseBroadcastTests.SubscribeAsync(client, "room:lobby");
+                Assert.False(ack.TryGetProperty("database_offset", out _));
+                var missing = await ExpectAsync(client, FrameTypes.DatabaseResyncRequired);
+                Assert.Contains("could not be asked", missing.GetProperty("error").GetString());
+            }
+            await PublishAsync(alice, "room:lobby", "hello", new { n = 1 });
+            await ExpectMessageAsync(bob, "room:lobby", "hello");
+        }
+        finally
+        {
+            await using var admin = new Npgsql.NpgsqlConnection(_admin);
+            await admin.OpenAsync();
+            await using var unblock = new Npgsql.NpgsqlCommand($"""ALTER DATABASE "{Database.Name}" ALLOW_CONNECTIONS true""", admin);
+            await unblock.ExecuteNonQueryAsync();
+        }
+    }
+}

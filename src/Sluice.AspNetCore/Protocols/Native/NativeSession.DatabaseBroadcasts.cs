@@ -1,5 +1,6 @@
 using Sluice.Protocol;
 using Sluice.Server.Auth;
+using Sluice.Server.Capture;
 using Sluice.Server.Log;
 using Sluice.Server.Rooms;
 using Sluice.Server.Routing;
@@ -34,8 +35,20 @@ internal sealed partial class NativeSession
     private async Task<DatabasePreparation?> PrepareDatabaseBroadcastsAsync(string room, ClientMessage message, ChangeOffset since, string? sinceEpoch,
         CancellationToken cancellationToken)
     {
-        // Asked before anything is subscribed: it may wait for a restarted server's log, and query the catalog.
-        if (await databaseBroadcasts.ResolveAsync(cancellationToken) is not { } messages)
+        // Asked before anything is subscribed: it may wait for a restarted server's log, and query the catalog. A room needs
+        // no database: when it cannot be asked, the room is subscribed without its database broadcasts, and the client is told.
+        TableSchema? messages;
+        try
+        {
+            messages = await databaseBroadcasts.ResolveAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+        {
+            LogDatabaseBroadcastsUnavailable(ex, connection.Id, room);
+            return new DatabasePreparation(null, default, null, null,
+                "database broadcasts could not start: the database could not be asked (the room works without them); subscribe again later");
+        }
+        if (messages is null)
             return null;
         var privateMessages = IsPrivateRoom(room);
         var format = new NativeDatabaseBroadcastFormat(room, privateMessages, connection.Metrics);
@@ -74,11 +87,10 @@ internal sealed partial class NativeSession
             services.Router.Unsubscribe(connection, NativeDatabaseBroadcastFormat.RouterChannelOf(room, IsPrivateRoom(room)), confirmation: null);
             return;
         }
-        var subscription = prepared.Subscription!;
-        if (prepared.Resync is null
+        if (prepared.Subscription is { } subscription && prepared.Resync is null
             && _tables.FinishResume(subscription, prepared.After, ack: null, prepared.Epoch).Result == TableSubscribeResult.Resumed)
             return;
-        services.Router.Unsubscribe(connection, subscription.Channel, confirmation: null);
+        services.Router.Unsubscribe(connection, NativeDatabaseBroadcastFormat.RouterChannelOf(room, IsPrivateRoom(room)), confirmation: null);
         connection.TryEnqueue(DatabaseBroadcastFrames.ResyncRequired(RoomChannel.ForName(room), prepared.Resync
             ?? "the database broadcasts after database_offset have left the retention window (or the change log started over); those sent meanwhile may be missing: subscribe again without \"database_since\"",
             code: null, connection.Metrics));
@@ -127,6 +139,9 @@ internal sealed partial class NativeSession
         }
         return count;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Native connection {ConnectionId}: room {Room} subscribed without its database broadcasts: the database could not be asked")]
+    private partial void LogDatabaseBroadcastsUnavailable(Exception exception, long connectionId, string room);
 
     /// <summary>
     /// A room subscription's database broadcasts between preparation and start: the subscription, the offset they start after
