@@ -54,6 +54,18 @@ public sealed class SupabaseDatabaseBroadcastFormatTests
     }
 
     [Fact]
+    public void A_replayed_message_is_a_json_push_with_replayed_meta_and_the_join_ref_on_vsn2()
+    {
+        var stored = new Sluice.Server.Snapshots.StoredBroadcast(Id, "ev", Payload);
+        var body = "{\"type\":\"broadcast\",\"event\":\"ev\",\"payload\":" + Payload + ",\"meta\":{\"replayed\":true,\"id\":\"" + Id + "\"}}";
+
+        Assert.Equal("{\"topic\":\"realtime:room1\",\"event\":\"broadcast\",\"payload\":" + body + ",\"ref\":null}",
+            Encoding.UTF8.GetString(SupabaseDatabaseBroadcastFormat.Replayed(PhoenixVersion.V1, "3", "realtime:room1", stored)));
+        Assert.Equal("[\"3\",null,\"realtime:room1\",\"broadcast\"," + body + "]",
+            Encoding.UTF8.GetString(SupabaseDatabaseBroadcastFormat.Replayed(PhoenixVersion.V2, "3", "realtime:room1", stored)));
+    }
+
+    [Fact]
     public void Vsn2_falls_back_to_the_json_array_form_when_the_event_does_not_fit_kind_4()
     {
         var format = new SupabaseDatabaseBroadcastFormat(PhoenixVersion.V2, "realtime:room1", privateMessages: false);
