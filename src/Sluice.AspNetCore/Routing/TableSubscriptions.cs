@@ -127,7 +127,7 @@ internal sealed class TableSubscriptions(SubscriptionServices services)
         try
         {
             var prepared = await PrepareResumeAsync(subscription, since, sinceEpoch, cancellationToken);
-            return prepared.Result == TableSubscribeResult.Ready ? FinishResume(subscription, since, ack) : prepared;
+            return prepared.Result == TableSubscribeResult.Ready ? FinishResume(subscription, since, ack, sinceEpoch) : prepared;
         }
         finally
         {

@@ -609,13 +609,13 @@ internal sealed partial class SupabaseSession(
             // Catch-up frames go out after the reply, once the client knows the binding ids.
             foreach (var (subscription, binding) in start.Resumes)
             {
-                if (_tables.FinishResume(subscription, binding.SinceOffset, ack: null).Result == TableSubscribeResult.Resumed)
+                if (_tables.FinishResume(subscription, binding.SinceOffset, ack: null, binding.SinceEpoch).Result == TableSubscribeResult.Resumed)
                     continue;
                 var live = _tables.GoLive(subscription).Detail!;
                 connection.TryEnqueue(SupabaseFrames.ResyncRequired(version, joinRef, topic, binding.Id, live,
                     "resync_required: the offset in since is older than the retention window; the binding is live from now, so refetch what you show"));
             }
-            if (start.BroadcastResume is { } broadcasts && _tables.FinishResume(broadcasts, broadcastSince, ack: null).Result != TableSubscribeResult.Resumed)
+            if (start.BroadcastResume is { } broadcasts && _tables.FinishResume(broadcasts, broadcastSince, ack: null, broadcastSinceEpoch).Result != TableSubscribeResult.Resumed)
             {
                 var live = _tables.GoLive(broadcasts).Detail!;
                 connection.TryEnqueue(SupabaseFrames.BroadcastResyncRequired(version, joinRef, topic, live,
