@@ -22,6 +22,7 @@ public static class BenchRunner
         new RlsWindowScenario(),
         new RlsScenario(),
         new RlsBroadcastScenario(),
+        new WriteCostScenario(),
     ];
 
     public static async Task<int> RunAsync(BenchArgs args)
