@@ -62,7 +62,11 @@ public sealed class TelemetryAndRegistrationTests
         var logged = new Recorder<string>();
         var services = new ServiceCollection();
         services.AddSingleton<ILoggerFactory>(new RecordingLoggerFactory(logged));
-        services.AddSluiceClient(options => options.Url = new Uri("ws://127.0.0.1:1/realtime"));
+        services.AddSluiceClient(options =>
+        {
+            options.Url = new Uri("ws://127.0.0.1:1/realtime");
+            options.StartInBackground = true;
+        });
         await using var provider = services.BuildServiceProvider();
 
         var client = provider.GetRequiredService<SluiceClient>();
