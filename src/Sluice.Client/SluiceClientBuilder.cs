@@ -13,7 +13,7 @@ namespace Sluice.Client;
 ///     .Build();
 /// </code>
 /// </example>
-public sealed class SluiceClientBuilder
+public sealed partial class SluiceClientBuilder
 {
     private readonly SluiceClientOptions _options = new();
 

@@ -6,7 +6,7 @@ namespace Sluice.Client;
 
 /// <summary>
 /// Settings of a <see cref="SluiceClient"/>. Build them with <see cref="SluiceClientBuilder"/> (or bind them from
-/// configuration with <c>SluiceClientBuilder.WithConfiguration</c>). The client copies them when it is created:
+/// configuration with <see cref="SluiceClientBuilder.WithConfiguration"/>). The client copies them when it is created:
 /// changing this object afterwards changes nothing.
 /// </summary>
 public sealed class SluiceClientOptions
