@@ -8,18 +8,17 @@ namespace Sluice.Samples.WebRelay;
 /// change to every browser listening on <c>GET /api/changes</c>. Each listener has a small bounded queue: a listener
 /// that falls behind loses its oldest items instead of slowing the others or the replica.
 /// </summary>
-public sealed class ProductFeed(SluiceClient client) : IHostedService
+public sealed class ProductFeed : IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private readonly List<Channel<ProductChange>> _listeners = [];
-    private LiveTable<long, Product>? _products;
+    private readonly SluiceClient _client;
+    private readonly LiveTable<long, Product> _products;
 
-    public IReadOnlyDictionary<long, Product> Products => _products?.Rows ?? new Dictionary<long, Product>();
-
-    public ConnectionState State => client.State;
-
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Creates the live table; the client itself is started and stopped with the host (<c>WithHostedStart</c>).</summary>
+    public ProductFeed(SluiceClient client)
     {
+        _client = client;
         _products = client.LiveTable<long, Product>("public", "products", product => product.Id);
         _products.Changed += (_, e) =>
         {
@@ -29,15 +28,13 @@ public sealed class ProductFeed(SluiceClient client) : IHostedService
                 Publish(new ProductChange(change.Kind.ToString(), row?.Id ?? 0, row?.Name, row?.Price));
             }
         };
-        await client.StartAsync(cancellationToken);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        if (_products is not null)
-            await _products.DisposeAsync();
-        await client.StopAsync();
-    }
+    public IReadOnlyDictionary<long, Product> Products => _products.Rows;
+
+    public ConnectionState State => _client.State;
+
+    public ValueTask DisposeAsync() => _products.DisposeAsync();
 
     /// <summary>The changes from now on, until the listener goes away.</summary>
     public async IAsyncEnumerable<ProductChange> ListenAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)

@@ -6,15 +6,19 @@ using Sluice.Client;
 using Sluice.Samples.WebRelay;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.Services.AddSluiceClient(options =>
-{
-    options.Url = new Uri(builder.Configuration["Sluice:Url"] ?? "ws://localhost:8080/realtime");
-    options.FallbackAfter = TimeSpan.FromSeconds(10);
-});
+builder.Services.AddSluiceClient(sluice => sluice
+        .WithUrl("ws://localhost:8080/realtime")
+        // The "Sluice" section (appsettings.json, --Sluice:Url, Sluice__Url) overrides the defaults above.
+        .WithConfiguration(builder.Configuration.GetSection("Sluice"))
+        .WithFallback(after: TimeSpan.FromSeconds(10))
+        // The app serves its pages (and the live table polls over HTTP) while Sluice is unreachable.
+        .WithBackgroundStart())
+    .WithHostedStart();
 builder.Services.AddSingleton<ProductFeed>();
-builder.Services.AddHostedService(services => services.GetRequiredService<ProductFeed>());
 
 var app = builder.Build();
+// The feed's live table exists from the start, so no change is missed before the first request.
+app.Services.GetRequiredService<ProductFeed>();
 
 app.MapGet("/api/products", (ProductFeed feed) => feed.Products.Values.OrderBy(product => product.Id));
 app.MapGet("/api/status", (ProductFeed feed) => new { state = feed.State.ToString() });

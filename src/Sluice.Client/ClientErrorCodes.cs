@@ -20,4 +20,15 @@ public static class ClientErrorCodes
     /// <summary>The connection was lost before a room broadcast was sent or acknowledged (thrown by
     /// <see cref="RoomChannel.BroadcastAsync{T}"/>): the message may or may not have been published.</summary>
     public const string ConnectionLost = "connection_lost";
+    /// <summary>The reconnect policy stopped after a failure that carried no server code (thrown by
+    /// <see cref="SluiceClient.StartAsync"/>, and the exception of the <see cref="ConnectionState.Disconnected"/> state change).
+    /// A refusal by the server carries the server's code instead, e.g. <c>invalid_token</c>.</summary>
+    public const string ConnectionFailed = "connection_failed";
+    /// <summary>The server closed the connection (the exception of a state change; its message has the close status).</summary>
+    public const string ConnectionClosed = "connection_closed";
+    /// <summary>
+    /// The <see cref="SluiceClient.Error"/> handlers fell so far behind that errors were not raised (at most
+    /// <c>1024</c> wait); this one error, raised once they catch up, says how many. State changes are never dropped.
+    /// </summary>
+    public const string EventsDropped = "events_dropped";
 }

@@ -194,7 +194,7 @@ public sealed partial class SluiceClient
                         AcceptPresence(state, frame);
                     break;
                 case FrameTypes.ResyncRequired:
-                    ClientTelemetry.Resyncs.Add(1);
+                    _telemetry.Resyncs.Add(1);
                     ClientLog.ResyncRequired(_logger, state.Channel, frame.Error);
                     var lostAfter = state.LastOffset;
                     state.LastOffset = null;
@@ -279,7 +279,7 @@ public sealed partial class SluiceClient
         }
         state.LastOffset = change.Offset;
         if (change.CommitTimestamp != default)
-            ClientTelemetry.Lag.Record((_time.GetUtcNow() - change.CommitTimestamp).TotalMilliseconds);
+            _telemetry.Lag.Record((_time.GetUtcNow() - change.CommitTimestamp).TotalMilliseconds);
     }
 
     private static async Task WriteWhenRoomAsync(ChannelState state, ChannelItem item)
@@ -315,7 +315,7 @@ public sealed partial class SluiceClient
             state.Phase = ChannelPhase.Failed;
             state.ResubscribeWanted = false;
             if (code is ErrorCodes.DatabaseUnavailable or ErrorCodes.InternalError)
-                _ = RetryLaterAsync(state, state.SessionId, Options.ReconnectPolicy.NextDelay(state.FailedAttempts++));
+                _ = RetryLaterAsync(state, state.SessionId, RetryDelay(state.FailedAttempts++, new SluiceException(code!, frame.Error ?? code!)));
         }
         else if (code == ErrorCodes.SubscriptionInvalidated && phase is ChannelPhase.Live or ChannelPhase.Snapshotting)
             state.Phase = ChannelPhase.Failed;
@@ -323,7 +323,7 @@ public sealed partial class SluiceClient
         {
             // The snapshot could not be finished; ask again.
             state.Phase = ChannelPhase.Failed;
-            _ = RetryLaterAsync(state, state.SessionId, Options.ReconnectPolicy.NextDelay(state.FailedAttempts++));
+            _ = RetryLaterAsync(state, state.SessionId, RetryDelay(state.FailedAttempts++, new SluiceException(code!, frame.Error ?? code!)));
         }
         return false;
     }
@@ -345,7 +345,7 @@ public sealed partial class SluiceClient
         state.Overflowed = true;
         state.Phase = ChannelPhase.Paused;
         state.SnapshotRows = null;
-        ClientTelemetry.BufferOverflows.Add(1);
+        _telemetry.BufferOverflows.Add(1);
         ClientLog.BufferOverflow(_logger, state.Channel, state.Capacity);
         ReportError(ClientErrorCodes.BufferOverflow,
             $"handlers fell {state.Capacity} items behind; the channel pauses and resumes from offset {state.LastOffset ?? "(snapshot)"}", state.Channel);

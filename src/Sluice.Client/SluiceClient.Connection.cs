@@ -4,6 +4,7 @@ using Sluice.Client.Channels;
 using Sluice.Client.Connection;
 using Sluice.Client.Protocol;
 using Sluice.Client.Telemetry;
+using Sluice.Protocol;
 
 namespace Sluice.Client;
 
@@ -14,12 +15,17 @@ public sealed partial class SluiceClient
     private SocketSession? _session;
     private long _sessionIds;
 
-    /// <summary>Connects, runs the connection until it ends, waits, and connects again — until stopped.</summary>
-    private async Task SuperviseAsync(CancellationToken stop)
+    /// <summary>
+    /// Connects, runs the connection until it ends, asks the reconnect policy, waits, and connects again — until stopped
+    /// or until the policy says to stop.
+    /// </summary>
+    private async Task SuperviseAsync(Run run)
     {
+        var stop = run.Stop.Token;
         var attempt = 0;
         var everConnected = false;
-        while (!stop.IsCancellationRequested)
+        var withoutConnectionSince = _time.GetTimestamp();
+        while (!run.Stopping)
         {
             SetState(everConnected ? ConnectionState.Reconnecting : ConnectionState.Connecting, null);
             Exception? failure = null;
@@ -30,39 +36,64 @@ public sealed partial class SluiceClient
             }
             catch (Exception ex)
             {
-                // Whatever went wrong (network, TLS, a throwing token provider), the next attempt comes after a backoff.
+                // Whatever went wrong (network, TLS, a throwing token provider), the policy decides what comes next.
                 failure = ex;
             }
-            if (stop.IsCancellationRequested)
+            if (run.Stopping)
             {
                 session?.Dispose();
                 return;
             }
 
-            TimeSpan delay;
-            if (session is null)
-            {
-                delay = Options.ReconnectPolicy.NextDelay(attempt++);
-                ClientLog.ConnectFailed(_logger, failure!, Url, delay);
-                SetState(everConnected ? ConnectionState.Reconnecting : ConnectionState.Connecting, failure);
-            }
-            else
+            var wasAccepted = session is { Accepted: true };
+            if (wasAccepted)
             {
                 if (everConnected)
-                    ClientTelemetry.Reconnects.Add(1);
+                    _telemetry.Reconnects.Add(1);
                 everConnected = true;
                 attempt = 0;
-                var lost = await RunSessionAsync(session, stop);
-                if (stop.IsCancellationRequested)
+                failure = await RunSessionAsync(session!, run);
+                if (run.Stopping)
                     return;
-                delay = Options.ReconnectPolicy.NextDelay(attempt++);
-                ClientLog.ConnectionLost(_logger, lost, session.Socket.CloseStatus, session.Socket.CloseStatusDescription, delay);
-                SetState(ConnectionState.Reconnecting, lost);
-                session.Dispose();
+                withoutConnectionSince = _time.GetTimestamp();
             }
+
+            var context = new ReconnectContext
+            {
+                Attempt = attempt,
+                Elapsed = _time.GetElapsedTime(withoutConnectionSince),
+                Starting = !run.Started.Task.IsCompleted,
+                CloseStatus = (int?)session?.Socket.CloseStatus,
+                CloseDescription = session?.Socket.CloseStatusDescription,
+                ErrorCode = session?.LastError?.Code,
+                LastError = failure,
+            };
+            var why = failure ?? Closed(context, session?.LastError?.Message);
+            session?.Dispose();
+            TimeSpan? delay;
             try
             {
-                await Task.Delay(delay, _time, stop);
+                delay = Options.ReconnectPolicy.NextDelay(context);
+            }
+            catch (Exception ex)
+            {
+                GiveUp(run, new SluiceException(ClientErrorCodes.ConnectionFailed, $"the reconnect policy threw: {ex.Message}", ex));
+                return;
+            }
+            if (delay is not { } wait)
+            {
+                GiveUp(run, StoppedBy(context, why, session?.LastError?.Message));
+                return;
+            }
+            attempt++;
+            if (wasAccepted)
+                ClientLog.ConnectionLost(_logger, failure, (WebSocketCloseStatus?)context.CloseStatus, context.CloseDescription, wait);
+            else
+                ClientLog.ConnectFailed(_logger, why, Url, wait);
+            SetState(everConnected ? ConnectionState.Reconnecting : ConnectionState.Connecting, why);
+            try
+            {
+                await Task.Delay(wait, _time, stop);
             }
             catch (OperationCanceledException)
             {
@@ -71,16 +102,52 @@ public sealed partial class SluiceClient
         }
     }
 
+    /// <summary>The exception describing a close by the server (for state changes and the log).</summary>
+    private static SluiceException Closed(ReconnectContext context, string? errorMessage) =>
+        new(context.ErrorCode ?? ClientErrorCodes.ConnectionClosed,
+            $"the server closed the connection with {context.CloseStatus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no status"}"
+            + (context.ErrorCode is null ? "" : $" ({context.ErrorCode}: {errorMessage})"));
+
+    /// <summary>The exception a stop by the policy ends the run with: the server's code when it refused, else <see cref="ClientErrorCodes.ConnectionFailed"/>.</summary>
+    private static SluiceException StoppedBy(ReconnectContext context, Exception why, string? errorMessage)
+    {
+        var reason = context.CloseStatus is { } status
+            ? $"the server closed the connection with {status}" + (context.ErrorCode is null ? "" : $" ({context.ErrorCode}: {errorMessage})")
+            : $"the connection failed: {why.Message}";
+        var message = $"{reason}; the reconnect policy stopped reconnecting (start the client again to retry)";
+        return context.LastError is { } error
+            ? new SluiceException(context.ErrorCode ?? ClientErrorCodes.ConnectionFailed, message, error)
+            : new SluiceException(context.ErrorCode ?? ClientErrorCodes.ConnectionFailed, message);
+    }
+
+    /// <summary>The policy stopped: the client is disconnected with <paramref name="error"/>, and a waiting start throws it.</summary>
+    private void GiveUp(Run run, SluiceException error)
+    {
+        ClientLog.ReconnectStopped(_logger, error.InnerException, Url, error.Message);
+        SetState(ConnectionState.Disconnected, error);
+        run.Started.TrySetException(error);
+        lock (_lifecycle)
+        {
+            if (_run == run)
+                _run = null;
+        }
+    }
+
+    /// <summary>
+    /// Opens a WebSocket and sends a heartbeat with a ref: the server answers it only once it accepted the connection
+    /// (a refused token gets an <c>error</c> frame and close 4001 instead), so the answer tells a start it is connected.
+    /// Returns the session, <see cref="SocketSession.Accepted"/> or closed by the server.
+    /// </summary>
     private async Task<SocketSession> ConnectAsync(CancellationToken stop)
     {
         using var activity = ClientTelemetry.ActivitySource.StartActivity("sluice.connect", ActivityKind.Client);
         activity?.SetTag("server.address", Url.Host);
         var socket = new ClientWebSocket();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        timeout.CancelAfter(Options.ConnectTimeout);
         try
         {
             Options.ConfigureWebSocket?.Invoke(socket.Options);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
-            timeout.CancelAfter(Options.ConnectTimeout);
             var url = await WithTokenAsync(Url, timeout.Token);
             await socket.ConnectAsync(url, timeout.Token);
         }
@@ -90,20 +157,58 @@ public sealed partial class SluiceClient
             socket.Dispose();
             throw;
         }
+        var session = new SocketSession(Interlocked.Increment(ref _sessionIds), socket, _time);
+        try
+        {
+            if (!await session.SendAsync(ClientFrames.Heartbeat(0), timeout.Token))
+                throw new WebSocketException("the connection failed before its first heartbeat was sent");
+            while (!session.Accepted)
+            {
+                var length = await ReceiveMessageAsync(session, timeout.Token);
+                if (length < 0)
+                {
+                    activity?.SetStatus(ActivityStatusCode.Error, $"closed by the server: {socket.CloseStatus} {socket.CloseStatusDescription}");
+                    return session;
+                }
+                var frame = ServerFrame.Parse(session.Buffer.AsSpan(0, length));
+                if (frame.Type == FrameTypes.Error)
+                    OnConnectionError(session, frame);
+                else
+                    session.Accepted = true;
+            }
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            session.Dispose();
+            if (ex is OperationCanceledException && !stop.IsCancellationRequested)
+                throw new TimeoutException($"the server did not accept the connection within {Options.ConnectTimeout} (ConnectTimeout)", ex);
+            throw;
+        }
         ClientLog.Connected(_logger, Url);
-        return new SocketSession(Interlocked.Increment(ref _sessionIds), socket, _time);
+        return session;
     }
 
-    /// <summary>Runs one connection: resubscribes every channel, reads frames and watches heartbeats until it fails.
-    /// Returns why it ended (null for a close by the server).</summary>
-    private async Task<Exception?> RunSessionAsync(SocketSession session, CancellationToken stop)
+    /// <summary>An <c>error</c> frame for the connection as a whole (no channel): kept for the reconnect policy and reported.</summary>
+    private void OnConnectionError(SocketSession session, ServerFrame frame)
+    {
+        var code = frame.Code ?? "error";
+        var message = frame.Error ?? "";
+        session.LastError = (code, message);
+        ReportError(code, message, null);
+    }
+
+    /// <summary>Runs one accepted connection: resubscribes every channel, reads frames and watches heartbeats until it
+    /// fails. Returns why it ended (null for a close by the server).</summary>
+    private async Task<Exception?> RunSessionAsync(SocketSession session, Run run)
     {
         Volatile.Write(ref _session, session);
         SetState(ConnectionState.Connected, null);
+        run.Started.TrySetResult();
         foreach (var state in _channels.Values)
             _ = SubscribeAsync(state);
 
-        using var ending = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(run.Stop.Token);
         var heartbeat = MonitorHeartbeatAsync(session, ending.Token);
         Exception? failure = null;
         try
@@ -126,33 +231,38 @@ public sealed partial class SluiceClient
         return heartbeat.Result ?? failure;
     }
 
+    /// <summary>Receives one whole message into the session's buffer: its length, or -1 when the server closed the connection.</summary>
+    private static async Task<int> ReceiveMessageAsync(SocketSession session, CancellationToken cancellationToken)
+    {
+        var length = 0;
+        ValueWebSocketReceiveResult result;
+        do
+        {
+            if (length == session.Buffer.Length)
+            {
+                if (session.Buffer.Length >= MaxFrameBytes)
+                    throw new InvalidDataException($"a frame from the server exceeds {MaxFrameBytes} bytes");
+                Array.Resize(ref session.Buffer, session.Buffer.Length * 2);
+            }
+            result = await session.Socket.ReceiveAsync(session.Buffer.AsMemory(length), cancellationToken);
+            length += result.Count;
+        }
+        while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
+        return result.MessageType == WebSocketMessageType.Close ? -1 : length;
+    }
+
     private async Task ReceiveLoopAsync(SocketSession session, CancellationToken cancellationToken)
     {
-        var buffer = new byte[16 * 1024];
         while (true)
         {
-            var length = 0;
-            ValueWebSocketReceiveResult result;
-            do
-            {
-                if (length == buffer.Length)
-                {
-                    if (buffer.Length >= MaxFrameBytes)
-                        throw new InvalidDataException($"a frame from the server exceeds {MaxFrameBytes} bytes");
-                    Array.Resize(ref buffer, buffer.Length * 2);
-                }
-                result = await session.Socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
-                length += result.Count;
-            }
-            while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
-
-            if (result.MessageType == WebSocketMessageType.Close)
+            var length = await ReceiveMessageAsync(session, cancellationToken);
+            if (length < 0)
                 return;
             session.Touch();
             ServerFrame frame;
             try
             {
-                frame = ServerFrame.Parse(buffer.AsSpan(0, length));
+                frame = ServerFrame.Parse(session.Buffer.AsSpan(0, length));
             }
             catch (Exception ex) when (ex is System.Text.Json.JsonException or FormatException)
             {
@@ -160,7 +270,9 @@ public sealed partial class SluiceClient
                 ReportError(ClientErrorCodes.InvalidFrame, ex.Message, null);
                 continue;
             }
-            ClientTelemetry.CountMessage(frame.Type);
+            _telemetry.CountMessage(frame.Type);
+            if (frame.Type == FrameTypes.Error && frame.Channel is null && frame.Ref is null)
+                session.LastError = (frame.Code ?? "error", frame.Error ?? "");
             try
             {
                 HandleFrame(session, frame);

@@ -76,7 +76,7 @@ public sealed partial class SluiceClient
                 cancellationToken.ThrowIfCancellationRequested();
                 throw new SluiceException(ClientErrorCodes.ConnectionLost, $"the connection was lost before the broadcast to {room.Channel} could be sent");
             }
-            ClientTelemetry.Broadcasts.Add(1);
+            _telemetry.Broadcasts.Add(1);
             if (pending is null)
                 return null;
             try
@@ -199,7 +199,7 @@ public sealed partial class SluiceClient
     /// </summary>
     private bool RestartDatabaseBroadcasts(ChannelState state, ChannelPhase phase, ServerFrame frame)
     {
-        ClientTelemetry.Resyncs.Add(1);
+        _telemetry.Resyncs.Add(1);
         ClientLog.ResyncRequired(_logger, state.Channel, frame.Error);
         var resync = new DatabaseResyncItem(frame.Error ?? "database resync required", state.LastDatabaseOffset);
         state.LastDatabaseOffset = null;

@@ -6,10 +6,17 @@ namespace Sluice.Client;
 
 public sealed partial class SluiceClient
 {
-    private const int EventQueueCapacity = 1024;
+    /// <summary>How many errors may wait for the <see cref="Error"/> handlers; past that they are counted, not queued.</summary>
+    internal const int ErrorQueueCapacity = 1024;
 
-    private readonly Channel<Action> _eventQueue = Channel.CreateBounded<Action>(
-        new BoundedChannelOptions(EventQueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+    /// <summary>
+    /// State changes and errors, raised in order by one dispatcher. Unbounded by design for state changes (one per
+    /// transition, paced by the connection itself, so never many); errors are bounded by <see cref="ErrorQueueCapacity"/>
+    /// and an overflow is reported with <see cref="ClientErrorCodes.EventsDropped"/> once the handlers catch up.
+    /// </summary>
+    private readonly Channel<Action> _eventQueue = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
+    private int _queuedErrors;
+    private long _droppedErrors;
     private readonly Task _events;
     private readonly Lock _stateGate = new();
     private ConnectionState _state = ConnectionState.Disconnected;
@@ -23,7 +30,9 @@ public sealed partial class SluiceClient
     public event EventHandler<ConnectionStateChangedEventArgs>? StateChanged;
 
     /// <summary>An error frame from the server (with its <c>code</c>) or a client-side problem such as a throwing handler.
-    /// Errors never stop the client. Raised in order on a background task.</summary>
+    /// Errors never stop the client. Raised in order on a background task (the same as <see cref="StateChanged"/>). When
+    /// the handlers fall more than 1,024 errors behind, later errors are counted instead of queued, and one error with
+    /// <see cref="ClientErrorCodes.EventsDropped"/> says how many once they catch up: never silently.</summary>
     public event EventHandler<SluiceErrorEventArgs>? Error;
 
     /// <summary>Raised for <see cref="State"/> (for UI bindings), on the same background task as <see cref="StateChanged"/>.</summary>
@@ -93,13 +102,40 @@ public sealed partial class SluiceClient
     {
         if (exception is not null && code == ClientErrorCodes.HandlerFailed)
         {
-            ClientTelemetry.HandlerErrors.Add(1);
+            _telemetry.HandlerErrors.Add(1);
             ClientLog.HandlerFailed(_logger, exception, channel);
         }
         else if (exception is null)
             ClientLog.Error(_logger, code, channel, message);
+        if (Interlocked.Increment(ref _queuedErrors) > ErrorQueueCapacity)
+        {
+            Interlocked.Decrement(ref _queuedErrors);
+            Interlocked.Increment(ref _droppedErrors);
+            _telemetry.EventsDropped.Add(1);
+            return;
+        }
         var args = new SluiceErrorEventArgs(code, message, channel, exception);
-        Raise(() => Error?.Invoke(this, args));
+        if (!_eventQueue.Writer.TryWrite(() => RaiseError(args)))
+            Interlocked.Decrement(ref _queuedErrors);
+    }
+
+    private void RaiseError(SluiceErrorEventArgs args)
+    {
+        try
+        {
+            Error?.Invoke(this, args);
+        }
+        finally
+        {
+            // Once the handlers worked off half the queue, say how many errors were not raised.
+            if (Interlocked.Decrement(ref _queuedErrors) <= ErrorQueueCapacity / 2 && Interlocked.Exchange(ref _droppedErrors, 0) is > 0 and var dropped)
+            {
+                ClientLog.EventsDropped(_logger, dropped, ErrorQueueCapacity);
+                var notice = new SluiceErrorEventArgs(ClientErrorCodes.EventsDropped,
+                    $"{dropped} errors were not raised: the Error handlers fell {ErrorQueueCapacity} errors behind", null, null);
+                Raise(() => Error?.Invoke(this, notice));
+            }
+        }
     }
 
     private void Raise(Action raise) => _eventQueue.Writer.TryWrite(raise);
@@ -114,7 +150,7 @@ public sealed partial class SluiceClient
             }
             catch (Exception ex)
             {
-                ClientTelemetry.HandlerErrors.Add(1);
+                _telemetry.HandlerErrors.Add(1);
                 ClientLog.HandlerFailed(_logger, ex, null);
             }
         }

@@ -2,14 +2,16 @@ using System.ComponentModel;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Sluice.Client.Telemetry;
 
 namespace Sluice.Client;
 
 /// <summary>
-/// A client of a Sluice server: one supervised WebSocket connection that reconnects forever (exponential backoff with
-/// full jitter) until disposed, detects dead connections with heartbeats, and resubscribes every channel where it left
-/// off. Create channels with <see cref="Table"/> and <see cref="Room"/>, and replicas with <see cref="LiveTable{TKey,TRow}"/>, then
-/// <see cref="StartAsync"/>. Thread-safe.
+/// A client of a Sluice server: one supervised WebSocket connection that reconnects as its <see cref="IReconnectPolicy"/>
+/// says (by default with exponential backoff and full jitter, forever unless the server refuses the token), detects dead
+/// connections with heartbeats, and resubscribes every channel where it left off. Create channels with
+/// <see cref="Table"/> and <see cref="Room"/>, and replicas with <see cref="LiveTable{TKey,TRow}"/>, then
+/// <see cref="StartAsync"/>, which completes once the server accepted the connection. Thread-safe.
 /// </summary>
 /// <remarks>
 /// Handlers never run on the socket reader: each channel has a bounded buffer
@@ -22,23 +24,25 @@ public sealed partial class SluiceClient : IAsyncDisposable, INotifyPropertyChan
     private readonly ILogger _logger;
     private readonly ISluiceSerializer _serializer;
     private readonly TimeProvider _time;
+    private readonly ClientTelemetry _telemetry;
     private readonly Lock _lifecycle = new();
-    private CancellationTokenSource? _stop;
-    private Task _supervisor = Task.CompletedTask;
+    private Run? _run;
     private bool _disposed;
 
     /// <summary>Creates a client (not started yet). Prefer <see cref="SluiceClientBuilder"/>.</summary>
-    /// <param name="options">The settings; validated here.</param>
+    /// <param name="options">The settings; validated and copied here (changing them afterwards changes nothing).</param>
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The reflection-based default serializer is used only when none is configured; documented.")]
     [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "The reflection-based default serializer is used only when none is configured; documented.")]
     public SluiceClient(SluiceClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options = options.Clone();
         options.Validate();
         Options = options;
         Url = options.Url!;
         _time = options.TimeProvider;
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Sluice.Client");
+        _telemetry = ClientTelemetry.For(options.MeterFactory);
         _serializer = options.Serializer ?? new SystemTextJsonSluiceSerializer();
         _http = new HttpClient(options.HttpMessageHandler ?? new SocketsHttpHandler(), disposeHandler: options.HttpMessageHandler is null)
         {
@@ -51,46 +55,90 @@ public sealed partial class SluiceClient : IAsyncDisposable, INotifyPropertyChan
     /// <summary>The server's WebSocket endpoint.</summary>
     public Uri Url { get; }
 
-    /// <summary>The settings the client was created with.</summary>
-    public SluiceClientOptions Options { get; }
+    /// <summary>The client's own copy of its settings (never handed out: the client's behaviour cannot change under it).</summary>
+    internal SluiceClientOptions Options { get; }
+
+    internal ClientTelemetry Telemetry => _telemetry;
 
     /// <summary>
-    /// Starts the supervised connection and returns at once; the connection is made in the background (observe
-    /// <see cref="State"/>, or await <see cref="WaitUntilConnectedAsync"/>). Channels created before or after start
-    /// are subscribed as soon as a connection is up. Calling it again while started does nothing.
+    /// Starts the supervised connection and completes once the server accepted it (it answered the client's first
+    /// heartbeat, so the token was good), like SignalR's <c>HubConnection.StartAsync</c>. Failed attempts are retried as
+    /// the <see cref="SluiceClientOptions.ReconnectPolicy"/> says meanwhile; when the policy stops (by default: the server
+    /// refused the token with close 4001) this throws a <see cref="SluiceException"/> with the server's code (e.g.
+    /// <c>invalid_token</c>) and the client is <see cref="ConnectionState.Disconnected"/> again. With
+    /// <see cref="SluiceClientOptions.StartInBackground"/> it returns at once instead and the client connects in the
+    /// background. Channels created before or after start are subscribed as soon as a connection is up. Calling it
+    /// while started waits for the same connection.
     /// </summary>
-    /// <param name="cancellationToken">Not used for the background connection; present for symmetry with hosted services.</param>
-    public Task StartAsync(CancellationToken cancellationToken = default)
+    /// <param name="cancellationToken">Gives up waiting: the start is abandoned (the client is stopped) and
+    /// <see cref="OperationCanceledException"/> thrown. Once the client is connected it has no effect.</param>
+    /// <exception cref="SluiceException">The reconnect policy stopped before a connection was accepted.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled, or <see cref="StopAsync"/> was called before a connection was accepted.</exception>
+    /// <exception cref="ObjectDisposedException">The client is disposed.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
+        Run run;
+        var created = false;
         lock (_lifecycle)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_stop is not null)
-                return Task.CompletedTask;
-            _stop = new CancellationTokenSource();
-            var stop = _stop.Token;
-            _supervisor = Task.Run(() => SuperviseAsync(stop), CancellationToken.None);
+            if (_run is null)
+            {
+                _run = new Run();
+                created = true;
+                var started = _run;
+                started.Supervisor = Task.Run(() => SuperviseAsync(started), CancellationToken.None);
+            }
+            run = _run;
         }
-        return Task.CompletedTask;
+        if (Options.StartInBackground)
+            return;
+        try
+        {
+            await run.Started.Task.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && created && !run.Started.Task.IsCompletedSuccessfully)
+        {
+            await StopRunAsync(run, CancellationToken.None);
+            throw;
+        }
     }
 
-    /// <summary>Closes the connection and stops reconnecting; channels stay registered and resume on the next <see cref="StartAsync"/>.</summary>
-    public async Task StopAsync()
+    /// <summary>
+    /// Closes the connection (with a normal close) and stops reconnecting; channels stay registered and resume on the next
+    /// <see cref="StartAsync"/>. The state is <see cref="ConnectionState.Disconnected"/> when this completes. A
+    /// <see cref="StartAsync"/> still waiting throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Cuts the graceful part (sending the close frame) short; the client is stopped either way.</param>
+    public Task StopAsync(CancellationToken cancellationToken = default)
     {
-        CancellationTokenSource? stop;
-        Task supervisor;
+        Run? run;
+        lock (_lifecycle)
+            run = _run;
+        return run is null ? Task.CompletedTask : StopRunAsync(run, cancellationToken);
+    }
+
+    private async Task StopRunAsync(Run run, CancellationToken cancellationToken)
+    {
         lock (_lifecycle)
         {
-            stop = _stop;
-            supervisor = _supervisor;
-            _stop = null;
+            if (_run == run)
+                _run = null;
         }
-        if (stop is null)
+        if (run.Stopping)
+        {
+            await run.Supervisor;
             return;
-        await stop.CancelAsync();
-        _session?.Abort();
-        await supervisor;
-        stop.Dispose();
+        }
+        run.Stopping = true;
+        run.Started.TrySetException(new OperationCanceledException("the client was stopped before the server accepted a connection"));
+        if (Volatile.Read(ref _session) is { } session)
+            await session.CloseAsync(cancellationToken);
+        await run.Stop.CancelAsync();
+        Volatile.Read(ref _session)?.Abort();
+        await run.Supervisor;
+        run.Stop.Dispose();
         SetState(ConnectionState.Disconnected, null);
     }
 
@@ -110,5 +158,20 @@ public sealed partial class SluiceClient : IAsyncDisposable, INotifyPropertyChan
         _eventQueue.Writer.TryComplete();
         await _events;
         _http.Dispose();
+    }
+
+    /// <summary>One run of the connection loop, from <see cref="StartAsync"/> to its stop (or the policy's).</summary>
+    private sealed class Run
+    {
+        public readonly CancellationTokenSource Stop = new();
+        public readonly TaskCompletionSource Started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public Task Supervisor = Task.CompletedTask;
+        private volatile bool _stopping;
+
+        public bool Stopping
+        {
+            get => _stopping || Stop.IsCancellationRequested;
+            set => _stopping = value;
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Logging;
 
@@ -12,7 +13,7 @@ namespace Sluice.Client;
 ///     .Build();
 /// </code>
 /// </example>
-public sealed class SluiceClientBuilder
+public sealed partial class SluiceClientBuilder
 {
     private readonly SluiceClientOptions _options = new();
 
@@ -54,11 +55,23 @@ public sealed class SluiceClientBuilder
         return this;
     }
 
-    /// <summary>The delays between reconnection attempts.</summary>
-    /// <param name="policy">The policy, e.g. <see cref="ExponentialBackoffPolicy"/>.</param>
-    public SluiceClientBuilder WithReconnectPolicy(ReconnectPolicy policy)
+    /// <summary>Whether and when to reconnect after a loss or a failed attempt (told the close code and the last error).</summary>
+    /// <param name="policy">The policy, e.g. <see cref="ExponentialBackoffPolicy"/> (the default) or your own.</param>
+    public SluiceClientBuilder WithReconnectPolicy(IReconnectPolicy policy)
     {
+        ArgumentNullException.ThrowIfNull(policy);
         _options.ReconnectPolicy = policy;
+        return this;
+    }
+
+    /// <summary>
+    /// Makes <see cref="SluiceClient.StartAsync"/> return at once and connect in the background, retrying as the policy
+    /// says, instead of completing when the server accepted the connection (<see cref="SluiceClientOptions.StartInBackground"/>).
+    /// </summary>
+    /// <param name="enabled">False restores the default.</param>
+    public SluiceClientBuilder WithBackgroundStart(bool enabled = true)
+    {
+        _options.StartInBackground = enabled;
         return this;
     }
 
@@ -86,6 +99,14 @@ public sealed class SluiceClientBuilder
         return this;
     }
 
+    /// <summary>Where the client's meter comes from (<see cref="SluiceClientOptions.MeterFactory"/>); <c>AddSluiceClient</c> sets the container's.</summary>
+    /// <param name="meterFactory">The meter factory.</param>
+    public SluiceClientBuilder WithMeterFactory(IMeterFactory meterFactory)
+    {
+        _options.MeterFactory = meterFactory;
+        return this;
+    }
+
     /// <summary>The HTTP fallback of live tables: start polling after <paramref name="after"/> without a WebSocket.</summary>
     /// <param name="after">How long without a WebSocket before polling starts; null disables the fallback.</param>
     /// <param name="pollInterval">How often to poll in fallback mode.</param>
@@ -105,6 +126,8 @@ public sealed class SluiceClientBuilder
         return this;
     }
 
-    /// <summary>Creates the client (not started yet: call <see cref="SluiceClient.StartAsync"/>).</summary>
+    /// <summary>Creates the client (not started yet: call <see cref="SluiceClient.StartAsync"/>). The client copies the
+    /// settings: building again, or changing this builder afterwards, does not change a client already built.</summary>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
     public SluiceClient Build() => new(_options);
 }

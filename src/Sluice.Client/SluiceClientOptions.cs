@@ -1,9 +1,14 @@
+using System.Diagnostics.Metrics;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 
 namespace Sluice.Client;
 
-/// <summary>Settings of a <see cref="SluiceClient"/>. Build them with <see cref="SluiceClientBuilder"/> or bind them from configuration.</summary>
+/// <summary>
+/// Settings of a <see cref="SluiceClient"/>. Build them with <see cref="SluiceClientBuilder"/> (or bind them from
+/// configuration with <see cref="SluiceClientBuilder.WithConfiguration"/>). The client copies them when it is created:
+/// changing this object afterwards changes nothing.
+/// </summary>
 public sealed class SluiceClientOptions
 {
     /// <summary>The server's WebSocket endpoint, e.g. <c>ws://localhost:8080/realtime</c>. Required.</summary>
@@ -27,14 +32,27 @@ public sealed class SluiceClientOptions
     /// <summary>How long one connection attempt (TCP, TLS, WebSocket upgrade) may take. Default 15 s.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Delays between reconnection attempts. Default <see cref="ReconnectPolicy.Default"/> (exponential backoff, full jitter, 0.5–30 s).</summary>
-    public ReconnectPolicy ReconnectPolicy { get; set; } = ReconnectPolicy.Default;
+    /// <summary>Whether and when to reconnect, told the close code and the last error. Default <see cref="ExponentialBackoffPolicy"/>
+    /// (full jitter, 0.5–30 s; stops on close 4001, reconnects at once after 4008, waits longer after 1013 and 4029).</summary>
+    public IReconnectPolicy ReconnectPolicy { get; set; } = new ExponentialBackoffPolicy();
+
+    /// <summary>
+    /// False (the default): <see cref="SluiceClient.StartAsync"/> completes when the server accepted a connection, and
+    /// throws when the <see cref="ReconnectPolicy"/> gives up first (e.g. the token was refused). True: it returns once
+    /// the connection loop runs, which connects and retries in the background; failures are reported only through
+    /// <see cref="SluiceClient.StateChanged"/> and <see cref="SluiceClient.Error"/>. For apps that must start while the
+    /// server is unreachable (a <see cref="LiveTable{TKey,TRow}"/> then serves its HTTP fallback).
+    /// </summary>
+    public bool StartInBackground { get; set; }
 
     /// <summary>Turns rows, room payloads and presence states into your types, and your payloads and states into JSON. Default: <see cref="SystemTextJsonSluiceSerializer"/> with reflection.</summary>
     public ISluiceSerializer? Serializer { get; set; }
 
     /// <summary>Where the client logs. Default: no logging.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>Creates the client's <see cref="Meter"/> (<see cref="SluiceClientDiagnostics.MeterName"/>); default a process-wide meter.</summary>
+    public IMeterFactory? MeterFactory { get; set; }
 
     /// <summary>
     /// How many changes (or snapshots) may wait per channel for slow handlers. When full, the channel pauses: the client
@@ -84,6 +102,9 @@ public sealed class SluiceClientOptions
         ArgumentNullException.ThrowIfNull(ReconnectPolicy);
         ArgumentNullException.ThrowIfNull(TimeProvider);
     }
+
+    /// <summary>A copy: the client keeps its own, so later changes to these options do not reach it.</summary>
+    internal SluiceClientOptions Clone() => (SluiceClientOptions)MemberwiseClone();
 
     private static void Positive(TimeSpan value, string name)
     {

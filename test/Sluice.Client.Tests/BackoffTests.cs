@@ -53,4 +53,21 @@ public sealed class BackoffTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new ExponentialBackoffPolicy(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => new ExponentialBackoffPolicy(multiplier: 0.5));
     }
+
+    [Fact]
+    public void The_default_policy_honours_the_servers_close_codes()
+    {
+        var policy = new ExponentialBackoffPolicy(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(8), random: () => 0.5, tryLaterDelay: TimeSpan.FromSeconds(5));
+        TimeSpan? After(int? closeStatus, int attempt = 0) =>
+            policy.NextDelay(new ReconnectContext { Attempt = attempt, Elapsed = TimeSpan.Zero, Starting = false, CloseStatus = closeStatus });
+
+        Assert.Null(After(4001));
+        Assert.Null(After(4001, attempt: 3));
+        Assert.Equal(TimeSpan.Zero, After(4008));
+        Assert.Equal(TimeSpan.FromSeconds(1), After(4008, attempt: 1));
+        Assert.Equal(TimeSpan.FromSeconds(5.5), After(1013));
+        Assert.Equal(TimeSpan.FromSeconds(7), After(4029, attempt: 2));
+        Assert.Equal(TimeSpan.FromSeconds(0.5), After(1001));
+        Assert.Equal(TimeSpan.FromSeconds(4), After(null, attempt: 10));
+    }
 }

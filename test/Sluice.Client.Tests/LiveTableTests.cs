@@ -128,6 +128,8 @@ public sealed class LiveTableTests
         {
             options.FallbackAfter = TimeSpan.FromMilliseconds(100);
             options.FallbackPollInterval = TimeSpan.FromMilliseconds(50);
+            // No WebSocket can be made: the start must not wait for one.
+            options.StartInBackground = true;
         });
         var table = client.LiveTable<long, Item>("public", "products", item => item.Id, filter: "version=gte.0");
         await client.StartAsync();
@@ -166,6 +168,7 @@ public sealed class LiveTableTests
         {
             options.FallbackAfter = TimeSpan.FromMilliseconds(50);
             options.FallbackPollInterval = TimeSpan.FromMilliseconds(50);
+            options.StartInBackground = true;
         });
         var errors = new Recorder<SluiceErrorEventArgs>();
         client.Error += (_, e) => errors.Add(e);

@@ -62,7 +62,8 @@ public sealed class TelemetryAndRegistrationTests
         var logged = new Recorder<string>();
         var services = new ServiceCollection();
         services.AddSingleton<ILoggerFactory>(new RecordingLoggerFactory(logged));
-        services.AddSluiceClient(options => options.Url = new Uri("ws://127.0.0.1:1/realtime"));
+        // Nothing listens there: the start must not wait for a connection.
+        services.AddSluiceClient(builder => builder.WithUrl("ws://127.0.0.1:1/realtime").WithBackgroundStart());
         await using var provider = services.BuildServiceProvider();
 
         var client = provider.GetRequiredService<SluiceClient>();
@@ -72,6 +73,28 @@ public sealed class TelemetryAndRegistrationTests
         // Nothing listens on port 1: the failed attempt is logged through the container's logger factory.
         await client.StartAsync();
         await logged.WaitForAsync(lines => lines.Any(line => line.Contains("failed", StringComparison.Ordinal)), "a connect failure logged");
+    }
+
+    [Fact]
+    public async Task A_meter_factory_gives_the_client_its_own_meter()
+    {
+        await using var metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var factory = metrics.GetRequiredService<IMeterFactory>();
+        var scoped = new Recorder<string>();
+        using var meters = new MeterListener();
+        meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == SluiceClientDiagnostics.MeterName && ReferenceEquals(instrument.Meter.Scope, factory))
+                listener.EnableMeasurementEvents(instrument);
+        };
+        meters.SetMeasurementEventCallback<long>((instrument, _, _, _) => scoped.Add(instrument.Name));
+        meters.Start();
+
+        await using var server = await FakeServer.StartAsync();
+        await using var client = new SluiceClientBuilder().WithUrl(server.Url).WithMeterFactory(factory).Build();
+        await client.StartAsync();
+        await (await server.NextConnectionAsync()).SendAsync(Frames.Heartbeat());
+        await scoped.WaitForAsync(m => m.Contains("sluice.client.messages"), "a message counted on the factory's meter");
     }
 
     private sealed class RecordingLoggerFactory(Recorder<string> lines) : ILoggerFactory

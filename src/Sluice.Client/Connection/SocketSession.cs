@@ -11,6 +11,15 @@ internal sealed class SocketSession(long id, ClientWebSocket socket, TimeProvide
     public long Id { get; } = id;
     public ClientWebSocket Socket { get; } = socket;
 
+    /// <summary>The receive buffer, grown as large frames need.</summary>
+    public byte[] Buffer = new byte[16 * 1024];
+
+    /// <summary>The server answered the first heartbeat: it accepted the connection (and its token).</summary>
+    public bool Accepted { get; set; }
+
+    /// <summary>The code and message of the last connection-level <c>error</c> frame (one without a channel), e.g. the refusal before close 4001.</summary>
+    public (string Code, string Message)? LastError { get; set; }
+
     public TimeSpan SinceLastReceived => time.GetElapsedTime(Interlocked.Read(ref _lastReceived));
 
     public void Touch() => Interlocked.Exchange(ref _lastReceived, time.GetTimestamp());
@@ -34,6 +43,32 @@ internal sealed class SocketSession(long id, ClientWebSocket socket, TimeProvide
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidOperationException)
         {
             return false;
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>Sends a normal close (best effort: a failing or cancelled send is ignored; the socket is aborted next anyway).</summary>
+    public async Task CloseAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _sendLock.WaitAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+            return;
+        }
+        try
+        {
+            if (Socket.State == WebSocketState.Open)
+                await Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "client stopped", cancellationToken);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidOperationException)
+        {
+            // Stopping goes on: the socket is aborted next.
         }
         finally
         {

@@ -162,7 +162,7 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
             {
                 _client.ReportError(ex is SluiceException sluice ? sluice.Code : ClientErrorCodes.FallbackFailed,
                     $"reading a row of {Channel} that was too large to stream failed: {ex.Message}", Channel);
-                await Task.Delay(_client.Options.ReconnectPolicy.NextDelay(attempt), _client.Options.TimeProvider, _fallbackStop.Token);
+                await Task.Delay(_client.RetryDelay(attempt, ex), _client.Options.TimeProvider, _fallbackStop.Token);
             }
         }
     }

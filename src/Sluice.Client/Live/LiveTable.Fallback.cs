@@ -60,7 +60,7 @@ public sealed partial class LiveTable<TKey, TRow>
         {
             var rows = await _client.GetRowsAsync(Schema, Table, Filter, stop);
             if (_client.TryEnqueueHttpSnapshot(State, generation, rows))
-                ClientTelemetry.FallbackRefreshes.Add(1);
+                _client.Telemetry.FallbackRefreshes.Add(1);
         }
         catch (Exception ex) when (ex is HttpRequestException or SluiceException or TaskCanceledException or System.Text.Json.JsonException && !stop.IsCancellationRequested)
         {

@@ -56,4 +56,10 @@ internal static partial class ClientLog
 
     [LoggerMessage(17, LogLevel.Warning, "Connection lost with {Count} broadcasts unacknowledged; they may or may not have been published")]
     public static partial void BroadcastsUnacknowledged(ILogger logger, int count);
+
+    [LoggerMessage(18, LogLevel.Error, "Stopped reconnecting to {Url}: {Reason}")]
+    public static partial void ReconnectStopped(ILogger logger, Exception? exception, Uri url, string reason);
+
+    [LoggerMessage(19, LogLevel.Warning, "{Count} errors were not raised: the Error handlers fell {Capacity} errors behind")]
+    public static partial void EventsDropped(ILogger logger, long count, int capacity);
 }

@@ -13,7 +13,8 @@ public static class SluiceClientDiagnostics
 
     /// <summary>The <see cref="System.Diagnostics.Metrics.Meter"/> of the client: <c>sluice.client.messages</c>,
     /// <c>sluice.client.reconnects</c>, <c>sluice.client.resyncs</c>, <c>sluice.client.lag</c>,
-    /// <c>sluice.client.handler_errors</c>, <c>sluice.client.buffer_overflows</c>, <c>sluice.client.fallback_refreshes</c>
-    /// and <c>sluice.client.broadcasts</c>.</summary>
+    /// <c>sluice.client.handler_errors</c>, <c>sluice.client.buffer_overflows</c>, <c>sluice.client.fallback_refreshes</c>,
+    /// <c>sluice.client.broadcasts</c> and <c>sluice.client.events_dropped</c>. With <see cref="SluiceClientOptions.MeterFactory"/>
+    /// (set from the container by <c>AddSluiceClient</c>) each client's meter comes from that factory.</summary>
     public const string MeterName = "Sluice.Client";
 }

@@ -62,6 +62,24 @@ public sealed class FakeConnection(WebSocket socket, string query)
 
     public Task SendAsync(object frame) => SendAsync(JsonSerializer.Serialize(frame));
 
+    /// <summary>Receives the client's first frame, a heartbeat with a ref, and answers it: the connection is accepted.</summary>
+    public async Task<string> AcceptHandshakeAsync()
+    {
+        var hello = await ReceiveAsync(skipHeartbeats: false);
+        Assert.Equal("heartbeat", (string?)hello["type"]);
+        var reference = (string?)hello["ref"];
+        Assert.False(string.IsNullOrEmpty(reference), $"the first heartbeat has no ref: {hello.ToJsonString()}");
+        await SendAsync(new { type = "heartbeat", @ref = reference });
+        return reference!;
+    }
+
+    /// <summary>Refuses the connection as the server does at connect: an <c>error</c> frame, then a close.</summary>
+    public async Task RefuseAsync(string code, int closeStatus)
+    {
+        await SendAsync(new { type = "error", code, error = $"refused: {code}" });
+        await CloseAsync(closeStatus, code);
+    }
+
     public Task AckAsync(string channel) => SendAsync(Frames.Ack(channel));
 
     public async Task CloseAsync(int code, string reason)

@@ -36,6 +36,13 @@ public sealed class FakeServer : IAsyncDisposable
     /// <summary>While true, WebSocket upgrades are refused with 403 (a proxy that blocks WebSockets).</summary>
     public bool RefuseWebSockets { get; set; }
 
+    /// <summary>
+    /// While true (the default), the server answers the heartbeat every client sends first to learn that its connection
+    /// was accepted, before handing the connection to the test; false hands it over unanswered, for tests that script
+    /// the acceptance or a refusal themselves.
+    /// </summary>
+    public bool AnswerHandshake { get; set; } = true;
+
     /// <summary>Answers <c>GET /api/tables/{name}/rows</c>; null answers 404.</summary>
     public Func<string, string?, IResult>? Rows { get; set; }
 
@@ -70,6 +77,8 @@ public sealed class FakeServer : IAsyncDisposable
             var connection = new FakeConnection(socket, context.Request.QueryString.Value ?? "");
             lock (server._all)
                 server._all.Add(connection);
+            if (server.AnswerHandshake)
+                await connection.AcceptHandshakeAsync();
             await server._connections.Writer.WriteAsync(connection);
             await connection.Closed;
         });

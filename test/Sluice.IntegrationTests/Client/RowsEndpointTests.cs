@@ -71,6 +71,8 @@ public sealed class RowsEndpointTests(PostgresFixture postgres) : ServerTest(pos
             options.HttpBaseAddress = Server.HttpBase;
             options.FallbackAfter = TimeSpan.FromMilliseconds(200);
             options.FallbackPollInterval = TimeSpan.FromMilliseconds(100);
+            // WebSockets are refused: the start must not wait for one.
+            options.StartInBackground = true;
         });
         var live = client.LiveTable<long, VersionedRow>("public", table.Name, row => row.Id, filter: "id=lt.1000");
         await client.StartAsync();
