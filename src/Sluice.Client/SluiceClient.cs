@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -29,8 +28,6 @@ public sealed partial class SluiceClient : IAsyncDisposable, INotifyPropertyChan
 
     /// <summary>Creates a client (not started yet). Prefer <see cref="SluiceClientBuilder"/>.</summary>
     /// <param name="options">The settings; validated here.</param>
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The reflection-based default serializer is used only when none is configured; documented.")]
-    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "The reflection-based default serializer is used only when none is configured; documented.")]
     public SluiceClient(SluiceClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -39,7 +36,7 @@ public sealed partial class SluiceClient : IAsyncDisposable, INotifyPropertyChan
         Url = options.Url!;
         _time = options.TimeProvider;
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Sluice.Client");
-        _serializer = options.Serializer ?? new SystemTextJsonSluiceSerializer();
+        _serializer = options.Serializer ?? SystemTextJsonSluiceSerializer.CreateDefault();
         _http = new HttpClient(options.HttpMessageHandler ?? new SocketsHttpHandler(), disposeHandler: options.HttpMessageHandler is null)
         {
             Timeout = TimeSpan.FromSeconds(60),
