@@ -6,6 +6,7 @@
 // With --transactions N it exits (0) after N transactions, else at Ctrl+C.
 using System.Globalization;
 using Sluice.Client;
+using Sluice.Protocol;
 using Sluice.Samples.AotLiveTable;
 
 var url = "ws://localhost:8080/realtime";
@@ -63,7 +64,9 @@ products.Changed += (_, e) =>
     if (++seen == transactions)
         quit.Cancel();
 };
-client.Error += (_, e) => Console.Error.WriteLine($"error {e.Code}: {e.Message}");
+client.Error += (_, e) => Console.Error.WriteLine(e.Code == ErrorCodes.TableNotFound
+    ? $"error {e.Code}: the server has no table {schema}.{table} (choose one with --table schema.table)"
+    : $"error {e.Code}: {e.Message}");
 
 Console.WriteLine($"following {schema}.{table} at {url}");
 await client.StartAsync(quit.Token);

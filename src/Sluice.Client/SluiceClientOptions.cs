@@ -30,7 +30,7 @@ public sealed class SluiceClientOptions
     /// <summary>Delays between reconnection attempts. Default <see cref="ReconnectPolicy.Default"/> (exponential backoff, full jitter, 0.5–30 s).</summary>
     public ReconnectPolicy ReconnectPolicy { get; set; } = ReconnectPolicy.Default;
 
-    /// <summary>Turns rows, room payloads and presence states into your types, and your payloads and states into JSON. Default: <see cref="SystemTextJsonSluiceSerializer"/> with reflection.</summary>
+    /// <summary>Turns rows, room payloads and presence states into your types, and your payloads and states into JSON. Default: <see cref="SystemTextJsonSluiceSerializer"/> with reflection, where reflection-based JSON is enabled (in trimmed and native-AOT apps, pass <see cref="SystemTextJsonSluiceSerializer.FromContext"/>).</summary>
     public ISluiceSerializer? Serializer { get; set; }
 
     /// <summary>Where the client logs. Default: no logging.</summary>

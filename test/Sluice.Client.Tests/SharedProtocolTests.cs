@@ -35,6 +35,16 @@ public sealed class SharedProtocolTests
     public void Room_names_follow_the_spec(string name, bool valid) => Assert.Equal(valid, RoomChannels.IsValidName(name, out _));
 
     [Fact]
+    public void No_public_type_of_the_shared_package_has_the_name_of_one_of_the_sdk()
+    {
+        // An app with `using Sluice.Client; using Sluice.Protocol;` (for ChangeEvents, ErrorCodes) must never meet CS0104.
+        var sdk = typeof(SluiceClient).Assembly.GetExportedTypes().Select(static type => type.Name).ToHashSet(StringComparer.Ordinal);
+        var shared = typeof(ErrorCodes).Assembly.GetExportedTypes().Select(static type => type.Name).ToList();
+        Assert.Contains(nameof(RoomChannels), shared);
+        Assert.Equal([], shared.Where(sdk.Contains).ToList());
+    }
+
+    [Fact]
     public async Task Room_refuses_an_invalid_name_with_the_reason()
     {
         await using var client = new SluiceClient(new SluiceClientOptions { Url = new Uri("ws://localhost:1/realtime") });
