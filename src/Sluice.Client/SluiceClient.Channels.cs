@@ -117,7 +117,7 @@ public sealed partial class SluiceClient
         if (frame.Type == FrameTypes.Heartbeat)
             return;
         // Only broadcasts carry a ref: their ack or refusal is no reply to a subscribe.
-        if (frame.Type is RoomProtocol.BroadcastAck or FrameTypes.Error && frame.Ref is { } reference && HandleBroadcastReply(frame, reference))
+        if (frame.Type is FrameTypes.BroadcastAck or FrameTypes.Error && frame.Ref is { } reference && HandleBroadcastReply(frame, reference))
             return;
         // The reply to an unsubscribe of a channel that was refused anyway: nothing to tell anyone.
         if (frame.Type == FrameTypes.Error && frame.Code == ErrorCodes.NotSubscribed)
@@ -189,7 +189,7 @@ public sealed partial class SluiceClient
                     if (state.IsRoom)
                         resubscribe = RestartDatabaseBroadcasts(state, phase, frame);
                     break;
-                case RoomProtocol.PresenceState or RoomProtocol.PresenceDiff:
+                case FrameTypes.PresenceState or FrameTypes.PresenceDiff:
                     if (phase == ChannelPhase.Live && state.IsRoom)
                         AcceptPresence(state, frame);
                     break;
@@ -267,7 +267,7 @@ public sealed partial class SluiceClient
             ReportError(ClientErrorCodes.InvalidFrame, $"skipped a change frame that could not be read: {ex.Message}", state.Channel);
             return;
         }
-        if (state.LastOffset is { } last && SameEpoch(last, change.Offset) && string.CompareOrdinal(change.Offset, last) <= 0)
+        if (state.LastOffset is { } last && Offsets.IsAtOrBefore(change.Offset, last))
         {
             ClientLog.StaleChange(_logger, state.Channel, change.Offset, last);
             return;
@@ -292,13 +292,6 @@ public sealed partial class SluiceClient
         {
             // The channel was closed meanwhile: nobody to tell.
         }
-    }
-
-    /// <summary>Offsets are <c>{epoch}-{lsn}-{index}</c>; only offsets of one epoch compare as strings.</summary>
-    private static bool SameEpoch(string a, string b)
-    {
-        var dash = a.IndexOf('-', StringComparison.Ordinal);
-        return dash > 0 && b.Length > dash && string.CompareOrdinal(a, 0, b, 0, dash + 1) == 0;
     }
 
     private bool HandleChannelError(ChannelState state, ChannelPhase phase, ServerFrame frame)

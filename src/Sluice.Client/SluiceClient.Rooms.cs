@@ -26,9 +26,10 @@ public sealed partial class SluiceClient
     /// <exception cref="InvalidOperationException">This client already has that room.</exception>
     public RoomChannel Room(string name)
     {
-        if (!RoomProtocol.IsValidName(name))
+        ArgumentNullException.ThrowIfNull(name);
+        if (!RoomChannels.IsValidName(name, out var error))
             throw new ArgumentException(
-                $"a room name has 1 to {RoomProtocol.MaxNameLength} characters from A-Z a-z 0-9 _ - . : @ (not '{name}')", nameof(name));
+                $"'{name}' is not a room name: {error} (1 to {RoomChannels.MaxNameLength} characters from A-Z a-z 0-9 _ - . : @)", nameof(name));
         var room = new RoomChannel(this, name, _serializer);
         room.State = Register(room.Channel, ChangeEvents.All, filter: null, wantsSnapshot: false, room, isRoom: true);
         return room;
@@ -100,7 +101,7 @@ public sealed partial class SluiceClient
     /// <summary>A frame carrying a <c>ref</c> answers a broadcast: an ack or a refusal. Returns whether it was one.</summary>
     private bool HandleBroadcastReply(ServerFrame frame, string reference)
     {
-        if (frame.Type == RoomProtocol.BroadcastAck)
+        if (frame.Type == FrameTypes.BroadcastAck)
         {
             if (_pendingBroadcasts.TryRemove(reference, out var acked))
             {
@@ -152,7 +153,7 @@ public sealed partial class SluiceClient
             ReportError(ClientErrorCodes.InvalidFrame, $"skipped a room message that could not be read: {ex.Message}", state.Channel);
             return;
         }
-        if (state.LastOffset is { } last && RoomProtocol.IsNotAfter(message.Offset, last))
+        if (state.LastOffset is { } last && Offsets.IsAtOrBefore(message.Offset, last))
         {
             ClientLog.StaleChange(_logger, state.Channel, message.Offset, last);
             return;
@@ -179,7 +180,7 @@ public sealed partial class SluiceClient
             ReportError(ClientErrorCodes.InvalidFrame, $"skipped a database broadcast that could not be read: {ex.Message}", state.Channel);
             return;
         }
-        if (state.LastDatabaseOffset is { } last && SameEpoch(last, broadcast.Offset) && string.CompareOrdinal(broadcast.Offset, last) <= 0)
+        if (state.LastDatabaseOffset is { } last && Offsets.IsAtOrBefore(broadcast.Offset, last))
         {
             ClientLog.StaleChange(_logger, state.Channel, broadcast.Offset, last);
             return;
@@ -218,7 +219,7 @@ public sealed partial class SluiceClient
         ChannelItem item;
         try
         {
-            item = frame.Type == RoomProtocol.PresenceState
+            item = frame.Type == FrameTypes.PresenceState
                 ? new PresenceStateItem(frame.Presences("presences", _serializer))
                 : new PresenceDiffItem(frame.Presences("joins", _serializer), frame.Presences("leaves", _serializer));
         }

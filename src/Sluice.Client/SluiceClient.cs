@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sluice.Client.Telemetry;
@@ -31,8 +30,6 @@ public sealed partial class SluiceClient : IAsyncDisposable, INotifyPropertyChan
 
     /// <summary>Creates a client (not started yet). Prefer <see cref="SluiceClientBuilder"/>.</summary>
     /// <param name="options">The settings; validated and copied here (changing them afterwards changes nothing).</param>
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The reflection-based default serializer is used only when none is configured; documented.")]
-    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "The reflection-based default serializer is used only when none is configured; documented.")]
     public SluiceClient(SluiceClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -43,7 +40,7 @@ public sealed partial class SluiceClient : IAsyncDisposable, INotifyPropertyChan
         _time = options.TimeProvider;
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Sluice.Client");
         _telemetry = ClientTelemetry.For(options.MeterFactory);
-        _serializer = options.Serializer ?? new SystemTextJsonSluiceSerializer();
+        _serializer = options.Serializer ?? SystemTextJsonSluiceSerializer.CreateDefault();
         _http = new HttpClient(options.HttpMessageHandler ?? new SocketsHttpHandler(), disposeHandler: options.HttpMessageHandler is null)
         {
             Timeout = TimeSpan.FromSeconds(60),

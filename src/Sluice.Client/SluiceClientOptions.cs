@@ -45,7 +45,7 @@ public sealed class SluiceClientOptions
     /// </summary>
     public bool StartInBackground { get; set; }
 
-    /// <summary>Turns rows, room payloads and presence states into your types, and your payloads and states into JSON. Default: <see cref="SystemTextJsonSluiceSerializer"/> with reflection.</summary>
+    /// <summary>Turns rows, room payloads and presence states into your types, and your payloads and states into JSON. Default: <see cref="SystemTextJsonSluiceSerializer"/> with reflection, where reflection-based JSON is enabled (in trimmed and native-AOT apps, pass <see cref="SystemTextJsonSluiceSerializer.FromContext"/>).</summary>
     public ISluiceSerializer? Serializer { get; set; }
 
     /// <summary>Where the client logs. Default: no logging.</summary>

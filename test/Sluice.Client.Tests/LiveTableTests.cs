@@ -90,7 +90,7 @@ public sealed class LiveTableTests
         await TestClients.EventuallyAsync(() => !table.IsSynced, "unsynced during the resync");
         Assert.Equal([5L], table.Keys);
         await connection.AckAsync(Channel);
-        await connection.SendAsync(Frames.Snapshot(Channel, [new { id = 7, version = 3 }], last: true, offset: "e2-0000000000000000-00000001"));
+        await connection.SendAsync(Frames.Snapshot(Channel, [new { id = 7, version = 3 }], last: true, offset: "000000e2-0000000000000000-00000001"));
         await table.WaitUntilSyncedAsync();
         Assert.Equal(new Dictionary<long, Item> { [7] = new(7, 3) }, table.Rows);
     }

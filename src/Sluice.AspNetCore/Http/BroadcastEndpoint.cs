@@ -190,7 +190,7 @@ internal static partial class BroadcastEndpoint
         }
         else if (item.TryGetProperty("channel", out var channel) && channel.ValueKind != JsonValueKind.Null)
         {
-            if (channel.ValueKind != JsonValueKind.String || !RoomChannel.TryParse(channel.GetString()!, out room, out error))
+            if (channel.ValueKind != JsonValueKind.String || !RoomChannels.TryParse(channel.GetString()!, out room, out error))
             {
                 error = "\"channel\" must be a room channel such as room:lobby";
                 code = ErrorCodes.InvalidChannel;
@@ -246,10 +246,10 @@ internal static partial class BroadcastEndpoint
     /// <summary>A topic is a room name; Supabase's <c>realtime:</c> prefix and the native <c>room:</c> prefix are accepted too.</summary>
     private static bool TryReadRoom(string topic, out string room, [NotNullWhen(false)] out string? error)
     {
-        room = topic.StartsWith(RoomChannel.SupabasePrefix, StringComparison.Ordinal) ? topic[RoomChannel.SupabasePrefix.Length..]
-            : RoomChannel.HasPrefix(topic) ? topic[RoomChannel.Prefix.Length..]
+        room = topic.StartsWith(RoomChannels.SupabasePrefix, StringComparison.Ordinal) ? topic[RoomChannels.SupabasePrefix.Length..]
+            : RoomChannels.HasPrefix(topic) ? topic[RoomChannels.Prefix.Length..]
             : topic;
-        if (RoomChannel.IsValidName(room, out error))
+        if (RoomChannels.IsValidName(room, out error))
             return true;
         error = $"\"topic\" is not a room name: {error}";
         return false;
@@ -257,9 +257,9 @@ internal static partial class BroadcastEndpoint
 
     private static bool IsValidEvent(string name, [NotNullWhen(false)] out string? error)
     {
-        if (name.Length is 0 or > RoomChannel.MaxEventLength)
+        if (name.Length is 0 or > RoomChannels.MaxEventLength)
         {
-            error = $"\"event\" must be 1-{RoomChannel.MaxEventLength} characters";
+            error = $"\"event\" must be 1-{RoomChannels.MaxEventLength} characters";
             return false;
         }
         error = null;

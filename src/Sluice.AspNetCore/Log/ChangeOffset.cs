@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using Sluice.Protocol;
 
 namespace Sluice.Server.Log;
 
@@ -11,7 +12,7 @@ namespace Sluice.Server.Log;
 internal readonly record struct ChangeOffset(ulong CommitLsn, uint Index) : IComparable<ChangeOffset>
 {
     /// <summary>Length of a formatted offset.</summary>
-    public const int TextLength = LogEpoch.Length + 1 + 16 + 1 + 8;
+    public const int TextLength = Offsets.ChangeOffsetLength;
 
     public int CompareTo(ChangeOffset other)
     {
@@ -37,20 +38,11 @@ internal readonly record struct ChangeOffset(ulong CommitLsn, uint Index) : ICom
 
     public override string ToString() => $"{CommitLsn:X16}-{Index:X8}";
 
-    /// <summary>Parses a formatted offset into its epoch and position.</summary>
+    /// <summary>Parses a formatted offset into its epoch and position (the shared rules of <see cref="Offsets"/>).</summary>
     public static bool TryParse(string? text, [NotNullWhen(true)] out string? epoch, out ChangeOffset offset)
     {
-        epoch = null;
-        offset = default;
-        if (text is null || text.Length != TextLength || text[LogEpoch.Length] != '-' || text[LogEpoch.Length + 17] != '-')
-            return false;
-        var epochPart = text.AsSpan(0, LogEpoch.Length);
-        if (!LogEpoch.IsValid(epochPart)
-            || !ulong.TryParse(text.AsSpan(LogEpoch.Length + 1, 16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var lsn)
-            || !uint.TryParse(text.AsSpan(LogEpoch.Length + 18, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var index))
-            return false;
-        epoch = epochPart.ToString();
-        offset = new ChangeOffset(lsn, index);
-        return true;
+        var parsed = Offsets.TryParseChange(text, out epoch, out var lsn, out var index);
+        offset = parsed ? new ChangeOffset(lsn, index) : default;
+        return parsed;
     }
 }

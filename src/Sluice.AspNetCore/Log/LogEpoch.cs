@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Npgsql;
+using Sluice.Protocol;
 
 namespace Sluice.Server.Log;
 
@@ -10,19 +11,9 @@ namespace Sluice.Server.Log;
 /// </summary>
 internal sealed record LogEpoch(string Value)
 {
-    public const int Length = 8;
+    public const int Length = Offsets.EpochLength;
 
-    public static bool IsValid(ReadOnlySpan<char> text)
-    {
-        if (text.Length != Length)
-            return false;
-        foreach (var c in text)
-        {
-            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c))
-                return false;
-        }
-        return true;
-    }
+    public static bool IsValid(ReadOnlySpan<char> text) => Offsets.IsValidEpoch(text);
 
     /// <summary>The slot's epoch; a new one when the slot was just created or none is recorded.</summary>
     public static async Task<LogEpoch> ResolveAsync(NpgsqlDataSource dataSource, string slotName, bool slotCreated, CancellationToken cancellationToken)

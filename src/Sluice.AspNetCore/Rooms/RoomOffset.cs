@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using Sluice.Protocol;
 
 namespace Sluice.Server.Rooms;
 
@@ -17,22 +18,11 @@ internal static class RoomOffset
     public static string Format(string epoch, ulong sequence) =>
         string.Create(CultureInfo.InvariantCulture, $"r{epoch}-{sequence:x16}");
 
-    /// <summary>Parses an offset of any epoch; false when the text is not shaped like a room offset.</summary>
+    /// <summary>Parses an offset of any epoch (the shared rules of <see cref="Offsets"/>); false when the text is not shaped like a room offset.</summary>
     public static bool TryParse(string text, out string epoch, out ulong sequence)
     {
-        epoch = string.Empty;
-        sequence = 0;
-        var dash = text.IndexOf('-', StringComparison.Ordinal);
-        if (text.Length < 4 || text[0] != 'r' || dash < 2 || dash != text.LastIndexOf('-') || text.Length - dash - 1 is 0 or > 16)
-            return false;
-        foreach (var c in text.AsSpan(1, dash - 1))
-        {
-            if (!char.IsAsciiHexDigit(c))
-                return false;
-        }
-        if (!ulong.TryParse(text.AsSpan(dash + 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out sequence))
-            return false;
-        epoch = text[1..dash];
-        return true;
+        var parsed = Offsets.TryParseRoom(text, out var parsedEpoch, out sequence);
+        epoch = parsedEpoch ?? string.Empty;
+        return parsed;
     }
 }

@@ -80,7 +80,7 @@ internal sealed class RoomPattern
                 i = close;
                 continue;
             }
-            if (!RoomChannel.IsNameCharacter(c))
+            if (!RoomChannels.IsNameCharacter(c))
             {
                 error = $"'{c}' cannot appear in a room name; patterns use room name characters, * and {{claim}}";
                 return false;

@@ -76,7 +76,7 @@ internal static class ClientFrames
     public static byte[] Presence(string channel, ReadOnlyMemory<byte>? state, string? key) =>
         Write(writer =>
         {
-            writer.WriteString("type"u8, RoomProtocol.Presence);
+            writer.WriteString("type"u8, FrameTypes.Presence);
             writer.WriteString("channel"u8, channel);
             if (state is { } json)
             {

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Sluice.Client.Protocol;
 using Sluice.Client.Telemetry;
+using Sluice.Protocol;
 
 namespace Sluice.Client;
 
@@ -60,8 +61,8 @@ public sealed partial class RoomChannel
     /// <param name="cancellationToken">Stops waiting for the send.</param>
     public async Task TrackAsync<T>(T state, string? key = null, CancellationToken cancellationToken = default)
     {
-        if (key is not null && (key.Length == 0 || key.Length > RoomProtocol.MaxKeyLength))
-            throw new ArgumentException($"a presence key has 1 to {RoomProtocol.MaxKeyLength} characters", nameof(key));
+        if (key is not null && (key.Length == 0 || key.Length > RoomChannels.MaxPresenceKeyLength))
+            throw new ArgumentException($"a presence key has 1 to {RoomChannels.MaxPresenceKeyLength} characters", nameof(key));
         var json = SerializeValue(state);
         if (!IsJsonObject(json))
             throw new ArgumentException("a presence state must serialize to a JSON object", nameof(state));

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Sluice.Client.Channels;
-using Sluice.Client.Protocol;
+using Sluice.Protocol;
 
 namespace Sluice.Client;
 
@@ -36,7 +36,7 @@ public sealed partial class RoomChannel : IChannelConsumer, IAsyncDisposable, ID
         _client = client;
         _serializer = serializer;
         Name = name;
-        Channel = RoomProtocol.ChannelPrefix + name;
+        Channel = RoomChannels.ForName(name);
     }
 
     /// <summary>The room's name, e.g. <c>lobby</c>.</summary>
@@ -109,8 +109,8 @@ public sealed partial class RoomChannel : IChannelConsumer, IAsyncDisposable, ID
     public async Task<string?> BroadcastAsync<T>(string @event, T payload, BroadcastOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(@event);
-        if (@event.Length > RoomProtocol.MaxEventLength)
-            throw new ArgumentException($"an event name has at most {RoomProtocol.MaxEventLength} characters", nameof(@event));
+        if (@event.Length > RoomChannels.MaxEventLength)
+            throw new ArgumentException($"an event name has at most {RoomChannels.MaxEventLength} characters", nameof(@event));
         var json = SerializeValue(payload);
         return await _client.PublishAsync(this, @event, json, options ?? Defaults, cancellationToken);
     }

@@ -8,10 +8,16 @@ namespace Sluice.Client;
 /// <summary>
 /// The default <see cref="ISluiceSerializer"/>, on System.Text.Json. Column names map to properties in snake case
 /// (<c>updated_at</c> → <c>UpdatedAt</c>), case-insensitively, and numbers may come as strings; room payloads and
-/// presence states are written in snake case too. Pass your
-/// source-generated <see cref="JsonSerializerContext"/> to avoid reflection (trimming, AOT); types it does not know
-/// fall back to reflection unless told otherwise.
+/// presence states are written in snake case too.
 /// </summary>
+/// <remarks>
+/// Trimmed and native-AOT apps use <see cref="FromContext"/> (or <c>SluiceClientBuilder.WithJsonSerializerContext</c>)
+/// with their source-generated <see cref="JsonSerializerContext"/>, which lists every row, payload and presence-state
+/// type: no reflection, no trimming or AOT warnings. A type the context does not know is reported with a clear error
+/// (<see cref="ClientErrorCodes.DeserializationFailed"/> for rows). <see cref="JsonElement"/> rows and payloads never need
+/// metadata. The parameterless constructor uses reflection; a client without a configured serializer uses it only
+/// where reflection-based JSON is enabled, and otherwise knows no types until you pass a context.
+/// </remarks>
 public sealed class SystemTextJsonSluiceSerializer : ISluiceSerializer
 {
     /// <summary>A serializer with the default options and reflection-based metadata.</summary>
@@ -31,6 +37,30 @@ public sealed class SystemTextJsonSluiceSerializer : ISluiceSerializer
         : this(CreateOptions(reflectionFallback ? JsonTypeInfoResolver.Combine(context, new DefaultJsonTypeInfoResolver()) : context))
     {
     }
+
+    /// <summary>
+    /// A serializer with the default options and the metadata of your source-generated context only: no reflection, safe
+    /// for trimming and native AOT.
+    /// </summary>
+    /// <param name="context">Your <see cref="JsonSerializerContext"/> (for example <c>AppJsonContext.Default</c>), listing
+    /// every row, payload and presence-state type with <c>[JsonSerializable(typeof(…))]</c>.</param>
+    public static SystemTextJsonSluiceSerializer FromContext(IJsonTypeInfoResolver context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return new SystemTextJsonSluiceSerializer(CreateOptions(context));
+    }
+
+    /// <summary>
+    /// The serializer of a client that was given none: reflection-based where reflection-based JSON is enabled (the
+    /// default), otherwise (trimmed or native-AOT apps) one that knows no types, so that each typed row, payload or state
+    /// reports how to pass a context instead of failing obscurely.
+    /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Reflection only when JsonSerializer.IsReflectionEnabledByDefault, a feature switch that trimmed and AOT apps turn off, removing that branch.")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Reflection only when JsonSerializer.IsReflectionEnabledByDefault, a feature switch that trimmed and AOT apps turn off, removing that branch.")]
+    internal static SystemTextJsonSluiceSerializer CreateDefault() =>
+        JsonSerializer.IsReflectionEnabledByDefault
+            ? new SystemTextJsonSluiceSerializer()
+            : new SystemTextJsonSluiceSerializer(CreateOptions(JsonTypeInfoResolver.Combine()));
 
     /// <summary>A serializer with exactly these options (they must have a <see cref="JsonSerializerOptions.TypeInfoResolver"/>).</summary>
     /// <param name="options">The options; they are made read-only.</param>
@@ -57,16 +87,20 @@ public sealed class SystemTextJsonSluiceSerializer : ISluiceSerializer
     };
 
     /// <inheritdoc/>
-    public T Deserialize<T>(ReadOnlySpan<byte> utf8Json)
-    {
-        var info = (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
-        return JsonSerializer.Deserialize(utf8Json, info)!;
-    }
+    /// <exception cref="NotSupportedException">The options have no metadata for <typeparamref name="T"/>.</exception>
+    public T Deserialize<T>(ReadOnlySpan<byte> utf8Json) => JsonSerializer.Deserialize(utf8Json, TypeInfo<T>())!;
 
     /// <inheritdoc/>
-    public byte[] Serialize<T>(T value)
+    /// <exception cref="NotSupportedException">The options have no metadata for <typeparamref name="T"/>.</exception>
+    public byte[] Serialize<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>());
+
+    private JsonTypeInfo<T> TypeInfo<T>()
     {
-        var info = (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
-        return JsonSerializer.SerializeToUtf8Bytes(value, info);
+        if (Options.TryGetTypeInfo(typeof(T), out var info))
+            return (JsonTypeInfo<T>)info;
+        throw new NotSupportedException(
+            $"no JSON metadata for {typeof(T).FullName}: add [JsonSerializable(typeof({typeof(T).Name}))] to your JsonSerializerContext and pass "
+            + "it with SluiceClientBuilder.WithJsonSerializerContext or SystemTextJsonSluiceSerializer.FromContext (apps without "
+            + "reflection-based JSON, trimmed or native AOT, need one for every row, payload and presence-state type)");
     }
 }

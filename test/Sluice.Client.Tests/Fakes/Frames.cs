@@ -11,7 +11,7 @@ public static class Frames
 
     public static string Heartbeat() => """{"type":"heartbeat"}""";
 
-    public static string Offset(int n) => $"e1-0000000000000000-{n:D8}";
+    public static string Offset(int n) => $"000000e1-0000000000000000-{n:X8}";
 
     public static string Insert(string channel, int offset, object record, bool txEnd = true) =>
         Change(channel, offset, "INSERT", record, null, txEnd);

@@ -57,7 +57,7 @@ public sealed class ScriptedLog(string channel)
                     var rows = RowsAt(from).OrderBy(pair => pair.Key).Select(pair => pair.Value).ToArray();
                     var half = rows.Length / 2;
                     await connection.SendAsync(Frames.Snapshot(channel, rows[..half], last: false, offset: null));
-                    await connection.SendAsync(Frames.Snapshot(channel, rows[half..], last: true, offset: from == 0 ? "e1-0000000000000000-00000000" : Frames.Offset(from)));
+                    await connection.SendAsync(Frames.Snapshot(channel, rows[half..], last: true, offset: from == 0 ? "000000e1-0000000000000000-00000000" : Frames.Offset(from)));
                 }
                 for (var i = from; i < Count; i++)
                 {

@@ -1,6 +1,7 @@
 using System.Text;
 using CsCheck;
 using Sluice.Protocol;
+using Sluice.Server.Protocols.Messages;
 
 namespace Sluice.Tests.Protocol;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Sluice.Protocol;
+using Sluice.Server.Protocols.Messages;
 
 namespace Sluice.Tests.Protocol;
 

@@ -24,7 +24,7 @@ internal sealed class NativeDatabaseBroadcastFormat(string room, bool privateMes
     public string Room { get; } = room;
 
     /// <summary>The client's channel, <c>room:&lt;name&gt;</c>, named in every frame.</summary>
-    public string Channel { get; } = RoomChannel.ForName(room);
+    public string Channel { get; } = RoomChannels.ForName(room);
 
     /// <summary>Whether the room receives the topic's private rows (else its public ones).</summary>
     public bool Private { get; } = privateMessages;

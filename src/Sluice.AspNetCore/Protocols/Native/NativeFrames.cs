@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Sluice.Protocol;
+using Sluice.Server.Protocols.Messages;
 using Sluice.Server.Capture;
 using Sluice.Server.Limits;
 using Sluice.Server.Log;

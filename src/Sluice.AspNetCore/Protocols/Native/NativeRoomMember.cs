@@ -15,7 +15,7 @@ internal sealed class NativeRoomMember(ClientConnection connection, string room,
     private static readonly int Slot = FrameCache.NewSlot();
 
     /// <summary>The channel, <c>room:&lt;name&gt;</c>.</summary>
-    public string Channel { get; } = RoomChannel.ForName(room);
+    public string Channel { get; } = RoomChannels.ForName(room);
 
     public override byte[]? Subscribed(string offset) => NativeFrames.Ack(Channel, offset, databaseOffset);
 

@@ -1,4 +1,5 @@
 using Sluice.Protocol;
+using Sluice.Server.Protocols.Messages;
 using Sluice.Server.Auth;
 using Sluice.Server.Capture;
 using Sluice.Server.Log;
@@ -91,7 +92,7 @@ internal sealed partial class NativeSession
             && _tables.FinishResume(subscription, prepared.After, ack: null, prepared.Epoch).Result == TableSubscribeResult.Resumed)
             return;
         services.Router.Unsubscribe(connection, NativeDatabaseBroadcastFormat.RouterChannelOf(room, IsPrivateRoom(room)), confirmation: null);
-        connection.TryEnqueue(DatabaseBroadcastFrames.ResyncRequired(RoomChannel.ForName(room), prepared.Resync
+        connection.TryEnqueue(DatabaseBroadcastFrames.ResyncRequired(RoomChannels.ForName(room), prepared.Resync
             ?? "the database broadcasts after database_offset have left the retention window (or the change log started over); those sent meanwhile may be missing: subscribe again without \"database_since\"",
             code: null, connection.Metrics));
     }

@@ -1,5 +1,6 @@
 using Sluice.Protocol;
 using Sluice.Server.Log;
+using Sluice.Server.Protocols.Messages;
 using Sluice.Server.Rooms;
 
 namespace Sluice.Server.Protocols.Native;
@@ -10,7 +11,7 @@ internal sealed partial class NativeSession
     private async Task SubscribeRoomAsync(ClientMessage message, CancellationToken cancellationToken)
     {
         var channel = message.Channel!;
-        if (!RoomChannel.TryParse(channel, out var name, out var channelError))
+        if (!RoomChannels.TryParse(channel, out var name, out var channelError))
         {
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidChannel, channelError, Truncate(channel)));
             return;
@@ -73,7 +74,7 @@ internal sealed partial class NativeSession
     /// </summary>
     private bool AllowsChannel(string channel)
     {
-        var already = RoomChannel.TryParse(channel, out var room, out _)
+        var already = RoomChannels.TryParse(channel, out var room, out _)
             ? rooms.IsSubscribed(connection, room)
             : connection.Subscriptions.ContainsKey(channel);
         return limits.AllowsChannel(TableChannelCount() + rooms.SubscriptionCount(connection), already);
@@ -81,7 +82,7 @@ internal sealed partial class NativeSession
 
     private void UnsubscribeRoom(string channel)
     {
-        if (!RoomChannel.TryParse(channel, out var name, out _) || rooms.Unsubscribe(connection, name) != RoomOutcome.Ok)
+        if (!RoomChannels.TryParse(channel, out var name, out _) || rooms.Unsubscribe(connection, name) != RoomOutcome.Ok)
         {
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.NotSubscribed, "not subscribed to this channel", Truncate(channel)));
             return;
@@ -92,9 +93,9 @@ internal sealed partial class NativeSession
     private void PublishToRoom(ClientMessage message)
     {
         var reference = message.Ref;
-        if (reference is { Length: > RoomChannel.MaxRefLength })
+        if (reference is { Length: > RoomChannels.MaxRefLength })
         {
-            connection.TryEnqueue(RoomFrames.Error(ErrorCodes.InvalidField, $"\"ref\" is longer than {RoomChannel.MaxRefLength} characters",
+            connection.TryEnqueue(RoomFrames.Error(ErrorCodes.InvalidField, $"\"ref\" is longer than {RoomChannels.MaxRefLength} characters",
                 message.Channel is null ? null : Truncate(message.Channel), Truncate(reference)));
             return;
         }
@@ -106,9 +107,9 @@ internal sealed partial class NativeSession
             connection.TryEnqueue(RoomFrames.Error(ErrorCodes.MissingField, "broadcast needs an \"event\" and a \"payload\"", channel, reference));
             return;
         }
-        if (message.Event.Length > RoomChannel.MaxEventLength)
+        if (message.Event.Length > RoomChannels.MaxEventLength)
         {
-            connection.TryEnqueue(RoomFrames.Error(ErrorCodes.InvalidField, $"\"event\" is longer than {RoomChannel.MaxEventLength} characters", channel, reference));
+            connection.TryEnqueue(RoomFrames.Error(ErrorCodes.InvalidField, $"\"event\" is longer than {RoomChannels.MaxEventLength} characters", channel, reference));
             return;
         }
         if (message.Payload.Length > rooms.Options.MaxPayloadBytes)
@@ -136,9 +137,9 @@ internal sealed partial class NativeSession
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MissingField, "presence needs a \"state\": an object to track, or null to untrack", channel));
             return;
         }
-        if (message.Key is { Length: 0 or > RoomChannel.MaxPresenceKeyLength })
+        if (message.Key is { Length: 0 or > RoomChannels.MaxPresenceKeyLength })
         {
-            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidField, $"\"key\" must be 1-{RoomChannel.MaxPresenceKeyLength} characters", channel));
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidField, $"\"key\" must be 1-{RoomChannels.MaxPresenceKeyLength} characters", channel));
             return;
         }
         if (message.State is { } state)
@@ -170,10 +171,10 @@ internal sealed partial class NativeSession
             connection.TryEnqueue(RoomFrames.Error(ErrorCodes.MissingField, $"{frameType} needs a \"channel\" such as room:lobby", null, reference));
             return false;
         }
-        if (!RoomChannel.TryParse(message.Channel, out var parsed, out var error))
+        if (!RoomChannels.TryParse(message.Channel, out var parsed, out var error))
         {
             connection.TryEnqueue(RoomFrames.Error(ErrorCodes.InvalidChannel,
-                RoomChannel.HasPrefix(message.Channel) ? error : $"{frameType} frames are for room channels: {error}", Truncate(message.Channel), reference));
+                RoomChannels.HasPrefix(message.Channel) ? error : $"{frameType} frames are for room channels: {error}", Truncate(message.Channel), reference));
             return false;
         }
         name = parsed;

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Net.WebSockets;
 using Sluice.Protocol;
+using Sluice.Server.Protocols.Messages;
 using Sluice.Server.Auth;
 using Sluice.Server.Connections;
 using Sluice.Server.Limits;
@@ -150,7 +151,7 @@ internal sealed partial class NativeSession(
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.TooManyChannels, limits.TooManyChannelsMessage, Truncate(channel)));
             return;
         }
-        if (RoomChannel.HasPrefix(channel))
+        if (RoomChannels.HasPrefix(channel))
         {
             await SubscribeRoomAsync(message, cancellationToken);
             return;
@@ -253,7 +254,7 @@ internal sealed partial class NativeSession(
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MissingField, "unsubscribe needs a \"channel\""));
             return;
         }
-        if (RoomChannel.HasPrefix(message.Channel))
+        if (RoomChannels.HasPrefix(message.Channel))
         {
             UnsubscribeRoom(message.Channel);
             return;

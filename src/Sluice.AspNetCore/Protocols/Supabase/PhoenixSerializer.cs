@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Sluice.Server.Protocols.Messages;
 
 namespace Sluice.Server.Protocols.Supabase;
 
@@ -64,9 +65,9 @@ internal static class PhoenixSerializer
             error = "the frame is not JSON";
             return false;
         }
-        if (!Sluice.Protocol.JsonStrings.AreValidUnicode(frame))
+        if (!JsonStrings.AreValidUnicode(frame))
         {
-            error = "invalid_json: " + Sluice.Protocol.JsonStrings.LoneSurrogateMessage;
+            error = "invalid_json: " + JsonStrings.LoneSurrogateMessage;
             rejection = Rejection(root, version, error);
             return false;
         }

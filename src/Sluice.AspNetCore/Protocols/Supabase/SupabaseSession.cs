@@ -258,9 +258,9 @@ internal sealed partial class SupabaseSession(
     {
         var payload = message.Payload;
         if (payload.ValueKind != JsonValueKind.Object || !payload.TryGetProperty("event", out var eventName) || eventName.ValueKind != JsonValueKind.String
-            || eventName.GetString() is not { Length: > 0 and <= RoomChannel.MaxEventLength } name)
+            || eventName.GetString() is not { Length: > 0 and <= RoomChannels.MaxEventLength } name)
         {
-            ReplyErrorIfAsked(channel, message, "InvalidBroadcast: a broadcast needs an \"event\" of 1-" + RoomChannel.MaxEventLength + " characters");
+            ReplyErrorIfAsked(channel, message, "InvalidBroadcast: a broadcast needs an \"event\" of 1-" + RoomChannels.MaxEventLength + " characters");
             return;
         }
         var body = payload.TryGetProperty("payload", out var inner) ? JsonSerializer.SerializeToUtf8Bytes(inner) : "{}"u8.ToArray();
@@ -520,7 +520,7 @@ internal sealed partial class SupabaseSession(
             return;
         }
         var roomName = SupabaseFrames.SubTopic(topic);
-        if (!RoomChannel.IsValidName(roomName, out var nameError))
+        if (!RoomChannels.IsValidName(roomName, out var nameError))
         {
             connection.TryEnqueue(SupabaseFrames.ReplyError(version, joinRef, message.Ref, topic, "InvalidTopic: " + nameError));
             return;

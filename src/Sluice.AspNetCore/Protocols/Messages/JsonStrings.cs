@@ -1,13 +1,14 @@
 using System.Text.Json;
+using Sluice.Protocol;
 
-namespace Sluice.Protocol;
+namespace Sluice.Server.Protocols.Messages;
 
 /// <summary>
 /// Checks the strings of a JSON document for escapes that do not make valid Unicode. JSON lets a string escape a lone
 /// UTF-16 surrogate (<c>"\ud800"</c>); such a string has no UTF-8 form, so nothing downstream could read it. Frames that
 /// hold one are refused as <see cref="ErrorCodes.InvalidJson"/>.
 /// </summary>
-public static class JsonStrings
+internal static class JsonStrings
 {
     /// <summary>What a refusal says.</summary>
     public const string LoneSurrogateMessage =

@@ -7,7 +7,7 @@ namespace Sluice.Protocol;
 /// Rooms carry client broadcasts and presence instead of table changes (see docs/rooms.md). The same room is the
 /// Supabase topic <c>realtime:&lt;name&gt;</c>.
 /// </summary>
-public static class RoomChannel
+public static class RoomChannels
 {
     /// <summary>The prefix of room channels on the native protocol.</summary>
     public const string Prefix = "room:";

@@ -2,7 +2,7 @@ using Sluice.Protocol;
 
 namespace Sluice.Tests.Protocol;
 
-public sealed class RoomChannelTests
+public sealed class RoomChannelsTests
 {
     [Theory]
     [InlineData("room:lobby", "lobby")]
@@ -10,9 +10,9 @@ public sealed class RoomChannelTests
     [InlineData("room:A.b_c-d@e:9", "A.b_c-d@e:9")]
     public void Parses_room_names(string channel, string name)
     {
-        Assert.True(RoomChannel.TryParse(channel, out var parsed, out var error), error);
+        Assert.True(RoomChannels.TryParse(channel, out var parsed, out var error), error);
         Assert.Equal(name, parsed);
-        Assert.Equal(channel, RoomChannel.ForName(parsed));
+        Assert.Equal(channel, RoomChannels.ForName(parsed));
     }
 
     [Theory]
@@ -26,14 +26,14 @@ public sealed class RoomChannelTests
     [InlineData("Room:lobby")]
     public void Refuses_malformed_room_channels(string channel)
     {
-        Assert.False(RoomChannel.TryParse(channel, out _, out var error));
+        Assert.False(RoomChannels.TryParse(channel, out _, out var error));
         Assert.False(string.IsNullOrEmpty(error));
     }
 
     [Fact]
     public void Names_are_at_most_200_characters()
     {
-        Assert.True(RoomChannel.TryParse("room:" + new string('a', 200), out _, out _));
-        Assert.False(RoomChannel.TryParse("room:" + new string('a', 201), out _, out _));
+        Assert.True(RoomChannels.TryParse("room:" + new string('a', 200), out _, out _));
+        Assert.False(RoomChannels.TryParse("room:" + new string('a', 201), out _, out _));
     }
 }

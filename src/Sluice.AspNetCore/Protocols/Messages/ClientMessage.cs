@@ -1,7 +1,9 @@
-namespace Sluice.Protocol;
+using Sluice.Protocol;
+
+namespace Sluice.Server.Protocols.Messages;
 
 /// <summary>A frame sent by a client on the native protocol.</summary>
-public sealed class ClientMessage
+internal sealed class ClientMessage
 {
     /// <summary>The frame type, e.g. <see cref="FrameTypes.Subscribe"/>.</summary>
     public required string Type { get; init; }

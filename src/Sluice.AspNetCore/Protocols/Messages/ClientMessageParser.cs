@@ -1,10 +1,11 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using Sluice.Protocol;
 
-namespace Sluice.Protocol;
+namespace Sluice.Server.Protocols.Messages;
 
 /// <summary>Parses client frames of the native protocol, with a precise error for anything malformed.</summary>
-public static class ClientMessageParser
+internal static class ClientMessageParser
 {
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 16 };
 
