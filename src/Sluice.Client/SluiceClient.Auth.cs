@@ -22,11 +22,11 @@ public sealed partial class SluiceClient
         var session = Volatile.Read(ref _session);
         if (session is null)
             return false;
-        var token = await AccessTokenAsync(cancellationToken);
+        var token = await AccessTokenAsync(cancellationToken).ConfigureAwait(false);
         if (string.IsNullOrEmpty(token) || token == Volatile.Read(ref _tokenInUse))
             return false;
         Volatile.Write(ref _tokenInUse, token);
-        await session.SendAsync(ClientFrames.Auth(token), cancellationToken);
+        await session.SendAsync(ClientFrames.Auth(token), cancellationToken).ConfigureAwait(false);
         return true;
     }
 
@@ -39,7 +39,7 @@ public sealed partial class SluiceClient
         {
             try
             {
-                if (!await RefreshAccessTokenAsync())
+                if (!await RefreshAccessTokenAsync().ConfigureAwait(false))
                     ReportError(ErrorCodes.TokenExpired,
                         "the access token expired and the token provider gave no new one; delivery stays paused until RefreshAccessTokenAsync sends one", null);
             }

@@ -109,7 +109,7 @@ public sealed partial class SluiceClient
         }
         using var activity = ClientTelemetry.ActivitySource.StartActivity("sluice.subscribe");
         activity?.SetTag("sluice.channel", state.Channel);
-        await session.SendAsync(frame, CancellationToken.None);
+        await session.SendAsync(frame, CancellationToken.None).ConfigureAwait(false);
     }
 
     private void HandleFrame(Connection.SocketSession session, ServerFrame frame)
@@ -286,7 +286,7 @@ public sealed partial class SluiceClient
     {
         try
         {
-            await state.Buffer.Writer.WriteAsync(item);
+            await state.Buffer.Writer.WriteAsync(item).ConfigureAwait(false);
         }
         catch (System.Threading.Channels.ChannelClosedException)
         {
@@ -323,14 +323,14 @@ public sealed partial class SluiceClient
 
     private async Task RetryLaterAsync(ChannelState state, long sessionId, TimeSpan delay)
     {
-        await Task.Delay(delay, _time);
+        await Task.Delay(delay, _time).ConfigureAwait(false);
         lock (state.Gate)
         {
             if (state.Closed || state.SessionId != sessionId || state.Phase != ChannelPhase.Failed)
                 return;
             state.Phase = ChannelPhase.Idle;
         }
-        await SubscribeAsync(state);
+        await SubscribeAsync(state).ConfigureAwait(false);
     }
 
     private void Overflow(ChannelState state)
@@ -349,13 +349,13 @@ public sealed partial class SluiceClient
     {
         CurrentDispatcher.Value = state;
         var reader = state.Buffer.Reader;
-        while (await reader.WaitToReadAsync())
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             while (reader.TryRead(out var item))
             {
                 if (Volatile.Read(ref state.ClosedFlag))
                     return;
-                await consumer.ConsumeAsync(item);
+                await consumer.ConsumeAsync(item).ConfigureAwait(false);
                 if (reader.Count <= state.Capacity / 2 && TryEndOverflow(state))
                     _ = SubscribeAsync(state);
             }
@@ -432,9 +432,9 @@ public sealed partial class SluiceClient
         state.Buffer.Writer.TryComplete();
         state.Consumer?.OnClosed();
         if (sendUnsubscribe && wasSubscribed)
-            await session!.SendAsync(ClientFrames.Unsubscribe(state.Channel), CancellationToken.None);
+            await session!.SendAsync(ClientFrames.Unsubscribe(state.Channel), CancellationToken.None).ConfigureAwait(false);
         // A handler disposing its own subscription must not wait for itself.
         if (CurrentDispatcher.Value != state)
-            await state.Dispatcher;
+            await state.Dispatcher.ConfigureAwait(false);
     }
 }

@@ -32,7 +32,7 @@ public sealed partial class SluiceClient
             SocketSession? session = null;
             try
             {
-                session = await ConnectAsync(stop);
+                session = await ConnectAsync(stop).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -52,7 +52,7 @@ public sealed partial class SluiceClient
                     _telemetry.Reconnects.Add(1);
                 everConnected = true;
                 attempt = 0;
-                failure = await RunSessionAsync(session!, run);
+                failure = await RunSessionAsync(session!, run).ConfigureAwait(false);
                 if (run.Stopping)
                     return;
                 withoutConnectionSince = _time.GetTimestamp();
@@ -93,7 +93,7 @@ public sealed partial class SluiceClient
             SetState(everConnected ? ConnectionState.Reconnecting : ConnectionState.Connecting, why);
             try
             {
-                await Task.Delay(wait, _time, stop);
+                await Task.Delay(wait, _time, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -148,8 +148,8 @@ public sealed partial class SluiceClient
         try
         {
             Options.ConfigureWebSocket?.Invoke(socket.Options);
-            var url = await WithTokenAsync(Url, timeout.Token);
-            await socket.ConnectAsync(url, timeout.Token);
+            var url = await WithTokenAsync(Url, timeout.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(url, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -160,11 +160,11 @@ public sealed partial class SluiceClient
         var session = new SocketSession(Interlocked.Increment(ref _sessionIds), socket, _time);
         try
         {
-            if (!await session.SendAsync(ClientFrames.Heartbeat(0), timeout.Token))
+            if (!await session.SendAsync(ClientFrames.Heartbeat(0), timeout.Token).ConfigureAwait(false))
                 throw new WebSocketException("the connection failed before its first heartbeat was sent");
             while (!session.Accepted)
             {
-                var length = await ReceiveMessageAsync(session, timeout.Token);
+                var length = await ReceiveMessageAsync(session, timeout.Token).ConfigureAwait(false);
                 if (length < 0)
                 {
                     activity?.SetStatus(ActivityStatusCode.Error, $"closed by the server: {socket.CloseStatus} {socket.CloseStatusDescription}");
@@ -213,7 +213,7 @@ public sealed partial class SluiceClient
         Exception? failure = null;
         try
         {
-            await ReceiveLoopAsync(session, ending.Token);
+            await ReceiveLoopAsync(session, ending.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -223,9 +223,9 @@ public sealed partial class SluiceClient
         finally
         {
             Interlocked.CompareExchange(ref _session, null, session);
-            await ending.CancelAsync();
+            await ending.CancelAsync().ConfigureAwait(false);
             session.Abort();
-            await heartbeat;
+            await heartbeat.ConfigureAwait(false);
             ReleaseChannels(session);
         }
         return heartbeat.Result ?? failure;
@@ -244,7 +244,7 @@ public sealed partial class SluiceClient
                     throw new InvalidDataException($"a frame from the server exceeds {MaxFrameBytes} bytes");
                 Array.Resize(ref session.Buffer, session.Buffer.Length * 2);
             }
-            result = await session.Socket.ReceiveAsync(session.Buffer.AsMemory(length), cancellationToken);
+            result = await session.Socket.ReceiveAsync(session.Buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
             length += result.Count;
         }
         while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
@@ -255,7 +255,7 @@ public sealed partial class SluiceClient
     {
         while (true)
         {
-            var length = await ReceiveMessageAsync(session, cancellationToken);
+            var length = await ReceiveMessageAsync(session, cancellationToken).ConfigureAwait(false);
             if (length < 0)
                 return;
             session.Touch();
@@ -295,7 +295,7 @@ public sealed partial class SluiceClient
         {
             while (true)
             {
-                await Task.Delay(tick, _time, cancellationToken);
+                await Task.Delay(tick, _time, cancellationToken).ConfigureAwait(false);
                 if (session.SinceLastReceived > Options.HeartbeatTimeout)
                 {
                     ClientLog.HeartbeatTimeout(_logger, Options.HeartbeatTimeout);
@@ -306,7 +306,7 @@ public sealed partial class SluiceClient
                 {
                     lastSent = _time.GetTimestamp();
                     // With a ref, so the server answers it: that answer is what proves the connection alive when nothing else arrives.
-                    await session.SendAsync(ClientFrames.Heartbeat(++reference), cancellationToken);
+                    await session.SendAsync(ClientFrames.Heartbeat(++reference), cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -318,7 +318,7 @@ public sealed partial class SluiceClient
 
     private async ValueTask<Uri> WithTokenAsync(Uri url, CancellationToken cancellationToken)
     {
-        var token = await AccessTokenAsync(cancellationToken);
+        var token = await AccessTokenAsync(cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _tokenInUse, token);
         if (string.IsNullOrEmpty(token))
             return url;

@@ -28,15 +28,15 @@ public sealed partial class SluiceClient
     public async Task<IReadOnlyList<JsonElement>> GetRowsAsync(string schema, string table, string? filter = null, CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, RowsUri(new TableChannel(schema, table), filter));
-        if (await AccessTokenAsync(cancellationToken) is { Length: > 0 } token)
+        if (await AccessTokenAsync(cancellationToken).ConfigureAwait(false) is { Length: > 0 } token)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             ErrorBody? error = null;
             try
             {
-                error = await response.Content.ReadFromJsonAsync(ClientJsonContext.Default.ErrorBody, cancellationToken);
+                error = await response.Content.ReadFromJsonAsync(ClientJsonContext.Default.ErrorBody, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is JsonException or NotSupportedException)
             {
@@ -45,7 +45,7 @@ public sealed partial class SluiceClient
             throw new SluiceException(error?.Code ?? ClientErrorCodes.FallbackFailed,
                 error?.Error ?? $"GET {request.RequestUri} answered {(int)response.StatusCode} {response.ReasonPhrase}");
         }
-        var body = await response.Content.ReadFromJsonAsync(ClientJsonContext.Default.RowsResponse, cancellationToken)
+        var body = await response.Content.ReadFromJsonAsync(ClientJsonContext.Default.RowsResponse, cancellationToken).ConfigureAwait(false)
             ?? throw new SluiceException(ClientErrorCodes.FallbackFailed, "empty rows response");
         return body.Rows;
     }

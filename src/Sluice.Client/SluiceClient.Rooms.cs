@@ -50,7 +50,7 @@ public sealed partial class SluiceClient
             SocketSession? session;
             while (true)
             {
-                await room.WaitUntilSubscribedAsync(cancellationToken);
+                await room.WaitUntilSubscribedAsync(cancellationToken).ConfigureAwait(false);
                 session = CurrentSession;
                 if (session is null)
                     continue;
@@ -71,7 +71,7 @@ public sealed partial class SluiceClient
                     FailPendingBroadcasts(session.Id);
             }
             var frame = ClientFrames.Broadcast(room.Channel, @event, payload, options.Self, options.Ack, reference);
-            if (!await session.SendAsync(frame, cancellationToken))
+            if (!await session.SendAsync(frame, cancellationToken).ConfigureAwait(false))
             {
                 _pendingBroadcasts.TryRemove(reference, out _);
                 cancellationToken.ThrowIfCancellationRequested();
@@ -82,7 +82,7 @@ public sealed partial class SluiceClient
                 return null;
             try
             {
-                return await pending.Answer.Task.WaitAsync(cancellationToken);
+                return await pending.Answer.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             finally
             {

@@ -142,7 +142,7 @@ public sealed partial class SluiceClient
 
     private Task StartEventDispatcher() => Task.Run(async () =>
     {
-        await foreach (var raise in _eventQueue.Reader.ReadAllAsync())
+        await foreach (var raise in _eventQueue.Reader.ReadAllAsync().ConfigureAwait(false))
         {
             try
             {

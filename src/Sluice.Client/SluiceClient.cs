@@ -93,11 +93,11 @@ public sealed partial class SluiceClient : IAsyncDisposable, INotifyPropertyChan
             return;
         try
         {
-            await run.Started.Task.WaitAsync(cancellationToken);
+            await run.Started.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && created && !run.Started.Task.IsCompletedSuccessfully)
         {
-            await StopRunAsync(run, CancellationToken.None);
+            await StopRunAsync(run, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
     }
@@ -125,16 +125,16 @@ public sealed partial class SluiceClient : IAsyncDisposable, INotifyPropertyChan
         }
         if (run.Stopping)
         {
-            await run.Supervisor;
+            await run.Supervisor.ConfigureAwait(false);
             return;
         }
         run.Stopping = true;
         run.Started.TrySetException(new OperationCanceledException("the client was stopped before the server accepted a connection"));
         if (Volatile.Read(ref _session) is { } session)
-            await session.CloseAsync(cancellationToken);
-        await run.Stop.CancelAsync();
+            await session.CloseAsync(cancellationToken).ConfigureAwait(false);
+        await run.Stop.CancelAsync().ConfigureAwait(false);
         Volatile.Read(ref _session)?.Abort();
-        await run.Supervisor;
+        await run.Supervisor.ConfigureAwait(false);
         run.Stop.Dispose();
         SetState(ConnectionState.Disconnected, null);
     }
@@ -148,12 +148,12 @@ public sealed partial class SluiceClient : IAsyncDisposable, INotifyPropertyChan
                 return;
             _disposed = true;
         }
-        await StopAsync();
+        await StopAsync().ConfigureAwait(false);
         foreach (var state in _channels.Values)
-            await CloseChannelAsync(state, sendUnsubscribe: false);
+            await CloseChannelAsync(state, sendUnsubscribe: false).ConfigureAwait(false);
         SetState(ConnectionState.Closed, null);
         _eventQueue.Writer.TryComplete();
-        await _events;
+        await _events.ConfigureAwait(false);
         _http.Dispose();
     }
 

@@ -26,7 +26,7 @@ internal static class HandlerStream
         {
             try
             {
-                await buffer.Writer.WriteAsync(item, done.Token);
+                await buffer.Writer.WriteAsync(item, done.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -38,7 +38,7 @@ internal static class HandlerStream
             buffer.Writer.TryComplete();
         try
         {
-            while (await buffer.Reader.WaitToReadAsync(cancellationToken))
+            while (await buffer.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 while (buffer.Reader.TryRead(out var item))
                     yield return item;
@@ -46,7 +46,7 @@ internal static class HandlerStream
         }
         finally
         {
-            await done.CancelAsync();
+            await done.CancelAsync().ConfigureAwait(false);
         }
     }
 }

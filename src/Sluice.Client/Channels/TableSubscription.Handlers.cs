@@ -24,7 +24,7 @@ public sealed partial class TableSubscription
         AddChangeHandler(async change =>
         {
             if (change.Kind == ChangeKind.Insert)
-                await handler(Deserialize<T>(change.Record!.Value));
+                await handler(Deserialize<T>(change.Record!.Value)).ConfigureAwait(false);
         });
 
     /// <summary>Calls <paramref name="handler"/> with each updated row, new version first, then the old one.</summary>
@@ -45,7 +45,7 @@ public sealed partial class TableSubscription
         AddChangeHandler(async change =>
         {
             if (change.Kind == ChangeKind.Update)
-                await handler(Deserialize<T>(change.Record!.Value), Deserialize<T>(change.OldRecord!.Value));
+                await handler(Deserialize<T>(change.Record!.Value), Deserialize<T>(change.OldRecord!.Value)).ConfigureAwait(false);
         });
 
     /// <summary>Calls <paramref name="handler"/> with each deleted row (its last version).</summary>
@@ -62,7 +62,7 @@ public sealed partial class TableSubscription
         AddChangeHandler(async change =>
         {
             if (change.Kind == ChangeKind.Delete)
-                await handler(Deserialize<T>(change.OldRecord!.Value));
+                await handler(Deserialize<T>(change.OldRecord!.Value)).ConfigureAwait(false);
         });
 
     /// <summary>Calls <paramref name="handler"/> when the table is truncated (every row of the channel is gone).</summary>
@@ -97,7 +97,7 @@ public sealed partial class TableSubscription
     /// <param name="handler">Receives the change.</param>
     /// <returns>Dispose to remove the handler.</returns>
     public IDisposable OnChange<T>(Func<Change<T>, Task> handler) =>
-        AddChangeHandler(async change => await handler(Typed<T>(change)));
+        AddChangeHandler(async change => await handler(Typed<T>(change)).ConfigureAwait(false));
 
     /// <summary>
     /// Calls <paramref name="handler"/> with the table's current rows whenever the subscription had to start over from a

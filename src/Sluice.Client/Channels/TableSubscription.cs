@@ -64,7 +64,7 @@ public sealed partial class TableSubscription : IChannelConsumer, IAsyncDisposab
     public Task UnsubscribeAsync() => _client.CloseChannelAsync(State, sendUnsubscribe: true);
 
     /// <summary>Same as <see cref="UnsubscribeAsync"/>.</summary>
-    public async ValueTask DisposeAsync() => await UnsubscribeAsync();
+    public async ValueTask DisposeAsync() => await UnsubscribeAsync().ConfigureAwait(false);
 
     /// <summary>Stops delivery and unsubscribes without waiting for a handler that is running.</summary>
     public void Dispose() => _ = UnsubscribeAsync();
@@ -75,11 +75,11 @@ public sealed partial class TableSubscription : IChannelConsumer, IAsyncDisposab
         {
             case ChangeItem change:
                 foreach (var handler in _changeHandlers.Items)
-                    await InvokeAsync(handler, change.Change);
+                    await InvokeAsync(handler, change.Change).ConfigureAwait(false);
                 break;
             case SnapshotItem snapshot:
                 foreach (var handler in _snapshotHandlers.Items)
-                    await InvokeAsync(handler, snapshot.Rows);
+                    await InvokeAsync(handler, snapshot.Rows).ConfigureAwait(false);
                 break;
         }
     }
@@ -94,7 +94,7 @@ public sealed partial class TableSubscription : IChannelConsumer, IAsyncDisposab
     {
         try
         {
-            await handler(argument);
+            await handler(argument).ConfigureAwait(false);
         }
         catch (JsonException ex)
         {

@@ -29,7 +29,7 @@ internal sealed class SocketSession(long id, ClientWebSocket socket, TimeProvide
     {
         try
         {
-            await _sendLock.WaitAsync(cancellationToken);
+            await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
         {
@@ -37,7 +37,7 @@ internal sealed class SocketSession(long id, ClientWebSocket socket, TimeProvide
         }
         try
         {
-            await Socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            await Socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidOperationException)
@@ -55,7 +55,7 @@ internal sealed class SocketSession(long id, ClientWebSocket socket, TimeProvide
     {
         try
         {
-            await _sendLock.WaitAsync(cancellationToken);
+            await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
         {
@@ -64,7 +64,7 @@ internal sealed class SocketSession(long id, ClientWebSocket socket, TimeProvide
         try
         {
             if (Socket.State == WebSocketState.Open)
-                await Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "client stopped", cancellationToken);
+                await Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "client stopped", cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidOperationException)
         {

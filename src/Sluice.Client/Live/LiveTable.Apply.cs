@@ -63,7 +63,7 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
         {
             try
             {
-                fetched.Add(await FetchWholeAsync(reduced.KeyFilter));
+                fetched.Add(await FetchWholeAsync(reduced.KeyFilter).ConfigureAwait(false));
             }
             catch (OperationCanceledException) when (_fallbackStop.IsCancellationRequested)
             {
@@ -129,7 +129,7 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
                 continue;
             try
             {
-                (fetched ??= new(ReferenceEqualityComparer.Instance))[frame] = await FetchWholeAsync(frame.KeyFilter);
+                (fetched ??= new(ReferenceEqualityComparer.Instance))[frame] = await FetchWholeAsync(frame.KeyFilter).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (_fallbackStop.IsCancellationRequested)
             {
@@ -151,7 +151,7 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
         {
             try
             {
-                return (await _client.GetRowsAsync(Schema, Table, filter, _fallbackStop.Token), key is null);
+                return (await _client.GetRowsAsync(Schema, Table, filter, _fallbackStop.Token).ConfigureAwait(false), key is null);
             }
             catch (SluiceException ex) when (ex.Code == ErrorCodes.InvalidFilter && key is not null && filter != key)
             {
@@ -162,7 +162,7 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
             {
                 _client.ReportError(ex is SluiceException sluice ? sluice.Code : ClientErrorCodes.FallbackFailed,
                     $"reading a row of {Channel} that was too large to stream failed: {ex.Message}", Channel);
-                await Task.Delay(_client.RetryDelay(attempt, ex), _client.Options.TimeProvider, _fallbackStop.Token);
+                await Task.Delay(_client.RetryDelay(attempt, ex), _client.Options.TimeProvider, _fallbackStop.Token).ConfigureAwait(false);
             }
         }
     }

@@ -32,7 +32,7 @@ public sealed partial class LiveTable<TKey, TRow>
                 if (offline < after || _client.State is ConnectionState.Disconnected or ConnectionState.Closed)
                 {
                     announced = false;
-                    await Task.Delay(check, time, stop);
+                    await Task.Delay(check, time, stop).ConfigureAwait(false);
                     continue;
                 }
                 if (!announced)
@@ -40,8 +40,8 @@ public sealed partial class LiveTable<TKey, TRow>
                     ClientLog.FallbackActive(_logger, Channel, offline);
                     announced = true;
                 }
-                await RefreshOverHttpAsync(stop);
-                await Task.Delay(pollInterval, time, stop);
+                await RefreshOverHttpAsync(stop).ConfigureAwait(false);
+                await Task.Delay(pollInterval, time, stop).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -58,7 +58,7 @@ public sealed partial class LiveTable<TKey, TRow>
             generation = State.Generation;
         try
         {
-            var rows = await _client.GetRowsAsync(Schema, Table, Filter, stop);
+            var rows = await _client.GetRowsAsync(Schema, Table, Filter, stop).ConfigureAwait(false);
             if (_client.TryEnqueueHttpSnapshot(State, generation, rows))
                 _client.Telemetry.FallbackRefreshes.Add(1);
         }

@@ -121,9 +121,9 @@ public sealed partial class LiveTable<TKey, TRow> : IReadOnlyDictionary<TKey, TR
     /// <summary>Stops the replica: no more changes, no more fallback polling; the rows stay readable.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _fallbackStop.CancelAsync();
-        await _client.CloseChannelAsync(State, sendUnsubscribe: true);
-        await _fallback;
+        await _fallbackStop.CancelAsync().ConfigureAwait(false);
+        await _client.CloseChannelAsync(State, sendUnsubscribe: true).ConfigureAwait(false);
+        await _fallback.ConfigureAwait(false);
         _fallbackStop.Dispose();
     }
 

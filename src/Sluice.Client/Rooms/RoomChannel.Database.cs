@@ -64,14 +64,14 @@ public sealed partial class RoomChannel
         return _databaseHandlers.Add(async broadcast =>
         {
             if (@event is null || broadcast.Event == @event)
-                await handler(new DatabaseBroadcast<T>(broadcast.Event, Deserialize<T>(broadcast.Payload), broadcast.Id, broadcast.Offset));
+                await handler(new DatabaseBroadcast<T>(broadcast.Event, Deserialize<T>(broadcast.Payload), broadcast.Id, broadcast.Offset)).ConfigureAwait(false);
         });
     }
 
     private async ValueTask ConsumeDatabaseBroadcastAsync(DatabaseBroadcastFrame broadcast)
     {
         foreach (var handler in _databaseHandlers.Items)
-            await InvokeAsync(handler, broadcast);
+            await InvokeAsync(handler, broadcast).ConfigureAwait(false);
     }
 
     private void RaiseDatabaseResync(DatabaseResyncItem resync)

@@ -45,7 +45,7 @@ public sealed partial class RoomChannel
         return _messageHandlers.Add(async message =>
         {
             if (message.Event == @event)
-                await handler(Deserialize<T>(message.Payload));
+                await handler(Deserialize<T>(message.Payload)).ConfigureAwait(false);
         });
     }
 
@@ -69,7 +69,7 @@ public sealed partial class RoomChannel
     public IDisposable OnMessage(Func<RoomMessage<JsonElement>, Task> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        return _messageHandlers.Add(async message => await handler(new RoomMessage<JsonElement>(message.Event, message.Payload, message.Offset)));
+        return _messageHandlers.Add(async message => await handler(new RoomMessage<JsonElement>(message.Event, message.Payload, message.Offset)).ConfigureAwait(false));
     }
 
     /// <summary>
@@ -84,7 +84,7 @@ public sealed partial class RoomChannel
             write => _messageHandlers.Add(async message =>
             {
                 if (@event is null || message.Event == @event)
-                    await write(new RoomMessage<T>(message.Event, Deserialize<T>(message.Payload), message.Offset));
+                    await write(new RoomMessage<T>(message.Event, Deserialize<T>(message.Payload), message.Offset)).ConfigureAwait(false);
             }),
             _closeHandlers, State, cancellationToken);
 }

@@ -71,7 +71,7 @@ public sealed partial class RoomChannel
             ObjectDisposedException.ThrowIf(State.Closed, this);
             _tracked = new TrackedPresence(json, key);
         }
-        await SendPresenceAsync(cancellationToken);
+        await SendPresenceAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Stops tracking this client in the room (and stops re-tracking it after reconnects).</summary>
@@ -80,13 +80,13 @@ public sealed partial class RoomChannel
     {
         lock (State.Gate)
             _tracked = null;
-        await SendPresenceAsync(cancellationToken);
+        await SendPresenceAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sends the tracked state (or the untrack) on the current connection if the room is subscribed there.</summary>
     internal async Task SendPresenceAsync(CancellationToken cancellationToken)
     {
-        await _presenceSend.WaitAsync(cancellationToken);
+        await _presenceSend.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var session = _client.CurrentSession;
@@ -111,7 +111,7 @@ public sealed partial class RoomChannel
                 }
             }
             if (frame is not null)
-                await session.SendAsync(frame, CancellationToken.None);
+                await session.SendAsync(frame, CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {

@@ -112,14 +112,14 @@ public sealed partial class RoomChannel : IChannelConsumer, IAsyncDisposable, ID
         if (@event.Length > RoomChannels.MaxEventLength)
             throw new ArgumentException($"an event name has at most {RoomChannels.MaxEventLength} characters", nameof(@event));
         var json = SerializeValue(payload);
-        return await _client.PublishAsync(this, @event, json, options ?? Defaults, cancellationToken);
+        return await _client.PublishAsync(this, @event, json, options ?? Defaults, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Stops delivery at once, forgets the tracked presence and leaves the room on the server (which untracks it there).</summary>
     public Task UnsubscribeAsync() => _client.CloseChannelAsync(State, sendUnsubscribe: true);
 
     /// <summary>Same as <see cref="UnsubscribeAsync"/>.</summary>
-    public async ValueTask DisposeAsync() => await UnsubscribeAsync();
+    public async ValueTask DisposeAsync() => await UnsubscribeAsync().ConfigureAwait(false);
 
     /// <summary>Stops delivery and leaves the room without waiting for a handler that is running.</summary>
     public void Dispose() => _ = UnsubscribeAsync();
@@ -160,7 +160,7 @@ public sealed partial class RoomChannel : IChannelConsumer, IAsyncDisposable, ID
         {
             case RoomMessageItem message:
                 foreach (var handler in _messageHandlers.Items)
-                    await InvokeAsync(handler, message.Message);
+                    await InvokeAsync(handler, message.Message).ConfigureAwait(false);
                 break;
             case PresenceStateItem state:
                 ApplyPresenceState(state.Presences);
@@ -172,7 +172,7 @@ public sealed partial class RoomChannel : IChannelConsumer, IAsyncDisposable, ID
                 RaiseResync(resync);
                 break;
             case DatabaseBroadcastItem database:
-                await ConsumeDatabaseBroadcastAsync(database.Broadcast);
+                await ConsumeDatabaseBroadcastAsync(database.Broadcast).ConfigureAwait(false);
                 break;
             case DatabaseResyncItem databaseResync:
                 RaiseDatabaseResync(databaseResync);
@@ -213,7 +213,7 @@ public sealed partial class RoomChannel : IChannelConsumer, IAsyncDisposable, ID
     {
         try
         {
-            await handler(argument);
+            await handler(argument).ConfigureAwait(false);
         }
         catch (JsonException ex)
         {
