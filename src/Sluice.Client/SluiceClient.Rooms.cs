@@ -140,57 +140,54 @@ public sealed partial class SluiceClient
             ClientLog.BroadcastsUnacknowledged(_logger, lost);
     }
 
-    private void AcceptRoomMessage(ChannelState state, ServerFrame frame)
-    {
-        RoomMessageFrame message;
-        try
+    private void AcceptRoomMessage(ChannelState state, ServerFrame frame) =>
+        AcceptRoomItem(state, frame, "room message", static frame =>
         {
-            message = frame.ToRoomMessage();
-        }
-        catch (FormatException ex)
-        {
-            ClientLog.InvalidFrame(_logger, ex);
-            ReportError(ClientErrorCodes.InvalidFrame, $"skipped a room message that could not be read: {ex.Message}", state.Channel);
-            return;
-        }
-        if (state.LastOffset is { } last && Offsets.IsAtOrBefore(message.Offset, last))
-        {
-            ClientLog.StaleChange(_logger, state.Channel, message.Offset, last);
-            return;
-        }
-        if (!state.Buffer.Writer.TryWrite(new RoomMessageItem(message)))
-        {
-            Overflow(state);
-            return;
-        }
-        state.LastOffset = message.Offset;
-    }
+            var message = frame.ToRoomMessage();
+            return (new RoomMessageItem(message), message.Offset);
+        }, database: false);
 
     /// <summary>Buffers a room's database broadcast unless it is not after the room's database position (a replay seen already).</summary>
-    private void AcceptDatabaseBroadcast(ChannelState state, ServerFrame frame)
+    private void AcceptDatabaseBroadcast(ChannelState state, ServerFrame frame) =>
+        AcceptRoomItem(state, frame, "database broadcast", static frame =>
+        {
+            var broadcast = frame.ToDatabaseBroadcast();
+            return (new DatabaseBroadcastItem(broadcast), broadcast.Offset);
+        }, database: true);
+
+    /// <summary>
+    /// Buffers what <paramref name="read"/> makes of a room's frame unless it is not after the room's position: its own
+    /// (<see cref="ChannelState.LastOffset"/>) or, for a database broadcast, its database one
+    /// (<see cref="ChannelState.LastDatabaseOffset"/>), which then moves to it. A frame that cannot be read is reported and skipped.
+    /// </summary>
+    private void AcceptRoomItem(ChannelState state, ServerFrame frame, string what, Func<ServerFrame, (ChannelItem Item, string Offset)> read, bool database)
     {
-        DatabaseBroadcastFrame broadcast;
+        ChannelItem item;
+        string offset;
         try
         {
-            broadcast = frame.ToDatabaseBroadcast();
+            (item, offset) = read(frame);
         }
         catch (FormatException ex)
         {
             ClientLog.InvalidFrame(_logger, ex);
-            ReportError(ClientErrorCodes.InvalidFrame, $"skipped a database broadcast that could not be read: {ex.Message}", state.Channel);
+            ReportError(ClientErrorCodes.InvalidFrame, $"skipped a {what} that could not be read: {ex.Message}", state.Channel);
             return;
         }
-        if (state.LastDatabaseOffset is { } last && Offsets.IsAtOrBefore(broadcast.Offset, last))
+        if ((database ? state.LastDatabaseOffset : state.LastOffset) is { } last && Offsets.IsAtOrBefore(offset, last))
         {
-            ClientLog.StaleChange(_logger, state.Channel, broadcast.Offset, last);
+            ClientLog.StaleChange(_logger, state.Channel, offset, last);
             return;
         }
-        if (!state.Buffer.Writer.TryWrite(new DatabaseBroadcastItem(broadcast)))
+        if (!state.Buffer.Writer.TryWrite(item))
         {
             Overflow(state);
             return;
         }
-        state.LastDatabaseOffset = broadcast.Offset;
+        if (database)
+            state.LastDatabaseOffset = offset;
+        else
+            state.LastOffset = offset;
     }
 
     /// <summary>
