@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using Sluice.IntegrationTests.Embedded;
 using Sluice.IntegrationTests.Infrastructure;
+using Sluice.IntegrationTests.Supabase;
 
 namespace Sluice.IntegrationTests.Client;
 
@@ -23,9 +23,9 @@ public sealed class AotSampleTests(PostgresFixture postgres) : ServerTest(postgr
     public async Task The_native_aot_sample_follows_a_live_table()
     {
         using var artifacts = new TemporaryDirectory();
-        var root = RepositoryRoot();
+        var root = CompatScripts.RepositoryRoot();
         // --artifacts-path keeps every bin and obj of this publish out of the repository's own build output.
-        using (var publish = Run("dotnet",
+        using (var publish = ChildProcess.Start("dotnet",
                    ["publish", Path.Combine(root, "samples", Sample), "-c", "Release", "--artifacts-path", artifacts.Path, "--disable-build-servers"], root))
         {
             await publish.WaitForExitAsync(PublishPatience);
@@ -39,7 +39,7 @@ public sealed class AotSampleTests(PostgresFixture postgres) : ServerTest(postgr
 
         await CreateTableAsync("aot_products");
         await Database.ExecuteAsync("INSERT INTO public.aot_products VALUES (1, 'Desk', 120.00)");
-        using var app = Run(executable, [Server.WebSocketUrl.ToString(), "--table", "public.aot_products", "--transactions", "3"], folder);
+        using var app = ChildProcess.Start(executable, [Server.WebSocketUrl.ToString(), "--table", "public.aot_products", "--transactions", "3"], folder);
         await app.WaitForOutputAsync(static output => output.Contains("synced", StringComparison.Ordinal), Patience);
         Assert.Contains("snapshot: 1 rows", app.Output, StringComparison.Ordinal);
 
@@ -55,102 +55,5 @@ public sealed class AotSampleTests(PostgresFixture postgres) : ServerTest(postgr
         Assert.Contains("(1 rows)", app.Output, StringComparison.Ordinal);
         Assert.Contains("done after 3 transactions", app.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("error ", app.Output, StringComparison.Ordinal);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Sluice.slnx")))
-                return directory.FullName;
-        }
-        throw new InvalidOperationException("Sluice.slnx not found above " + AppContext.BaseDirectory);
-    }
-
-    private static ChildProcess Run(string file, IEnumerable<string> arguments, string directory)
-    {
-        var start = new ProcessStartInfo(file)
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        return new ChildProcess(Process.Start(start)!);
-    }
-
-    /// <summary>A child process whose output (stdout and stderr) is read as it comes and which is killed on dispose.</summary>
-    private sealed class ChildProcess : IDisposable
-    {
-        private readonly List<string> _lines = [];
-
-        public ChildProcess(Process process)
-        {
-            Process = process;
-            process.OutputDataReceived += (_, e) => Keep(e.Data);
-            process.ErrorDataReceived += (_, e) => Keep(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        public Process Process { get; }
-
-        public string Output
-        {
-            get
-            {
-                lock (_lines)
-                    return string.Join('\n', _lines);
-            }
-        }
-
-        public async Task WaitForExitAsync(TimeSpan patience)
-        {
-            using var timeout = new CancellationTokenSource(patience);
-            try
-            {
-                await Process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                Assert.Fail($"{Process.StartInfo.FileName} did not exit in time\n{this}");
-            }
-        }
-
-        public async Task WaitForOutputAsync(Func<string, bool> match, TimeSpan patience)
-        {
-            var deadline = DateTime.UtcNow + patience;
-            while (!match(Output))
-            {
-                Assert.False(Process.HasExited, $"{Process.StartInfo.FileName} exited\n{this}");
-                Assert.True(DateTime.UtcNow < deadline, $"{Process.StartInfo.FileName} did not print the expected output in time\n{this}");
-                await Task.Delay(100);
-            }
-        }
-
-        public override string ToString() => $"--- {Process.StartInfo.FileName} output\n{Output}";
-
-        private void Keep(string? line)
-        {
-            if (line is null)
-                return;
-            lock (_lines)
-                _lines.Add(line);
-        }
-
-        public void Dispose()
-        {
-            try
-            {
-                if (!Process.HasExited)
-                    Process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            Process.Dispose();
-        }
     }
 }

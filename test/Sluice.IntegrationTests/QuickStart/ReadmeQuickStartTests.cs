@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Sluice.IntegrationTests.Embedded;
 using Sluice.IntegrationTests.Infrastructure;
+using Sluice.IntegrationTests.Supabase;
 using Sluice.Server.Embedded;
 
 namespace Sluice.IntegrationTests.QuickStart;
@@ -22,7 +22,7 @@ public sealed partial class ReadmeQuickStartTests
     [Fact]
     public async Task The_quick_start_works_as_written()
     {
-        var readme = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "README.md"));
+        var readme = await File.ReadAllTextAsync(Path.Combine(CompatScripts.RepositoryRoot(), "README.md"));
         var quickStart = Section(readme, "## Quick start");
 
         // Step 1: the command, and what the server prints.
@@ -55,10 +55,10 @@ public sealed partial class ReadmeQuickStartTests
 
         await File.WriteAllTextAsync(Path.Combine(work.Path, "watch.mjs"), javascript.Replace("ws://localhost:8080", $"ws://localhost:{port}", StringComparison.Ordinal));
         var nodeArguments = nodeCommand.Split(' ')[1..];
-        using var node = Run("node", nodeArguments, work.Path);
+        using var node = ChildProcess.Start("node", nodeArguments, work.Path, redirectInput: true);
         await WaitForSubscriberAsync(port, node);
 
-        using var psql = Run("psql", [address], work.Path);
+        using var psql = ChildProcess.Start("psql", [address], work.Path, redirectInput: true);
         await psql.Process.StandardInput.WriteLineAsync(insert);
         psql.Process.StandardInput.Close();
         await psql.WaitForExitAsync(Patience);
@@ -89,7 +89,7 @@ public sealed partial class ReadmeQuickStartTests
 
     private static async Task<int> NodeMajorVersionAsync()
     {
-        using var node = Run("node", ["--version"], Path.GetTempPath());
+        using var node = ChildProcess.Start("node", ["--version"], Path.GetTempPath(), redirectInput: true);
         await node.WaitForExitAsync(Patience);
         var match = NodeVersion().Match(node.Output);
         Assert.True(match.Success, $"node --version: {node.Output}");
@@ -116,111 +116,9 @@ public sealed partial class ReadmeQuickStartTests
     /// <summary>"dotnet run --project src/Sluice.Server    # run: …" without its comment.</summary>
     private static string CommandPart(string line) => (line.IndexOf(" #", StringComparison.Ordinal) is var comment and >= 0 ? line[..comment] : line).Trim();
 
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Sluice.slnx")))
-                return directory.FullName;
-        }
-        throw new InvalidOperationException("Sluice.slnx not found above " + AppContext.BaseDirectory);
-    }
-
-    private static ChildProcess Run(string file, IEnumerable<string> arguments, string directory)
-    {
-        var start = new ProcessStartInfo(file)
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        return new ChildProcess(Process.Start(start)!);
-    }
-
     [GeneratedRegex(@"^```([a-z]+)\n(.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]
     private static partial Regex CodeBlock();
 
     [GeneratedRegex(@"^v(\d+)\.")]
     private static partial Regex NodeVersion();
-
-    /// <summary>A child process whose output is read as it comes (so it never blocks on a full pipe) and killed on dispose.</summary>
-    private sealed class ChildProcess : IDisposable
-    {
-        private readonly List<string> _lines = [];
-
-        public ChildProcess(Process process)
-        {
-            Process = process;
-            process.OutputDataReceived += (_, e) => Keep(e.Data);
-            process.ErrorDataReceived += (_, e) => Keep(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        public Process Process { get; }
-
-        public string Output
-        {
-            get
-            {
-                lock (_lines)
-                    return string.Join('\n', _lines);
-            }
-        }
-
-        public async Task WaitForExitAsync(TimeSpan patience)
-        {
-            using var timeout = new CancellationTokenSource(patience);
-            try
-            {
-                await Process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                Assert.Fail($"{Process.StartInfo.FileName} did not exit in time\n{this}");
-            }
-        }
-
-        public async Task<string> WaitForOutputAsync(Func<string, bool> match, TimeSpan patience)
-        {
-            var deadline = DateTime.UtcNow + patience;
-            while (DateTime.UtcNow < deadline)
-            {
-                var output = Output;
-                if (match(output))
-                    return output;
-                Assert.False(Process.HasExited, $"{Process.StartInfo.FileName} exited\n{this}");
-                await Task.Delay(100);
-            }
-            Assert.Fail($"{Process.StartInfo.FileName} did not print the expected output in time\n{this}");
-            return "";
-        }
-
-        public override string ToString() => $"--- {Process.StartInfo.FileName} output\n{Output}";
-
-        private void Keep(string? line)
-        {
-            if (line is null)
-                return;
-            lock (_lines)
-                _lines.Add(line);
-        }
-
-        public void Dispose()
-        {
-            try
-            {
-                if (!Process.HasExited)
-                    Process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            Process.Dispose();
-        }
-    }
 }
