@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using Npgsql;
-
 namespace Sluice.Bench.Harness;
 
 /// <summary>
@@ -14,31 +11,6 @@ public static class PacedWriter
     /// <returns>The number of rows written.</returns>
     public static Task<int> RunAsync(BenchDatabase database, string insertSql, double perSecond, TimeSpan duration) =>
         Pacer.RunAsync(perSecond, duration, Writers,
-            async () =>
-            {
-                var connection = await database.DataSource.OpenConnectionAsync();
-                var insert = new Insert(connection, new NpgsqlCommand(insertSql, connection));
-                insert.Command.Parameters.Add(insert.Id);
-                insert.Command.Parameters.Add(insert.Ticks);
-                await insert.Command.PrepareAsync();
-                return insert;
-            },
-            async (insert, i) =>
-            {
-                insert.Id.TypedValue = i + 1;
-                insert.Ticks.TypedValue = Stopwatch.GetTimestamp();
-                await insert.Command.ExecuteNonQueryAsync();
-            });
-
-    private sealed record Insert(NpgsqlConnection Connection, NpgsqlCommand Command) : IAsyncDisposable
-    {
-        public NpgsqlParameter<int> Id { get; } = new();
-        public NpgsqlParameter<long> Ticks { get; } = new();
-
-        public async ValueTask DisposeAsync()
-        {
-            await Command.DisposeAsync();
-            await Connection.DisposeAsync();
-        }
-    }
+            () => PreparedInsert.OpenAsync(database, insertSql),
+            static (insert, i) => insert.ExecuteAsync(i + 1));
 }

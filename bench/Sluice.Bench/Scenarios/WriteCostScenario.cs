@@ -130,19 +130,11 @@ public sealed class WriteCostScenario : IScenario
         var sql = BenchTables.SingleRowInsert(Table);
         var counts = await Task.WhenAll(Enumerable.Range(0, Writers).Select(async writer =>
         {
-            await using var connection = await db.DataSource.OpenConnectionAsync();
-            await using var insert = new NpgsqlCommand(sql, connection);
-            var id = new NpgsqlParameter<int>();
-            var ticks = new NpgsqlParameter<long>();
-            insert.Parameters.Add(id);
-            insert.Parameters.Add(ticks);
-            await insert.PrepareAsync();
+            await using var insert = await PreparedInsert.OpenAsync(db, sql);
             long committed = 0;
             while (!stop.IsCancellationRequested)
             {
-                id.TypedValue = writer;
-                ticks.TypedValue = Stopwatch.GetTimestamp();
-                await insert.ExecuteNonQueryAsync();
+                await insert.ExecuteAsync(writer);
                 committed++;
             }
             return committed;
