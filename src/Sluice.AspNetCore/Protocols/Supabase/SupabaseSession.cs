@@ -471,14 +471,24 @@ internal sealed partial class SupabaseSession(
     /// </summary>
     private async Task StartDatabaseBroadcastsAsync(JoinedChannel channel, CancellationToken cancellationToken)
     {
-        if (await databaseBroadcasts.ResolveAsync(cancellationToken) is not { } messages)
+        if (await databaseBroadcasts.ResolveAsync(cancellationToken) is not { } messages
+            || DatabaseBroadcastSubscription(channel, messages) is not { } subscription)
             return;
+        _tables.GoLive(subscription);
+    }
+
+    /// <summary>
+    /// The channel's subscription to its topic's database broadcasts of its privacy, its router channel added to the
+    /// channel's; null when the channel has that router channel already or <paramref name="messages"/> cannot carry them.
+    /// </summary>
+    private Subscription? DatabaseBroadcastSubscription(JoinedChannel channel, TableSchema messages)
+    {
         var format = new SupabaseDatabaseBroadcastFormat(version, channel.Topic, channel.Config.Private, connection.Metrics);
         if (channel.RouterChannels.Contains(format.RouterChannel)
             || Subscription.ForDatabaseBroadcasts(connection, format.RouterChannel, channel.SubTopic, channel.Config.Private, messages, format, rooms.Options.MaxPayloadBytes) is not { } subscription)
-            return;
+            return null;
         channel.RouterChannels.Add(format.RouterChannel);
-        _tables.GoLive(subscription);
+        return subscription;
     }
 
     private void ReplyErrorIfAsked(JoinedChannel channel, PhoenixMessage message, string reason)
@@ -663,10 +673,9 @@ internal sealed partial class SupabaseSession(
     private async Task<string?> SubscribeDatabaseBroadcastsAsync(JoinedChannel joined, TableSchema messages, ChangeOffset since, string? sinceEpoch,
         ReplayRequest? replay, JoinStart start, CancellationToken cancellationToken)
     {
-        var format = new SupabaseDatabaseBroadcastFormat(version, joined.Topic, joined.Config.Private, connection.Metrics);
-        if (Subscription.ForDatabaseBroadcasts(connection, format.RouterChannel, joined.SubTopic, joined.Config.Private, messages, format, rooms.Options.MaxPayloadBytes) is not { } subscription)
+        // A joining channel holds only its bindings' router channels, which never name a database broadcast one.
+        if (DatabaseBroadcastSubscription(joined, messages) is not { } subscription)
             return replay is null ? null : ReplayRequest.Failed;
-        joined.RouterChannels.Add(format.RouterChannel);
         // With Sluice's since the catch-up delivers every message after it, with no limit: a replay would repeat some.
         if (replay is { } asked && joined.Config.BroadcastSince is null)
             return await PrepareReplayAsync(joined, subscription, asked, start, cancellationToken);
