@@ -27,6 +27,9 @@ internal sealed partial class LogicalCapture(
 {
     private const int MaxBatchChanges = 256;
 
+    /// <summary>A batch that has no changes (every empty transaction's), shared.</summary>
+    private static readonly RowChange[] NoChanges = [];
+
     private readonly Channel<TransactionBatch> _output = Channel.CreateBounded<TransactionBatch>(
         new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
 
@@ -244,6 +247,7 @@ internal sealed partial class LogicalCapture(
         var replicationOptions = new PgOutputReplicationOptions(
             settings.PublicationName, PgOutputProtocolVersion.V1, binary: false, streamingMode: null, messages: true);
         var relations = new Dictionary<uint, TableSchema>();
+        // Reused for every transaction; each batch gets an exact copy (a single-row transaction must not cost a 256-slot array).
         var pending = new List<RowChange>(MaxBatchChanges);
         List<RealtimeDisabled>? disabled = null;
         uint xid = 0, firstIndex = 0;
@@ -324,8 +328,7 @@ internal sealed partial class LogicalCapture(
                         }
                     case CommitMessage commit:
                         // Emitted even when empty, so the slot only advances in order behind the dispatcher.
-                        await EmitAsync(xid, commitLsn, commitTimestamp, firstIndex, pending, isLast: true, (ulong)commit.TransactionEndLsn, cancellationToken, disabled);
-                        pending = new List<RowChange>(MaxBatchChanges);
+                        await EmitAsync(xid, commitLsn, commitTimestamp, firstIndex, TakeChanges(pending), isLast: true, (ulong)commit.TransactionEndLsn, cancellationToken, disabled);
                         disabled = null;
                         break;
                     case LogicalDecodingMessage { Prefix: RealtimeDisabled.MessagePrefix } disabling:
@@ -344,9 +347,9 @@ internal sealed partial class LogicalCapture(
 
                 if (pending.Count >= MaxBatchChanges)
                 {
-                    await EmitAsync(xid, commitLsn, commitTimestamp, firstIndex, pending, isLast: false, 0, cancellationToken);
-                    firstIndex += (uint)pending.Count;
-                    pending = new List<RowChange>(MaxBatchChanges);
+                    var emitted = (uint)pending.Count;
+                    await EmitAsync(xid, commitLsn, commitTimestamp, firstIndex, TakeChanges(pending), isLast: false, 0, cancellationToken);
+                    firstIndex += emitted;
                 }
             }
         }
@@ -417,7 +420,15 @@ internal sealed partial class LogicalCapture(
         }
     }
 
-    private async ValueTask EmitAsync(uint xid, ulong commitLsn, DateTime commitTimestamp, uint firstIndex, List<RowChange> changes, bool isLast, ulong endLsn,
+    /// <summary>The pending changes as an array of their exact size; <paramref name="pending"/> is emptied for reuse.</summary>
+    private static RowChange[] TakeChanges(List<RowChange> pending)
+    {
+        var changes = pending.Count == 0 ? NoChanges : pending.ToArray();
+        pending.Clear();
+        return changes;
+    }
+
+    private async ValueTask EmitAsync(uint xid, ulong commitLsn, DateTime commitTimestamp, uint firstIndex, RowChange[] changes, bool isLast, ulong endLsn,
         CancellationToken cancellationToken, List<RealtimeDisabled>? disabled = null)
     {
         await _output.Writer.WriteAsync(new TransactionBatch
@@ -429,7 +440,7 @@ internal sealed partial class LogicalCapture(
             Changes = changes,
             IsLast = isLast,
             EndLsn = endLsn,
-            Disabled = disabled ?? [],
+            Disabled = (IReadOnlyList<RealtimeDisabled>?)disabled ?? [],
         }, cancellationToken);
         if (isLast)
             _lastEmittedEndLsn = endLsn;

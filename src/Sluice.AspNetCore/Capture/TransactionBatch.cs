@@ -12,7 +12,8 @@ internal sealed class TransactionBatch
 
     /// <summary>Index inside the transaction of <see cref="Changes"/>[0].</summary>
     public required uint FirstIndex { get; init; }
-    public required IReadOnlyList<RowChange> Changes { get; init; }
+    /// <summary>An array (not a list interface), so the per-change loops of the hot path iterate without allocating.</summary>
+    public required RowChange[] Changes { get; init; }
     public required bool IsLast { get; init; }
 
     /// <summary>On the last batch: the LSN to acknowledge once the transaction is handled.</summary>

@@ -46,7 +46,7 @@ internal sealed class ChangeStreamCodec
 
         var tables = new List<TableSchema>();
         var changes = batch.Changes;
-        for (var i = 0; i < changes.Count; i++)
+        for (var i = 0; i < changes.Length; i++)
         {
             if (!tables.Contains(changes[i].Table))
                 tables.Add(changes[i].Table);
@@ -70,8 +70,8 @@ internal sealed class ChangeStreamCodec
                 WriteByte(buffer, (byte)((column.IsKey ? 1 : 0) | (column.IsPrimaryKey ? 2 : 0)));
             }
         }
-        WriteUInt32(buffer, (uint)changes.Count);
-        for (var i = 0; i < changes.Count; i++)
+        WriteUInt32(buffer, (uint)changes.Length);
+        for (var i = 0; i < changes.Length; i++)
         {
             var change = changes[i];
             WriteByte(buffer, (byte)change.Kind);
@@ -133,14 +133,14 @@ internal sealed class ChangeStreamCodec
         }
 
         var changeCount = (int)reader.UInt32();
-        var changes = new List<RowChange>(changeCount);
+        var changes = new RowChange[changeCount];
         for (var i = 0; i < changeCount; i++)
         {
             var kind = (ChangeKind)reader.Byte();
             var table = tables[(int)reader.UInt32()];
             var newValues = reader.Values();
             var oldValues = reader.Values();
-            changes.Add(new RowChange(kind, table, newValues, oldValues));
+            changes[i] = new RowChange(kind, table, newValues, oldValues);
         }
         var disabledTables = new List<RealtimeDisabled>();
         if (!reader.AtEnd)

@@ -51,11 +51,11 @@ internal sealed partial class ChangeDispatcher(IChangeSource capture, Subscripti
                     while (!router.Dispatch(batch, DateTime.UtcNow, version))
                         version = await WithRetryAsync(round.GetRange(i, round.Count - i), static (access, batches, token) => access.JudgeAsync(batches, token), stoppingToken);
                     var now = DateTime.UtcNow;
-                    Interlocked.Add(ref _changesDispatched, batch.Changes.Count);
+                    Interlocked.Add(ref _changesDispatched, batch.Changes.Length);
                     var committed = batch.IsLast && batch.NewEpoch is null;
                     if (committed)
                         Interlocked.Exchange(ref _lastCommitDelayTicks, Math.Max(0, (now - batch.CommitTimestamp).Ticks));
-                    metrics.TransactionDispatched(batch.Changes.Count, committed, batch.CommitTimestamp, now);
+                    metrics.TransactionDispatched(batch.Changes.Length, committed, batch.CommitTimestamp, now);
                     capture.Acknowledge(log.AcknowledgeableLsn);
                 }
                 ReturnMemoryAfterBurst();

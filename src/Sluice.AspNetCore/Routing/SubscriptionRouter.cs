@@ -389,7 +389,7 @@ internal sealed class SubscriptionRouter(ChangeLog log)
             return;
         }
         var changes = batch.Changes;
-        for (var i = 0; i < changes.Count; i++)
+        for (var i = 0; i < changes.Length; i++)
         {
             var offset = new ChangeOffset(batch.CommitLsn, batch.FirstIndex + (uint)i);
             if (offset <= _lastDispatched)
@@ -401,7 +401,7 @@ internal sealed class SubscriptionRouter(ChangeLog log)
                 _lastSchemaOf[change.Table.RelationId] = change.Table;
                 EndRenamedLocked(change.Table);
             }
-            var entry = log.Append(offset, change, batch.CommitTimestamp, batch.Xid, transactionEnd: batch.IsLast && i == changes.Count - 1);
+            var entry = log.Append(offset, change, batch.CommitTimestamp, batch.Xid, transactionEnd: batch.IsLast && i == changes.Length - 1);
             if (_index.TryGetChannels(new TableKey(change.Table.Schema, change.Table.Name), out var channels))
                 RouteLocked(entry, channels);
         }

@@ -37,18 +37,18 @@ internal sealed class RowAccess(RowAccessChecker checker, TableSecurityReader ta
     public async Task<long> PrepareAsync(IReadOnlyList<TransactionBatch> batches, CancellationToken cancellationToken)
     {
         var relations = new HashSet<uint>();
-        foreach (var batch in batches)
+        for (var b = 0; b < batches.Count; b++)
         {
-            foreach (var change in batch.Changes)
+            foreach (var change in batches[b].Changes)
                 relations.Add(change.Table.RelationId);
         }
         if (relations.Count == 0)
             return -1;
 
         var speculated = false;
-        foreach (var batch in batches)
+        for (var b = 0; b < batches.Count; b++)
         {
-            foreach (var change in batch.Changes)
+            foreach (var change in batches[b].Changes)
             {
                 // A table never read yet is checked after the read, like one that just became protected.
                 if (_protectedWhenLastRead.GetValueOrDefault(change.Table.RelationId))
@@ -68,9 +68,9 @@ internal sealed class RowAccess(RowAccessChecker checker, TableSecurityReader ta
         var missed = false;
         foreach (var (relation, state) in protection)
             _protectedWhenLastRead[relation] = state != TableProtection.None;
-        foreach (var batch in batches)
+        for (var b = 0; b < batches.Count; b++)
         {
-            foreach (var change in batch.Changes)
+            foreach (var change in batches[b].Changes)
             {
                 // Row-level security on, or a table that is gone (unknown): either way each group gets a verdict.
                 if (protection[change.Table.RelationId] != TableProtection.None)
@@ -98,8 +98,9 @@ internal sealed class RowAccess(RowAccessChecker checker, TableSecurityReader ta
         var (version, interest) = router.SnapshotInterest();
         var byRelation = new Dictionary<uint, (List<RowChange> Changes, HashSet<AccessGroup> Groups)>();
         List<DateTime>? judgedCommits = null;
-        foreach (var batch in batches)
+        for (var b = 0; b < batches.Count; b++)
         {
+            var batch = batches[b];
             var batchJudged = false;
             foreach (var change in batch.Changes)
             {

@@ -40,7 +40,7 @@ public sealed class ChangeStreamCodecTests
             : new TransactionBatch
             {
                 Xid = xid, CommitLsn = lsn, CommitTimestamp = new DateTime(638_000_000_000_000_000 + (long)(lsn % 1_000_000_000), DateTimeKind.Utc),
-                FirstIndex = first, Changes = changes, IsLast = last, EndLsn = last ? lsn + 40 : 0,
+                FirstIndex = first, Changes = [.. changes], IsLast = last, EndLsn = last ? lsn + 40 : 0,
             });
 
     [Fact]
@@ -56,8 +56,8 @@ public sealed class ChangeStreamCodecTests
             Assert.Equal(batch.IsLast, decoded.IsLast);
             Assert.Equal(batch.EndLsn, decoded.EndLsn);
             Assert.Equal(batch.NewEpoch, decoded.NewEpoch);
-            Assert.Equal(batch.Changes.Count, decoded.Changes.Count);
-            for (var i = 0; i < batch.Changes.Count; i++)
+            Assert.Equal(batch.Changes.Length, decoded.Changes.Length);
+            for (var i = 0; i < batch.Changes.Length; i++)
             {
                 var (expected, actual) = (batch.Changes[i], decoded.Changes[i]);
                 Assert.Equal(expected.Kind, actual.Kind);
