@@ -17,6 +17,10 @@ internal static class NativeFrames
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 
+    /// <summary>The thread's writer over <see cref="t_buffer"/>, reset for every frame (a frame is written start to end on one thread).</summary>
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     /// <summary><c>{"type":"heartbeat"}</c>, shared by every connection.</summary>
     public static byte[] Heartbeat { get; } = Write(static (writer, _) => writer.WriteString("type"u8, FrameTypes.Heartbeat), 0);
 
@@ -206,15 +210,15 @@ internal static class NativeFrames
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
         buffer.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            writer.WriteStartObject();
-            body(writer, state);
-            writer.WriteEndObject();
-        }
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        writer.Reset(buffer);
+        writer.WriteStartObject();
+        body(writer, state);
+        writer.WriteEndObject();
+        writer.Flush();
         var frame = buffer.WrittenSpan.ToArray();
         if (buffer.Capacity > 1024 * 1024)
-            t_buffer = null;
+            (t_buffer, t_writer) = (null, null);
         return frame;
     }
 }
