@@ -9,8 +9,21 @@ namespace Sluice.Server.RowSecurity;
 /// PostgreSQL itself applies them at once. The read happens after the changes committed (they came from the WAL), so it
 /// sees every catalog change committed before them. A relation that is gone is <see cref="TableProtection.Gone"/>.
 /// </summary>
-internal sealed class TableSecurityReader(NpgsqlDataSource dataSource)
+/// <remarks>
+/// The read sits in front of every delivery, so it is made as cheap as one round trip can be: it owns one connection
+/// (taken from the pool once and kept, so no reset is sent with every read) and a prepared statement on it (bound and
+/// executed, not parsed and planned, each time). Reads are serialized (the dispatcher is the only caller); a failed read
+/// drops the connection and the next read opens a new one, so a broken connection is never reused.
+/// </remarks>
+internal sealed class TableSecurityReader(NpgsqlDataSource dataSource) : IAsyncDisposable
 {
+    private const string Sql = "SELECT oid, relrowsecurity FROM pg_catalog.pg_class WHERE oid = ANY ($1)";
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private NpgsqlConnection? _connection;
+    private NpgsqlCommand? _command;
+    private bool _disposed;
+
     /// <summary>The protection of each of <paramref name="relationIds"/>: one query.</summary>
     public async Task<Dictionary<uint, TableProtection>> ReadAsync(IReadOnlyCollection<uint> relationIds, CancellationToken cancellationToken)
     {
@@ -19,11 +32,69 @@ internal sealed class TableSecurityReader(NpgsqlDataSource dataSource)
             protection[id] = TableProtection.Gone;
         if (relationIds.Count == 0)
             return protection;
-        await using var command = dataSource.CreateCommand("SELECT oid, relrowsecurity FROM pg_catalog.pg_class WHERE oid = ANY ($1)");
-        command.Parameters.Add(new NpgsqlParameter<uint[]> { TypedValue = [.. relationIds], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Oid });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-            protection[reader.GetFieldValue<uint>(0)] = reader.GetBoolean(1) ? TableProtection.RowLevelSecurity : TableProtection.None;
-        return protection;
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var command = _command ?? await PrepareAsync(cancellationToken);
+            command.Parameters[0].Value = relationIds as uint[] ?? [.. relationIds];
+            try
+            {
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                    protection[reader.GetFieldValue<uint>(0)] = reader.GetBoolean(1) ? TableProtection.RowLevelSecurity : TableProtection.None;
+            }
+            catch
+            {
+                // Whatever failed (a cut connection, a cancelled read mid-result), the connection's state is not trusted.
+                await DropConnectionAsync();
+                throw;
+            }
+            return protection;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<NpgsqlCommand> PrepareAsync(CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var command = new NpgsqlCommand(Sql, connection);
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Oid });
+            await command.PrepareAsync(cancellationToken);
+            (_connection, _command) = (connection, command);
+            return command;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task DropConnectionAsync()
+    {
+        var connection = _connection;
+        (_connection, _command) = (null, null);
+        if (connection is not null)
+            await connection.DisposeAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            _disposed = true;
+            await DropConnectionAsync();
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 }
