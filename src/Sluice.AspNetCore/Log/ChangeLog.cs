@@ -65,7 +65,7 @@ internal sealed class ChangeLog(LogEpoch epoch, RetentionLimits limits)
         var timestampText = _entries.Count > 0 && _entries[_entries.Count - 1] is { } previous && previous.CommitTimestamp == commitTimestamp
             ? previous.CommitTimestampText
             : CommitTimestamp.Format(commitTimestamp);
-        var entry = new LogEntry(offset, offset.Format(Epoch), change, commitTimestamp, timestampText, xid, transactionEnd, EstimateSize(change));
+        var entry = new LogEntry(offset, Epoch, change, commitTimestamp, timestampText, xid, transactionEnd, EstimateSize(change));
         _entries.Add(entry);
         Bytes += entry.Size;
         Newest = offset;

@@ -36,6 +36,21 @@ internal readonly record struct ChangeOffset(ulong CommitLsn, uint Index) : ICom
             offset.Index.TryFormat(span[(LogEpoch.Length + 18)..], out _, "X8", CultureInfo.InvariantCulture);
         });
 
+    /// <summary>
+    /// Writes the offset as <paramref name="property"/>'s string value, formatted straight into the writer's UTF-8 (no
+    /// string: the log keeps no offset text per change, see <see cref="LogEntry.WriteOffset"/>).
+    /// </summary>
+    public void WriteTo(System.Text.Json.Utf8JsonWriter writer, ReadOnlySpan<byte> property, LogEpoch epoch)
+    {
+        Span<byte> text = stackalloc byte[TextLength];
+        System.Text.Encoding.ASCII.GetBytes(epoch.Value.AsSpan(0, LogEpoch.Length), text);
+        text[LogEpoch.Length] = (byte)'-';
+        CommitLsn.TryFormat(text[(LogEpoch.Length + 1)..], out _, "X16", CultureInfo.InvariantCulture);
+        text[LogEpoch.Length + 17] = (byte)'-';
+        Index.TryFormat(text[(LogEpoch.Length + 18)..], out _, "X8", CultureInfo.InvariantCulture);
+        writer.WriteString(property, text);
+    }
+
     public override string ToString() => $"{CommitLsn:X16}-{Index:X8}";
 
     /// <summary>Parses a formatted offset into its epoch and position (the shared rules of <see cref="Offsets"/>).</summary>

@@ -26,6 +26,24 @@ public sealed class ChangeOffsetTests
         });
     }
 
+    [Fact]
+    public void Writes_into_json_the_text_it_formats()
+    {
+        var offsets = Gen.Select(Gen.ULong, Gen.UInt, (lsn, index) => new ChangeOffset(lsn, index));
+        offsets.Sample(offset =>
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+            {
+                writer.WriteStartObject();
+                offset.WriteTo(writer, "offset"u8, Epoch);
+                writer.WriteEndObject();
+            }
+            using var json = System.Text.Json.JsonDocument.Parse(buffer.WrittenMemory);
+            Assert.Equal(offset.Format(Epoch), json.RootElement.GetProperty("offset").GetString());
+        });
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("")]

@@ -83,7 +83,7 @@ internal static class NativeFrames
             var tooLarge = RecordLimit.IsTooLarge(change, shape, maxRecordBytes);
             writer.WriteString("type"u8, FrameTypes.Broadcast);
             writer.WriteString("channel"u8, channel);
-            writer.WriteString("offset"u8, entry.OffsetText);
+            entry.WriteOffset(writer, "offset"u8);
             writer.WriteString("commit_timestamp"u8, entry.CommitTimestampText);
             if (transactionEnd)
                 writer.WriteBoolean("tx_end"u8, true);

@@ -60,7 +60,7 @@ internal sealed class SupabaseChangeFormat(PhoenixVersion version, string topic,
             writer.WriteString("table"u8, table.Name);
             writer.WriteString("commit_timestamp"u8, Milliseconds(entry.CommitTimestampText));
             // Sluice's extension: send it back as the binding's "since" to resume right after this change.
-            writer.WriteString("offset"u8, entry.OffsetText);
+            entry.WriteOffset(writer, "offset"u8);
             writer.WriteString("type"u8, shape == ChangeShape.AsDelete ? "DELETE" : change.Kind switch
             {
                 ChangeKind.Insert => "INSERT",
