@@ -21,6 +21,10 @@ internal sealed class RowAccess(RowAccessChecker checker, TableSecurityReader ta
     /// <summary>Per table, whether it was protected at the last read: only a hint of which checks to start early (dispatcher loop only).</summary>
     private readonly Dictionary<uint, bool> _protectedWhenLastRead = [];
 
+    /// <summary>The tables of the round being prepared and what the read found for them (dispatcher loop only, reused every round).</summary>
+    private readonly HashSet<uint> _roundTables = [];
+    private readonly Dictionary<uint, TableProtection> _roundProtection = [];
+
     /// <summary>The database checks run so far (per access group and table chunk, never per subscriber).</summary>
     public long Checks => checker.Checks;
 
@@ -36,7 +40,8 @@ internal sealed class RowAccess(RowAccessChecker checker, TableSecurityReader ta
     /// </remarks>
     public async Task<long> PrepareAsync(IReadOnlyList<TransactionBatch> batches, CancellationToken cancellationToken)
     {
-        var relations = new HashSet<uint>();
+        var relations = _roundTables;
+        relations.Clear();
         for (var b = 0; b < batches.Count; b++)
         {
             foreach (var change in batches[b].Changes)
@@ -58,12 +63,20 @@ internal sealed class RowAccess(RowAccessChecker checker, TableSecurityReader ta
                 }
             }
         }
-        var reading = tables.ReadAsync(relations, cancellationToken);
-        var judging = speculated ? JudgeAsync(batches, cancellationToken) : Task.FromResult(-1L);
-        // Both have finished when this throws: nothing is left running when the round is retried.
-        await Task.WhenAll(reading, judging);
-        var protection = await reading;
-        var version = await judging;
+        var protection = _roundProtection;
+        var reading = tables.ReadAsync(relations, protection, cancellationToken);
+        var version = -1L;
+        if (speculated)
+        {
+            var judging = JudgeAsync(batches, cancellationToken);
+            // Both have finished when this throws: nothing is left running when the round is retried.
+            await Task.WhenAll(reading, judging);
+            version = await judging;
+        }
+        else
+        {
+            await reading;
+        }
 
         var missed = false;
         foreach (var (relation, state) in protection)

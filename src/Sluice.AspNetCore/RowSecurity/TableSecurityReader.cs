@@ -24,20 +24,23 @@ internal sealed class TableSecurityReader(NpgsqlDataSource dataSource) : IAsyncD
     private NpgsqlCommand? _command;
     private bool _disposed;
 
-    /// <summary>The protection of each of <paramref name="relationIds"/>: one query.</summary>
-    public async Task<Dictionary<uint, TableProtection>> ReadAsync(IReadOnlyCollection<uint> relationIds, CancellationToken cancellationToken)
+    /// <summary>
+    /// Fills <paramref name="protection"/> (cleared first) with the protection of each of <paramref name="relationIds"/>:
+    /// one query. The caller may reuse both collections from round to round.
+    /// </summary>
+    public async Task ReadAsync(HashSet<uint> relationIds, Dictionary<uint, TableProtection> protection, CancellationToken cancellationToken)
     {
-        var protection = new Dictionary<uint, TableProtection>(relationIds.Count);
+        protection.Clear();
         foreach (var id in relationIds)
             protection[id] = TableProtection.Gone;
         if (relationIds.Count == 0)
-            return protection;
+            return;
         await _gate.WaitAsync(cancellationToken);
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var command = _command ?? await PrepareAsync(cancellationToken);
-            command.Parameters[0].Value = relationIds as uint[] ?? [.. relationIds];
+            command.Parameters[0].Value = relationIds.ToArray();
             try
             {
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -50,7 +53,6 @@ internal sealed class TableSecurityReader(NpgsqlDataSource dataSource) : IAsyncD
                 await DropConnectionAsync();
                 throw;
             }
-            return protection;
         }
         finally
         {
