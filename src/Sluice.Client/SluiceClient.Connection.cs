@@ -16,6 +16,12 @@ public sealed partial class SluiceClient
     private long _sessionIds;
 
     /// <summary>
+    /// How long an accepted connection must have lasted for its loss to count as a first failure again
+    /// (<see cref="ReconnectContext.Attempt"/> 0); a connection that ended sooner adds to the attempts in a row.
+    /// </summary>
+    public static TimeSpan StableConnection { get; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Connects, runs the connection until it ends, asks the reconnect policy, waits, and connects again — until stopped
     /// or until the policy says to stop.
     /// </summary>
@@ -51,11 +57,14 @@ public sealed partial class SluiceClient
                 if (everConnected)
                     _telemetry.Reconnects.Add(1);
                 everConnected = true;
-                attempt = 0;
+                var acceptedAt = _time.GetTimestamp();
                 failure = await RunSessionAsync(session!, run).ConfigureAwait(false);
                 if (run.Stopping)
                     return;
                 withoutConnectionSince = _time.GetTimestamp();
+                // Only a connection that stayed up starts the count again (see ReconnectContext.Attempt).
+                if (_time.GetElapsedTime(acceptedAt, withoutConnectionSince) >= StableConnection)
+                    attempt = 0;
             }
 
             var context = new ReconnectContext

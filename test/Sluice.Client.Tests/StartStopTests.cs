@@ -144,11 +144,42 @@ public sealed class StartStopTests
             {
                 Assert.Equal(4029, last.CloseStatus);
                 Assert.Equal("rate_limited", last.ErrorCode);
-                Assert.Equal(0, last.Attempt);
+                // The first connection ended at once (fake time stands still): one attempt in a row before this one.
+                Assert.Equal(1, last.Attempt);
             });
         var stopped = Assert.IsType<SluiceException>(states.Items.Last().Exception);
         Assert.Equal("rate_limited", stopped.Code);
         Assert.Equal(2, server.Connections);
+    }
+
+    [Fact]
+    public async Task Connections_the_server_ends_at_once_count_as_attempts_in_a_row_and_a_stable_one_starts_again()
+    {
+        await using var server = await FakeServer.StartAsync();
+        var contexts = new Recorder<ReconnectContext>();
+        var policy = new RecordingPolicy(contexts, _ => contexts.Items.Count < 3 ? TimeSpan.Zero : null);
+        var time = new FakeTimeProvider();
+        await using var client = TestClients.Create(server, options =>
+        {
+            options.ReconnectPolicy = policy;
+            options.TimeProvider = time;
+        });
+        var states = new Recorder<ConnectionStateChangedEventArgs>();
+        client.StateChanged += (_, e) => states.Add(e);
+        await client.StartAsync();
+
+        // Accepted and closed at once, twice: a server shedding every new connection must not be reconnected to with the
+        // first attempt's delay (for 4008 the default policy's is zero) forever.
+        await (await server.NextConnectionAsync()).CloseAsync(4008, "slow consumer");
+        await (await server.NextConnectionAsync()).CloseAsync(4008, "slow consumer");
+        // A connection that stays up for StableConnection starts the count again.
+        var third = await server.NextConnectionAsync();
+        await states.WaitForAsync(s => s.Count(e => e.Current == ConnectionState.Connected) == 3, "the third connection accepted");
+        time.Advance(SluiceClient.StableConnection);
+        await third.CloseAsync(4008, "slow consumer");
+
+        await states.WaitForAsync(s => s.Any(e => e.Current == ConnectionState.Disconnected), "stopped by the policy");
+        Assert.Equal([0, 1, 0], contexts.Items.Select(c => c.Attempt));
     }
 
     [Fact]

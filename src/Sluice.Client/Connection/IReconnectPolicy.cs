@@ -17,7 +17,12 @@ public interface IReconnectPolicy
 /// <summary>What an <see cref="IReconnectPolicy"/> is told before each retry.</summary>
 public sealed class ReconnectContext
 {
-    /// <summary>How many retries in a row came before this one: 0 right after a connection was lost or the first attempt failed.</summary>
+    /// <summary>
+    /// How many retries in a row came before this one: 0 right after a connection that had been up for at least
+    /// <see cref="SluiceClient.StableConnection"/> was lost, or after the first attempt failed. A connection the server
+    /// accepted and ended sooner (a server closing every new connection at once, e.g. with 4008) counts as one more
+    /// failed attempt, so the policy's backoff grows instead of the client reconnecting at the first attempt's pace forever.
+    /// </summary>
     public required int Attempt { get; init; }
 
     /// <summary>How long the client has been without an accepted connection (since the loss, or since <see cref="SluiceClient.StartAsync"/>).</summary>
