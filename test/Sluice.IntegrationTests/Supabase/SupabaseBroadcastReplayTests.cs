@@ -187,7 +187,13 @@ public sealed class SupabaseBroadcastReplayTests(PostgresFixture postgres) : Aut
         Assert.Equal("UnableToReplayMessages: Replay params are not valid",
             await RefusalAsync("realtime:topic:a", Join(new JsonObject { ["since"] = 0, ["limit"] = "5" })));
 
+        // The stored message must have been dispatched before the join below, or it would rightly arrive live (capture is
+        // asynchronous): a second connection on the topic sees it first.
+        var watcher = await ConnectAsync("1.0.0");
+        var (_, watching) = await watcher.JoinAsync("realtime:topic:a", Join(null));
+        Assert.Equal("ok", watching.Payload.GetProperty("status").GetString());
         await SendAsync("stored", "topic:a");
+        Assert.Equal("stored", Event(await watcher.NextEventAsync("broadcast")));
         var (_, ignored) = await client.JoinAsync("realtime:topic:a", Join(null));
         Assert.Equal("ok", ignored.Payload.GetProperty("status").GetString());
         Assert.DoesNotContain(await client.RoundTripAsync(), f => f.Event == "broadcast");
