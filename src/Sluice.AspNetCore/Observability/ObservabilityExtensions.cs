@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -32,11 +33,27 @@ internal static class ObservabilityExtensions
             .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag]);
         services.AddOpenTelemetry()
             .ConfigureResource(static resource => resource.AddService("sluice", serviceVersion: typeof(SluiceMetrics).Assembly.GetName().Version?.ToString()))
-            .WithMetrics(metrics => metrics
-            .AddMeter(SluiceMetrics.MeterName)
-            .AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0));
+            .WithMetrics(static metrics =>
+            {
+                metrics.AddMeter(SluiceMetrics.MeterName);
+                // Built from the host's container (AddOpenTelemetry's builder is deferred): the view needs its IMeterFactory.
+                ((IDeferredMeterProviderBuilder)metrics).Configure(static (provider, builder) =>
+                    builder.AddView(OnlyThisHostsMeters(provider.GetRequiredService<IMeterFactory>())));
+                metrics.AddPrometheusExporter(static exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0);
+            });
         return services;
     }
+
+    /// <summary>
+    /// A view that drops the instruments of Sluice meters made by another host's <see cref="IMeterFactory"/>. OpenTelemetry's
+    /// listener sees every meter of the process with the configured name, so two servers hosted in one process (an app that
+    /// embeds two, or the integration tests) would otherwise export each other's instruments — one host's
+    /// <c>sluice_connections</c> showing another's count. Meters of other names (the app's own) are left alone.
+    /// </summary>
+    private static Func<Instrument, MetricStreamConfiguration?> OnlyThisHostsMeters(IMeterFactory factory) =>
+        instrument => instrument.Meter.Name == SluiceMetrics.MeterName && !ReferenceEquals(instrument.Meter.Scope, factory)
+            ? MetricStreamConfiguration.Drop
+            : null;
 
     /// <summary>
     /// Health (<c>/health</c>, <c>/health/live</c>, <c>/health/ready</c>), stats (<c>/api/realtime/stats</c> and its history)
