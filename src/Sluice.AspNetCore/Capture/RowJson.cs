@@ -19,7 +19,7 @@ internal static class RowJson
             var value = values[i];
             if (RowValues.IsUnavailable(value) || reduced && !RecordLimit.Keeps(table, i, value))
                 continue;
-            writer.WritePropertyName(columns[i].Name);
+            writer.WritePropertyName(columns[i].JsonName);
             if (value is null)
                 writer.WriteNullValue();
             else

@@ -161,7 +161,7 @@ internal sealed class SupabaseChangeFormat(PhoenixVersion version, string topic,
             if (RowValues.IsUnavailable(value) || !Selected(columns[i].Name)
                 || (smallValuesOnly && value is not null && Encoding.UTF8.GetByteCount(value) > SmallValueBytes))
                 continue;
-            writer.WritePropertyName(columns[i].Name);
+            writer.WritePropertyName(columns[i].JsonName);
             if (value is null)
                 writer.WriteNullValue();
             else
