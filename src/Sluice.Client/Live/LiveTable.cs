@@ -32,6 +32,7 @@ public sealed partial class LiveTable<TKey, TRow> : IReadOnlyDictionary<TKey, TR
     private TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private LiveTableMode _mode;
     private string? _offset;
+    private SluiceException? _failure;
 
     internal LiveTable(SluiceClient client, TableChannel channel, string? filter, Func<TRow, TKey> key, IEqualityComparer<TKey>? keyComparer,
         ISluiceSerializer serializer, ILogger logger)
@@ -78,6 +79,21 @@ public sealed partial class LiveTable<TKey, TRow> : IReadOnlyDictionary<TKey, TR
         }
     }
 
+    /// <summary>
+    /// Why the table stopped by itself, or null while it runs: the reconnect policy gave up retrying a failed HTTP read (a
+    /// fallback poll, or the whole read of a row too large to stream). Its <see cref="SluiceException.Code"/> is the
+    /// server's (e.g. <c>database_unavailable</c>) or <see cref="ClientErrorCodes.FallbackFailed"/>. A stopped table keeps
+    /// its rows as they were and receives nothing more; dispose it and create another to try again.
+    /// </summary>
+    public SluiceException? Failure
+    {
+        get
+        {
+            lock (_syncGate)
+                return _failure;
+        }
+    }
+
     /// <summary>The offset the rows are consistent with (the last applied transaction or snapshot); null before the first, and after an HTTP refresh.</summary>
     public string? Offset
     {
@@ -90,8 +106,9 @@ public sealed partial class LiveTable<TKey, TRow> : IReadOnlyDictionary<TKey, TR
 
     internal ChannelState State { get; set; } = null!;
 
-    /// <summary>Completes once the table holds a complete set of rows (at once if it does).</summary>
+    /// <summary>Completes once the table holds a complete set of rows (at once if it does); throws <see cref="Failure"/> once the table stopped.</summary>
     /// <param name="cancellationToken">Stops waiting.</param>
+    /// <exception cref="SluiceException">The table stopped: the reconnect policy gave up on a failed HTTP read (<see cref="Failure"/>).</exception>
     public Task WaitUntilSyncedAsync(CancellationToken cancellationToken = default) =>
         Volatile.Read(ref _synced).Task.WaitAsync(cancellationToken);
 
