@@ -142,7 +142,13 @@ public sealed partial class SluiceClient : IAsyncDisposable, INotifyPropertyChan
         SetState(ConnectionState.Disconnected, null);
     }
 
-    /// <summary>Stops the connection, ends every channel and live table, and releases everything. The state becomes <see cref="ConnectionState.Closed"/>.</summary>
+    /// <summary>
+    /// Stops the connection gracefully (as <see cref="StopAsync"/>, waiting at most <see cref="CloseTimeout"/> for the
+    /// server's close), ends every channel and live table (no handler call begins once this returns; running ones are
+    /// waited for), raises the remaining <see cref="StateChanged"/> and <see cref="Error"/> events, and releases
+    /// everything. The state becomes <see cref="ConnectionState.Closed"/>. The client has no synchronous <c>Dispose</c>:
+    /// a graceful stop is I/O, and DI containers dispose an <see cref="IAsyncDisposable"/> singleton with this.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         lock (_lifecycle)

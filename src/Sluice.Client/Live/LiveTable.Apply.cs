@@ -82,7 +82,7 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
     /// </summary>
     private void ApplySnapshot(SnapshotItem snapshot, List<(IReadOnlyList<JsonElement> Rows, bool Whole)>? fetched)
     {
-        if (Failure is not null)
+        if (Failure is not null || !Delivery.IsOpen(State))
             return;
         using var activity = ClientTelemetry.ActivitySource.StartActivity("sluice.live_table.apply");
         activity?.SetTag("sluice.channel", Channel);
@@ -178,6 +178,12 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
 
     private void ApplyTransaction(Dictionary<ChangeFrame, (IReadOnlyList<JsonElement> Rows, bool Whole)>? fetched)
     {
+        // Disposed (or stopped) while the transaction's reduced rows were read: the rows stay as they were.
+        if (!Delivery.IsOpen(State))
+        {
+            _transaction.Clear();
+            return;
+        }
         using var activity = ClientTelemetry.ActivitySource.StartActivity("sluice.live_table.apply");
         activity?.SetTag("sluice.channel", Channel);
         activity?.SetTag("sluice.changes", _transaction.Count);
@@ -256,16 +262,10 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
 
     private void RaiseChanged(LiveTableChangeReason reason, IReadOnlyList<Change<TRow>> changes, ImmutableDictionary<TKey, TRow> rows)
     {
-        var handler = Changed;
-        if (handler is null)
-            return;
-        try
+        if (Changed is { } handlers)
         {
-            handler(this, new LiveTableChangedEventArgs<TKey, TRow>(reason, changes, rows));
-        }
-        catch (Exception ex)
-        {
-            _client.ReportError(ClientErrorCodes.HandlerFailed, $"a Changed handler of {Channel} threw: {ex.Message}", Channel, ex);
+            Delivery.Raise(State, handlers, this, new LiveTableChangedEventArgs<TKey, TRow>(reason, changes, rows),
+                ex => _client.ReportError(ClientErrorCodes.HandlerFailed, $"a Changed handler of {Channel} threw: {ex.Message}", Channel, ex));
         }
     }
 }

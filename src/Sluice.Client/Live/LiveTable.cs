@@ -135,15 +135,24 @@ public sealed partial class LiveTable<TKey, TRow> : IReadOnlyDictionary<TKey, TR
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    /// <summary>Stops the replica: no more changes, no more fallback polling; the rows stay readable.</summary>
+    /// <summary>
+    /// Stops the replica at once (no more changes applied or <see cref="Changed"/> calls begun, no more fallback polling;
+    /// the rows stay readable), then waits for the unsubscribe to be sent, for a running <see cref="Changed"/> handler to
+    /// finish (unless called from one) and for the fallback to end.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        await _fallbackStop.CancelAsync().ConfigureAwait(false);
+        // Closing the channel marks it closed and cancels the fallback before the first await: what Dispose relies on.
         await _client.CloseChannelAsync(State, sendUnsubscribe: true).ConfigureAwait(false);
         await _fallback.ConfigureAwait(false);
         _fallbackStop.Dispose();
     }
 
-    /// <summary>Stops the replica without waiting for a running <see cref="Changed"/> handler.</summary>
+    /// <summary>
+    /// Stops the replica at once: once this returns, no <see cref="Changed"/> handler call begins (neither the next
+    /// handler of the step being raised nor the next step), no more changes are applied and the fallback stops polling;
+    /// the rows stay readable. A <see cref="Changed"/> handler already running finishes on its own; this does not wait
+    /// for it. The unsubscribe is sent in the background; use <see cref="DisposeAsync"/> to wait for it.
+    /// </summary>
     public void Dispose() => _ = DisposeAsync().AsTask();
 }
