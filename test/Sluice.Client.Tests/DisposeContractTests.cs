@@ -156,4 +156,48 @@ public sealed class DisposeContractTests
         Assert.Equal([RoomFrames.Offset(1)], first.Items);
         Assert.Empty(second.Items);
     }
+
+    [Fact]
+    public async Task DisposeAsync_waits_for_a_running_handler_but_not_when_called_from_that_handler()
+    {
+        await using var server = await FakeServer.StartAsync();
+        await using var client = TestClients.Create(server);
+        var outside = client.Table("public", "products");
+        using var release = new ManualResetEventSlim();
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        outside.OnChange(_ =>
+        {
+            entered.TrySetResult();
+            release.Wait(FakeServer.Patience);
+        });
+        await client.StartAsync();
+        var connection = await server.NextConnectionAsync();
+        await connection.ReceiveSubscribeAsync();
+        await connection.AckAsync(Channel);
+        await connection.SendAsync(Frames.Insert(Channel, 1, new { id = 1, version = 0 }));
+        await entered.Task.WaitAsync(FakeServer.Patience);
+
+        var disposing = outside.DisposeAsync().AsTask();
+        // The unsubscribe is sent at once; the dispose completes only once the handler returned. (The grace only gives a
+        // wrong, non-waiting dispose the time to show itself; a right one cannot complete in it.)
+        Assert.Equal("unsubscribe", (string?)(await connection.ReceiveAsync())["type"]);
+        await Task.WhenAny(disposing, Task.Delay(TimeSpan.FromMilliseconds(200)));
+        Assert.False(disposing.IsCompleted, "DisposeAsync completed while a handler was running");
+        release.Set();
+        await disposing.WaitAsync(FakeServer.Patience);
+
+        // From inside its own handler DisposeAsync does not wait for itself.
+        var inside = client.Table("public", "products");
+        var disposedInside = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        inside.OnChange(async _ =>
+        {
+            await inside.DisposeAsync();
+            disposedInside.TrySetResult();
+        });
+        await connection.ReceiveSubscribeAsync();
+        await connection.AckAsync(Channel);
+        await connection.SendAsync(Frames.Insert(Channel, 2, new { id = 2, version = 0 }));
+        await disposedInside.Task.WaitAsync(FakeServer.Patience);
+        Assert.Equal("unsubscribe", (string?)(await connection.ReceiveAsync())["type"]);
+    }
 }
