@@ -13,8 +13,14 @@ public static class ClientErrorCodes
     public const string DeserializationFailed = "deserialization_failed";
     /// <summary>A channel's handlers fell behind and its buffer filled; delivery pauses and resumes from the last buffered offset.</summary>
     public const string BufferOverflow = "buffer_overflow";
-    /// <summary>An HTTP snapshot request of the fallback mode failed; it is retried at the next poll.</summary>
+    /// <summary>An HTTP read of a live table (a fallback poll, or the whole read of a row too large to stream) failed without a
+    /// server code; it is retried as the reconnect policy says.</summary>
     public const string FallbackFailed = "fallback_failed";
+    /// <summary>
+    /// A live table stopped because the reconnect policy gave up retrying one of its failed HTTP reads (reported once, with
+    /// the failure as the exception; see <see cref="LiveTable{TKey,TRow}.Failure"/>). The table keeps its rows and receives nothing more.
+    /// </summary>
+    public const string LiveTableStopped = "live_table_stopped";
     /// <summary>A frame from the server could not be understood and was skipped.</summary>
     public const string InvalidFrame = "invalid_frame";
     /// <summary>The connection was lost before a room broadcast was sent or acknowledged (thrown by

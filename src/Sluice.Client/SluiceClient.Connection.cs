@@ -22,6 +22,12 @@ public sealed partial class SluiceClient
     public static TimeSpan StableConnection { get; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// How long <see cref="StopAsync"/> (and <see cref="DisposeAsync"/>) waits for the server's close frame in reply to
+    /// the client's before it drops the connection anyway: 5 s. The stop's token can cut it shorter.
+    /// </summary>
+    public static TimeSpan CloseTimeout { get; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Connects, runs the connection until it ends, asks the reconnect policy, waits, and connects again — until stopped
     /// or until the policy says to stop.
     /// </summary>
@@ -231,6 +237,7 @@ public sealed partial class SluiceClient
         }
         finally
         {
+            session.ReceiveEnded();
             Interlocked.CompareExchange(ref _session, null, session);
             await ending.CancelAsync().ConfigureAwait(false);
             session.Abort();

@@ -103,11 +103,14 @@ public sealed partial class SluiceClient : IAsyncDisposable, INotifyPropertyChan
     }
 
     /// <summary>
-    /// Closes the connection (with a normal close) and stops reconnecting; channels stay registered and resume on the next
-    /// <see cref="StartAsync"/>. The state is <see cref="ConnectionState.Disconnected"/> when this completes. A
+    /// Closes the connection gracefully and stops reconnecting: sends a normal close (1000) and waits for the server's
+    /// close in reply, as <see cref="System.Net.WebSockets.ClientWebSocket.CloseAsync"/> does, at most
+    /// <see cref="CloseTimeout"/>; frames arriving meanwhile are still delivered. Channels stay registered and resume on
+    /// the next <see cref="StartAsync"/>. The state is <see cref="ConnectionState.Disconnected"/> when this completes. A
     /// <see cref="StartAsync"/> still waiting throws <see cref="OperationCanceledException"/>.
     /// </summary>
-    /// <param name="cancellationToken">Cuts the graceful part (sending the close frame) short; the client is stopped either way.</param>
+    /// <param name="cancellationToken">Cuts the graceful part (sending the close frame, waiting for the reply) short;
+    /// the connection is then dropped, and the client is stopped either way (this does not throw when cancelled).</param>
     public Task StopAsync(CancellationToken cancellationToken = default)
     {
         Run? run;
@@ -131,7 +134,7 @@ public sealed partial class SluiceClient : IAsyncDisposable, INotifyPropertyChan
         run.Stopping = true;
         run.Started.TrySetException(new OperationCanceledException("the client was stopped before the server accepted a connection"));
         if (Volatile.Read(ref _session) is { } session)
-            await session.CloseAsync(cancellationToken).ConfigureAwait(false);
+            await session.CloseAsync(CloseTimeout, _time, cancellationToken).ConfigureAwait(false);
         await run.Stop.CancelAsync().ConfigureAwait(false);
         Volatile.Read(ref _session)?.Abort();
         await run.Supervisor.ConfigureAwait(false);
@@ -139,7 +142,13 @@ public sealed partial class SluiceClient : IAsyncDisposable, INotifyPropertyChan
         SetState(ConnectionState.Disconnected, null);
     }
 
-    /// <summary>Stops the connection, ends every channel and live table, and releases everything. The state becomes <see cref="ConnectionState.Closed"/>.</summary>
+    /// <summary>
+    /// Stops the connection gracefully (as <see cref="StopAsync"/>, waiting at most <see cref="CloseTimeout"/> for the
+    /// server's close), ends every channel and live table (no handler call begins once this returns; running ones are
+    /// waited for), raises the remaining <see cref="StateChanged"/> and <see cref="Error"/> events, and releases
+    /// everything. The state becomes <see cref="ConnectionState.Closed"/>. The client has no synchronous <c>Dispose</c>:
+    /// a graceful stop is I/O, and DI containers dispose an <see cref="IAsyncDisposable"/> singleton with this.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         lock (_lifecycle)

@@ -111,6 +111,64 @@ public sealed class StartStopTests
     }
 
     [Fact]
+    public async Task StopAsync_waits_for_the_servers_close_reply_before_it_completes()
+    {
+        await using var server = await FakeServer.StartAsync();
+        var time = new FakeTimeProvider();
+        await using var client = TestClients.Create(server, options => options.TimeProvider = time);
+        await client.StartAsync();
+        var connection = await server.NextConnectionAsync();
+        connection.AnswerClose = false;
+
+        var stop = client.StopAsync(CancellationToken.None);
+        await Assert.ThrowsAsync<ClientClosedException>(() => connection.ReceiveAsync());
+        // The close frame arrived and the server has not answered (fake time stands still, so no timeout either): a
+        // graceful stop is still waiting, as ClientWebSocket.CloseAsync does. The grace below only gives a wrong
+        // (non-waiting) stop the time to show itself; a right one cannot complete in it.
+        await Task.WhenAny(stop, Task.Delay(TimeSpan.FromMilliseconds(300), TimeProvider.System));
+        Assert.False(stop.IsCompleted, "StopAsync completed before the server answered the close");
+        Assert.Equal(ConnectionState.Connected, client.State);
+
+        await connection.CloseAsync(1000, "bye");
+        await stop.WaitAsync(FakeServer.Patience, TimeProvider.System);
+        Assert.Equal(ConnectionState.Disconnected, client.State);
+    }
+
+    [Fact]
+    public async Task StopAsync_gives_up_waiting_for_a_close_reply_after_the_close_timeout_or_when_cancelled()
+    {
+        await using var server = await FakeServer.StartAsync();
+        var time = new FakeTimeProvider();
+        await using var client = TestClients.Create(server, options => options.TimeProvider = time);
+        await client.StartAsync();
+        var connection = await server.NextConnectionAsync();
+        connection.AnswerClose = false;
+
+        // A server that never answers: the stop ends after SluiceClient.CloseTimeout of (fake) time.
+        var stop = client.StopAsync(CancellationToken.None);
+        await Assert.ThrowsAsync<ClientClosedException>(() => connection.ReceiveAsync());
+        await TestClients.EventuallyAsync(() =>
+        {
+            time.Advance(TimeSpan.FromMilliseconds(500));
+            return stop.IsCompleted;
+        }, "the stop after the close timeout");
+        await stop;
+        Assert.True(time.GetUtcNow() - time.Start >= SluiceClient.CloseTimeout, "the stop waited less than the close timeout");
+        Assert.Equal(ConnectionState.Disconnected, client.State);
+
+        // The token cuts the wait short: the client is stopped all the same.
+        await client.StartAsync();
+        var second = await server.NextConnectionAsync();
+        second.AnswerClose = false;
+        using var cancel = new CancellationTokenSource();
+        var cancelled = client.StopAsync(cancel.Token);
+        await Assert.ThrowsAsync<ClientClosedException>(() => second.ReceiveAsync());
+        await cancel.CancelAsync();
+        await cancelled.WaitAsync(FakeServer.Patience, TimeProvider.System);
+        Assert.Equal(ConnectionState.Disconnected, client.State);
+    }
+
+    [Fact]
     public async Task The_reconnect_policy_is_told_the_close_code_and_error_and_can_stop()
     {
         await using var server = await FakeServer.StartAsync();

@@ -41,7 +41,12 @@ internal static class HandlerStream
             while (await buffer.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 while (buffer.Reader.TryRead(out var item))
+                {
+                    // Items the channel handed over before it was disposed are not yielded after (the dispose contract).
+                    if (!Delivery.IsOpen(state))
+                        yield break;
                     yield return item;
+                }
             }
         }
         finally

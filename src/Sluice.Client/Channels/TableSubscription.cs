@@ -60,13 +60,23 @@ public sealed partial class TableSubscription : IChannelConsumer, IAsyncDisposab
 
     internal ChannelState State { get; set; } = null!;
 
-    /// <summary>Stops delivery at once and unsubscribes on the server.</summary>
+    /// <summary>
+    /// Stops delivery at once (no handler call begins after this returns its task) and unsubscribes on the server; the
+    /// task completes once the unsubscribe was sent and a handler call still running has finished (unless called from a
+    /// handler of this subscription, which is not waited for). Handlers of <see cref="ReadChangesAsync{T}"/> streams end.
+    /// </summary>
     public Task UnsubscribeAsync() => _client.CloseChannelAsync(State, sendUnsubscribe: true);
 
-    /// <summary>Same as <see cref="UnsubscribeAsync"/>.</summary>
+    /// <summary>Same as <see cref="UnsubscribeAsync"/>: stops delivery at once, then waits for the unsubscribe to be sent
+    /// and for a running handler call to finish.</summary>
     public async ValueTask DisposeAsync() => await UnsubscribeAsync().ConfigureAwait(false);
 
-    /// <summary>Stops delivery and unsubscribes without waiting for a handler that is running.</summary>
+    /// <summary>
+    /// Stops delivery at once: once this returns, no handler call begins (neither the next handler of the change being
+    /// delivered nor the next change), and change streams yield nothing more. A handler call already running on the
+    /// dispatcher finishes on its own; this does not wait for it. The unsubscribe is sent in the background; use
+    /// <see cref="DisposeAsync"/> to wait for it (and for the running handler).
+    /// </summary>
     public void Dispose() => _ = UnsubscribeAsync();
 
     async ValueTask IChannelConsumer.ConsumeAsync(ChannelItem item)
@@ -92,6 +102,8 @@ public sealed partial class TableSubscription : IChannelConsumer, IAsyncDisposab
 
     private async ValueTask InvokeAsync<TArg>(Func<TArg, ValueTask> handler, TArg argument)
     {
+        if (!Delivery.IsOpen(State))
+            return;
         try
         {
             await handler(argument).ConfigureAwait(false);

@@ -2,7 +2,10 @@ namespace Sluice.Client;
 
 /// <summary>
 /// Decides whether and when the client tries to connect again, after a connection was lost or an attempt failed,
-/// including while <see cref="SluiceClient.StartAsync"/> waits for the first connection. The default is
+/// including while <see cref="SluiceClient.StartAsync"/> waits for the first connection; and when a
+/// <see cref="LiveTable{TKey,TRow}"/> retries a failed HTTP read (a fallback poll, or the whole read of a row too large to
+/// stream: <see cref="ReconnectContext.CloseStatus"/> null, <see cref="ReconnectContext.LastError"/> the failure, its own
+/// count of failures in a row), where stopping stops that table (<see cref="LiveTableMode.Stopped"/>). The default is
 /// <see cref="ExponentialBackoffPolicy"/>, which honours the server's close codes.
 /// </summary>
 public interface IReconnectPolicy
@@ -42,7 +45,8 @@ public sealed class ReconnectContext
     public string? CloseDescription { get; init; }
 
     /// <summary>The <c>code</c> of the server's last <c>error</c> frame before the close, e.g. <c>invalid_token</c>
-    /// (<see cref="Sluice.Protocol.ErrorCodes"/>); null when there was none.</summary>
+    /// (<see cref="Sluice.Protocol.ErrorCodes"/>), or for a live table's failed HTTP read the code of the server's error
+    /// body (e.g. <c>database_unavailable</c>) or <see cref="ClientErrorCodes.FallbackFailed"/>; null when there was none.</summary>
     public string? ErrorCode { get; init; }
 
     /// <summary>The exception behind a failed attempt or a dropped connection (a network error, the heartbeat timeout); null for a close by the server.</summary>

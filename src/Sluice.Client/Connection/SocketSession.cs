@@ -6,6 +6,7 @@ namespace Sluice.Client.Connection;
 internal sealed class SocketSession(long id, ClientWebSocket socket, TimeProvider time) : IDisposable
 {
     private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly TaskCompletionSource _receiveEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastReceived = time.GetTimestamp();
 
     public long Id { get; } = id;
@@ -50,8 +51,13 @@ internal sealed class SocketSession(long id, ClientWebSocket socket, TimeProvide
         }
     }
 
-    /// <summary>Sends a normal close (best effort: a failing or cancelled send is ignored; the socket is aborted next anyway).</summary>
-    public async Task CloseAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a normal close and waits for the server's close in reply (which the receive loop reads, see
+    /// <see cref="ReceiveEnded"/>), at most <paramref name="timeout"/> or until <paramref name="cancellationToken"/>:
+    /// the graceful part of a stop, as <see cref="ClientWebSocket.CloseAsync"/> does. Best effort: a failing, cancelled
+    /// or unanswered close is given up on (the socket is aborted next anyway).
+    /// </summary>
+    public async Task CloseAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         try
         {
@@ -61,10 +67,14 @@ internal sealed class SocketSession(long id, ClientWebSocket socket, TimeProvide
         {
             return;
         }
+        var sent = false;
         try
         {
             if (Socket.State == WebSocketState.Open)
+            {
                 await Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "client stopped", cancellationToken).ConfigureAwait(false);
+                sent = true;
+            }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidOperationException)
         {
@@ -74,7 +84,20 @@ internal sealed class SocketSession(long id, ClientWebSocket socket, TimeProvide
         {
             _sendLock.Release();
         }
+        if (!sent)
+            return;
+        try
+        {
+            await _receiveEnded.Task.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            // No reply in time (or no more patience): the socket is aborted next.
+        }
     }
+
+    /// <summary>The receive loop is over: the server's close arrived (or the connection failed).</summary>
+    public void ReceiveEnded() => _receiveEnded.TrySetResult();
 
     public void Abort() => Socket.Abort();
 

@@ -31,6 +31,8 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
                 _transaction.Clear();
                 lock (_syncGate)
                 {
+                    if (_failure is not null)
+                        break;
                     _mode = LiveTableMode.Syncing;
                     if (_synced.Task.IsCompleted)
                         _synced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -80,6 +82,8 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
     /// </summary>
     private void ApplySnapshot(SnapshotItem snapshot, List<(IReadOnlyList<JsonElement> Rows, bool Whole)>? fetched)
     {
+        if (Failure is not null || !Delivery.IsOpen(State))
+            return;
         using var activity = ClientTelemetry.ActivitySource.StartActivity("sluice.live_table.apply");
         activity?.SetTag("sluice.channel", Channel);
         activity?.SetTag("sluice.rows", snapshot.Rows.Count);
@@ -108,6 +112,8 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
         Volatile.Write(ref _rows, rows);
         lock (_syncGate)
         {
+            if (_failure is not null)
+                return;
             _offset = snapshot.Offset;
             _mode = snapshot.FromHttp ? LiveTableMode.Fallback : LiveTableMode.Streaming;
             _synced.TrySetResult();
@@ -141,13 +147,14 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
 
     /// <summary>
     /// The current version of a reduced row, read over HTTP by its <paramref name="key"/> filter (with the table's filter),
-    /// retried with the reconnect backoff until it succeeds or the table is disposed. Without a usable key, every row of the
+    /// retried as the reconnect policy says until it succeeds, the table is disposed or the policy stops (which stops the table). Without a usable key, every row of the
     /// table (its filter) is read.
     /// </summary>
     private async Task<(IReadOnlyList<JsonElement> Rows, bool Whole)> FetchWholeAsync(string? key)
     {
         var filter = key is null ? Filter : Filter is null ? key : Filter + "," + key;
-        for (var attempt = 0; ; attempt++)
+        var failures = new HttpFailures(_client.Options.TimeProvider);
+        while (true)
         {
             try
             {
@@ -162,13 +169,21 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
             {
                 _client.ReportError(ex is SluiceException sluice ? sluice.Code : ClientErrorCodes.FallbackFailed,
                     $"reading a row of {Channel} that was too large to stream failed: {ex.Message}", Channel);
-                await Task.Delay(_client.RetryDelay(attempt, ex), _client.Options.TimeProvider, _fallbackStop.Token).ConfigureAwait(false);
+                // The policy's stop stops the table (and cancels _fallbackStop): the transaction is not applied half-read.
+                var delay = RetryDelay(failures, ex) ?? throw new OperationCanceledException(_fallbackStop.Token);
+                await Task.Delay(delay, _client.Options.TimeProvider, _fallbackStop.Token).ConfigureAwait(false);
             }
         }
     }
 
     private void ApplyTransaction(Dictionary<ChangeFrame, (IReadOnlyList<JsonElement> Rows, bool Whole)>? fetched)
     {
+        // Disposed (or stopped) while the transaction's reduced rows were read: the rows stay as they were.
+        if (!Delivery.IsOpen(State))
+        {
+            _transaction.Clear();
+            return;
+        }
         using var activity = ClientTelemetry.ActivitySource.StartActivity("sluice.live_table.apply");
         activity?.SetTag("sluice.channel", Channel);
         activity?.SetTag("sluice.changes", _transaction.Count);
@@ -247,16 +262,10 @@ public sealed partial class LiveTable<TKey, TRow> : IChannelConsumer
 
     private void RaiseChanged(LiveTableChangeReason reason, IReadOnlyList<Change<TRow>> changes, ImmutableDictionary<TKey, TRow> rows)
     {
-        var handler = Changed;
-        if (handler is null)
-            return;
-        try
+        if (Changed is { } handlers)
         {
-            handler(this, new LiveTableChangedEventArgs<TKey, TRow>(reason, changes, rows));
-        }
-        catch (Exception ex)
-        {
-            _client.ReportError(ClientErrorCodes.HandlerFailed, $"a Changed handler of {Channel} threw: {ex.Message}", Channel, ex);
+            Delivery.Raise(State, handlers, this, new LiveTableChangedEventArgs<TKey, TRow>(reason, changes, rows),
+                ex => _client.ReportError(ClientErrorCodes.HandlerFailed, $"a Changed handler of {Channel} threw: {ex.Message}", Channel, ex));
         }
     }
 }

@@ -32,6 +32,7 @@ public sealed partial class LiveTable<TKey, TRow> : IReadOnlyDictionary<TKey, TR
     private TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private LiveTableMode _mode;
     private string? _offset;
+    private SluiceException? _failure;
 
     internal LiveTable(SluiceClient client, TableChannel channel, string? filter, Func<TRow, TKey> key, IEqualityComparer<TKey>? keyComparer,
         ISluiceSerializer serializer, ILogger logger)
@@ -78,6 +79,21 @@ public sealed partial class LiveTable<TKey, TRow> : IReadOnlyDictionary<TKey, TR
         }
     }
 
+    /// <summary>
+    /// Why the table stopped by itself, or null while it runs: the reconnect policy gave up retrying a failed HTTP read (a
+    /// fallback poll, or the whole read of a row too large to stream). Its <see cref="SluiceException.Code"/> is the
+    /// server's (e.g. <c>database_unavailable</c>) or <see cref="ClientErrorCodes.FallbackFailed"/>. A stopped table keeps
+    /// its rows as they were and receives nothing more; dispose it and create another to try again.
+    /// </summary>
+    public SluiceException? Failure
+    {
+        get
+        {
+            lock (_syncGate)
+                return _failure;
+        }
+    }
+
     /// <summary>The offset the rows are consistent with (the last applied transaction or snapshot); null before the first, and after an HTTP refresh.</summary>
     public string? Offset
     {
@@ -90,8 +106,9 @@ public sealed partial class LiveTable<TKey, TRow> : IReadOnlyDictionary<TKey, TR
 
     internal ChannelState State { get; set; } = null!;
 
-    /// <summary>Completes once the table holds a complete set of rows (at once if it does).</summary>
+    /// <summary>Completes once the table holds a complete set of rows (at once if it does); throws <see cref="Failure"/> once the table stopped.</summary>
     /// <param name="cancellationToken">Stops waiting.</param>
+    /// <exception cref="SluiceException">The table stopped: the reconnect policy gave up on a failed HTTP read (<see cref="Failure"/>).</exception>
     public Task WaitUntilSyncedAsync(CancellationToken cancellationToken = default) =>
         Volatile.Read(ref _synced).Task.WaitAsync(cancellationToken);
 
@@ -118,15 +135,24 @@ public sealed partial class LiveTable<TKey, TRow> : IReadOnlyDictionary<TKey, TR
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    /// <summary>Stops the replica: no more changes, no more fallback polling; the rows stay readable.</summary>
+    /// <summary>
+    /// Stops the replica at once (no more changes applied or <see cref="Changed"/> calls begun, no more fallback polling;
+    /// the rows stay readable), then waits for the unsubscribe to be sent, for a running <see cref="Changed"/> handler to
+    /// finish (unless called from one) and for the fallback to end.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        await _fallbackStop.CancelAsync().ConfigureAwait(false);
+        // Closing the channel marks it closed and cancels the fallback before the first await: what Dispose relies on.
         await _client.CloseChannelAsync(State, sendUnsubscribe: true).ConfigureAwait(false);
         await _fallback.ConfigureAwait(false);
         _fallbackStop.Dispose();
     }
 
-    /// <summary>Stops the replica without waiting for a running <see cref="Changed"/> handler.</summary>
+    /// <summary>
+    /// Stops the replica at once: once this returns, no <see cref="Changed"/> handler call begins (neither the next
+    /// handler of the step being raised nor the next step), no more changes are applied and the fallback stops polling;
+    /// the rows stay readable. A <see cref="Changed"/> handler already running finishes on its own; this does not wait
+    /// for it. The unsubscribe is sent in the background; use <see cref="DisposeAsync"/> to wait for it.
+    /// </summary>
     public void Dispose() => _ = DisposeAsync().AsTask();
 }

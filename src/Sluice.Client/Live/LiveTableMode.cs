@@ -9,4 +9,6 @@ public enum LiveTableMode
     Streaming,
     /// <summary>No WebSocket could be made for a while: the rows are refreshed by periodic HTTP requests.</summary>
     Fallback,
+    /// <summary>The reconnect policy gave up retrying a failed HTTP read, and the table stopped (see <see cref="LiveTable{TKey,TRow}.Failure"/>): its rows stay as they were.</summary>
+    Stopped,
 }

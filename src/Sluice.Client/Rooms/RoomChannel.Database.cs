@@ -74,18 +74,7 @@ public sealed partial class RoomChannel
             await InvokeAsync(handler, broadcast).ConfigureAwait(false);
     }
 
-    private void RaiseDatabaseResync(DatabaseResyncItem resync)
-    {
-        var handler = DatabaseResyncRequired;
-        if (handler is null)
-            return;
-        try
-        {
-            handler(this, new RoomResyncEventArgs(resync.Reason, resync.LostAfter));
-        }
-        catch (Exception ex)
-        {
-            _client.ReportError(ClientErrorCodes.HandlerFailed, $"a DatabaseResyncRequired handler of {Channel} threw: {ex.Message}", Channel, ex);
-        }
-    }
+    private void RaiseDatabaseResync(DatabaseResyncItem resync) =>
+        Delivery.Raise(State, DatabaseResyncRequired, this, new RoomResyncEventArgs(resync.Reason, resync.LostAfter),
+            ex => _client.ReportError(ClientErrorCodes.HandlerFailed, $"a DatabaseResyncRequired handler of {Channel} threw: {ex.Message}", Channel, ex));
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Sluice.Client.Channels;
 using Sluice.Client.Protocol;
 using Sluice.Client.Telemetry;
 using Sluice.Protocol;
@@ -177,20 +178,9 @@ public sealed partial class RoomChannel
         RaisePresenceChanged(new PresenceChangedEventArgs(joins, left, view, isSync: false));
     }
 
-    private void RaisePresenceChanged(PresenceChangedEventArgs args)
-    {
-        var handler = PresenceChanged;
-        if (handler is null)
-            return;
-        try
-        {
-            handler(this, args);
-        }
-        catch (Exception ex)
-        {
-            _client.ReportError(ClientErrorCodes.HandlerFailed, $"a PresenceChanged handler of {Channel} threw: {ex.Message}", Channel, ex);
-        }
-    }
+    private void RaisePresenceChanged(PresenceChangedEventArgs args) =>
+        Delivery.Raise(State, PresenceChanged, this, args,
+            ex => _client.ReportError(ClientErrorCodes.HandlerFailed, $"a PresenceChanged handler of {Channel} threw: {ex.Message}", Channel, ex));
 
     private static PresenceEntry? Remove(Dictionary<string, List<PresenceEntry>> builder, PresenceEntry entry)
     {

@@ -115,13 +115,23 @@ public sealed partial class RoomChannel : IChannelConsumer, IAsyncDisposable, ID
         return await _client.PublishAsync(this, @event, json, options ?? Defaults, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Stops delivery at once, forgets the tracked presence and leaves the room on the server (which untracks it there).</summary>
+    /// <summary>
+    /// Stops delivery at once (no handler or event handler call begins after this returns its task), forgets the tracked
+    /// presence and leaves the room on the server (which untracks it there); the task completes once the unsubscribe was
+    /// sent and a handler call still running has finished (unless called from a handler of this room).
+    /// </summary>
     public Task UnsubscribeAsync() => _client.CloseChannelAsync(State, sendUnsubscribe: true);
 
-    /// <summary>Same as <see cref="UnsubscribeAsync"/>.</summary>
+    /// <summary>Same as <see cref="UnsubscribeAsync"/>: stops delivery at once, then waits for the unsubscribe to be sent
+    /// and for a running handler call to finish.</summary>
     public async ValueTask DisposeAsync() => await UnsubscribeAsync().ConfigureAwait(false);
 
-    /// <summary>Stops delivery and leaves the room without waiting for a handler that is running.</summary>
+    /// <summary>
+    /// Stops delivery at once: once this returns, no handler or event handler call begins (neither the next handler of the
+    /// message being delivered nor the next message), message streams yield nothing more, and <see cref="Presence"/> is
+    /// empty. A handler call already running finishes on its own; this does not wait for it. Leaving the room is sent in
+    /// the background; use <see cref="DisposeAsync"/> to wait for it.
+    /// </summary>
     public void Dispose() => _ = UnsubscribeAsync();
 
     private static readonly BroadcastOptions Defaults = new();
@@ -194,23 +204,14 @@ public sealed partial class RoomChannel : IChannelConsumer, IAsyncDisposable, ID
             onClosed();
     }
 
-    private void RaiseResync(ResyncItem resync)
-    {
-        var handler = ResyncRequired;
-        if (handler is null)
-            return;
-        try
-        {
-            handler(this, new RoomResyncEventArgs(resync.Reason, resync.LostAfter));
-        }
-        catch (Exception ex)
-        {
-            _client.ReportError(ClientErrorCodes.HandlerFailed, $"a ResyncRequired handler of {Channel} threw: {ex.Message}", Channel, ex);
-        }
-    }
+    private void RaiseResync(ResyncItem resync) =>
+        Delivery.Raise(State, ResyncRequired, this, new RoomResyncEventArgs(resync.Reason, resync.LostAfter),
+            ex => _client.ReportError(ClientErrorCodes.HandlerFailed, $"a ResyncRequired handler of {Channel} threw: {ex.Message}", Channel, ex));
 
     private async ValueTask InvokeAsync<TArg>(Func<TArg, ValueTask> handler, TArg argument)
     {
+        if (!Delivery.IsOpen(State))
+            return;
         try
         {
             await handler(argument).ConfigureAwait(false);

@@ -62,4 +62,7 @@ internal static partial class ClientLog
 
     [LoggerMessage(19, LogLevel.Warning, "{Count} errors were not raised: the Error handlers fell {Capacity} errors behind")]
     public static partial void EventsDropped(ILogger logger, long count, int capacity);
+
+    [LoggerMessage(20, LogLevel.Error, "Live table {Channel} stopped: the reconnect policy gave up retrying its HTTP read")]
+    public static partial void LiveTableStopped(ILogger logger, Exception exception, string channel);
 }

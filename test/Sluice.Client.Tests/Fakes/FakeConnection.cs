@@ -1,41 +1,90 @@
 using System.Net.WebSockets;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 
 namespace Sluice.Client.Tests.Fakes;
 
-/// <summary>The server's end of one client connection in a <see cref="FakeServer"/>.</summary>
-public sealed class FakeConnection(WebSocket socket, string query)
+/// <summary>
+/// The server's end of one client connection in a <see cref="FakeServer"/>. A reader takes the client's frames off the
+/// socket as they arrive (for <see cref="ReceiveAsync"/>) and answers the client's close frame at once, as the real server
+/// does, unless <see cref="AnswerClose"/> is false.
+/// </summary>
+public sealed class FakeConnection
 {
+    private readonly WebSocket _socket;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly Channel<JsonObject> _received = Channel.CreateUnbounded<JsonObject>();
 
-    public string Query { get; } = query;
+    public FakeConnection(WebSocket socket, string query)
+    {
+        _socket = socket;
+        Query = query;
+        _ = PumpAsync();
+    }
+
+    public string Query { get; }
 
     public Task Closed => _closed.Task;
 
-    /// <summary>The next frame the client sent, skipping heartbeats unless asked for them.</summary>
+    /// <summary>Whether the client's close frame is answered with a close at once (the real server's way); false leaves it unanswered until the test closes.</summary>
+    public bool AnswerClose { get; set; } = true;
+
+    /// <summary>The next frame the client sent, skipping heartbeats unless asked for them; <see cref="ClientClosedException"/> once the client closed.</summary>
     public async Task<JsonObject> ReceiveAsync(bool skipHeartbeats = true)
     {
         using var timeout = new CancellationTokenSource(FakeServer.Patience);
-        var buffer = new byte[64 * 1024];
         while (true)
         {
-            var length = 0;
-            ValueWebSocketReceiveResult result;
-            do
+            JsonObject frame;
+            try
             {
-                result = await socket.ReceiveAsync(buffer.AsMemory(length), timeout.Token);
-                length += result.Count;
+                frame = await _received.Reader.ReadAsync(timeout.Token);
             }
-            while (!result.EndOfMessage);
-            if (result.MessageType == WebSocketMessageType.Close)
-                throw new ClientClosedException();
-            var frame = JsonNode.Parse(buffer.AsSpan(0, length))!.AsObject();
+            catch (ChannelClosedException ex) when (ex.InnerException is not null)
+            {
+                ExceptionDispatchInfo.Throw(ex.InnerException);
+                throw;
+            }
             if (skipHeartbeats && (string?)frame["type"] == "heartbeat")
                 continue;
             return frame;
+        }
+    }
+
+    private async Task PumpAsync()
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (true)
+            {
+                var length = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    if (length == buffer.Length)
+                        Array.Resize(ref buffer, buffer.Length * 2);
+                    result = await _socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
+                    length += result.Count;
+                }
+                while (!result.EndOfMessage);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    _received.Writer.TryComplete(new ClientClosedException());
+                    if (AnswerClose && _socket.State == WebSocketState.CloseReceived)
+                        await CloseAsync(1000, "");
+                    return;
+                }
+                _received.Writer.TryWrite(JsonNode.Parse(buffer.AsSpan(0, length))!.AsObject());
+            }
+        }
+        catch (Exception ex)
+        {
+            _received.Writer.TryComplete(ex);
         }
     }
 
@@ -52,7 +101,7 @@ public sealed class FakeConnection(WebSocket socket, string query)
         await _sendLock.WaitAsync();
         try
         {
-            await socket.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, true, CancellationToken.None);
+            await _socket.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, true, CancellationToken.None);
         }
         finally
         {
@@ -86,7 +135,7 @@ public sealed class FakeConnection(WebSocket socket, string query)
     {
         try
         {
-            await socket.CloseOutputAsync((WebSocketCloseStatus)code, reason, CancellationToken.None);
+            await _socket.CloseOutputAsync((WebSocketCloseStatus)code, reason, CancellationToken.None);
         }
         finally
         {
@@ -99,7 +148,7 @@ public sealed class FakeConnection(WebSocket socket, string query)
     {
         try
         {
-            socket.Abort();
+            _socket.Abort();
         }
         catch (ObjectDisposedException)
         {

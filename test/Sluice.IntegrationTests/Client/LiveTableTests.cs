@@ -93,6 +93,8 @@ public sealed class LiveTableTests(PostgresFixture postgres) : ServerTest(postgr
         await table.InsertAsync(1);
         await table.InsertAsync(2);
         await SdkClients.EventuallyAsync(() => { lock (received) return received.Contains(2); }, () => "the insert after the failing one");
+        // Errors are raised on the client's event dispatcher, not in line with the changes: wait for it.
+        await SdkClients.EventuallyAsync(() => { lock (errors) return errors.Count > 0; }, () => "the handler failure reported");
 
         lock (errors)
         {
