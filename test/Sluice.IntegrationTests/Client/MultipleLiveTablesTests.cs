@@ -46,7 +46,7 @@ public sealed class MultipleLiveTablesTests(PostgresFixture postgres) : ServerTe
 
         await using (var writers = new WriterPool(table, ChaosSchedule.Writers, seed, Preload))
         {
-            var target = writers.Commits + 800;
+            var target = writers.Commits + 1500;
             while (writers.Commits < target)
             {
                 // Let the client reconnect and stream a while, then cut its socket (sometimes inside a resubscribe).
