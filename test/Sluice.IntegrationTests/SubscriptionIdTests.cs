@@ -291,6 +291,22 @@ public sealed class SubscriptionIdTests(PostgresFixture postgres) : ServerTest(p
         Assert.True(string.CompareOrdinal(cheap.Offset, Frames.Offset(live)) < 0);
     }
 
+    [Fact]
+    public async Task Disabling_realtime_ends_each_subscription_with_its_id()
+    {
+        await CreateTableAsync("orders");
+        var client = await ConnectAsync();
+        await AckAsync(client, "a");
+        await AckAsync(client, "b", "price=gt.100");
+        await AckAsync(client, id: null);
+        await Database.ExecuteAsync("SELECT disable_realtime('public', 'orders')");
+
+        var errors = new[] { await client.NextAsync(), await client.NextAsync(), await client.NextAsync() };
+        Assert.All(errors, error => Assert.Equal(("error", "subscription_invalidated", Channel),
+            (Frames.Type(error), error.GetProperty("code").GetString(), error.GetProperty("channel").GetString())));
+        Assert.Equal([null, "a", "b"], errors.Select(IdOf).Order(StringComparer.Ordinal));
+    }
+
     private static async Task<(long[] Rows, string Offset)> SnapshotAsync(TestClient client, string id, string filter)
     {
         await client.SendTextAsync(Subscribe(id, filter, snapshot: true));

@@ -75,6 +75,9 @@ internal sealed partial class NativeSession(
 
     protected override Task DispatchAsync(ClientMessage message, CancellationToken cancellationToken)
     {
+        // A subscription id is checked before anything else (the token's expiry too): every later answer echoes it.
+        if (message.Type is FrameTypes.Subscribe or FrameTypes.Unsubscribe && !CheckId(message))
+            return Task.CompletedTask;
         if (message.Type is not (FrameTypes.Auth or FrameTypes.Heartbeat or FrameTypes.Unsubscribe) && auth.CheckExpired())
         {
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.TokenExpired,
@@ -140,9 +143,7 @@ internal sealed partial class NativeSession(
 
     private async Task SubscribeAsync(ClientMessage message, CancellationToken cancellationToken)
     {
-        // The id is checked before anything else: every later answer echoes it.
-        if (!CheckId(message))
-            return;
+        // The id was checked (CheckId) before anything else.
         if (string.IsNullOrEmpty(message.Channel))
         {
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MissingField, "subscribe needs a \"channel\" such as table:public.products", id: message.Id));
@@ -282,8 +283,7 @@ internal sealed partial class NativeSession(
 
     private void Unsubscribe(ClientMessage message)
     {
-        if (!CheckId(message))
-            return;
+        // The id was checked (CheckId) before anything else.
         if (string.IsNullOrEmpty(message.Channel))
         {
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MissingField, "unsubscribe needs a \"channel\"", id: message.Id));
