@@ -138,6 +138,8 @@ public sealed partial class SluiceClient
         }
         using var activity = ClientTelemetry.ActivitySource.StartActivity("sluice.subscribe");
         activity?.SetTag("sluice.channel", state.Channel);
+        if (state.SubscriptionId is { } id)
+            activity?.SetTag("sluice.subscription_id", id);
         await session.SendAsync(frame, CancellationToken.None).ConfigureAwait(false);
     }
 
