@@ -11,23 +11,37 @@ public sealed partial class SluiceClient
 {
     private static readonly AsyncLocal<ChannelState?> CurrentDispatcher = new();
 
+    /// <summary>
+    /// The client's channels by key (<see cref="ChannelState.Key"/>): a room by its channel; a table subscription by its
+    /// channel and subscription id, so a client holds several subscriptions of one table.
+    /// </summary>
     private readonly ConcurrentDictionary<string, ChannelState> _channels = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Replies still owed to subscriptions closed before their ack, per channel and connection: the next reply to a
-    /// subscribe on that channel belongs to the closed one, not to a newer subscription of the same channel.
+    /// Replies still owed to subscriptions closed before their ack, per channel key and connection: the next reply to a
+    /// subscribe on that key belongs to the closed one, not to a newer subscription of the same key (only the key
+    /// without an id is ever reused: ids are never).
     /// </summary>
     private readonly ConcurrentDictionary<string, (long SessionId, int Count)> _staleReplies = new(StringComparer.Ordinal);
 
+    /// <summary>The number in the last subscription id handed out (<c>s2</c>, <c>s3</c>, …); ids are unique per client.</summary>
+    private long _lastSubscriptionNumber = 1;
+
     /// <summary>
     /// Subscribes to the changes of a table (channel <c>table:{schema}.{table}</c>). Register handlers on the result;
-    /// dispose it to unsubscribe. One client holds one subscription per table.
+    /// dispose it to unsubscribe. A client may hold several subscriptions and live tables of one table at once, each with
+    /// its own filter and events, on its one connection (see the remarks).
     /// </summary>
     /// <param name="schema">The table's schema, exactly as in the catalog (e.g. <c>public</c>).</param>
     /// <param name="table">The table's name, exactly as in the catalog.</param>
     /// <param name="filter">A row filter such as <c>price=gt.100</c> (see the server's filter syntax); null for every row.</param>
     /// <param name="events">The change types wanted; default all.</param>
-    /// <exception cref="InvalidOperationException">This client already has a subscription or live table on that table.</exception>
+    /// <remarks>
+    /// The first of a table's concurrent subscriptions (and live tables) is sent without a subscription id, as by clients
+    /// before ids existed; each further one gets an id of this client's choosing (<c>s2</c>, <c>s3</c>, …, never reused),
+    /// which the server echoes on every frame of it. Several at once need a server that supports subscription ids (the
+    /// native protocol's <c>"id"</c>): an older server ignores the id and replaces the table's one subscription instead.
+    /// </remarks>
     public TableSubscription Table(string schema, string table, string? filter = null, ChangeEvents events = ChangeEvents.All)
     {
         var channel = new TableChannel(schema, table);
@@ -50,7 +64,10 @@ public sealed partial class SluiceClient
     /// <param name="key">Extracts the key (usually the primary key) from a row.</param>
     /// <param name="filter">A row filter such as <c>price=gt.100</c>; null for every row.</param>
     /// <param name="keyComparer">Compares keys; default equality.</param>
-    /// <exception cref="InvalidOperationException">This client already has a subscription or live table on that table.</exception>
+    /// <remarks>
+    /// Live tables and subscriptions of one table share the client's connection, each with its own filter (see
+    /// <see cref="Table"/> for how they are told apart).
+    /// </remarks>
     public LiveTable<TKey, TRow> LiveTable<TKey, TRow>(string schema, string table, Func<TRow, TKey> key, string? filter = null,
         IEqualityComparer<TKey>? keyComparer = null) where TKey : notnull
     {
@@ -62,13 +79,24 @@ public sealed partial class SluiceClient
         return live;
     }
 
+    /// <summary>
+    /// Files a new channel and starts it. A table channel the client already holds gets the next subscription id; a room
+    /// the client already holds is refused (the server holds one subscription per room and connection).
+    /// </summary>
     private ChannelState Register(string channel, ChangeEvents events, string? filter, bool wantsSnapshot, IChannelConsumer consumer, bool isRoom = false)
     {
         lock (_lifecycle)
             ObjectDisposedException.ThrowIf(_disposed, this);
         var state = new ChannelState(channel, events, filter, wantsSnapshot, Options.ChannelBufferCapacity, isRoom);
-        if (!_channels.TryAdd(channel, state))
-            throw new InvalidOperationException($"this client is already subscribed to {channel}; dispose that subscription first (the server holds one subscription per channel and connection)");
+        if (!_channels.TryAdd(state.Key, state))
+        {
+            if (isRoom)
+                throw new InvalidOperationException($"this client is already subscribed to {channel}; dispose that subscription first (the server holds one subscription per room and connection)");
+            // A key with a fresh id is never taken.
+            var id = "s" + Interlocked.Increment(ref _lastSubscriptionNumber).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            state = new ChannelState(channel, events, filter, wantsSnapshot, Options.ChannelBufferCapacity, isRoom, id);
+            _channels[state.Key] = state;
+        }
         state.Consumer = consumer;
         state.Dispatcher = Task.Run(() => DispatchAsync(state, consumer));
         _ = SubscribeAsync(state);
@@ -104,11 +132,14 @@ public sealed partial class SluiceClient
             state.Phase = ChannelPhase.Pending;
             state.PendingSnapshot = snapshot;
             state.Generation++;
-            frame = ClientFrames.Subscribe(state.Channel, state.Events, state.Filter, since, snapshot, state.IsRoom ? state.LastDatabaseOffset : null);
+            frame = ClientFrames.Subscribe(state.Channel, state.Events, state.Filter, since, snapshot, state.IsRoom ? state.LastDatabaseOffset : null,
+                state.SubscriptionId);
             ClientLog.Subscribing(_logger, state.Channel, since, snapshot);
         }
         using var activity = ClientTelemetry.ActivitySource.StartActivity("sluice.subscribe");
         activity?.SetTag("sluice.channel", state.Channel);
+        if (state.SubscriptionId is { } id)
+            activity?.SetTag("sluice.subscription_id", id);
         await session.SendAsync(frame, CancellationToken.None).ConfigureAwait(false);
     }
 
@@ -130,11 +161,13 @@ public sealed partial class SluiceClient
         if (frame.Type == FrameTypes.Error && frame.Code == ErrorCodes.TokenExpired)
             OnTokenExpired();
         // A closed subscription's stale reply is recorded before its state leaves the map, so it is found either here
-        // (no state) or under the lock of whichever state (closed or newer) holds the channel.
+        // (no state) or under the lock of whichever state (closed or newer) holds the channel. Frames of a table
+        // subscription with an id reach only that subscription (channel and id make the key).
         var isReply = frame.Type is FrameTypes.Ack or FrameTypes.Error or FrameTypes.ResyncRequired;
-        if (frame.Channel is null || !_channels.TryGetValue(frame.Channel, out var state))
+        var key = frame.Key;
+        if (key is null || !_channels.TryGetValue(key, out var state))
         {
-            if (frame.Channel is not null && isReply && TryConsumeStaleReply(session.Id, frame.Channel))
+            if (key is not null && isReply && TryConsumeStaleReply(session.Id, key))
                 return;
             if (frame.Type == FrameTypes.Error)
                 ReportError(frame.Code ?? ErrorCodes.InternalError, frame.Error ?? "", frame.Channel);
@@ -145,7 +178,7 @@ public sealed partial class SluiceClient
         var refused = false;
         lock (state.Gate)
         {
-            if (isReply && TryConsumeStaleReply(session.Id, state.Channel))
+            if (isReply && TryConsumeStaleReply(session.Id, state.Key))
                 return;
             if (state.Closed)
                 return;
@@ -394,18 +427,18 @@ public sealed partial class SluiceClient
         }
     }
 
-    private bool TryConsumeStaleReply(long sessionId, string channel)
+    private bool TryConsumeStaleReply(long sessionId, string key)
     {
-        while (_staleReplies.TryGetValue(channel, out var owed))
+        while (_staleReplies.TryGetValue(key, out var owed))
         {
             if (owed.SessionId != sessionId)
             {
-                _staleReplies.TryRemove(new KeyValuePair<string, (long, int)>(channel, owed));
+                _staleReplies.TryRemove(new KeyValuePair<string, (long, int)>(key, owed));
                 return false;
             }
             var updated = owed.Count > 1
-                ? _staleReplies.TryUpdate(channel, (sessionId, owed.Count - 1), owed)
-                : _staleReplies.TryRemove(new KeyValuePair<string, (long, int)>(channel, owed));
+                ? _staleReplies.TryUpdate(key, (sessionId, owed.Count - 1), owed)
+                : _staleReplies.TryRemove(new KeyValuePair<string, (long, int)>(key, owed));
             if (updated)
                 return true;
         }
@@ -425,14 +458,14 @@ public sealed partial class SluiceClient
             Volatile.Write(ref state.ClosedFlag, true);
             wasSubscribed = session is not null && state.PhaseIn(session.Id) != ChannelPhase.Idle;
             if (session is not null && state.PhaseIn(session.Id) == ChannelPhase.Pending)
-                _staleReplies.AddOrUpdate(state.Channel, (session.Id, 1),
+                _staleReplies.AddOrUpdate(state.Key, (session.Id, 1),
                     (_, owed) => owed.SessionId == session.Id ? (owed.SessionId, owed.Count + 1) : (session.Id, 1));
         }
-        _channels.TryRemove(new KeyValuePair<string, ChannelState>(state.Channel, state));
+        _channels.TryRemove(new KeyValuePair<string, ChannelState>(state.Key, state));
         state.Buffer.Writer.TryComplete();
         state.Consumer?.OnClosed();
         if (sendUnsubscribe && wasSubscribed)
-            await session!.SendAsync(ClientFrames.Unsubscribe(state.Channel), CancellationToken.None).ConfigureAwait(false);
+            await session!.SendAsync(ClientFrames.Unsubscribe(state.Channel, state.SubscriptionId), CancellationToken.None).ConfigureAwait(false);
         // A handler disposing its own subscription must not wait for itself.
         if (CurrentDispatcher.Value != state)
             await state.Dispatcher.ConfigureAwait(false);

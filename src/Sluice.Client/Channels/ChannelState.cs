@@ -8,9 +8,27 @@ namespace Sluice.Client.Channels;
 /// One subscribed channel: what to subscribe to, where the stream stands (the last accepted offset) and the bounded
 /// buffer between the socket reader and the channel's dispatcher. Fields below <see cref="Gate"/> are guarded by it.
 /// </summary>
-internal sealed class ChannelState(string channel, ChangeEvents events, string? filter, bool wantsSnapshot, int capacity, bool isRoom = false)
+/// <remarks>
+/// <see cref="SubscriptionId"/> is the id the client chose for a further subscription of a table it already subscribes to
+/// (see <see cref="SluiceClient.Table"/>); null for the first one, and for rooms.
+/// </remarks>
+internal sealed class ChannelState(string channel, ChangeEvents events, string? filter, bool wantsSnapshot, int capacity, bool isRoom = false,
+    string? subscriptionId = null)
 {
     public string Channel { get; } = channel;
+
+    /// <summary>The <c>id</c> sent with this subscription and echoed on each of its frames; null when it has none.</summary>
+    public string? SubscriptionId { get; } = subscriptionId;
+
+    /// <summary>What the client's maps are keyed by: the channel and the subscription id (<see cref="KeyOf"/>).</summary>
+    public string Key { get; } = KeyOf(channel, subscriptionId);
+
+    /// <summary>
+    /// The key of (channel, id): the channel itself without an id, else channel and id joined by a NUL (no channel name or
+    /// id holds one), so the subscription without an id keeps the key channels always had.
+    /// </summary>
+    public static string KeyOf(string channel, string? subscriptionId) =>
+        subscriptionId is null ? channel : string.Concat(channel, "\0", subscriptionId);
 
     /// <summary>A room channel (broadcast and presence): no snapshots, room messages instead of changes.</summary>
     public bool IsRoom { get; } = isRoom;

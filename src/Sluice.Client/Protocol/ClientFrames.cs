@@ -15,12 +15,18 @@ internal static class ClientFrames
             writer.WriteString("ref"u8, "hb" + reference.ToString(System.Globalization.CultureInfo.InvariantCulture));
         });
 
-    /// <summary>A subscribe; <paramref name="databaseSince"/> (rooms only) resumes the room's database broadcasts after it.</summary>
-    public static byte[] Subscribe(string channel, ChangeEvents events, string? filter, string? since, bool snapshot, string? databaseSince = null) =>
+    /// <summary>
+    /// A subscribe; <paramref name="databaseSince"/> (rooms only) resumes the room's database broadcasts after it;
+    /// <paramref name="id"/> (tables only) names one of several subscriptions of the table.
+    /// </summary>
+    public static byte[] Subscribe(string channel, ChangeEvents events, string? filter, string? since, bool snapshot, string? databaseSince = null,
+        string? id = null) =>
         Write(writer =>
         {
             writer.WriteString("type"u8, FrameTypes.Subscribe);
             writer.WriteString("channel"u8, channel);
+            if (id is not null)
+                writer.WriteString("id"u8, id);
             if (events != ChangeEvents.All)
             {
                 writer.WriteStartArray("events"u8);
@@ -51,11 +57,13 @@ internal static class ClientFrames
             writer.WriteString("token"u8, token);
         });
 
-    public static byte[] Unsubscribe(string channel) =>
+    public static byte[] Unsubscribe(string channel, string? id = null) =>
         Write(writer =>
         {
             writer.WriteString("type"u8, FrameTypes.Unsubscribe);
             writer.WriteString("channel"u8, channel);
+            if (id is not null)
+                writer.WriteString("id"u8, id);
         });
 
     /// <summary>A room broadcast; <paramref name="payload"/> is UTF-8 JSON (any value).</summary>

@@ -12,11 +12,19 @@ internal sealed class ServerFrame
         Root = root;
         Type = type;
         Channel = channel;
+        // Only table channels have subscription ids; a room's database_broadcast carries its message's "id".
+        SubscriptionId = channel is not null && TableChannel.HasPrefix(channel) ? String("id") : null;
     }
 
     public JsonElement Root { get; }
     public string Type { get; }
     public string? Channel { get; }
+
+    /// <summary>The table subscription's id the frame is about (<c>id</c> of a table channel's frame); null when it has none.</summary>
+    public string? SubscriptionId { get; }
+
+    /// <summary>The key of the subscription the frame is about (see <see cref="ChannelState.KeyOf"/>); null without a channel.</summary>
+    public string? Key => Channel is null ? null : ChannelState.KeyOf(Channel, SubscriptionId);
 
     public string? Offset => String("offset");
 

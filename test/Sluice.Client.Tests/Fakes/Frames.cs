@@ -51,5 +51,13 @@ public static class Frames
 
     public static string Error(string channel, string code, string error) => Json(new { type = "error", error, code, channel });
 
+    /// <summary><paramref name="frame"/> with the table subscription id <paramref name="id"/>, as the server echoes it.</summary>
+    public static string WithId(string frame, string id)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(frame)!.AsObject();
+        node["id"] = id;
+        return node.ToJsonString();
+    }
+
     private static string Json(object value) => JsonSerializer.Serialize(value);
 }

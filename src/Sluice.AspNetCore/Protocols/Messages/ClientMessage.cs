@@ -11,6 +11,12 @@ internal sealed class ClientMessage
     /// <summary>The channel, e.g. <c>table:public.products</c>.</summary>
     public string? Channel { get; init; }
 
+    /// <summary>
+    /// A table subscription's client-chosen id (<see cref="SubscriptionIds"/>, not yet checked against the rule): with it, a
+    /// connection holds several subscriptions of one table, one per id; null for the one without an id.
+    /// </summary>
+    public string? Id { get; init; }
+
     /// <summary>The change types wanted; null means all.</summary>
     public ChangeEvents? Events { get; init; }
 

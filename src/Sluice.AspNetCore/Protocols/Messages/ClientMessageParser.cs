@@ -40,7 +40,7 @@ internal static class ClientMessageParser
             return false;
         }
 
-        string? type = null, channel = null, filter = null, since = null, databaseSince = null, token = null, eventName = null, reference = null, key = null;
+        string? type = null, channel = null, id = null, filter = null, since = null, databaseSince = null, token = null, eventName = null, reference = null, key = null;
         ChangeEvents? events = null;
         var snapshot = false;
         bool self = false, ack = false, hasState = false;
@@ -58,6 +58,9 @@ internal static class ClientMessageParser
                     break;
                 case "channel":
                     channel = ReadString(ref reader, "channel", ref fieldError);
+                    break;
+                case "id":
+                    id = ReadString(ref reader, "id", ref fieldError);
                     break;
                 case "filter":
                     filter = ReadString(ref reader, "filter", ref fieldError);
@@ -122,13 +125,14 @@ internal static class ClientMessageParser
         }
         if (fieldError is not null)
         {
-            error = fieldError with { Channel = channel };
+            // The id is echoed only when it is valid: the client can then tell which of its subscriptions was refused.
+            error = fieldError with { Channel = channel, Id = id is not null && SubscriptionIds.IsValid(id, out _) ? id : null };
             return false;
         }
 
         message = new ClientMessage
         {
-            Type = type, Channel = channel, Filter = filter, Since = since, DatabaseSince = databaseSince, Events = events, Snapshot = snapshot, Token = token,
+            Type = type, Channel = channel, Id = id, Filter = filter, Since = since, DatabaseSince = databaseSince, Events = events, Snapshot = snapshot, Token = token,
             Event = eventName, Payload = payload, Self = self, Ack = ack, Ref = reference, HasState = hasState, State = state, Key = key,
         };
         error = null;

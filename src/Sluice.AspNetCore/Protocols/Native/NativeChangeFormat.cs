@@ -4,7 +4,11 @@ using Sluice.Server.Routing;
 
 namespace Sluice.Server.Protocols.Native;
 
-/// <summary>The native protocol's frames of a table subscription (the Fluxbase frames plus additive fields, docs/protocol.md).</summary>
+/// <summary>
+/// The native protocol's frames of a table subscription (the Fluxbase frames plus additive fields, docs/protocol.md). The
+/// router hands it router channels: it writes each as its wire channel and, for a subscription with an id, the
+/// <c>id</c> (<see cref="NativeSubscriptionKey"/>), so every frame the router sends for a subscription carries its id.
+/// </summary>
 internal sealed class NativeChangeFormat(int maxRecordBytes = RecordLimit.DefaultMaxRecordBytes, Observability.SluiceMetrics? metrics = null)
     : ChangeFrameFormat(metrics)
 {
@@ -14,20 +18,33 @@ internal sealed class NativeChangeFormat(int maxRecordBytes = RecordLimit.Defaul
     /// <summary>Records larger than this are sent reduced (see <see cref="RecordLimit"/>).</summary>
     public int MaxRecordBytes { get; } = maxRecordBytes;
 
-    /// <summary>A change frame (see <see cref="NativeFrames.Change"/>).</summary>
-    public override byte[] Change(string channel, LogEntry entry, bool transactionEnd, ChangeShape shape) =>
-        NativeFrames.Change(channel, entry, transactionEnd, shape, MaxRecordBytes);
+    /// <summary>A change frame (see <see cref="NativeFrames.Change"/>), with the subscription's id when it has one.</summary>
+    public override byte[] Change(string channel, LogEntry entry, bool transactionEnd, ChangeShape shape)
+    {
+        var key = NativeSubscriptionKey.FromRouterChannel(channel);
+        return NativeFrames.Change(key.Channel, entry, transactionEnd, shape, MaxRecordBytes, key.Id);
+    }
 
     /// <summary>The reduced size for a record over the limit, not the record's.</summary>
     public override long EstimateBytes(LogEntry entry, ChangeShape shape) =>
         RecordLimit.IsTooLarge(entry.Change, shape, MaxRecordBytes) ? RecordLimit.ReducedBytes(entry.Change) : entry.Size;
 
     /// <summary>The <c>ack</c> with the offset the subscription starts after.</summary>
-    public override byte[]? Subscribed(string channel, string offset) => NativeFrames.Ack(channel, offset);
+    public override byte[]? Subscribed(string channel, string offset)
+    {
+        var key = NativeSubscriptionKey.FromRouterChannel(channel);
+        return NativeFrames.TableAck(key.Channel, offset, key.Id);
+    }
 
-    public override void ResyncRequired(ISubscriberSink connection, string channel, string reason) =>
-        connection.TryEnqueue(NativeFrames.ResyncRequired(channel, reason, Metrics));
+    public override void ResyncRequired(ISubscriberSink connection, string channel, string reason)
+    {
+        var key = NativeSubscriptionKey.FromRouterChannel(channel);
+        connection.TryEnqueue(NativeFrames.ResyncRequired(key.Channel, reason, Metrics, key.Id));
+    }
 
-    public override void Error(ISubscriberSink connection, string channel, string code, string message, bool ended) =>
-        connection.TryEnqueue(NativeFrames.Error(code, message, channel));
+    public override void Error(ISubscriberSink connection, string channel, string code, string message, bool ended)
+    {
+        var key = NativeSubscriptionKey.FromRouterChannel(channel);
+        connection.TryEnqueue(NativeFrames.Error(code, message, key.Channel, key.Id));
+    }
 }

@@ -32,10 +32,19 @@ internal static class NativeFrames
             writer.WriteString("ref"u8, reference);
         }, reference);
 
-    public static byte[] Ack(string channel) => WithChannel(FrameTypes.Ack, channel);
+    /// <summary>The ack of a table subscription whose offset comes later (a snapshot's last chunk carries it).</summary>
+    /// <param name="channel">The table channel.</param>
+    /// <param name="id">The subscription's id (see <see cref="NativeSubscriptionKey"/>); null writes none.</param>
+    public static byte[] Ack(string channel, string? id = null) => WithChannel(FrameTypes.Ack, channel, id);
 
-    /// <summary>The ack of a live subscription, with the offset it starts after: resuming from it misses nothing.</summary>
-    public static byte[] Ack(string channel, string offset) => Ack(channel, offset, databaseOffset: null);
+    /// <summary>The ack of a live table subscription, with the offset it starts after: resuming from it misses nothing.</summary>
+    public static byte[] TableAck(string channel, string offset, string? id = null) =>
+        Write(static (writer, state) =>
+        {
+            writer.WriteString("type"u8, FrameTypes.Ack);
+            WriteChannel(writer, state.channel, state.id);
+            writer.WriteString("offset"u8, state.offset);
+        }, (channel, offset, id));
 
     /// <summary>
     /// The ack of a room subscription: <c>offset</c> where its room messages start and, when the room receives database
@@ -51,9 +60,10 @@ internal static class NativeFrames
                 writer.WriteString("database_offset"u8, state.databaseOffset);
         }, (channel, offset, databaseOffset));
 
-    public static byte[] Unsubscribed(string channel) => WithChannel(FrameTypes.Unsubscribed, channel);
+    public static byte[] Unsubscribed(string channel, string? id = null) => WithChannel(FrameTypes.Unsubscribed, channel, id);
 
-    public static byte[] Error(string code, string message, string? channel = null) =>
+    /// <summary>An error, about <paramref name="channel"/> (and the subscription <paramref name="id"/> of it) when given.</summary>
+    public static byte[] Error(string code, string message, string? channel = null, string? id = null) =>
         Write(static (writer, state) =>
         {
             writer.WriteString("type"u8, FrameTypes.Error);
@@ -61,9 +71,11 @@ internal static class NativeFrames
             writer.WriteString("code"u8, state.code);
             if (state.channel is not null)
                 writer.WriteString("channel"u8, state.channel);
-        }, (code, message, channel));
+            if (state.id is not null)
+                writer.WriteString("id"u8, state.id);
+        }, (code, message, channel, id));
 
-    public static byte[] Error(ProtocolError error) => Error(error.Code, error.Message, error.Channel);
+    public static byte[] Error(ProtocolError error) => Error(error.Code, error.Message, error.Channel, error.Id);
 
     /// <summary>
     /// A database change: the Fluxbase <c>broadcast</c> frame plus <c>offset</c>, <c>commit_timestamp</c> and,
@@ -75,14 +87,14 @@ internal static class NativeFrames
     /// values only, with <c>too_large: true</c>, <c>key_columns</c> and <c>omitted_columns</c> in the payload.
     /// </remarks>
     public static byte[] Change(string channel, LogEntry entry, bool transactionEnd, Routing.ChangeShape shape = Routing.ChangeShape.AsCaptured,
-        int maxRecordBytes = RecordLimit.DefaultMaxRecordBytes) =>
+        int maxRecordBytes = RecordLimit.DefaultMaxRecordBytes, string? id = null) =>
         Write(static (writer, state) =>
         {
-            var (channel, entry, transactionEnd, shape, maxRecordBytes) = state;
+            var (channel, id, entry, transactionEnd, shape, maxRecordBytes) = state;
             var change = entry.Change;
             var tooLarge = RecordLimit.IsTooLarge(change, shape, maxRecordBytes);
             writer.WriteString("type"u8, FrameTypes.Broadcast);
-            writer.WriteString("channel"u8, channel);
+            WriteChannel(writer, channel, id);
             entry.WriteOffset(writer, "offset"u8);
             writer.WriteString("commit_timestamp"u8, entry.CommitTimestampText);
             if (transactionEnd)
@@ -112,7 +124,7 @@ internal static class NativeFrames
             if (tooLarge)
                 WriteReducedMarkers(writer, change.Table, record, old);
             writer.WriteEndObject();
-        }, (channel, entry, transactionEnd, shape, maxRecordBytes));
+        }, (channel, id, entry, transactionEnd, shape, maxRecordBytes));
 
     /// <summary><c>too_large</c>, the columns that identify the row, and the columns left out of record or old_record.</summary>
     private static void WriteReducedMarkers(Utf8JsonWriter writer, TableSchema table, string?[]? record, string?[]? old)
@@ -148,15 +160,15 @@ internal static class NativeFrames
         }, (role, expiresAt));
 
     /// <summary><c>{"type":"resync_required"}</c>: the requested history is gone; subscribe again with a snapshot (counted in <paramref name="metrics"/>).</summary>
-    public static byte[] ResyncRequired(string channel, string reason, Observability.SluiceMetrics? metrics)
+    public static byte[] ResyncRequired(string channel, string reason, Observability.SluiceMetrics? metrics, string? id = null)
     {
         metrics?.ResyncRequired();
         return Write(static (writer, state) =>
         {
             writer.WriteString("type"u8, FrameTypes.ResyncRequired);
-            writer.WriteString("channel"u8, state.channel);
+            WriteChannel(writer, state.channel, state.id);
             writer.WriteString("error"u8, state.reason);
-        }, (channel, reason));
+        }, (channel, reason, id));
     }
 
     /// <summary>
@@ -164,12 +176,12 @@ internal static class NativeFrames
     /// record size, <c>too_large_rows</c> lists them (<c>index</c> into <c>rows</c>, <c>omitted_columns</c>) and
     /// <c>key_columns</c> names the columns to read them whole by.
     /// </summary>
-    public static byte[] Snapshot(string channel, Snapshots.SnapshotChunk chunk, IReadOnlyList<string> keyColumns, bool last, string? offset) =>
+    public static byte[] Snapshot(string channel, Snapshots.SnapshotChunk chunk, IReadOnlyList<string> keyColumns, bool last, string? offset, string? id = null) =>
         Write(static (writer, state) =>
         {
-            var (channel, chunk, keyColumns, last, offset) = state;
+            var (channel, id, chunk, keyColumns, last, offset) = state;
             writer.WriteString("type"u8, FrameTypes.Snapshot);
-            writer.WriteString("channel"u8, channel);
+            WriteChannel(writer, channel, id);
             writer.WritePropertyName("rows"u8);
             writer.WriteRawValue(chunk.Rows.Span, skipInputValidation: true);
             writer.WriteBoolean("last"u8, last);
@@ -188,7 +200,7 @@ internal static class NativeFrames
             }
             writer.WriteEndArray();
             WriteStrings(writer, "key_columns"u8, keyColumns);
-        }, (channel, chunk, keyColumns, last, offset));
+        }, (channel, id, chunk, keyColumns, last, offset));
 
     private static void WriteStrings(Utf8JsonWriter writer, ReadOnlySpan<byte> name, IReadOnlyList<string> values)
     {
@@ -199,12 +211,20 @@ internal static class NativeFrames
         writer.WriteEndArray();
     }
 
-    private static byte[] WithChannel(string type, string channel) =>
+    private static byte[] WithChannel(string type, string channel, string? id) =>
         Write(static (writer, state) =>
         {
             writer.WriteString("type"u8, state.type);
-            writer.WriteString("channel"u8, state.channel);
-        }, (type, channel));
+            WriteChannel(writer, state.channel, state.id);
+        }, (type, channel, id));
+
+    /// <summary><c>channel</c> and, for a table subscription with an id, <c>id</c> right after it (absent otherwise: the frames without ids are unchanged).</summary>
+    private static void WriteChannel(Utf8JsonWriter writer, string channel, string? id)
+    {
+        writer.WriteString("channel"u8, channel);
+        if (id is not null)
+            writer.WriteString("id"u8, id);
+    }
 
     internal static byte[] Write<TState>(Action<Utf8JsonWriter, TState> body, TState state)
     {

@@ -68,15 +68,16 @@ internal sealed partial class NativeSession
     }
 
     /// <summary>
-    /// The channel limit (<c>Sluice:Limits:MaxChannelsPerConnection</c>) counts table and room channels together;
-    /// subscribing again to a channel the connection has is allowed at the limit. Only this session adds
-    /// subscriptions, so a stale count can only err towards refusing.
+    /// The channel limit (<c>Sluice:Limits:MaxChannelsPerConnection</c>) counts table and room channels together, and
+    /// each table subscription with an id as one more (its <paramref name="routerChannel"/>); subscribing again to a
+    /// channel (with the same id) the connection has is allowed at the limit. Only this session adds subscriptions, so a
+    /// stale count can only err towards refusing.
     /// </summary>
-    private bool AllowsChannel(string channel)
+    private bool AllowsChannel(string channel, string routerChannel)
     {
         var already = RoomChannels.TryParse(channel, out var room, out _)
             ? rooms.IsSubscribed(connection, room)
-            : connection.Subscriptions.ContainsKey(channel);
+            : connection.Subscriptions.ContainsKey(routerChannel);
         return limits.AllowsChannel(TableChannelCount() + rooms.SubscriptionCount(connection), already);
     }
 

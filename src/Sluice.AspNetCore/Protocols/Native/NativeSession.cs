@@ -75,10 +75,13 @@ internal sealed partial class NativeSession(
 
     protected override Task DispatchAsync(ClientMessage message, CancellationToken cancellationToken)
     {
+        // A subscription id is checked before anything else (the token's expiry too): every later answer echoes it.
+        if (message.Type is FrameTypes.Subscribe or FrameTypes.Unsubscribe && !CheckId(message))
+            return Task.CompletedTask;
         if (message.Type is not (FrameTypes.Auth or FrameTypes.Heartbeat or FrameTypes.Unsubscribe) && auth.CheckExpired())
         {
             connection.TryEnqueue(NativeFrames.Error(ErrorCodes.TokenExpired,
-                "the token expired; send {\"type\":\"auth\",\"token\":…} with a fresh token first", message.Channel));
+                "the token expired; send {\"type\":\"auth\",\"token\":…} with a fresh token first", message.Channel, ValidId(message)));
             return Task.CompletedTask;
         }
         return HandleGuardedAsync(message, HandleAsync, cancellationToken);
@@ -120,35 +123,37 @@ internal sealed partial class NativeSession(
         switch (failure)
         {
             case SessionFailure.CatchUpTimedOut:
-                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.DatabaseUnavailable, "the change stream did not catch up with the snapshot in time; try again", message.Channel));
+                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.DatabaseUnavailable, "the change stream did not catch up with the snapshot in time; try again", message.Channel, ValidId(message)));
                 break;
             case SessionFailure.AccessCheckFailed:
                 var failed = (AccessCheckFailedException)exception;
                 LogAccessCheckFailed(connection.Id, failed.SqlState, failed.Reason);
-                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.AccessCheckFailed, failed.Message, message.Channel));
+                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.AccessCheckFailed, failed.Message, message.Channel, ValidId(message)));
                 break;
             case SessionFailure.DatabaseUnavailable:
                 LogDatabaseError(exception, connection.Id);
-                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.DatabaseUnavailable, "the database could not be queried; try again", message.Channel));
+                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.DatabaseUnavailable, "the database could not be queried; try again", message.Channel, ValidId(message)));
                 break;
             default:
                 LogFrameFailed(exception, connection.Id);
-                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InternalError, "the server failed to handle this frame", message.Channel));
+                connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InternalError, "the server failed to handle this frame", message.Channel, ValidId(message)));
                 break;
         }
     }
 
     private async Task SubscribeAsync(ClientMessage message, CancellationToken cancellationToken)
     {
+        // The id was checked (CheckId) before anything else.
         if (string.IsNullOrEmpty(message.Channel))
         {
-            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MissingField, "subscribe needs a \"channel\" such as table:public.products"));
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MissingField, "subscribe needs a \"channel\" such as table:public.products", id: message.Id));
             return;
         }
         var channel = message.Channel;
-        if (!AllowsChannel(channel))
+        var key = new NativeSubscriptionKey(channel, message.Id);
+        if (!AllowsChannel(channel, key.RouterChannel))
         {
-            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.TooManyChannels, limits.TooManyChannelsMessage, Truncate(channel)));
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.TooManyChannels, limits.TooManyChannelsMessage, Truncate(channel), key.Id));
             return;
         }
         if (RoomChannels.HasPrefix(channel))
@@ -158,65 +163,94 @@ internal sealed partial class NativeSession(
         }
         if (message.DatabaseSince is not null)
         {
-            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidField, "\"database_since\" is for room channels; tables resume with \"since\"", Truncate(channel)));
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidField, "\"database_since\" is for room channels; tables resume with \"since\"", Truncate(channel), key.Id));
             return;
         }
         if (!TableChannel.TryParse(channel, out var table, out var channelError))
         {
-            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidChannel, channelError, Truncate(channel)));
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidChannel, channelError, Truncate(channel), key.Id));
             return;
         }
         string? sinceEpoch = null;
         var since = default(ChangeOffset);
         if (message.Since is not null && !ChangeOffset.TryParse(message.Since, out sinceEpoch, out since))
         {
-            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidOffset, "\"since\" is not an offset issued by Sluice", channel));
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidOffset, "\"since\" is not an offset issued by Sluice", channel, key.Id));
             return;
         }
 
         var resolved = await _tables.ResolveAsync(connection, table.Schema, table.Table, message.Filter, cancellationToken);
         if (resolved.Result != TableSubscribeResult.Ready)
         {
-            Report(resolved, channel, table);
+            Report(resolved, key, table);
             return;
         }
 
+        // The router knows the subscription by its router channel: one per (channel, id), so subscriptions with other ids
+        // of the same table stay, and receivers of the same (channel, id) share serialized frames.
         var filter = resolved.Filter;
-        var subscription = new Subscription(connection, channel, new TableKey(table.Schema, table.Table),
+        var subscription = new Subscription(connection, key.RouterChannel, new TableKey(table.Schema, table.Table),
             message.Events ?? ChangeEvents.All, message.Filter, filter, filter is null ? null : resolved.Table)
         {
             Format = changeFormat,
             RelationId = resolved.Table!.RelationId,
         };
-        var ack = NativeFrames.Ack(channel);
+        var ack = NativeFrames.Ack(channel, key.Id);
         var keyColumns = resolved.Table.KeyColumns;
         var outcome = message.Since is not null
             ? await _tables.ResumeAsync(subscription, since, sinceEpoch, ack, cancellationToken)
             : message.Snapshot
                 ? await _tables.SnapshotAsync(connection, subscription, resolved.Table, filter, resolved.AssumeRole ? connection.Identity : null, ack,
-                    chunk => NativeFrames.Snapshot(channel, chunk, keyColumns, last: false, offset: null),
-                    (chunk, offset) => NativeFrames.Snapshot(channel, chunk, keyColumns, last: true, offset), cancellationToken)
+                    chunk => NativeFrames.Snapshot(channel, chunk, keyColumns, last: false, offset: null, key.Id),
+                    (chunk, offset) => NativeFrames.Snapshot(channel, chunk, keyColumns, last: true, offset, key.Id), cancellationToken)
                 : _tables.GoLive(subscription);
-        Report(outcome, channel, table);
+        Report(outcome, key, table);
     }
 
-    /// <summary>The native frame of a table subscription's outcome; nothing for those whose frames are already queued.</summary>
-    private void Report(TableSubscribeOutcome outcome, string channel, TableChannel table)
+    /// <summary>
+    /// False (with an <c>invalid_field</c> error, without the id: it is not one) when <paramref name="message"/> carries an
+    /// id that breaks <see cref="SubscriptionIds"/>' rule, or any id on a room channel (ids name table subscriptions only).
+    /// </summary>
+    private bool CheckId(ClientMessage message)
     {
+        if (message.Id is null)
+            return true;
+        var channel = message.Channel is null ? null : Truncate(message.Channel);
+        if (!SubscriptionIds.IsValid(message.Id, out var error))
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidField, error!, channel));
+            return false;
+        }
+        if (message.Channel is not null && RoomChannels.HasPrefix(message.Channel))
+        {
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.InvalidField, "\"id\" names a table subscription; room channels take none", channel));
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>The message's id when it is valid (echoed in answers about it); null otherwise.</summary>
+    private static string? ValidId(ClientMessage message) =>
+        message.Id is { } id && SubscriptionIds.IsValid(id, out _) ? id : null;
+
+    /// <summary>The native frame of a table subscription's outcome; nothing for those whose frames are already queued.</summary>
+    private void Report(TableSubscribeOutcome outcome, NativeSubscriptionKey key, TableChannel table)
+    {
+        var (channel, id) = key;
         var frame = outcome.Result switch
         {
-            TableSubscribeResult.NotFound => NativeFrames.Error(ErrorCodes.TableNotFound, $"table {table.Schema}.{table.Table} does not exist", channel),
+            TableSubscribeResult.NotFound => NativeFrames.Error(ErrorCodes.TableNotFound, $"table {table.Schema}.{table.Table} does not exist", channel, id),
             TableSubscribeResult.NotEnabled => NativeFrames.Error(ErrorCodes.RealtimeNotEnabled,
-                $"realtime is not enabled for {table.Schema}.{table.Table}; run SELECT enable_realtime('{table.Schema}', '{table.Table}')", channel),
-            TableSubscribeResult.InvalidFilter => NativeFrames.Error(ErrorCodes.InvalidFilter, outcome.Detail!, channel),
-            TableSubscribeResult.Forbidden => NativeFrames.Error(ErrorCodes.Forbidden, outcome.Detail!, channel),
-            TableSubscribeResult.InvalidOffset => NativeFrames.Error(ErrorCodes.InvalidOffset, "\"since\" is not an offset issued by Sluice: it lies beyond the database's WAL", channel),
+                $"realtime is not enabled for {table.Schema}.{table.Table}; run SELECT enable_realtime('{table.Schema}', '{table.Table}')", channel, id),
+            TableSubscribeResult.InvalidFilter => NativeFrames.Error(ErrorCodes.InvalidFilter, outcome.Detail!, channel, id),
+            TableSubscribeResult.Forbidden => NativeFrames.Error(ErrorCodes.Forbidden, outcome.Detail!, channel, id),
+            TableSubscribeResult.InvalidOffset => NativeFrames.Error(ErrorCodes.InvalidOffset, "\"since\" is not an offset issued by Sluice: it lies beyond the database's WAL", channel, id),
             TableSubscribeResult.ResyncRequired => NativeFrames.ResyncRequired(channel, outcome.Resync switch
             {
                 ResyncReason.OtherEpoch => "the offset is from another log epoch (the replication slot was recreated or the database restored); subscribe again with a snapshot",
                 ResyncReason.SnapshotOutlived => "changes made during the snapshot left the retention window before it finished; subscribe again",
                 _ => "the offset is older than the retention window; subscribe again with a snapshot",
-            }, connection.Metrics),
+            }, connection.Metrics, id),
             _ => null,
         };
         if (frame is not null)
@@ -249,9 +283,10 @@ internal sealed partial class NativeSession(
 
     private void Unsubscribe(ClientMessage message)
     {
+        // The id was checked (CheckId) before anything else.
         if (string.IsNullOrEmpty(message.Channel))
         {
-            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MissingField, "unsubscribe needs a \"channel\""));
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.MissingField, "unsubscribe needs a \"channel\"", id: message.Id));
             return;
         }
         if (RoomChannels.HasPrefix(message.Channel))
@@ -259,10 +294,13 @@ internal sealed partial class NativeSession(
             UnsubscribeRoom(message.Channel);
             return;
         }
-        // Only table channels are the client's router channels (a room's database broadcasts are part of the room).
+        // Only table channels (with their ids) name the client's router channels (a room's database broadcasts are part of
+        // the room); the subscription of (channel, id) ends, those with other ids of the table stay.
+        var key = new NativeSubscriptionKey(message.Channel, message.Id);
         if (!TableChannel.TryParse(message.Channel, out _, out _)
-            || !services.Router.Unsubscribe(connection, message.Channel, NativeFrames.Unsubscribed(message.Channel)))
-            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.NotSubscribed, "not subscribed to this channel", Truncate(message.Channel)));
+            || !services.Router.Unsubscribe(connection, key.RouterChannel, NativeFrames.Unsubscribed(key.Channel, key.Id)))
+            connection.TryEnqueue(NativeFrames.Error(ErrorCodes.NotSubscribed,
+                key.Id is null ? "not subscribed to this channel" : "not subscribed to this channel with this id", Truncate(message.Channel), key.Id));
     }
 
     private static string Truncate(string text) => text.Length <= 200 ? text : string.Concat(text.AsSpan(0, 200), "…");
