@@ -341,7 +341,7 @@ public sealed partial class SluiceClient
             state.Phase = ChannelPhase.Failed;
             state.ResubscribeWanted = false;
             if (code is ErrorCodes.DatabaseUnavailable or ErrorCodes.InternalError)
-                _ = RetryLaterAsync(state, state.SessionId, RetryDelay(state.FailedAttempts++, new SluiceException(code!, frame.Error ?? code!)));
+                ScheduleRetry(state, code, frame.Error);
         }
         else if (code == ErrorCodes.SubscriptionInvalidated && phase is ChannelPhase.Live or ChannelPhase.Snapshotting)
             state.Phase = ChannelPhase.Failed;
@@ -349,9 +349,30 @@ public sealed partial class SluiceClient
         {
             // The snapshot could not be finished; ask again.
             state.Phase = ChannelPhase.Failed;
-            _ = RetryLaterAsync(state, state.SessionId, RetryDelay(state.FailedAttempts++, new SluiceException(code!, frame.Error ?? code!)));
+            ScheduleRetry(state, code, frame.Error);
         }
         return false;
+    }
+
+    /// <summary>
+    /// After a transient refusal (<c>database_unavailable</c>, <c>internal_error</c>), asks the reconnect policy when to
+    /// subscribe again on this connection (attempts in a row, time since the first, the server's code). When it says stop,
+    /// the channel stays failed until the next connection subscribes it again.
+    /// </summary>
+    private void ScheduleRetry(ChannelState state, string code, string? message)
+    {
+        if (state.FailedAttempts == 0)
+            state.FirstFailedAt = _time.GetTimestamp();
+        var delay = Options.ReconnectPolicy.NextDelay(new ReconnectContext
+        {
+            Attempt = state.FailedAttempts++,
+            Elapsed = _time.GetElapsedTime(state.FirstFailedAt),
+            Starting = false,
+            ErrorCode = code,
+            LastError = new SluiceException(code, message ?? code),
+        });
+        if (delay is { } wait)
+            _ = RetryLaterAsync(state, state.SessionId, wait);
     }
 
     private async Task RetryLaterAsync(ChannelState state, long sessionId, TimeSpan delay)

@@ -10,11 +10,6 @@ public sealed partial class SluiceClient
 {
     private readonly HttpClient _http;
 
-    /// <summary>The wait before retrying a failed HTTP read or a subscription the server could not serve (database_unavailable): the reconnect policy's delay for such a failure (30 s when it would stop).</summary>
-    internal TimeSpan RetryDelay(int attempt, Exception error) =>
-        Options.ReconnectPolicy.NextDelay(new ReconnectContext { Attempt = attempt, Elapsed = TimeSpan.Zero, Starting = false, LastError = error })
-        ?? TimeSpan.FromSeconds(30);
-
     /// <summary>
     /// Reads a table's current rows with <c>GET /api/tables/{schema}.{table}/rows</c> (the fallback when no WebSocket
     /// can be made). Throws <see cref="SluiceException"/> with the server's code (<c>table_not_found</c>,

@@ -104,5 +104,8 @@ internal sealed class ChannelState(string channel, ChangeEvents events, string? 
     /// <summary>Transient refusals (database unavailable) in a row, for the retry backoff.</summary>
     public int FailedAttempts { get; set; }
 
+    /// <summary>When the first of <see cref="FailedAttempts"/> happened (the client's <see cref="TimeProvider"/> timestamp).</summary>
+    public long FirstFailedAt { get; set; }
+
     public ChannelPhase PhaseIn(long sessionId) => SessionId == sessionId ? Phase : ChannelPhase.Idle;
 }

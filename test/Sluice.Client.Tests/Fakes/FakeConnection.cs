@@ -33,6 +33,9 @@ public sealed class FakeConnection
     /// <summary>Whether the client's close frame is answered with a close at once (the real server's way); false leaves it unanswered until the test closes.</summary>
     public bool AnswerClose { get; set; } = true;
 
+    /// <summary>Whether a frame of the client's has arrived that <see cref="ReceiveAsync"/> has not taken yet.</summary>
+    public bool HasPendingFrame => _received.Reader.Count > 0;
+
     /// <summary>The next frame the client sent, skipping heartbeats unless asked for them; <see cref="ClientClosedException"/> once the client closed.</summary>
     public async Task<JsonObject> ReceiveAsync(bool skipHeartbeats = true)
     {
