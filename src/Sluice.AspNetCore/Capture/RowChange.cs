@@ -43,13 +43,13 @@ internal sealed class RowChange
     /// </summary>
     internal void DropVerdicts() => Volatile.Write(ref _verdicts, null);
 
-    /// <summary>Adds (or replaces) <paramref name="group"/>'s verdict; safe against concurrent additions.</summary>
-    internal void AddVerdict(RowSecurity.AccessGroup group, RowSecurity.AccessVerdict verdict)
+    /// <summary>Adds (or replaces) each group's verdict, published at once; safe against concurrent additions.</summary>
+    internal void AddVerdicts(IReadOnlyList<(RowSecurity.AccessGroup Group, RowSecurity.AccessVerdict Verdict)> verdicts)
     {
         while (true)
         {
             var current = Volatile.Read(ref _verdicts) ?? RowSecurity.AccessVerdicts.Empty;
-            if (ReferenceEquals(Interlocked.CompareExchange(ref _verdicts, current.With(group, verdict), current), current))
+            if (ReferenceEquals(Interlocked.CompareExchange(ref _verdicts, current.WithAll(verdicts), current), current))
                 return;
         }
     }

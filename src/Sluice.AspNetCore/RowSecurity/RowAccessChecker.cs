@@ -83,21 +83,23 @@ internal sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILog
             batches.Add(batch);
         for (var wave = 0; wave < batches.Count; wave += MaxParallelBatches)
         {
-            var running = new List<Task>(MaxParallelBatches);
+            var running = new List<Task<VerdictList>>(MaxParallelBatches);
             for (var i = wave; i < batches.Count && i < wave + MaxParallelBatches; i++)
                 running.Add(RunAsync(batches[i], cancellationToken));
-            await Task.WhenAll(running);
+            // Published only once the whole wave answered: a wave that throws adds nothing (the caller retries the round).
+            VerdictList.Publish(await Task.WhenAll(running));
         }
     }
 
-    private async Task RunAsync(List<(AccessGroup Group, List<Chunk> Chunks)> groups, CancellationToken cancellationToken)
+    private async Task<VerdictList> RunAsync(List<(AccessGroup Group, List<Chunk> Chunks)> groups, CancellationToken cancellationToken)
     {
+        var verdicts = new VerdictList();
         try
         {
             var results = await QueryAsync(groups, cancellationToken);
             for (var i = 0; i < groups.Count; i++)
-                Apply(groups[i].Group, groups[i].Chunks, results[i]);
-            return;
+                Apply(verdicts, groups[i].Group, groups[i].Chunks, results[i]);
+            return verdicts;
         }
         catch (PostgresException ex) when (AccessCheckUnavailableException.IsTransient(ex.SqlState))
         {
@@ -109,8 +111,8 @@ internal sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILog
         }
         catch (PostgresException ex)
         {
-            Fail(groups[0].Group, groups[0].Chunks, ex.SqlState, ex.MessageText);
-            return;
+            Fail(verdicts, groups[0].Group, groups[0].Chunks, ex.SqlState, ex.MessageText);
+            return verdicts;
         }
 
         foreach (var single in groups)
@@ -119,7 +121,7 @@ internal sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILog
             try
             {
                 var results = await QueryAsync([single], cancellationToken);
-                Apply(single.Group, chunks, results[0]);
+                Apply(verdicts, single.Group, chunks, results[0]);
             }
             catch (PostgresException ex) when (AccessCheckUnavailableException.IsTransient(ex.SqlState))
             {
@@ -127,9 +129,10 @@ internal sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILog
             }
             catch (PostgresException ex)
             {
-                Fail(single.Group, chunks, ex.SqlState, ex.MessageText);
+                Fail(verdicts, single.Group, chunks, ex.SqlState, ex.MessageText);
             }
         }
+        return verdicts;
     }
 
     /// <summary>Runs the checks; per group, per chunk: what <c>sluice.visible_rows</c> answered.</summary>
@@ -190,7 +193,7 @@ internal sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILog
     /// The verdicts of one group for the chunks' changes. Throws <see cref="AccessCheckUnavailableException"/> when a check
     /// raised because of the database's state: nothing of this round is then trusted, the caller retries.
     /// </summary>
-    private void Apply(AccessGroup group, List<Chunk> chunks, ChunkResult[] results)
+    private void Apply(VerdictList verdicts, AccessGroup group, List<Chunk> chunks, ChunkResult[] results)
     {
         foreach (var result in results)
         {
@@ -203,13 +206,13 @@ internal sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILog
             var result = results[c];
             if (result.Readable is null)
             {
-                SetAll(group, chunk, AccessVerdict.TableGone);
+                SetAll(verdicts, group, chunk, AccessVerdict.TableGone);
                 continue;
             }
             if (result.ErrorState is { } state)
             {
                 LogCheckFailed(group.Role, state, result.ErrorMessage ?? "");
-                SetAll(group, chunk, AccessVerdict.Failed);
+                SetAll(verdicts, group, chunk, AccessVerdict.Failed);
                 continue;
             }
             var sight = new RowSight[chunk.RowCount + 1];
@@ -220,7 +223,7 @@ internal sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILog
             for (var i = 0; i < chunk.Changes.Count; i++)
             {
                 var (change, newPosition, oldPosition) = chunk.Changes[i];
-                change.AddVerdict(group, result.Readable == false ? AccessVerdict.Hidden : Decide(change.Kind, sight[newPosition], sight[oldPosition]));
+                verdicts.Add(change, group, result.Readable == false ? AccessVerdict.Hidden : Decide(change.Kind, sight[newPosition], sight[oldPosition]));
             }
         }
     }
@@ -234,10 +237,10 @@ internal sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILog
         }
     }
 
-    private static void SetAll(AccessGroup group, Chunk chunk, AccessVerdict verdict)
+    private static void SetAll(VerdictList verdicts, AccessGroup group, Chunk chunk, AccessVerdict verdict)
     {
         foreach (var (change, _, _) in chunk.Changes)
-            change.AddVerdict(group, verdict);
+            verdicts.Add(change, group, verdict);
     }
 
     /// <summary>
@@ -275,11 +278,11 @@ internal sealed partial class RowAccessChecker(NpgsqlDataSource dataSource, ILog
         _ => AccessVerdict.Deliver, // TRUNCATE carries no row: whoever may read the table sees it.
     };
 
-    private void Fail(AccessGroup group, List<Chunk> chunks, string sqlState, string reason)
+    private void Fail(VerdictList verdicts, AccessGroup group, List<Chunk> chunks, string sqlState, string reason)
     {
         LogCheckFailed(group.Role, sqlState, reason);
         foreach (var chunk in chunks)
-            SetAll(group, chunk, AccessVerdict.Failed);
+            SetAll(verdicts, group, chunk, AccessVerdict.Failed);
     }
 
     /// <summary>What <c>sluice.visible_rows</c> answered for one chunk (see its comment in <see cref="Database.SqlApi"/>).</summary>

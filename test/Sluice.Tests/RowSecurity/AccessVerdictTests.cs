@@ -87,4 +87,40 @@ public sealed class AccessVerdictTests
             Assert.Equal(model.Count, verdicts.Count);
         });
     }
+
+    [Fact]
+    public void Verdicts_added_in_batches_hold_the_latest_per_group_with_many_groups_too()
+    {
+        // 40 groups: lookups past the scan limit go through the index; a batch may name a group twice (the later wins).
+        var groups = Enumerable.Range(0, 40)
+            .Select(i => new AccessGroup(new ConnectionIdentity("role" + i % 3, $$"""{"n":{{i}}}""", null, null)))
+            .ToArray();
+        var batch = Gen.Select(Gen.Int[0, groups.Length - 1], Gen.Enum<AccessVerdict>()).Array[0, 30];
+        batch.Array[0, 6].Sample(batches =>
+        {
+            var verdicts = AccessVerdicts.Empty;
+            var model = new Dictionary<int, AccessVerdict>();
+            foreach (var added in batches)
+            {
+                var before = verdicts;
+                var beforeCount = before.Count;
+                var probe = added.Length > 0 && before.TryGet(groups[added[0].Item1], out var seenBefore) ? seenBefore : (AccessVerdict?)null;
+                verdicts = verdicts.WithAll([.. added.Select(a => (groups[a.Item1], a.Item2))]);
+                // Readers of the earlier instance see no change.
+                Assert.Equal(beforeCount, before.Count);
+                if (probe is { } unchanged)
+                    Assert.True(before.TryGet(groups[added[0].Item1], out var still) && still == unchanged);
+                foreach (var (group, verdict) in added)
+                    model[group] = verdict;
+            }
+            for (var group = 0; group < groups.Length; group++)
+            {
+                Assert.Equal(model.ContainsKey(group), verdicts.TryGet(groups[group], out var found));
+                Assert.Equal(model.ContainsKey(group), verdicts.Has(groups[group]));
+                if (model.TryGetValue(group, out var expected))
+                    Assert.Equal(expected, found);
+            }
+            Assert.Equal(model.Count, verdicts.Count);
+        });
+    }
 }

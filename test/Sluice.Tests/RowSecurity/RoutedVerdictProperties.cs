@@ -103,7 +103,7 @@ public sealed class RoutedVerdictProperties
         foreach (var change in changes)
         {
             foreach (var group in groups)
-                change.AddVerdict(group, RowAccessChecker.Decide(change.Kind, change.NewValues![1] == "t" ? RowSight.Visible : RowSight.Hidden, RowSight.Absent));
+                change.AddVerdicts([(group, RowAccessChecker.Decide(change.Kind, change.NewValues![1] == "t" ? RowSight.Visible : RowSight.Hidden, RowSight.Absent))]);
         }
     }
 
