@@ -33,16 +33,6 @@ public sealed class LiveTableRetryPolicyTests
             configure?.Invoke(options);
         });
 
-    /// <summary>Moves the fake clock in small steps until <paramref name="condition"/> holds (the client's timers are set
-    /// asynchronously, so one big step could come before the timer it should fire).</summary>
-    private static Task AdvanceUntilAsync(FakeTimeProvider time, Func<bool> condition, string what) =>
-        TestClients.EventuallyAsync(() =>
-        {
-            if (condition())
-                return true;
-            time.Advance(TimeSpan.FromMilliseconds(250));
-            return false;
-        }, what);
 
     [Fact]
     public async Task A_reduced_row_read_is_retried_as_the_policy_says_and_the_table_stops_when_it_stops()
@@ -66,7 +56,7 @@ public sealed class LiveTableRetryPolicyTests
 
         await connection.SendAsync(Reduced(2, new { id = 7, version = 0 }));
         await contexts.WaitForCountAsync(1, "the first failed read");
-        await AdvanceUntilAsync(time, () => contexts.Items.Count >= 2, "the retry after the policy's delay");
+        await TestClients.AdvanceUntilAsync(time, () => contexts.Items.Count >= 2, "the retry after the policy's delay");
 
         // The policy stopped: the table leaves its channel (rather than retrying every 30 s forever) ...
         var unsubscribe = await connection.ReceiveAsync();
@@ -125,7 +115,7 @@ public sealed class LiveTableRetryPolicyTests
         var table = client.LiveTable<long, Doc>("public", "products", doc => doc.Id);
         await client.StartAsync();
 
-        await AdvanceUntilAsync(time, () => errors.Items.Any(e => e.Code == ClientErrorCodes.LiveTableStopped), "the fallback stopped by the policy");
+        await TestClients.AdvanceUntilAsync(time, () => errors.Items.Any(e => e.Code == ClientErrorCodes.LiveTableStopped), "the fallback stopped by the policy");
         var http = contexts.Items.Where(c => c.LastError is SluiceException).ToList();
         Assert.Equal([0, 1], http.Select(c => c.Attempt));
         Assert.True(http[1].Elapsed >= TimeSpan.FromSeconds(5), $"Elapsed {http[1].Elapsed}: the retry waited the policy's delay, not the poll interval");
@@ -136,13 +126,4 @@ public sealed class LiveTableRetryPolicyTests
         Assert.Equal("database_unavailable", failed.Code);
     }
 
-    private sealed class RecordingPolicy(Recorder<ReconnectContext> contexts, Func<ReconnectContext, TimeSpan?> decide) : IReconnectPolicy
-    {
-        public TimeSpan? NextDelay(ReconnectContext context)
-        {
-            // Only the table's HTTP reads and the WebSocket attempts ask; record both, the tests tell them apart.
-            contexts.Add(context);
-            return decide(context);
-        }
-    }
 }

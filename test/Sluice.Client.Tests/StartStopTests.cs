@@ -253,12 +253,4 @@ public sealed class StartStopTests
         Assert.Equal(server.Url, client.Url);
     }
 
-    private sealed class RecordingPolicy(Recorder<ReconnectContext> contexts, Func<ReconnectContext, TimeSpan?> decide) : IReconnectPolicy
-    {
-        public TimeSpan? NextDelay(ReconnectContext context)
-        {
-            contexts.Add(context);
-            return decide(context);
-        }
-    }
 }

@@ -31,7 +31,7 @@ public sealed class SubscriptionRetryPolicyTests
 
         await connection.SendAsync(Frames.Error(Channel, ErrorCodes.DatabaseUnavailable, "try again"));
         await contexts.WaitForCountAsync(1, "the policy asked about the refusal");
-        await AdvanceUntilAsync(time, () => connection.HasPendingFrame, "the retry after the policy's 5 s");
+        await TestClients.AdvanceUntilAsync(time, () => connection.HasPendingFrame, "the retry after the policy's 5 s");
         var retry = await connection.ReceiveSubscribeAsync();
         Assert.Equal(Channel, (string?)retry["channel"]);
 
@@ -50,21 +50,5 @@ public sealed class SubscriptionRetryPolicyTests
         Assert.Equal(2, contexts.Items.Count);
     }
 
-    private static Task AdvanceUntilAsync(FakeTimeProvider time, Func<bool> condition, string what) =>
-        TestClients.EventuallyAsync(() =>
-        {
-            if (condition())
-                return true;
-            time.Advance(TimeSpan.FromMilliseconds(250));
-            return false;
-        }, what);
 
-    private sealed class RecordingPolicy(Recorder<ReconnectContext> contexts, Func<ReconnectContext, TimeSpan?> decide) : IReconnectPolicy
-    {
-        public TimeSpan? NextDelay(ReconnectContext context)
-        {
-            contexts.Add(context);
-            return decide(context);
-        }
-    }
 }

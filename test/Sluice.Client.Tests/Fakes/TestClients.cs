@@ -17,6 +17,17 @@ public static class TestClients
         return new SluiceClient(options);
     }
 
+    /// <summary>Moves the fake clock in small steps until <paramref name="condition"/> holds (the client's timers are set
+    /// asynchronously, so one big step could come before the timer it should fire).</summary>
+    public static Task AdvanceUntilAsync(Microsoft.Extensions.Time.Testing.FakeTimeProvider time, Func<bool> condition, string what) =>
+        EventuallyAsync(() =>
+        {
+            if (condition())
+                return true;
+            time.Advance(TimeSpan.FromMilliseconds(250));
+            return false;
+        }, what);
+
     /// <summary>Waits until <paramref name="condition"/> holds; a hang guard, not a latency assertion.</summary>
     public static async Task EventuallyAsync(Func<bool> condition, string what)
     {
