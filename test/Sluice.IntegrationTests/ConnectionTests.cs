@@ -171,7 +171,9 @@ public sealed class ConnectionTests(PostgresFixture postgres) : ServerTest(postg
     public async Task A_connection_that_stops_answering_pings_is_cleaned_up()
     {
         await using var server = await ServerHandle.StartAsync(Database, "--slot", Database.SlotName + "_ka",
-            "--Sluice:KeepAliveInterval", "00:00:00.200", "--Sluice:KeepAliveTimeout", "00:00:00.500");
+            // Long enough that the connection is still there when the stats are read on a busy machine (at 0.2 s + 0.5 s
+            // the assertion below failed under a parallel run), short enough for the wait below.
+            "--Sluice:KeepAliveInterval", "00:00:02", "--Sluice:KeepAliveTimeout", "00:00:02");
         var silent = await TestClient.ConnectAsync(server.WebSocketUrl, receive: false);
         Assert.Equal(1, (await server.StatsAsync()).GetProperty("connections").GetInt32());
 

@@ -1,16 +1,22 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
-using System.Threading.Channels;
 using Sluice.Protocol;
 
 namespace Sluice.Server.Connections;
 
 /// <summary>
-/// One WebSocket client: a bounded outbound queue drained by a single writer loop. Frames are shared,
-/// immutable byte arrays. A client that cannot keep up is disconnected with <see cref="CloseCodes.SlowConsumer"/>
-/// instead of making the server buffer without bound.
+/// One WebSocket client: a bounded outbound queue (frames and bytes) whose frames reach the socket through one drainer
+/// at a time. Frames are shared, immutable byte arrays. A client that cannot keep up is disconnected with
+/// <see cref="CloseCodes.SlowConsumer"/> instead of making the server buffer without bound.
 /// </summary>
-internal sealed partial class ClientConnection : Routing.ISubscriberSink
+/// <remarks>
+/// Who sends: <see cref="_draining"/> is the right to write to the socket. Whoever sets it from 0 to 1 schedules a drainer
+/// on the thread pool, which sends the queue and clears it when the queue is empty (then looks again, so a frame queued in
+/// between is never stranded); once the connection has finished it stays 1 for good. A frame queued outside a
+/// <see cref="Routing.DeliveryRound"/> schedules the drainer at once; frames the change dispatcher queues in a round wake
+/// it once, when the round ends, so they go out together (one write and flush).
+/// </remarks>
+internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routing.IDeferredSender, IThreadPoolWorkItem
 {
     private static readonly TimeSpan CloseGracePeriod = TimeSpan.FromSeconds(2);
     private static long s_nextId;
@@ -19,16 +25,22 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink
 
     private readonly WebSocket _socket;
     private readonly CoalescingStream? _transport;
-    private readonly Channel<OutboundFrame> _outbound;
+    private readonly Queue<OutboundFrame> _queue = new();
     private readonly long _maxQueuedBytes;
     private readonly int _maxQueuedFrames;
     private readonly CancellationTokenSource _sendCancellation = new();
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ILogger _logger;
     private long _queuedBytes;
+    private int _queuedFrames;
+    private int _draining;
+    private int _deferred;
     private long _sendStartedTimestamp;
     private int _closeCode;
     private string? _closeReason;
     private volatile bool _dropQueued;
+    // Set after the close code, reason and _dropQueued are written: only then may the drainer finish.
+    private volatile bool _closeReady;
     private Auth.ConnectionIdentity _identity = Auth.ConnectionIdentity.Anonymous("anon");
 
     public ClientConnection(WebSocket socket, int maxQueuedFrames, long maxQueuedBytes, ILogger logger, CoalescingStream? transport = null)
@@ -38,11 +50,6 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink
         _maxQueuedBytes = maxQueuedBytes;
         _maxQueuedFrames = maxQueuedFrames;
         _logger = logger;
-        _outbound = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(maxQueuedFrames)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
     }
 
     public long Id { get; } = Interlocked.Increment(ref s_nextId);
@@ -92,19 +99,32 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink
     {
         if (IsClosing)
             return false;
-        if (Interlocked.Add(ref _queuedBytes, frame.QueuedBytes) > _maxQueuedBytes || !_outbound.Writer.TryWrite(frame))
+        if (Interlocked.Add(ref _queuedBytes, frame.QueuedBytes) > _maxQueuedBytes || Interlocked.Increment(ref _queuedFrames) > _maxQueuedFrames)
         {
             Metrics?.Dropped();
             Close(CloseCodes.SlowConsumer, "slow_consumer: outbound queue full; reconnect and resubscribe");
             return false;
         }
+        lock (_queue)
+            _queue.Enqueue(frame);
+        // A round defers the send while the queue is short; a longer one is drained at once so that a large round
+        // cannot fill it (the limit is for clients that do not read, not for the size of a round).
+        if (Volatile.Read(ref _queuedFrames) > _maxQueuedFrames / 4 || !Routing.DeliveryRound.TryDefer(this, ref _deferred))
+            ScheduleDrain();
         return true;
+    }
+
+    /// <summary>Drains what a delivery round queued (see <see cref="Routing.DeliveryRound"/>).</summary>
+    void Routing.IDeferredSender.SendDeferred()
+    {
+        Volatile.Write(ref _deferred, 0);
+        ScheduleDrain();
     }
 
     /// <summary>Waits until fewer than <paramref name="bytes"/> are queued (or the connection closes): back-pressure for bulk sends.</summary>
     public async Task WaitForQueueBelowAsync(long bytes, CancellationToken cancellationToken)
     {
-        while (!IsClosing && (Interlocked.Read(ref _queuedBytes) > bytes || _outbound.Reader.Count > _maxQueuedFrames / 2))
+        while (!IsClosing && (Interlocked.Read(ref _queuedBytes) > bytes || Volatile.Read(ref _queuedFrames) > _maxQueuedFrames / 2))
             await Task.Delay(2, cancellationToken);
     }
 
@@ -130,60 +150,135 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink
             Metrics?.SlowConsumerDisconnected();
             LogSlowConsumer(Id);
         }
-        _outbound.Writer.TryComplete();
+        _closeReady = true;
         _sendCancellation.CancelAfter(CloseGracePeriod);
+        ScheduleDrain();
     }
 
-    /// <summary>Drains the queue to the socket until the connection closes.</summary>
-    public async Task RunWriterAsync()
+    /// <summary>
+    /// The connection's sending side: completes once the connection has closed (close frame sent, or the transport cut).
+    /// Frames are sent as they are queued, whether or not this was called.
+    /// </summary>
+    public Task RunWriterAsync() => _finished.Task;
+
+    /// <summary>Ends the writer after the reader loop is over (client gone or closed).</summary>
+    public void Complete()
     {
-        var reader = _outbound.Reader;
+        if (Interlocked.CompareExchange(ref _closeCode, (int)WebSocketCloseStatus.NormalClosure, 0) == 0)
+        {
+            _dropQueued = true;
+            _closeReady = true;
+        }
+        _sendCancellation.CancelAfter(CloseGracePeriod);
+        ScheduleDrain();
+    }
+
+    private void ScheduleDrain()
+    {
+        if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    void IThreadPoolWorkItem.Execute() => _ = DrainAsync();
+
+    private bool TryDequeue(out OutboundFrame frame)
+    {
+        lock (_queue)
+            return _queue.TryDequeue(out frame);
+    }
+
+    private bool HasQueued()
+    {
+        lock (_queue)
+            return _queue.Count > 0;
+    }
+
+    /// <summary>Runs while it holds <see cref="_draining"/>; never throws (its task is not observed).</summary>
+    private async Task DrainAsync()
+    {
         var token = _sendCancellation.Token;
-        var closeSent = false;
         try
         {
-            while (await reader.WaitToReadAsync(token))
+            while (true)
             {
-                Volatile.Write(ref _sendStartedTimestamp, Stopwatch.GetTimestamp());
-                if (_transport is not null)
-                    await _transport.BeginBatchAsync(token);
-                while (!(IsClosing && _dropQueued) && reader.TryRead(out var frame))
+                await SendQueuedAsync(token);
+                if (_closeReady && (_dropQueued || !HasQueued()))
                 {
-                    await _socket.SendAsync(frame.Serialize(), frame.Binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, endOfMessage: true, token);
-                    Interlocked.Add(ref _queuedBytes, -frame.QueuedBytes);
-                    if (_transport is { Buffered: > MaxBatchBytes })
-                        await _transport.CommitAsync(endBatch: false, token);
+                    await FinishAsync(token);
+                    return;
                 }
-                if (_transport is not null)
-                    await _transport.CommitAsync(endBatch: true, token);
-                Volatile.Write(ref _sendStartedTimestamp, 0);
-                if (IsClosing && _dropQueued)
-                    break;
-            }
-
-            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-            {
-                var code = Volatile.Read(ref _closeCode);
-                await _socket.CloseOutputAsync(
-                    code == 0 ? WebSocketCloseStatus.NormalClosure : (WebSocketCloseStatus)code,
-                    _closeReason ?? string.Empty,
-                    token);
-                closeSent = true;
+                Volatile.Write(ref _draining, 0);
+                // Anything queued (or a close started) after the queue was seen empty scheduled no drain while this one
+                // held the right to send: take it back and go on, unless someone else did. (Whoever queues a frame
+                // schedules a drain after queuing it, so the queue itself, not the counter, is what to look at.)
+                if ((!HasQueued() && !_closeReady) || Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
+                    return;
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
         {
             // The client is gone or did not read in time.
+            Volatile.Write(ref _sendStartedTimestamp, 0);
+            _socket.Abort();
+            _finished.TrySetResult();
         }
-        finally
+        catch (Exception ex)
         {
             Volatile.Write(ref _sendStartedTimestamp, 0);
-        }
-
-        if (!closeSent)
             _socket.Abort();
-        else if (_socket.State != WebSocketState.Closed)
-            _ = AbortUnlessClosedAsync();
+            _finished.TrySetException(ex);
+        }
+    }
+
+    /// <summary>Sends every queued frame (none once closing without sending what is queued), as one write and flush per 64 KiB.</summary>
+    private async Task SendQueuedAsync(CancellationToken token)
+    {
+        var started = false;
+        while (!(_closeReady && _dropQueued) && TryDequeue(out var frame))
+        {
+            if (!started)
+            {
+                started = true;
+                Volatile.Write(ref _sendStartedTimestamp, Stopwatch.GetTimestamp());
+                if (_transport is not null)
+                    await _transport.BeginBatchAsync(token);
+            }
+            await _socket.SendAsync(frame.Serialize(), frame.Binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, endOfMessage: true, token);
+            Interlocked.Add(ref _queuedBytes, -frame.QueuedBytes);
+            Interlocked.Decrement(ref _queuedFrames);
+            if (_transport is { Buffered: > MaxBatchBytes })
+                await _transport.CommitAsync(endBatch: false, token);
+        }
+        if (!started)
+            return;
+        if (_transport is not null)
+            await _transport.CommitAsync(endBatch: true, token);
+        Volatile.Write(ref _sendStartedTimestamp, 0);
+    }
+
+    /// <summary>Sends the close frame if the client still reads; the drainer's right to send is never given back.</summary>
+    private async Task FinishAsync(CancellationToken token)
+    {
+        lock (_queue)
+        {
+            _queue.Clear();
+            _queue.TrimExcess();
+        }
+        if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            var code = Volatile.Read(ref _closeCode);
+            await _socket.CloseOutputAsync(
+                code == 0 ? WebSocketCloseStatus.NormalClosure : (WebSocketCloseStatus)code,
+                _closeReason ?? string.Empty,
+                token);
+            if (_socket.State != WebSocketState.Closed)
+                _ = AbortUnlessClosedAsync();
+        }
+        else
+        {
+            _socket.Abort();
+        }
+        _finished.TrySetResult();
     }
 
     /// <summary>A client that does not answer our close frame is cut off after the grace period.</summary>
@@ -192,15 +287,6 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink
         await Task.Delay(CloseGracePeriod);
         if (_socket.State != WebSocketState.Closed)
             _socket.Abort();
-    }
-
-    /// <summary>Ends the writer after the reader loop is over (client gone or closed).</summary>
-    public void Complete()
-    {
-        if (Interlocked.CompareExchange(ref _closeCode, (int)WebSocketCloseStatus.NormalClosure, 0) == 0)
-            _dropQueued = true;
-        _outbound.Writer.TryComplete();
-        _sendCancellation.CancelAfter(CloseGracePeriod);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId} is a slow consumer; closing it with 4008")]

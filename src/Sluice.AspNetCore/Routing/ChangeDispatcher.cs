@@ -48,7 +48,7 @@ internal sealed partial class ChangeDispatcher(IChangeSource capture, Subscripti
                     var batch = round[i];
                     // A group joined since the round was judged: judge what is left of the round for it (not only this
                     // batch, or the next ones would pass the version check with verdicts missing for the new group).
-                    while (!router.Dispatch(batch, DateTime.UtcNow, version))
+                    while (!DispatchAndSend(batch, version))
                         version = await WithRetryAsync(round.GetRange(i, round.Count - i), static (access, batches, token) => access.JudgeAsync(batches, token), stoppingToken);
                     var now = DateTime.UtcNow;
                     Interlocked.Add(ref _changesDispatched, batch.Changes.Length);
@@ -63,6 +63,20 @@ internal sealed partial class ChangeDispatcher(IChangeSource capture, Subscripti
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>Dispatches one batch in a <see cref="DeliveryRound"/>: its frames reach each connection in one send, on this thread.</summary>
+    private bool DispatchAndSend(TransactionBatch batch, long version)
+    {
+        DeliveryRound.Begin();
+        try
+        {
+            return router.Dispatch(batch, DateTime.UtcNow, version);
+        }
+        finally
+        {
+            DeliveryRound.End();
         }
     }
 
