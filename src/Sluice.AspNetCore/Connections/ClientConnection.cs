@@ -99,7 +99,8 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
     {
         if (IsClosing)
             return false;
-        if (Interlocked.Add(ref _queuedBytes, frame.QueuedBytes) > _maxQueuedBytes || Interlocked.Increment(ref _queuedFrames) > _maxQueuedFrames)
+        var frames = 0;
+        if (Interlocked.Add(ref _queuedBytes, frame.QueuedBytes) > _maxQueuedBytes || (frames = Interlocked.Increment(ref _queuedFrames)) > _maxQueuedFrames)
         {
             Metrics?.Dropped();
             Close(CloseCodes.SlowConsumer, "slow_consumer: outbound queue full; reconnect and resubscribe");
@@ -109,7 +110,7 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
             _queue.Enqueue(frame);
         // A round defers the send while the queue is short; a longer one is drained at once so that a large round
         // cannot fill it (the limit is for clients that do not read, not for the size of a round).
-        if (Volatile.Read(ref _queuedFrames) > _maxQueuedFrames / 4 || !Routing.DeliveryRound.TryDefer(this, ref _deferred))
+        if (frames > _maxQueuedFrames / 4 || !Routing.DeliveryRound.TryDefer(this, ref _deferred))
             ScheduleDrain();
         return true;
     }
@@ -156,10 +157,10 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
     }
 
     /// <summary>
-    /// The connection's sending side: completes once the connection has closed (close frame sent, or the transport cut).
-    /// Frames are sent as they are queued, whether or not this was called.
+    /// Completes once the connection has finished sending: the close frame sent, or the transport cut.
+    /// Frames are sent as they are queued; nothing has to be started.
     /// </summary>
-    public Task RunWriterAsync() => _finished.Task;
+    public Task Finished => _finished.Task;
 
     /// <summary>Ends the writer after the reader loop is over (client gone or closed).</summary>
     public void Complete()

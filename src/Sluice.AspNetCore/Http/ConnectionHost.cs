@@ -45,7 +45,7 @@ internal static class ConnectionHost
         IHostApplicationLifetime lifetime)
     {
         connections.Add(connection);
-        var writer = connection.RunWriterAsync();
+        var finished = connection.Finished;
         var auth = createAuth();
         try
         {
@@ -59,7 +59,7 @@ internal static class ConnectionHost
             router.RemoveAll(connection);
             rooms.RemoveAll(connection);
             connection.Complete();
-            await writer;
+            await finished;
             connections.Remove(connection);
         }
     }

@@ -81,7 +81,7 @@ internal static partial class RealtimeEndpoint
     /// </summary>
     private static async Task RefuseAsync(WebSocket socket, ClientConnection connection, AuthResult refusal)
     {
-        var writer = connection.RunWriterAsync();
+        var finished = connection.Finished;
         connection.TryEnqueue(NativeFrames.Error(refusal.ErrorCode!, refusal.ErrorMessage!));
         connection.Close(refusal.ErrorCode is ErrorCodes.AuthUnavailable or ErrorCodes.TooManyConnections ? CloseCodes.TryAgainLater : CloseCodes.Unauthorized,
             refusal.ErrorCode!, sendQueued: true);
@@ -97,7 +97,7 @@ internal static partial class RealtimeEndpoint
         {
             // The client did not answer the close in time, or is gone.
         }
-        await writer;
+        await finished;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "WebSocket connection refused: {Code}")]

@@ -96,7 +96,7 @@ public sealed class DeliveryRoundTests
         Assert.Equal(["a", "b"], Frames(blocked.Bytes()));
 
         stuck.Close((int)WebSocketCloseStatus.NormalClosure, "done", sendQueued: true);
-        await stuck.RunWriterAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await stuck.Finished.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(["a", "b"], Frames(blocked.Bytes(), expectClose: true));
     }
 
@@ -139,7 +139,7 @@ public sealed class DeliveryRoundTests
             var total = plans.Sum(plan => plan.Sum());
             Assert.True(SpinWait.SpinUntil(() => Frames(wire.Bytes()).Count == total, TimeSpan.FromSeconds(10)));
             connection.Close((int)WebSocketCloseStatus.NormalClosure, "done", sendQueued: true);
-            Assert.True(connection.RunWriterAsync().Wait(TimeSpan.FromSeconds(30)));
+            Assert.True(connection.Finished.Wait(TimeSpan.FromSeconds(30)));
 
             var frames = Frames(wire.Bytes(), expectClose: true);
             for (var p = 0; p < plans.Length; p++)

@@ -139,7 +139,7 @@ public sealed class RoomRegistryTests : IDisposable
         _rooms.Publish(publisher, "a", "after", Payload, false, false, null, out _);
 
         connection.Close((int)WebSocketCloseStatus.NormalClosure, "done", sendQueued: true);
-        await connection.RunWriterAsync();
+        await connection.Finished;
         var client = WebSocket.CreateFromStream(new MemoryStream(wire.ToArray()), isServer: false, null, Timeout.InfiniteTimeSpan);
         var frames = new List<string>();
         var buffer = new byte[64 * 1024];
