@@ -42,6 +42,8 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
     // Set after the close code, reason and _dropQueued are written: only then may the drainer finish.
     private volatile bool _closeReady;
     private Auth.ConnectionIdentity _identity = Auth.ConnectionIdentity.Anonymous("anon");
+    // Cancels the sends CloseGracePeriod after closing started (on Time's clock); created once, by the first close.
+    private ITimer? _graceTimer;
 
     public ClientConnection(WebSocket socket, int maxQueuedFrames, long maxQueuedBytes, ILogger logger, CoalescingStream? transport = null)
     {
@@ -56,6 +58,9 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
 
     /// <summary>How the connection's protocol writes connection-level events (heartbeat, token expiry and refresh).</summary>
     public ConnectionProtocol Protocol { get; init; } = ConnectionProtocol.Silent;
+
+    /// <summary>The clock of the close grace period (a client that does not read is cut off this long after closing started).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>The server's counters (drops, slow consumers, resyncs); null counts nothing (a connection made outside a server, as in unit tests).</summary>
     public Observability.SluiceMetrics? Metrics { get; init; }
@@ -152,7 +157,7 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
             LogSlowConsumer(Id);
         }
         _closeReady = true;
-        _sendCancellation.CancelAfter(CloseGracePeriod);
+        StartGracePeriod();
         ScheduleDrain();
     }
 
@@ -170,8 +175,18 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
             _dropQueued = true;
             _closeReady = true;
         }
-        _sendCancellation.CancelAfter(CloseGracePeriod);
+        StartGracePeriod();
         ScheduleDrain();
+    }
+
+    /// <summary>From the first close on, sends (the close frame included) have <see cref="CloseGracePeriod"/> to complete.</summary>
+    private void StartGracePeriod()
+    {
+        if (Volatile.Read(ref _graceTimer) is not null)
+            return;
+        var timer = Time.CreateTimer(static state => ((CancellationTokenSource)state!).Cancel(), _sendCancellation, CloseGracePeriod, Timeout.InfiniteTimeSpan);
+        if (Interlocked.CompareExchange(ref _graceTimer, timer, null) is not null)
+            timer.Dispose();
     }
 
     private void ScheduleDrain()
@@ -285,7 +300,7 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
     /// <summary>A client that does not answer our close frame is cut off after the grace period.</summary>
     private async Task AbortUnlessClosedAsync()
     {
-        await Task.Delay(CloseGracePeriod);
+        await Task.Delay(CloseGracePeriod, Time);
         if (_socket.State != WebSocketState.Closed)
             _socket.Abort();
     }

@@ -30,6 +30,7 @@ internal static class ConnectionHost
         {
             Protocol = protocol,
             Metrics = metrics,
+            Time = context.RequestServices.GetRequiredService<TimeProvider>(),
         };
         return (socket, connection);
     }

@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Text;
 using CsCheck;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Sluice.Server.Connections;
 using Sluice.Server.Routing;
 
@@ -12,14 +13,19 @@ namespace Sluice.Tests.Connections;
 /// round ends, and go out in one write; outside a round, or once the queue is long, a drainer is woken at once; however
 /// the drainer is woken, every frame reaches the socket once and in the order it was queued.
 /// </summary>
+/// <remarks>
+/// Each connection's close grace period runs on a <see cref="FakeTimeProvider"/> that only these tests advance: on a busy
+/// machine the drainer may wait seconds for a thread, and the close frame must not depend on getting one in time.
+/// </remarks>
 public sealed class DeliveryRoundTests
 {
-    private static (ClientConnection Connection, TestTransport Wire) Connect(int maxFrames = 10_000, bool blockWrites = false)
+    private static (ClientConnection Connection, TestTransport Wire) Connect(int maxFrames = 10_000, bool blockWrites = false, FakeTimeProvider? time = null)
     {
         var wire = new TestTransport(blockWrites);
         var transport = new CoalescingStream(wire);
         var socket = WebSocket.CreateFromStream(transport, isServer: true, null, Timeout.InfiniteTimeSpan);
-        return (new ClientConnection(socket, maxFrames, 1 << 24, NullLogger.Instance, transport), wire);
+        var connection = new ClientConnection(socket, maxFrames, 1 << 24, NullLogger.Instance, transport) { Time = time ?? new FakeTimeProvider() };
+        return (connection, wire);
     }
 
     private static byte[] Frame(string text) => Encoding.UTF8.GetBytes(text);
@@ -98,6 +104,26 @@ public sealed class DeliveryRoundTests
         stuck.Close((int)WebSocketCloseStatus.NormalClosure, "done", sendQueued: true);
         await stuck.Finished.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(["a", "b"], Frames(blocked.Bytes(), expectClose: true));
+    }
+
+    [Fact]
+    public async Task A_client_that_does_not_read_is_cut_off_once_the_close_grace_period_is_over()
+    {
+        var time = new FakeTimeProvider();
+        var (stuck, blocked) = Connect(blockWrites: true, time: time);
+        Assert.True(stuck.TryEnqueue(Frame("a")));
+        Assert.True(SpinWait.SpinUntil(() => blocked.WriteStarted, TimeSpan.FromSeconds(30)));
+
+        stuck.Close((int)WebSocketCloseStatus.NormalClosure, "done", sendQueued: true);
+        time.Advance(TimeSpan.FromSeconds(1.5));
+        Assert.False(stuck.Finished.IsCompleted);
+
+        // Two seconds after closing started, the write that never completed is given up and the transport cut:
+        // no close frame, and the connection has finished.
+        time.Advance(TimeSpan.FromSeconds(1));
+        await stuck.Finished.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Empty(Frames(blocked.Bytes()));
+        Assert.Throws<WebSocketException>(() => Frames(blocked.Bytes(), expectClose: true));
     }
 
     [Fact]
