@@ -19,6 +19,8 @@ public sealed class ChaosSubscriber(string name, Wire wire, string? token, strin
     private readonly Dictionary<string, string?> _last = [];
     private readonly Dictionary<string, List<(string From, string? To)>> _segments = [];
     private readonly Dictionary<string, DateTime> _snapshotRequested = [];
+    private readonly Dictionary<string, HashSet<long>> _snapshotArriving = [];
+    private readonly Dictionary<(string Channel, string From), HashSet<long>> _snapshotVersions = [];
     private StampedSocket? _socket;
     private Task _pump = Task.CompletedTask;
     private TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -48,6 +50,13 @@ public sealed class ChaosSubscriber(string name, Wire wire, string? token, strin
 
     /// <summary>Per table: the offset ranges (exclusive from, inclusive to) covered without a break.</summary>
     public IReadOnlyDictionary<string, List<(string From, string? To)>> Segments => _segments;
+
+    /// <summary>
+    /// The row versions of each snapshot, by the segment it started (channel and the snapshot's offset): a transaction the
+    /// snapshot already contains is not sent again, even when it follows the snapshot's offset in the log (PostgreSQL may
+    /// make a transaction visible before one that committed earlier in the WAL).
+    /// </summary>
+    public IReadOnlyDictionary<(string Channel, string From), HashSet<long>> SnapshotVersions => _snapshotVersions;
 
     public DateTime MarkerAt => _markerAt;
 
@@ -136,7 +145,10 @@ public sealed class ChaosSubscriber(string name, Wire wire, string? token, strin
                 {
                     frame["snapshot"] = true;
                     lock (_gate)
+                    {
                         _snapshotRequested[channel] = DateTime.UtcNow;
+                        _snapshotArriving[channel] = [];
+                    }
                 }
                 await socket.SendAsync(frame.ToJsonString());
             }
@@ -210,9 +222,17 @@ public sealed class ChaosSubscriber(string name, Wire wire, string? token, strin
                 break;
             case "snapshot":
                 foreach (var row in frame.GetProperty("rows").EnumerateArray())
+                {
                     Record(new ChaosDelivery(ChaosDeliveryKind.SnapshotRow, at, channel, "SNAPSHOT", row.Clone(), null, null, null) { RequestedAt = _snapshotRequested[channel!] });
+                    if (ChaosDelivery.Version(row) is { } version)
+                        _snapshotArriving[channel!].Add(version);
+                }
                 if (frame.GetProperty("last").GetBoolean())
-                    StartSegment(channel!, frame.GetProperty("offset").GetString()!);
+                {
+                    var snapshotOffset = frame.GetProperty("offset").GetString()!;
+                    _snapshotVersions[(channel!, snapshotOffset)] = _snapshotArriving[channel!];
+                    StartSegment(channel!, snapshotOffset);
+                }
                 break;
             case "broadcast":
                 var payload = frame.GetProperty("payload");

@@ -112,7 +112,8 @@ public sealed class RowSecurityChaosTests(PostgresFixture postgres, ITestOutputH
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"seed {seed}: {world.Writes} writes, {oracle.Changes} changes, {world.Controls.Count} control events ({oracle.States} states), " +
             $"{subscribers.Count} subscribers, {subscribers.Sum(s => s.Cuts)} cuts; checked {oracle.DeliveriesChecked} deliveries, " +
-            $"{oracle.SnapshotRowsChecked} snapshot rows, {oracle.RequirementsChecked} required arrivals ({oracle.WithheldAsDesigned} withheld with access_check_failed as designed), " +
+            $"{oracle.SnapshotRowsChecked} snapshot rows, {oracle.RequirementsChecked} required arrivals ({oracle.WithheldAsDesigned} withheld with access_check_failed as designed, " +
+            $"{oracle.ContainedInSnapshot} contained in a snapshot they follow), " +
             $"{world.Committed.Count} committed versions ({oracle.ObserverWithheldAsDesigned} of dropped incarnations withheld from the observer); " +
             $"{oracle.Violations.Count} violations, {problems.Count} run problems"));
         var lags = observer.Received.Where(d => d.Kind == ChaosDeliveryKind.Change).Select(d => (d.At - d.CommittedAt!.Value).TotalMilliseconds).Order().ToList();
