@@ -104,8 +104,11 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
     {
         if (IsClosing)
             return false;
+        // A catch-up's replayed changes are not what the frame limit is for (a client that does not read): however many
+        // changes a client missed, they reach it at the pace it reads; they count against the byte limit at their cost.
         var frames = 0;
-        if (Interlocked.Add(ref _queuedBytes, frame.QueuedBytes) > _maxQueuedBytes || (frames = Interlocked.Increment(ref _queuedFrames)) > _maxQueuedFrames)
+        if (Interlocked.Add(ref _queuedBytes, frame.QueuedBytes) > _maxQueuedBytes
+            || (!frame.Replayed && (frames = Interlocked.Increment(ref _queuedFrames)) > _maxQueuedFrames))
         {
             Metrics?.Dropped();
             Close(CloseCodes.SlowConsumer, "slow_consumer: outbound queue full; reconnect and resubscribe");
@@ -261,9 +264,15 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
             }
             await _socket.SendAsync(frame.Serialize(), frame.Binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, endOfMessage: true, token);
             Interlocked.Add(ref _queuedBytes, -frame.QueuedBytes);
-            Interlocked.Decrement(ref _queuedFrames);
+            if (!frame.Replayed)
+                Interlocked.Decrement(ref _queuedFrames);
             if (_transport is { Buffered: > MaxBatchBytes })
+            {
                 await _transport.CommitAsync(endBatch: false, token);
+                // A write completed: the client reads. A stall is one write that does not complete, not a long queue
+                // (a catch-up of many changes, or a steady stream that keeps the drainer busy).
+                Volatile.Write(ref _sendStartedTimestamp, Stopwatch.GetTimestamp());
+            }
         }
         if (!started)
             return;

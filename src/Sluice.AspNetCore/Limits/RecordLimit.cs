@@ -49,24 +49,6 @@ internal static class RecordLimit
         3 * (Size(table, record, utf8: false) + Size(table, old, utf8: false)) > maxRecordBytes
         && Size(table, record, utf8: true) + Size(table, old, utf8: true) > maxRecordBytes;
 
-    /// <summary>What a reduced frame of <paramref name="change"/> costs in a queue, about (the key values, small values and names).</summary>
-    public static long ReducedBytes(RowChange change)
-    {
-        long bytes = 512;
-        var columns = change.Table.Columns;
-        foreach (var values in new[] { change.NewValues, change.OldValues })
-        {
-            if (values is null)
-                continue;
-            for (var i = 0; i < columns.Length && i < values.Length; i++)
-            {
-                bytes += 2 * columns[i].Name.Length + 8;
-                bytes += columns[i].IsPrimaryKey || columns[i].IsKey ? 6L * Math.Min(values[i]?.Length ?? 4, 1 << 20) : 6 * SmallValueBytes;
-            }
-        }
-        return bytes;
-    }
-
     /// <summary>Whether a value stays in a reduced record: a key column, NULL, or a small value.</summary>
     public static bool Keeps(TableSchema table, int column, string? value) =>
         value is null || value.Length <= SmallValueBytes && Encoding.UTF8.GetByteCount(value) <= SmallValueBytes

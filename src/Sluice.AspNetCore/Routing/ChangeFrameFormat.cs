@@ -26,12 +26,6 @@ internal abstract class ChangeFrameFormat
     /// </summary>
     public virtual bool IsBinary(LogEntry entry) => false;
 
-    /// <summary>
-    /// About what a change frame of <paramref name="entry"/> will weigh in a connection's queue before it is serialized
-    /// (catch-up frames are serialized by the writer).
-    /// </summary>
-    public abstract long EstimateBytes(LogEntry entry, ChangeShape shape);
-
     /// <summary>Queued when a live subscription starts, with the offset it starts after; null sends nothing.</summary>
     public abstract byte[]? Subscribed(string channel, string offset);
 

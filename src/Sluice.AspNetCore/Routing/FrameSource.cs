@@ -19,9 +19,6 @@ internal sealed class FrameSource(ChangeFrameFormat format, string channel, LogE
     /// <summary>Sent as a binary WebSocket message (see <see cref="ChangeFrameFormat.IsBinary"/>).</summary>
     public bool Binary => _binary ??= format.IsBinary(Entry);
 
-    /// <summary>About what the frame weighs in a queue before it is serialized.</summary>
-    public long EstimatedBytes => format.EstimateBytes(Entry, Shape);
-
     /// <summary>The frame for one receiver (each call is one delivery, counted in the format's <see cref="ChangeFrameFormat.Metrics"/>).</summary>
     public byte[] Frame(bool transactionEnd)
     {

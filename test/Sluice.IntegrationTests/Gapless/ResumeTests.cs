@@ -51,6 +51,43 @@ public sealed class ResumeTests(PostgresFixture postgres) : ServerTest(postgres)
     }
 
     [Fact]
+    public async Task A_resume_that_misses_more_changes_than_the_outbound_queue_holds_still_delivers_them_all()
+    {
+        // The queue bounds what a client that does not read may pile up; a catch-up longer than the queue is not that:
+        // it must reach a client that reads, whatever the queue's size (else the client is closed with 4008 on every try).
+        const int queueFrames = 64;
+        const int missed = 20 * queueFrames;
+        await using var server = await ServerHandle.StartAsync(Database, "--slot", Database.SlotName + "_q", "--queue-frames", queueFrames.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var table = await VersionedTable.CreateAsync(Database, "long_gap");
+        string since;
+        await using (var first = await TestClient.ConnectAsync(server.WebSocketUrl))
+        {
+            await first.SubscribeAsync(table.Channel);
+            await table.InsertAsync(0);
+            since = Frames.Offset(await first.NextChangeAsync());
+        }
+
+        // Half as single-row transactions, half as one transaction.
+        for (var id = 1; id <= missed / 2; id++)
+            await table.InsertAsync(id);
+        await table.TransactionAsync($"INSERT INTO long_gap SELECT g, 0, 'x' FROM generate_series({(missed / 2) + 1}, {missed}) g;");
+
+        await using var resumed = await TestClient.ConnectAsync(server.WebSocketUrl);
+        var reply = await Frames.ResumeAsync(resumed, table.Channel, since);
+        Assert.True(Frames.Type(reply) == "ack", $"expected ack, got {reply}");
+        var offsets = new List<string> { since };
+        for (var id = 1; id <= missed; id++)
+        {
+            var frame = await resumed.NextChangeAsync();
+            Assert.Equal(("INSERT", (long)id), (Frames.Kind(frame), Frames.Id(frame)));
+            offsets.Add(Frames.Offset(frame));
+        }
+        await table.InsertAsync(missed + 1);
+        Assert.Equal(missed + 1, Frames.Id(await resumed.NextChangeAsync()));
+        AssertStrictlyIncreasing(offsets);
+    }
+
+    [Fact]
     public async Task The_ack_of_a_live_subscription_is_a_resume_point_before_the_first_change()
     {
         var table = await VersionedTable.CreateAsync(Database, "acked");

@@ -25,10 +25,6 @@ internal sealed class NativeChangeFormat(int maxRecordBytes = RecordLimit.Defaul
         return NativeFrames.Change(key.Channel, entry, transactionEnd, shape, MaxRecordBytes, key.Id);
     }
 
-    /// <summary>The reduced size for a record over the limit, not the record's.</summary>
-    public override long EstimateBytes(LogEntry entry, ChangeShape shape) =>
-        RecordLimit.IsTooLarge(entry.Change, shape, MaxRecordBytes) ? RecordLimit.ReducedBytes(entry.Change) : entry.Size;
-
     /// <summary>The <c>ack</c> with the offset the subscription starts after.</summary>
     public override byte[]? Subscribed(string channel, string offset)
     {

@@ -38,8 +38,6 @@ internal sealed class NativeDatabaseBroadcastFormat(string room, bool privateMes
     public override byte[] Change(string channel, LogEntry entry, bool transactionEnd, ChangeShape shape) =>
         DatabaseBroadcastFrames.Broadcast(Channel, DatabaseBroadcastMessage.Of(entry));
 
-    public override long EstimateBytes(LogEntry entry, ChangeShape shape) => entry.Size;
-
     /// <summary>Nothing: the room's <c>ack</c> carries where its database broadcasts start (<c>database_offset</c>).</summary>
     public override byte[]? Subscribed(string channel, string offset) => null;
 

@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using Sluice.Server.Capture;
 using Sluice.Server.Log;
-using Sluice.Server.Limits;
 using Sluice.Server.Routing;
 
 namespace Sluice.Server.Protocols.Supabase;
@@ -107,15 +106,6 @@ internal sealed class SupabaseChangeFormat(PhoenixVersion version, string topic,
             writer.WriteEndObject();
             writer.WriteEndObject();
         }, (entry, shape, this));
-
-    /// <summary>The Supabase frame of a record over the limit carries only its small values.</summary>
-    public override long EstimateBytes(LogEntry entry, ChangeShape shape)
-    {
-        var change = entry.Change;
-        var record = change.NewValues is not null && shape != ChangeShape.AsDelete ? change.NewValues : null;
-        var oldRecord = change.Kind != ChangeKind.Insert && shape != ChangeShape.WithoutOld ? change.OldValues : null;
-        return IsTooLarge(change.Table, record, oldRecord) ? RecordLimit.ReducedBytes(change) : entry.Size;
-    }
 
     private bool Selected(string column) => _select is null || _select.Contains(column);
 

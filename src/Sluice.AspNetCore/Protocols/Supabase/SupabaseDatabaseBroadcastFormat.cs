@@ -84,8 +84,6 @@ internal sealed class SupabaseDatabaseBroadcastFormat(PhoenixVersion version, st
     /// <summary>A vsn 2.0.0 message goes binary when its topic, event and meta fit kind 4.</summary>
     public override bool IsBinary(LogEntry entry) => Version == PhoenixVersion.V2 && Fits(DatabaseBroadcastMessage.Of(entry));
 
-    public override long EstimateBytes(LogEntry entry, ChangeShape shape) => entry.Size;
-
     /// <summary>Nothing: the session answers the join.</summary>
     public override byte[]? Subscribed(string channel, string offset) => null;
 
