@@ -291,7 +291,19 @@ public sealed partial class SluiceClient
                 session.LastError = (frame.Code ?? "error", frame.Error ?? "");
             try
             {
-                HandleFrame(session, frame);
+                if (frame.Type == FrameTypes.Changes)
+                {
+                    // Replayed changes several to a frame (asked for with batch_catch_up): each as if it had come alone.
+                    foreach (var inner in frame.Inner())
+                    {
+                        _telemetry.CountMessage(inner.Type);
+                        HandleFrame(session, inner);
+                    }
+                }
+                else
+                {
+                    HandleFrame(session, frame);
+                }
             }
             catch (Exception ex) when (ex is FormatException or InvalidOperationException or KeyNotFoundException or System.Text.Json.JsonException)
             {

@@ -19,6 +19,12 @@ public static class FrameTypes
     /// server's heartbeats cannot start a loop.
     /// </summary>
     public const string Heartbeat = "heartbeat";
+    /// <summary>
+    /// Server: several changes of one table subscription replayed from the retention window (a resume with <c>since</c>, or
+    /// the catch-up after a snapshot), in <c>changes</c>: each element is the <see cref="Broadcast"/> frame the change
+    /// would have come in alone. Sent only to a subscribe that asked for it with <c>batch_catch_up: true</c>.
+    /// </summary>
+    public const string Changes = "changes";
     /// <summary>Server: current rows of a channel, sent after the ack of a <c>snapshot: true</c> subscription.</summary>
     public const string Snapshot = "snapshot";
     /// <summary>Server: the requested <c>since</c> is outside retention or from another log epoch; subscribe again with a snapshot.</summary>

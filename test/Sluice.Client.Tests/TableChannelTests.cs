@@ -81,6 +81,49 @@ public sealed class TableChannelTests
     }
 
     [Fact]
+    public async Task A_resume_asks_for_a_batched_catch_up_and_each_change_of_a_changes_frame_arrives_in_order()
+    {
+        await using var server = await FakeServer.StartAsync();
+        await using var client = TestClients.Create(server);
+        var products = client.Table("public", "products");
+        var received = new Recorder<string>();
+        products.OnChange(change => received.Add($"{change.Kind} {change.Offset} {change.IsTransactionEnd}"));
+        await client.StartAsync();
+
+        var first = await server.NextConnectionAsync();
+        Assert.Null((await first.ReceiveSubscribeAsync())["batch_catch_up"]); // a live subscription replays nothing
+        await first.AckAsync(Channel);
+        await first.SendAsync(Frames.Insert(Channel, 1, new { id = 1 }));
+        await received.WaitForCountAsync(1, "the live change");
+        first.Abort();
+
+        var second = await server.NextConnectionAsync();
+        var resume = await second.ReceiveSubscribeAsync();
+        Assert.Equal((Frames.Offset(1), true), ((string?)resume["since"], (bool?)resume["batch_catch_up"]));
+        await second.AckAsync(Channel);
+        string[] replayed =
+        [
+            Frames.Insert(Channel, 2, new { id = 2 }, txEnd: false),
+            Frames.Update(Channel, 3, new { id = 2 }, new { id = 2 }),
+            Frames.Delete(Channel, 4, new { id = 1 }),
+        ];
+        await second.SendAsync("{\"type\":\"changes\",\"channel\":\"" + Channel + "\",\"changes\":[" + string.Join(",", replayed) + "]}");
+        await second.SendAsync(Frames.Insert(Channel, 5, new { id = 5 }));
+        await received.WaitForCountAsync(5, "the replayed changes and the live one");
+        Assert.Equal(
+            [
+                $"Insert {Frames.Offset(1)} True", $"Insert {Frames.Offset(2)} False", $"Update {Frames.Offset(3)} True",
+                $"Delete {Frames.Offset(4)} True", $"Insert {Frames.Offset(5)} True",
+            ],
+            received.Items);
+
+        // The resume point moved through the batch to the live change.
+        second.Abort();
+        var third = await server.NextConnectionAsync();
+        Assert.Equal(Frames.Offset(5), (string?)(await third.ReceiveSubscribeAsync())["since"]);
+    }
+
+    [Fact]
     public async Task Resync_required_starts_over_with_a_snapshot_delivered_to_snapshot_handlers()
     {
         await using var server = await FakeServer.StartAsync();

@@ -18,6 +18,25 @@ public static class FrameScan
         return Utf8Parser.TryParse(rest, out long value, out _) ? value : null;
     }
 
+    /// <summary>How many times <paramref name="value"/> occurs in <paramref name="frame"/>.</summary>
+    public static int Count(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> value)
+    {
+        var count = 0;
+        for (var at = frame.IndexOf(value); at >= 0; at = frame.IndexOf(value))
+        {
+            count++;
+            frame = frame[(at + value.Length)..];
+        }
+        return count;
+    }
+
+    /// <summary>The bytes after the last <c>"name":"</c> up to the next quote (no escapes expected); empty when absent.</summary>
+    public static ReadOnlySpan<byte> LastQuoted(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> propertyWithQuote)
+    {
+        var at = frame.LastIndexOf(propertyWithQuote);
+        return at < 0 ? [] : Quoted(frame[at..], propertyWithQuote);
+    }
+
     /// <summary>The bytes after <c>"name":"</c> up to the next quote (no escapes expected); empty when absent.</summary>
     public static ReadOnlySpan<byte> Quoted(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> propertyWithQuote)
     {

@@ -72,6 +72,17 @@ public sealed class SluiceSubscriber : IAsyncDisposable
             }
             Counter.Add();
         }
+        else if (FrameScan.IsType(message, SluiceFrames.Changes))
+        {
+            // Replayed changes, each element a whole broadcast frame: count them and keep the last one's offset.
+            var offset = FrameScan.LastQuoted(message, SluiceFrames.Offset);
+            if (offset.Length <= _lastOffset.Length)
+            {
+                offset.CopyTo(_lastOffset);
+                _lastOffsetLength = offset.Length;
+            }
+            Counter.Add(FrameScan.Count(message, SluiceFrames.Broadcast));
+        }
         else if (FrameScan.IsType(message, SluiceFrames.Snapshot))
         {
             using var document = JsonDocument.Parse(message.ToArray());

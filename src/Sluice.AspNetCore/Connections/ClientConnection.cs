@@ -206,6 +206,19 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
             return _queue.TryDequeue(out frame);
     }
 
+    /// <summary>The next frame, if it is a replayed change of <paramref name="like"/>'s channel and format (the next of its batch).</summary>
+    private bool TryDequeueReplayedLike(Routing.FrameSource like, out OutboundFrame frame)
+    {
+        lock (_queue)
+        {
+            if (_queue.TryPeek(out frame) && frame.Source is { } next && ReferenceEquals(next.Format, like.Format)
+                && string.Equals(next.Channel, like.Channel, StringComparison.Ordinal))
+                return _queue.TryDequeue(out frame);
+        }
+        frame = default;
+        return false;
+    }
+
     private bool HasQueued()
     {
         lock (_queue)
@@ -262,10 +275,17 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
                 if (_transport is not null)
                     await _transport.BeginBatchAsync(token);
             }
-            await _socket.SendAsync(frame.Serialize(), frame.Binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, endOfMessage: true, token);
-            Interlocked.Add(ref _queuedBytes, -frame.QueuedBytes);
-            if (!frame.Replayed)
-                Interlocked.Decrement(ref _queuedFrames);
+            if (frame.Source is { Format.BatchesCatchUp: true } replayed && !frame.Binary)
+            {
+                await SendCatchUpBatchAsync(frame, replayed, token);
+            }
+            else
+            {
+                await _socket.SendAsync(frame.Serialize(), frame.Binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, endOfMessage: true, token);
+                Interlocked.Add(ref _queuedBytes, -frame.QueuedBytes);
+                if (!frame.Replayed)
+                    Interlocked.Decrement(ref _queuedFrames);
+            }
             if (_transport is { Buffered: > MaxBatchBytes })
             {
                 await _transport.CommitAsync(endBatch: false, token);
@@ -279,6 +299,25 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
         if (_transport is not null)
             await _transport.CommitAsync(endBatch: true, token);
         Volatile.Write(ref _sendStartedTimestamp, 0);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="first"/> and the replayed changes of its channel queued right behind it as one message of the
+    /// protocol's (about <see cref="MaxBatchBytes"/> at most), or alone when none is.
+    /// </summary>
+    private async Task SendCatchUpBatchAsync(OutboundFrame first, Routing.FrameSource source, CancellationToken token)
+    {
+        var frames = new List<byte[]> { first.Serialize() };
+        var bytes = frames[0].Length;
+        while (bytes < MaxBatchBytes && TryDequeueReplayedLike(source, out var next))
+        {
+            var frame = next.Serialize();
+            frames.Add(frame);
+            bytes += frame.Length + 1;
+        }
+        var message = frames.Count == 1 ? frames[0] : source.Format.CatchUpBatch(source.Channel, frames);
+        await _socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, token);
+        Interlocked.Add(ref _queuedBytes, -OutboundFrame.ReplayedCost * frames.Count);
     }
 
     /// <summary>Sends the close frame if the client still reads; the drainer's right to send is never given back.</summary>

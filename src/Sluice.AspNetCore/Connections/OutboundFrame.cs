@@ -40,6 +40,9 @@ internal readonly struct OutboundFrame
     /// <summary>A change replayed from the log (a catch-up), serialized when it is sent; it does not count against the frame limit.</summary>
     public bool Replayed => _source is not null;
 
+    /// <summary>The replayed change (null for bytes already serialized).</summary>
+    public FrameSource? Source => _source;
+
     /// <summary>What the frame counts against the queue's byte limit (its size; <see cref="ReplayedCost"/> for a replayed change).</summary>
     public long QueuedBytes { get; }
 

@@ -26,6 +26,16 @@ internal abstract class ChangeFrameFormat
     /// </summary>
     public virtual bool IsBinary(LogEntry entry) => false;
 
+    /// <summary>
+    /// Whether replayed changes of one channel that wait together in a connection's queue go out as one message
+    /// (<see cref="CatchUpBatch"/>) instead of one message each. Live changes are never batched.
+    /// </summary>
+    public virtual bool BatchesCatchUp => false;
+
+    /// <summary>One message carrying <paramref name="frames"/> (each a <see cref="Change"/> frame of <paramref name="channel"/>, in order).</summary>
+    public virtual byte[] CatchUpBatch(string channel, IReadOnlyList<byte[]> frames) =>
+        throw new NotSupportedException("this format does not batch replayed changes");
+
     /// <summary>Queued when a live subscription starts, with the offset it starts after; null sends nothing.</summary>
     public abstract byte[]? Subscribed(string channel, string offset);
 

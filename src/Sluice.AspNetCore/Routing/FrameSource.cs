@@ -14,6 +14,12 @@ internal sealed class FrameSource(ChangeFrameFormat format, string channel, LogE
 
     public LogEntry Entry { get; } = entry;
 
+    /// <summary>The router channel the change is framed for.</summary>
+    public string Channel => channel;
+
+    /// <summary>The protocol's format the frame is written in.</summary>
+    public ChangeFrameFormat Format => format;
+
     public ChangeShape Shape { get; } = shape;
 
     /// <summary>Sent as a binary WebSocket message (see <see cref="ChangeFrameFormat.IsBinary"/>).</summary>

@@ -46,6 +46,9 @@ internal static class ClientFrames
                 writer.WriteString("since"u8, since);
             else if (snapshot)
                 writer.WriteBoolean("snapshot"u8, true);
+            // The changes replayed after since (or after the snapshot) several to a frame; a server without it ignores it.
+            if (TableChannel.HasPrefix(channel) && (since is not null || snapshot))
+                writer.WriteBoolean("batch_catch_up"u8, true);
             if (databaseSince is not null)
                 writer.WriteString("database_since"u8, databaseSince);
         });

@@ -44,7 +44,23 @@ internal sealed class ServerFrame
     public static ServerFrame Parse(ReadOnlySpan<byte> utf8)
     {
         var reader = new Utf8JsonReader(utf8);
-        var root = JsonElement.ParseValue(ref reader);
+        return FromElement(JsonElement.ParseValue(ref reader));
+    }
+
+    /// <summary>
+    /// The frames a <see cref="FrameTypes.Changes"/> frame carries (replayed changes of one subscription, in order), each as
+    /// if it had come alone.
+    /// </summary>
+    public IEnumerable<ServerFrame> Inner()
+    {
+        if (!Root.TryGetProperty("changes", out var changes) || changes.ValueKind != JsonValueKind.Array)
+            throw new FormatException("changes frame without a changes array");
+        foreach (var change in changes.EnumerateArray())
+            yield return FromElement(change);
+    }
+
+    private static ServerFrame FromElement(JsonElement root)
+    {
         if (root.ValueKind != JsonValueKind.Object)
             throw new FormatException("frame is not a JSON object");
         var type = root.TryGetProperty("type", out var typeElement) && typeElement.ValueKind == JsonValueKind.String

@@ -88,6 +88,60 @@ public sealed class ResumeTests(PostgresFixture postgres) : ServerTest(postgres)
     }
 
     [Fact]
+    public async Task A_batched_catch_up_carries_exactly_the_frames_of_a_plain_one_then_live_changes_come_alone()
+    {
+        var table = await VersionedTable.CreateAsync(Database, "batched");
+        string since;
+        await using (var first = await Server.ConnectAsync())
+        {
+            await first.SendAsync(new { type = "subscribe", channel = table.Channel, id = "b" });
+            Assert.Equal("ack", Frames.Type(await first.NextAsync()));
+            await table.InsertAsync(0);
+            since = Frames.Offset(await first.NextChangeAsync());
+        }
+
+        // About 240 kB of missed changes (several batches of ~64 kB): single-row transactions, then one of 300 rows.
+        const int missed = 400;
+        for (var id = 1; id <= 100; id++)
+            await Database.ExecuteAsync("INSERT INTO batched VALUES ($1, 0, repeat('x', 500))", (long)id);
+        await table.TransactionAsync("INSERT INTO batched SELECT g, 0, repeat('y', 500) FROM generate_series(101, 400) g;");
+
+        var plain = await ConnectAsync();
+        await plain.SendAsync(new { type = "subscribe", channel = table.Channel, id = "b", since });
+        Assert.Equal("ack", Frames.Type(await plain.NextAsync()));
+        var expected = new List<string>();
+        for (var i = 0; i < missed; i++)
+            expected.Add((await plain.NextChangeAsync()).GetRawText());
+
+        var batched = await ConnectAsync();
+        await batched.SendAsync(new { type = "subscribe", channel = table.Channel, id = "b", since, batch_catch_up = true });
+        Assert.Equal("ack", Frames.Type(await batched.NextAsync()));
+        var received = new List<string>();
+        var batches = 0;
+        while (received.Count < missed)
+        {
+            var frame = await batched.NextAsync();
+            if (Frames.Type(frame) == "changes")
+            {
+                batches++;
+                Assert.Equal((table.Channel, "b"), (frame.GetProperty("channel").GetString(), frame.GetProperty("id").GetString()));
+                received.AddRange(frame.GetProperty("changes").EnumerateArray().Select(change => change.GetRawText()));
+            }
+            else
+            {
+                Assert.Equal("broadcast", Frames.Type(frame));
+                received.Add(frame.GetRawText());
+            }
+        }
+        Assert.Equal(expected, received);
+        Assert.True(batches >= 2, $"{missed} changes of ~600 bytes came in {batches} changes frames");
+
+        await table.InsertAsync(missed + 1);
+        var live = await batched.NextAsync();
+        Assert.Equal(("broadcast", (long)missed + 1), (Frames.Type(live), Frames.Id(live)));
+    }
+
+    [Fact]
     public async Task The_ack_of_a_live_subscription_is_a_resume_point_before_the_first_change()
     {
         var table = await VersionedTable.CreateAsync(Database, "acked");

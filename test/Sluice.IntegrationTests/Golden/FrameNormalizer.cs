@@ -14,10 +14,11 @@ namespace Sluice.IntegrationTests.Golden;
 /// <item>a change offset <c>{epoch}-{commit LSN}-{index}</c> → <c>&lt;epoch#N&gt;-&lt;lsn#N&gt;-{index}</c>: the log epoch is
 /// drawn at random per slot and LSNs depend on the cluster's WAL; the index inside the transaction is kept;</item>
 /// <item>a commit timestamp (<c>…T…:…:….ffffffZ</c> on the native protocol, <c>….fffZ</c> on Supabase) → <c>&lt;ts#N&gt;</c>,
-/// where N is the number of the LSN of the one offset on the same line: a commit time belongs to its transaction, and two
-/// transactions may share a millisecond, so numbering the values themselves would depend on timing. A line whose
-/// timestamps disagree for one LSN, or a timestamp on a line without exactly one LSN, gets <c>&lt;ts?…&gt;</c> with the raw
-/// value, which no golden file holds;</item>
+/// where N is the number of the LSN of the one offset on the same line (on a line with several, as a <c>changes</c> frame
+/// has, the offset nearest before the timestamp: each element's): a commit time belongs to its transaction, and two
+/// transactions may share a millisecond, so numbering the values themselves would depend on timing. A timestamp that
+/// disagrees with an earlier one of its LSN, or one without its LSN, gets <c>&lt;ts?…&gt;</c> with the raw value, which no
+/// golden file holds;</item>
 /// <item>a room offset <c>r{epoch}-{sequence}</c> → <c>r&lt;room-epoch#N&gt;-{sequence}</c>: the room epoch is drawn per server
 /// run; the sequence (a counter of the fresh server) is kept;</item>
 /// <item>a presence ref (native <c>"key":…,"ref":"N"</c>, Supabase <c>"phx_ref":"N"</c>) → <c>&lt;presence-ref#N&gt;</c>:
@@ -37,14 +38,13 @@ public sealed partial class FrameNormalizer
     public string Normalize(string line)
     {
         line = Jwt().Replace(line, m => Placeholder("jwt", m.Value));
-        var lsns = new HashSet<int>();
-        line = ChangeOffset().Replace(line, m =>
-        {
-            var lsn = Number("lsn", m.Groups["lsn"].Value);
-            lsns.Add(lsn);
-            return $"{Placeholder("epoch", m.Groups["epoch"].Value)}-<lsn#{lsn}>-{m.Groups["index"].Value}";
-        });
-        line = CommitTimestamp().Replace(line, m => TimestampPlaceholder(m.Value, lsns));
+        var lsns = ChangeOffset().Matches(line).Select(m => (m.Index, Lsn: Number("lsn", m.Groups["lsn"].Value))).ToList();
+        // Each timestamp's LSN: the line's only one, or else the nearest offset before it; found on the raw line.
+        var timestampLsns = CommitTimestamp().Matches(line).Select(m =>
+            lsns.Select(l => l.Lsn).Distinct().Count() == 1 ? lsns[0].Lsn : lsns.Where(l => l.Index < m.Index).Select(l => l.Lsn).DefaultIfEmpty(-1).Last()).ToList();
+        line = ChangeOffset().Replace(line, m => $"{Placeholder("epoch", m.Groups["epoch"].Value)}-<lsn#{Number("lsn", m.Groups["lsn"].Value)}>-{m.Groups["index"].Value}");
+        var next = 0;
+        line = CommitTimestamp().Replace(line, m => TimestampPlaceholder(m.Value, timestampLsns[next++]));
         line = RoomOffset().Replace(line, m => $"r{Placeholder("room-epoch", m.Groups["epoch"].Value)}-{m.Groups["sequence"].Value}");
         line = PresenceRef().Replace(line, m => m.Groups["prefix"].Value + Placeholder("presence-ref", m.Groups["ref"].Value) + "\"");
         line = Uuid().Replace(line, m => Placeholder("uuid", m.Value));
@@ -52,11 +52,10 @@ public sealed partial class FrameNormalizer
         return LoopbackPort().Replace(line, "127.0.0.1:<port>");
     }
 
-    private string TimestampPlaceholder(string value, HashSet<int> lsns)
+    private string TimestampPlaceholder(string value, int lsn)
     {
-        if (lsns.Count != 1)
+        if (lsn < 0)
             return $"<ts?{value}>";
-        var lsn = lsns.Single();
         if (!_timestampOfLsn.TryAdd(lsn, value) && _timestampOfLsn[lsn] != value)
             return $"<ts?{value}>";
         return $"<ts#{lsn}>";

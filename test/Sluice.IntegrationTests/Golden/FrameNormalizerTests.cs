@@ -26,6 +26,19 @@ public sealed class FrameNormalizerTests
     }
 
     [Fact]
+    public void In_a_changes_frame_each_commit_timestamp_belongs_to_the_offset_before_it()
+    {
+        var normalizer = new FrameNormalizer();
+        Assert.Equal(
+            """{"type":"changes","changes":[{"offset":"<epoch#1>-<lsn#1>-00000000","commit_timestamp":"<ts#1>"},{"offset":"<epoch#1>-<lsn#2>-00000000","commit_timestamp":"<ts#2>"},{"offset":"<epoch#1>-<lsn#2>-00000001","commit_timestamp":"<ts#2>"}]}""",
+            normalizer.Normalize("""{"type":"changes","changes":[{"offset":"3f2a9c01-00000000016B3748-00000000","commit_timestamp":"2025-01-31T12:00:00.123456Z"},{"offset":"3f2a9c01-00000000016B3750-00000000","commit_timestamp":"2025-01-31T12:00:00.223456Z"},{"offset":"3f2a9c01-00000000016B3750-00000001","commit_timestamp":"2025-01-31T12:00:00.223456Z"}]}"""));
+        // A timestamp that disagrees with the one its LSN had earlier still stays raw.
+        Assert.Equal(
+            """[{"offset":"<epoch#1>-<lsn#1>-00000000","commit_timestamp":"<ts?2025-01-31T12:00:00.999999Z>"},{"offset":"<epoch#1>-<lsn#2>-00000000","commit_timestamp":"<ts#2>"}]""",
+            normalizer.Normalize("""[{"offset":"3f2a9c01-00000000016B3748-00000000","commit_timestamp":"2025-01-31T12:00:00.999999Z"},{"offset":"3f2a9c01-00000000016B3750-00000000","commit_timestamp":"2025-01-31T12:00:00.223456Z"}]"""));
+    }
+
+    [Fact]
     public void A_commit_timestamp_that_cannot_be_tied_to_one_transaction_stays_raw_so_no_golden_file_matches_it()
     {
         var normalizer = new FrameNormalizer();

@@ -139,6 +139,10 @@ public sealed class NativeGoldenTests(PostgresFixture postgres) : GoldenTest(pos
         await AskAsync(s, user, $$"""{"type":"unsubscribe","channel":"{{Products}}"}""");
         await AskAsync(s, user, $$"""{"type":"subscribe","channel":"{{Products}}","since":"{{Field(ack, "offset")}}","filter":"id=in.(4,5)"}""");
 
+        s.Step("the same resume with batch_catch_up: the replayed changes in one changes frame, each element the broadcast frame above");
+        await AskAsync(s, user, $$"""{"type":"unsubscribe","channel":"{{Products}}"}""");
+        await AskAsync(s, user, $$"""{"type":"subscribe","channel":"{{Products}}","since":"{{Field(ack, "offset")}}","filter":"id=in.(4,5)","batch_catch_up":true}""");
+
         // ---- Row-level security
         s.Step("row-level security (golden_user sees its own tasks): a visible INSERT, an invisible one, a row entering sight (UPDATE without old_record), a row leaving it (as a DELETE)");
         await AskAsync(s, user, """{"type":"subscribe","channel":"table:public.tasks"}""");

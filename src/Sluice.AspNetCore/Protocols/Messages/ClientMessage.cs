@@ -35,6 +35,9 @@ internal sealed class ClientMessage
     /// <summary>Send the current rows before live changes.</summary>
     public bool Snapshot { get; init; }
 
+    /// <summary>Send the changes replayed from the retention window several to a frame (<see cref="FrameTypes.Changes"/>).</summary>
+    public bool BatchCatchUp { get; init; }
+
     /// <summary>A JWT, carried by <see cref="FrameTypes.Auth"/> frames.</summary>
     public string? Token { get; init; }
 

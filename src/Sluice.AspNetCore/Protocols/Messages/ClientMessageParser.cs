@@ -42,7 +42,7 @@ internal static class ClientMessageParser
 
         string? type = null, channel = null, id = null, filter = null, since = null, databaseSince = null, token = null, eventName = null, reference = null, key = null;
         ChangeEvents? events = null;
-        var snapshot = false;
+        bool snapshot = false, batchCatchUp = false;
         bool self = false, ack = false, hasState = false;
         byte[]? payload = null, state = null;
         ProtocolError? fieldError = null;
@@ -76,6 +76,9 @@ internal static class ClientMessageParser
                     break;
                 case "snapshot":
                     snapshot = ReadBoolean(ref reader, "snapshot", ref fieldError);
+                    break;
+                case "batch_catch_up":
+                    batchCatchUp = ReadBoolean(ref reader, "batch_catch_up", ref fieldError);
                     break;
                 case "event":
                     eventName = ReadString(ref reader, "event", ref fieldError);
@@ -132,7 +135,7 @@ internal static class ClientMessageParser
 
         message = new ClientMessage
         {
-            Type = type, Channel = channel, Id = id, Filter = filter, Since = since, DatabaseSince = databaseSince, Events = events, Snapshot = snapshot, Token = token,
+            Type = type, Channel = channel, Id = id, Filter = filter, Since = since, DatabaseSince = databaseSince, Events = events, Snapshot = snapshot, BatchCatchUp = batchCatchUp, Token = token,
             Event = eventName, Payload = payload, Self = self, Ack = ack, Ref = reference, HasState = hasState, State = state, Key = key,
         };
         error = null;

@@ -219,6 +219,22 @@ internal static class NativeFrames
         }, (type, channel, id));
 
     /// <summary><c>channel</c> and, for a table subscription with an id, <c>id</c> right after it (absent otherwise: the frames without ids are unchanged).</summary>
+    /// <summary>
+    /// Several replayed changes of one subscription in one frame: <c>{"type":"changes","channel":…,"id":…,"changes":[…]}</c>,
+    /// each element the <c>broadcast</c> frame the change would have come in alone (<paramref name="frames"/>, already written).
+    /// </summary>
+    public static byte[] Changes(string channel, IReadOnlyList<byte[]> frames, string? id = null) =>
+        Write(static (writer, state) =>
+        {
+            var (channel, id, frames) = state;
+            writer.WriteString("type"u8, FrameTypes.Changes);
+            WriteChannel(writer, channel, id);
+            writer.WriteStartArray("changes"u8);
+            foreach (var frame in frames)
+                writer.WriteRawValue(frame, skipInputValidation: true);
+            writer.WriteEndArray();
+        }, (channel, id, frames));
+
     private static void WriteChannel(Utf8JsonWriter writer, string channel, string? id)
     {
         writer.WriteString("channel"u8, channel);

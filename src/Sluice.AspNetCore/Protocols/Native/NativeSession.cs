@@ -192,7 +192,7 @@ internal sealed partial class NativeSession(
         var subscription = new Subscription(connection, key.RouterChannel, new TableKey(table.Schema, table.Table),
             message.Events ?? ChangeEvents.All, message.Filter, filter, filter is null ? null : resolved.Table)
         {
-            Format = changeFormat,
+            Format = message.BatchCatchUp ? changeFormat.BatchingCatchUp : changeFormat,
             RelationId = resolved.Table!.RelationId,
         };
         var ack = NativeFrames.Ack(channel, key.Id);
