@@ -116,9 +116,11 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
         }
         lock (_queue)
             _queue.Enqueue(frame);
-        // A round defers the send while the queue is short; a longer one is drained at once so that a large round
-        // cannot fill it (the limit is for clients that do not read, not for the size of a round).
-        if (frames > _maxQueuedFrames / 4 || !Routing.DeliveryRound.TryDefer(this, ref _deferred))
+        // A round defers the send while the queue is short (unless the connection was idle and the round is small, see
+        // DeliveryRound); a longer one is drained at once so that a large round cannot fill it (the limit is for clients
+        // that do not read, not for the size of a round).
+        if (frames > _maxQueuedFrames / 4
+            || !Routing.DeliveryRound.TryDefer(this, ref _deferred, idle: frames == 1 && Volatile.Read(ref _draining) == 0))
             ScheduleDrain();
         return true;
     }

@@ -10,8 +10,9 @@ namespace Sluice.Tests.Connections;
 
 /// <summary>
 /// The connection's send side: frames queued in a <see cref="DeliveryRound"/> wake the connection's drainer once, when the
-/// round ends, and go out in one write; outside a round, or once the queue is long, a drainer is woken at once; however
-/// the drainer is woken, every frame reaches the socket once and in the order it was queued.
+/// round ends, and go out in one write (except for the round's first idle connections, woken at once); outside a round,
+/// or once the queue is long, a drainer is woken at once; however the drainer is woken, every frame reaches the socket
+/// once and in the order it was queued.
 /// </summary>
 /// <remarks>
 /// Each connection's close grace period runs on a <see cref="FakeTimeProvider"/> that only these tests advance: on a busy
@@ -31,36 +32,45 @@ public sealed class DeliveryRoundTests
     private static byte[] Frame(string text) => Encoding.UTF8.GetBytes(text);
 
     [Fact]
-    public void Frames_queued_in_a_round_are_sent_together_once_it_ends()
+    public void A_round_wakes_its_first_idle_connections_at_once_and_holds_the_others_until_it_ends()
     {
-        var (connection, wire) = Connect();
+        var connections = Enumerable.Range(0, DeliveryRound.ImmediateWakeUps + 1).Select(_ => Connect()).ToList();
+        var (last, lastWire) = connections[^1];
         DeliveryRound.Begin();
         try
         {
-            Assert.True(connection.TryEnqueue(Frame("a")));
-            Assert.True(connection.TryEnqueue(Frame("b")));
-            Assert.True(connection.TryEnqueue(Frame("c")));
-            // Nothing wakes the drainer while the round is open.
-            Assert.Equal(0, wire.Writes);
+            foreach (var (connection, _) in connections)
+                Assert.True(connection.TryEnqueue(Frame("a")));
+            // The first ones were idle: their frames go out while the round is still open.
+            foreach (var (_, wire) in connections.SkipLast(1))
+                Assert.True(SpinWait.SpinUntil(() => wire.Writes > 0, TimeSpan.FromSeconds(30)));
+            Assert.True(last.TryEnqueue(Frame("b")));
+            Assert.True(last.TryEnqueue(Frame("c")));
+            // Beyond them nothing wakes a drainer while the round is open.
+            Assert.Equal(0, lastWire.Writes);
         }
         finally
         {
             DeliveryRound.End();
         }
 
-        Assert.True(SpinWait.SpinUntil(() => wire.Writes > 0, TimeSpan.FromSeconds(30)));
-        Assert.Equal(["a", "b", "c"], Frames(wire.Bytes()));
-        Assert.Equal(1, wire.Writes);
+        Assert.True(SpinWait.SpinUntil(() => lastWire.Writes > 0, TimeSpan.FromSeconds(30)));
+        Assert.Equal(["a", "b", "c"], Frames(lastWire.Bytes()));
+        Assert.Equal(1, lastWire.Writes);
     }
 
     [Fact]
     public void A_long_queue_is_not_held_by_a_round()
     {
         var (connection, wire) = Connect(maxFrames: 8);
+        var others = Enumerable.Range(0, DeliveryRound.ImmediateWakeUps).Select(_ => Connect().Connection).ToList();
         DeliveryRound.Begin();
         try
         {
-            // A quarter of the limit may wait for the round's end; beyond that the queue is drained at once.
+            // The round's immediate wake-ups go to others, so this connection's frames are held: a quarter of the limit
+            // may wait for the round's end; beyond that the queue is drained at once.
+            foreach (var other in others)
+                Assert.True(other.TryEnqueue(Frame("x")));
             for (var i = 0; i < 3; i++)
                 Assert.True(connection.TryEnqueue(Frame($"f{i}")));
             Assert.True(SpinWait.SpinUntil(() => wire.Writes > 0, TimeSpan.FromSeconds(30)));
