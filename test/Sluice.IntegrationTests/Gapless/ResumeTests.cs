@@ -71,6 +71,13 @@ public sealed class ResumeTests(PostgresFixture postgres) : ServerTest(postgres)
         for (var id = 1; id <= missed / 2; id++)
             await table.InsertAsync(id);
         await table.TransactionAsync($"INSERT INTO long_gap SELECT g, 0, 'x' FROM generate_series({(missed / 2) + 1}, {missed}) g;");
+        // The resume must find them retained: a transaction still being captured would arrive live, and 640 live changes in
+        // one transaction do overflow a 64-frame queue (that limit is for live frames, as designed).
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120)))
+        {
+            while ((await server.StatsAsync()).GetProperty("retention").GetProperty("changes").GetInt32() < missed + 1)
+                await Task.Delay(20, deadline.Token);
+        }
 
         await using var resumed = await TestClient.ConnectAsync(server.WebSocketUrl);
         var reply = await Frames.ResumeAsync(resumed, table.Channel, since);
