@@ -64,23 +64,13 @@ public sealed class SluiceSubscriber : IAsyncDisposable
                 Latency.Record(Stopwatch.GetTimestamp() - sent);
             if (Frames.Count < KeepFrames)
                 Frames.Add(Encoding.UTF8.GetString(message));
-            var offset = FrameScan.Quoted(message, SluiceFrames.Offset);
-            if (offset.Length <= _lastOffset.Length)
-            {
-                offset.CopyTo(_lastOffset);
-                _lastOffsetLength = offset.Length;
-            }
+            KeepOffset(FrameScan.Quoted(message, SluiceFrames.Offset));
             Counter.Add();
         }
         else if (FrameScan.IsType(message, SluiceFrames.Changes))
         {
             // Replayed changes, each element a whole broadcast frame: count them and keep the last one's offset.
-            var offset = FrameScan.LastQuoted(message, SluiceFrames.Offset);
-            if (offset.Length <= _lastOffset.Length)
-            {
-                offset.CopyTo(_lastOffset);
-                _lastOffsetLength = offset.Length;
-            }
+            KeepOffset(FrameScan.LastQuoted(message, SluiceFrames.Offset));
             Counter.Add(FrameScan.Count(message, SluiceFrames.Broadcast));
         }
         else if (FrameScan.IsType(message, SluiceFrames.Snapshot))
@@ -98,5 +88,14 @@ public sealed class SluiceSubscriber : IAsyncDisposable
         {
             _reply.TrySetResult(Encoding.UTF8.GetString(message));
         }
+    }
+
+    /// <summary>Keeps <paramref name="offset"/> as the last one (copied into a fixed buffer: no allocation per frame).</summary>
+    private void KeepOffset(ReadOnlySpan<byte> offset)
+    {
+        if (offset.Length > _lastOffset.Length)
+            return;
+        offset.CopyTo(_lastOffset);
+        _lastOffsetLength = offset.Length;
     }
 }

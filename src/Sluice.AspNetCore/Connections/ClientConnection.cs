@@ -108,7 +108,7 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
         // changes a client missed, they reach it at the pace it reads; they count against the byte limit at their cost.
         var frames = 0;
         if (Interlocked.Add(ref _queuedBytes, frame.QueuedBytes) > _maxQueuedBytes
-            || (!frame.Replayed && (frames = Interlocked.Increment(ref _queuedFrames)) > _maxQueuedFrames))
+            || (frame.Source is null && (frames = Interlocked.Increment(ref _queuedFrames)) > _maxQueuedFrames))
         {
             Metrics?.Dropped();
             Close(CloseCodes.SlowConsumer, "slow_consumer: outbound queue full; reconnect and resubscribe");
@@ -285,7 +285,7 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
             {
                 await _socket.SendAsync(frame.Serialize(), frame.Binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, endOfMessage: true, token);
                 Interlocked.Add(ref _queuedBytes, -frame.QueuedBytes);
-                if (!frame.Replayed)
+                if (frame.Source is null)
                     Interlocked.Decrement(ref _queuedFrames);
             }
             if (_transport is { Buffered: > MaxBatchBytes })

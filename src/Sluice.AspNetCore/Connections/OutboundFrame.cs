@@ -37,10 +37,10 @@ internal readonly struct OutboundFrame
         Binary = source.Binary;
     }
 
-    /// <summary>A change replayed from the log (a catch-up), serialized when it is sent; it does not count against the frame limit.</summary>
-    public bool Replayed => _source is not null;
-
-    /// <summary>The replayed change (null for bytes already serialized).</summary>
+    /// <summary>
+    /// The change replayed from the log (a catch-up), serialized when it is sent; it does not count against the frame
+    /// limit. Null for bytes already serialized.
+    /// </summary>
     public FrameSource? Source => _source;
 
     /// <summary>What the frame counts against the queue's byte limit (its size; <see cref="ReplayedCost"/> for a replayed change).</summary>
