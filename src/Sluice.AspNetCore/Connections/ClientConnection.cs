@@ -7,7 +7,9 @@ namespace Sluice.Server.Connections;
 /// <summary>
 /// One WebSocket client: a bounded outbound queue (frames and bytes) whose frames reach the socket through one drainer
 /// at a time. Frames are shared, immutable byte arrays. A client that cannot keep up is disconnected with
-/// <see cref="CloseCodes.SlowConsumer"/> instead of making the server buffer without bound.
+/// <see cref="CloseCodes.SlowConsumer"/> instead of making the server buffer without bound. Live changes fill at most
+/// <see cref="LiveShare"/> of the frame limit: past it the client falls behind (<see cref="Routing.LiveDelivery.Behind"/>)
+/// and is caught up from the retained log once its queue has drained, so a burst larger than the queue closes no one.
 /// </summary>
 /// <remarks>
 /// Who sends: <see cref="_draining"/> is the right to write to the socket. Whoever sets it from 0 to 1 schedules a drainer
@@ -23,11 +25,15 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
 
     private const int MaxBatchBytes = 64 * 1024;
 
+    /// <summary>The share of the frame limit live changes may fill; the rest stays free for other frames (acks, heartbeats, errors).</summary>
+    private const double LiveShare = 0.75;
+
     private readonly WebSocket _socket;
     private readonly CoalescingStream? _transport;
     private readonly Queue<OutboundFrame> _queue = new();
     private readonly long _maxQueuedBytes;
     private readonly int _maxQueuedFrames;
+    private readonly int _maxLiveFrames;
     private readonly CancellationTokenSource _sendCancellation = new();
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ILogger _logger;
@@ -44,6 +50,8 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
     private Auth.ConnectionIdentity _identity = Auth.ConnectionIdentity.Anonymous("anon");
     // Cancels the sends CloseGracePeriod after closing started (on Time's clock); created once, by the first close.
     private ITimer? _graceTimer;
+    // Set by the router when the client fell behind; taken (and called) by the drainer once the queue is empty.
+    private Action<Routing.ISubscriberSink>? _whenDrained;
 
     public ClientConnection(WebSocket socket, int maxQueuedFrames, long maxQueuedBytes, ILogger logger, CoalescingStream? transport = null)
     {
@@ -51,6 +59,7 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
         _transport = transport;
         _maxQueuedBytes = maxQueuedBytes;
         _maxQueuedFrames = maxQueuedFrames;
+        _maxLiveFrames = Math.Max(1, (int)(maxQueuedFrames * LiveShare));
         _logger = logger;
     }
 
@@ -98,6 +107,27 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
 
     /// <summary>Queues a change that the writer serializes when it sends it (see <see cref="OutboundFrame"/>).</summary>
     public bool TryEnqueue(Routing.FrameSource source, bool transactionEnd) => TryEnqueue(new OutboundFrame(source, transactionEnd));
+
+    /// <summary>Queues a live change's shared frame, unless the queue has no room left for live changes (see <see cref="Routing.LiveDelivery"/>).</summary>
+    public Routing.LiveDelivery TryEnqueueLive(byte[] frame, bool binary)
+    {
+        if (IsClosing)
+            return Routing.LiveDelivery.Closed;
+        if (Volatile.Read(ref _queuedFrames) >= _maxLiveFrames)
+        {
+            Metrics?.FellBehind();
+            return Routing.LiveDelivery.Behind;
+        }
+        return TryEnqueue(new OutboundFrame(frame, binary)) ? Routing.LiveDelivery.Queued : Routing.LiveDelivery.Closed;
+    }
+
+    /// <summary>Calls <paramref name="catchUp"/> on the drainer once the queue is empty (see <see cref="Routing.ISubscriberSink.WhenDrained"/>).</summary>
+    public void WhenDrained(Action<Routing.ISubscriberSink> catchUp)
+    {
+        Volatile.Write(ref _whenDrained, catchUp);
+        // A drainer running now looks for it before it gives up the right to send; otherwise this one starts.
+        ScheduleDrain();
+    }
 
     /// <summary>Queues a frame (text or binary, see <see cref="OutboundFrame"/>); a full queue marks the client a slow consumer and closes it.</summary>
     public bool TryEnqueue(OutboundFrame frame)
@@ -241,11 +271,18 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
                     await FinishAsync(token);
                     return;
                 }
+                // The client fell behind and everything queued has been sent: the router queues what it missed (from the
+                // log) and resumes live delivery; those frames are sent by this drainer, on the next turn of the loop.
+                if (!HasQueued() && Interlocked.Exchange(ref _whenDrained, null) is { } catchUp)
+                {
+                    catchUp(this);
+                    continue;
+                }
                 Volatile.Write(ref _draining, 0);
-                // Anything queued (or a close started) after the queue was seen empty scheduled no drain while this one
-                // held the right to send: take it back and go on, unless someone else did. (Whoever queues a frame
-                // schedules a drain after queuing it, so the queue itself, not the counter, is what to look at.)
-                if ((!HasQueued() && !_closeReady) || Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
+                // Anything queued (or a close started, or a catch-up asked for) after the queue was seen empty scheduled no
+                // drain while this one held the right to send: take it back and go on, unless someone else did. (Whoever
+                // queues a frame schedules a drain after queuing it, so the queue itself, not the counter, is what to look at.)
+                if ((!HasQueued() && !_closeReady && Volatile.Read(ref _whenDrained) is null) || Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
                     return;
             }
         }

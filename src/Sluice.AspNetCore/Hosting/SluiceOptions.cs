@@ -46,7 +46,11 @@ public sealed class SluiceOptions
     [Range(1024, 256 * 1024 * 1024)]
     public int MaxRecordBytes { get; set; } = Limits.RecordLimit.DefaultMaxRecordBytes;
 
-    /// <summary>Most frames waiting to be sent to one connection before it counts as a slow consumer.</summary>
+    /// <summary>
+    /// Most frames waiting to be sent to one connection before it counts as a slow consumer. Live changes fill at most three
+    /// quarters of it: past that the connection falls behind (it is not closed) and, once its queue has drained, catches up
+    /// from the retained log; changes replayed from the log do not count.
+    /// </summary>
     [Range(16, 10_000_000)]
     public int OutboundQueueFrames { get; set; } = 10_000;
 

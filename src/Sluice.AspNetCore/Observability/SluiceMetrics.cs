@@ -20,6 +20,7 @@ internal sealed class SluiceMetrics
     private long _deliveries;
     private long _drops;
     private long _slowConsumerDisconnects;
+    private long _fellBehind;
     private long _resyncs;
     private long _snapshots;
     private long _snapshotRows;
@@ -56,6 +57,8 @@ internal sealed class SluiceMetrics
         Meter.CreateObservableCounter(
             "sluice.slow_consumer.disconnects", () => Interlocked.Read(ref _slowConsumerDisconnects), "{connection}", "Connections closed with 4008 because they did not keep up");
         Meter.CreateObservableCounter(
+            "sluice.fell_behind", () => Interlocked.Read(ref _fellBehind), "{event}", "Times a connection's queue had no room for live changes, so it went on from the retained log once drained (instead of being closed)");
+        Meter.CreateObservableCounter(
             "sluice.resyncs", () => Interlocked.Read(ref _resyncs), "{frame}", "resync_required frames sent (resume offset too old or from another log epoch)");
         Meter.CreateObservableCounter(
             "sluice.snapshots", () => Interlocked.Read(ref _snapshots), "{snapshot}", "Snapshots read for subscribers and the rows endpoint");
@@ -71,6 +74,7 @@ internal sealed class SluiceMetrics
     public long ChangesCaptured => Interlocked.Read(ref _changesCaptured);
     public long Deliveries => Interlocked.Read(ref _deliveries);
     public long Drops => Interlocked.Read(ref _drops);
+    public long FellBehindEvents => Interlocked.Read(ref _fellBehind);
     public long Resyncs => Interlocked.Read(ref _resyncs);
     public long SnapshotRows => Interlocked.Read(ref _snapshotRows);
     public long ConnectionsOpened => Interlocked.Read(ref _connectionsOpened);
@@ -96,6 +100,9 @@ internal sealed class SluiceMetrics
 
     /// <summary>A frame could not be queued because the connection's queue was full.</summary>
     public void Dropped() => Interlocked.Increment(ref _drops);
+
+    /// <summary>A connection's queue had no room for a live change: it goes on from the retained log once drained.</summary>
+    public void FellBehind() => Interlocked.Increment(ref _fellBehind);
 
     /// <summary>A connection is closed as a slow consumer (4008).</summary>
     public void SlowConsumerDisconnected() => Interlocked.Increment(ref _slowConsumerDisconnects);

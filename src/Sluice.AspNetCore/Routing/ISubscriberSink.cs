@@ -23,4 +23,17 @@ internal interface ISubscriberSink
 
     /// <summary>Queues a change to be serialized when it is sent (a replayed change, private to this subscriber); false as above.</summary>
     bool TryEnqueue(FrameSource source, bool transactionEnd);
+
+    /// <summary>
+    /// Queues a live change's frame (bytes shared by every receiver; a binary WebSocket message when <paramref name="binary"/>).
+    /// <see cref="LiveDelivery.Behind"/> when the subscriber's queue is too full for live changes: a burst larger than the
+    /// queue is not a client that does not read, so the subscriber is not closed for it; the router catches it up later.
+    /// </summary>
+    LiveDelivery TryEnqueueLive(byte[] frame, bool binary);
+
+    /// <summary>
+    /// Calls <paramref name="catchUp"/> once, on a thread of the subscriber's own, when every frame queued so far has been sent
+    /// (not at all once the subscriber is closing). The router registers it when the subscriber falls behind.
+    /// </summary>
+    void WhenDrained(Action<ISubscriberSink> catchUp);
 }

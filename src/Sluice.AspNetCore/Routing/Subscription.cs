@@ -76,9 +76,15 @@ internal sealed class Subscription(ISubscriberSink connection, string channel, T
 
     /// <summary>
     /// The offset of the last change queued to the connection (where the subscription started until then): delivery
-    /// continues right after it when a paused connection resumes.
+    /// continues right after it when a paused connection resumes, or one that fell behind has drained its queue.
     /// </summary>
     public ChangeOffset LastDelivered { get; internal set; }
+
+    /// <summary>
+    /// The snapshot whose catch-up waits for the connection's delivery to continue (it was suspended when the snapshot
+    /// completed): the catch-up then skips the changes that snapshot contains. Null otherwise.
+    /// </summary>
+    internal Snapshots.SnapshotVisibility? DeferredVisibility { get; set; }
 
     /// <summary>
     /// The access group whose row-level security verdicts apply (from the connection's identity when the subscription

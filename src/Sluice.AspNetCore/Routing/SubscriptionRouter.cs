@@ -13,7 +13,8 @@ namespace Sluice.Server.Routing;
 /// catching up from the log and dispatching share one lock, so the hand-over from history to live
 /// changes has no gap, no repeat and no reordering. Changes of tables with row-level security carry a verdict per
 /// access group (computed before they are dispatched, see <see cref="RowAccess"/>); a subscriber receives what its
-/// group's verdict allows.
+/// group's verdict allows. A subscriber whose queue has no room for live changes falls behind instead of being closed: live
+/// delivery to it stops and continues from the log, exactly after the last change it was given, once its queue has drained.
 /// </summary>
 /// <remarks>
 /// One lock, <c>_gate</c>, guards everything the router owns: the <see cref="ChangeLog"/>, the
@@ -33,6 +34,8 @@ internal sealed class SubscriptionRouter(ChangeLog log)
     private readonly List<Subscription> _candidates = [];
     private readonly Dictionary<uint, TableSchema> _lastSchemaOf = [];
     private ChangeOffset _lastDispatched;
+    // Made once: handed to the hold-back at every commit (a subscriber fell behind on a change that ended its transaction).
+    private Action<ISubscriberSink>? _fellBehindAtCommit;
 
     /// <summary>Distinct channels with at least one subscriber.</summary>
     public int ChannelCount
@@ -287,11 +290,10 @@ internal sealed class SubscriptionRouter(ChangeLog log)
             connection.RouterState.DeliveryPaused = true;
             foreach (var subscription in connection.RouterState.Subscriptions.Values)
             {
-                // Every change routed so far was delivered or did not match, except a held-back one: resume after
-                // what was seen (not merely after the last match), so a rarely matching filter cannot fall out of retention.
-                subscription.LastDelivered = subscription.Pending is { } pending
-                    ? Before(pending.Entry.Offset)
-                    : _lastDispatched > subscription.ResumeAfter ? _lastDispatched : subscription.ResumeAfter;
+                // A subscriber that fell behind keeps where that left it; otherwise every change routed so far was delivered
+                // or did not match, except a held-back one.
+                if (!connection.RouterState.Behind)
+                    subscription.LastDelivered = ResumePointLocked(subscription, _lastDispatched);
                 _holdBack.Drop(subscription);
             }
             if (notice is not null)
@@ -313,19 +315,79 @@ internal sealed class SubscriptionRouter(ChangeLog log)
             if (!connection.RouterState.DeliveryPaused)
                 return;
             connection.RouterState.DeliveryPaused = false;
-            foreach (var subscription in connection.RouterState.Subscriptions.Values.ToArray())
-            {
-                if (subscription.LastDelivered < log.Horizon)
-                {
-                    RemoveLocked(connection, subscription.Channel);
-                    subscription.Format.ResyncRequired(connection, subscription.Channel,
-                        "changes made while the token was expired have left the retention window; subscribe again with a snapshot");
-                    continue;
-                }
-                subscription.ResumeAfter = subscription.LastDelivered;
-                CatchUpLocked(subscription, log.FirstIndexAfter(subscription.LastDelivered), visibility: null);
-            }
+            // One that also fell behind continues when its queue has drained (CatchUpBehind).
+            if (!connection.RouterState.Behind)
+                ContinueLocked(connection, "changes made while the token was expired have left the retention window; subscribe again with a snapshot");
         }
+    }
+
+    /// <summary>
+    /// A subscriber that fell behind has sent everything it had queued: its subscriptions continue from the log right after the
+    /// last change each was given (a subscription whose next change has left the retention window ends with
+    /// <c>resync_required</c>), then live. Runs on the subscriber's drainer (<see cref="ISubscriberSink.WhenDrained"/>).
+    /// </summary>
+    private void CatchUpBehind(ISubscriberSink connection)
+    {
+        lock (_gate)
+        {
+            if (!connection.RouterState.Behind)
+                return;
+            connection.RouterState.Behind = false;
+            foreach (var subscription in connection.RouterState.Subscriptions.Values)
+                _holdBack.Drop(subscription);
+            // A paused subscriber continues when its token is refreshed (ResumeDelivery).
+            if (!connection.RouterState.DeliveryPaused)
+                ContinueLocked(connection, "this connection fell behind and the changes it missed have left the retention window; subscribe again with a snapshot");
+        }
+    }
+
+    /// <summary>Continues every subscription of <paramref name="connection"/> right after <see cref="Subscription.LastDelivered"/>.</summary>
+    private void ContinueLocked(ISubscriberSink connection, string resyncReason)
+    {
+        foreach (var subscription in connection.RouterState.Subscriptions.Values.ToArray())
+        {
+            if (subscription.LastDelivered < log.Horizon)
+            {
+                RemoveLocked(connection, subscription.Channel);
+                subscription.Format.ResyncRequired(connection, subscription.Channel, resyncReason);
+                continue;
+            }
+            subscription.ResumeAfter = subscription.LastDelivered;
+            var visibility = subscription.DeferredVisibility;
+            subscription.DeferredVisibility = null;
+            CatchUpLocked(subscription, log.FirstIndexAfter(subscription.LastDelivered), visibility);
+        }
+    }
+
+    /// <summary>
+    /// The live change <paramref name="connection"/> was just handed found its queue full (<see cref="LiveDelivery.Behind"/>):
+    /// live delivery to it stops, each subscription remembers where it stands, and it continues from the log once the
+    /// queue has drained. Every change up to <paramref name="routedThrough"/> has been routed to all its subscriptions.
+    /// </summary>
+    private void FallBehindLocked(ISubscriberSink connection, ChangeOffset routedThrough)
+    {
+        var state = connection.RouterState;
+        if (state.Behind)
+            return;
+        state.Behind = true;
+        // A paused subscriber is handed no live change, so this one is not paused; its held changes stay held (the commit
+        // skips them, CatchUpBehind drops them) so that nothing is removed from the hold-back while it is being flushed.
+        foreach (var subscription in state.Subscriptions.Values)
+            subscription.LastDelivered = ResumePointLocked(subscription, routedThrough);
+        connection.WhenDrained(CatchUpBehind);
+    }
+
+    /// <summary>
+    /// Where <paramref name="subscription"/> continues if live delivery stops now, every change up to <paramref name="routedThrough"/>
+    /// having been routed to it: right before its held-back change (not yet queued), else after what it has seen (not merely
+    /// its last match, so a rarely matching filter cannot fall out of retention), and never before where it started.
+    /// </summary>
+    private static ChangeOffset ResumePointLocked(Subscription subscription, ChangeOffset routedThrough)
+    {
+        if (subscription.Pending is { } pending)
+            return Before(pending.Entry.Offset);
+        var point = subscription.LastDelivered > routedThrough ? subscription.LastDelivered : routedThrough;
+        return point > subscription.ResumeAfter ? point : subscription.ResumeAfter;
     }
 
     private static ChangeOffset Before(ChangeOffset offset) =>
@@ -414,7 +476,7 @@ internal sealed class SubscriptionRouter(ChangeLog log)
         if (batch.IsLast && batch.CommitLsn > _commits.LastCommitLsn)
         {
             log.EndTransaction(batch.CommitLsn, batch.EndLsn);
-            _holdBack.Committed();
+            _holdBack.Committed(_fellBehindAtCommit ??= connection => FallBehindLocked(connection, routedThrough: _lastDispatched));
             _commits.Committed(batch.CommitLsn);
         }
         log.Evict(utcNow);
@@ -432,19 +494,20 @@ internal sealed class SubscriptionRouter(ChangeLog log)
             FrameSource? asDelete = null;
             foreach (var subscription in _candidates)
             {
-                if (entry.Offset <= subscription.ResumeAfter || subscription.Connection.RouterState.DeliveryPaused)
+                if (entry.Offset <= subscription.ResumeAfter || subscription.Connection.RouterState.Suspended)
                     continue;
                 switch (SubscriptionMatch.Of(subscription, entry.Change))
                 {
                     case SubscriptionMatch.Result.Matches:
                         if (!RowSecurityGate.Allows(subscription, entry, out var shape))
                             break;
-                        _holdBack.HoldLive(subscription, shape switch
-                        {
-                            ChangeShape.WithoutOld => withoutOld ??= new FrameSource(subscription.Format, group.Channel, entry, shape),
-                            ChangeShape.AsDelete => asDelete ??= new FrameSource(subscription.Format, group.Channel, entry, shape),
-                            _ => asCaptured ??= new FrameSource(subscription.Format, group.Channel, entry),
-                        });
+                        if (!_holdBack.HoldLive(subscription, shape switch
+                            {
+                                ChangeShape.WithoutOld => withoutOld ??= new FrameSource(subscription.Format, group.Channel, entry, shape),
+                                ChangeShape.AsDelete => asDelete ??= new FrameSource(subscription.Format, group.Channel, entry, shape),
+                                _ => asCaptured ??= new FrameSource(subscription.Format, group.Channel, entry),
+                            }))
+                            FallBehindLocked(subscription.Connection, Before(entry.Offset));
                         break;
                     case SubscriptionMatch.Result.Invalidated:
                         (invalidated ??= []).Add(subscription);
@@ -475,9 +538,12 @@ internal sealed class SubscriptionRouter(ChangeLog log)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool CatchUpLocked(Subscription subscription, int from, SnapshotVisibility? visibility)
     {
-        // A paused connection catches up when it resumes, from LastDelivered.
-        if (subscription.Connection.RouterState.DeliveryPaused)
+        // A suspended connection catches up when it continues, from LastDelivered (and past what this snapshot contains).
+        if (subscription.Connection.RouterState.Suspended)
+        {
+            subscription.DeferredVisibility = visibility;
             return true;
+        }
         var table = subscription.Table;
         for (var i = from; i < log.Count; i++)
         {

@@ -17,16 +17,21 @@ internal sealed class TransactionHoldBack
 {
     private readonly List<Subscription> _held = [];
 
-    /// <summary>A live change matched: the change held so far goes out without <c>tx_end</c>, and this one is held.</summary>
-    public void HoldLive(Subscription subscription, FrameSource change)
+    /// <summary>
+    /// A live change matched: the change held so far goes out without <c>tx_end</c>, and this one is held. False, and nothing
+    /// changed, when the connection fell behind on sending the held one (it stays held: see <see cref="LiveDelivery.Behind"/>).
+    /// </summary>
+    public bool HoldLive(Subscription subscription, FrameSource change)
     {
         if (subscription.Pending is { } previous)
         {
-            SendLive(subscription, previous, transactionEnd: false);
+            if (SendLive(subscription, previous, transactionEnd: false) == LiveDelivery.Behind)
+                return false;
             subscription.LastDelivered = previous.Entry.Offset;
         }
         subscription.Pending = change;
         Track(subscription);
+        return true;
     }
 
     /// <summary>A replayed change matched: the change held so far goes out without <c>tx_end</c>, and this one is held.</summary>
@@ -60,15 +65,21 @@ internal sealed class TransactionHoldBack
             Track(subscription);
     }
 
-    /// <summary>The transaction in progress committed: every held change was its subscription's last, and goes out with <c>tx_end</c>.</summary>
-    public void Committed()
+    /// <summary>
+    /// The transaction in progress committed: every held change was its subscription's last, and goes out with <c>tx_end</c>.
+    /// A connection that falls behind on one (<see cref="LiveDelivery.Behind"/>) is handed to <paramref name="fellBehind"/>
+    /// while that change is still held; held changes of a connection that has fallen behind are not sent.
+    /// </summary>
+    public void Committed(Action<ISubscriberSink> fellBehind)
     {
         foreach (var subscription in _held)
         {
-            if (subscription.Pending is { } pending)
+            if (subscription.Pending is { } pending && !subscription.Connection.RouterState.Behind)
             {
-                SendLive(subscription, pending, transactionEnd: true);
-                subscription.LastDelivered = pending.Entry.Offset;
+                if (SendLive(subscription, pending, transactionEnd: true) == LiveDelivery.Behind)
+                    fellBehind(subscription.Connection);
+                else
+                    subscription.LastDelivered = pending.Entry.Offset;
             }
             subscription.Pending = null;
             subscription.PendingTracked = false;
@@ -87,14 +98,8 @@ internal sealed class TransactionHoldBack
     }
 
     /// <summary>Queues a live change's shared bytes, as a text or a binary message as its format writes it.</summary>
-    private static void SendLive(Subscription subscription, FrameSource change, bool transactionEnd)
-    {
-        var frame = change.Frame(transactionEnd);
-        if (change.Binary)
-            subscription.Connection.TryEnqueueBinary(frame);
-        else
-            subscription.Connection.TryEnqueue(frame);
-    }
+    private static LiveDelivery SendLive(Subscription subscription, FrameSource change, bool transactionEnd) =>
+        subscription.Connection.TryEnqueueLive(change.Frame(transactionEnd), change.Binary);
 
     private void Track(Subscription subscription)
     {

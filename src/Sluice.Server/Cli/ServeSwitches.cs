@@ -20,7 +20,7 @@ internal static class ServeSwitches
         ["--publication"] = "Publication holding the realtime tables, created when missing (default: sluice)",
         ["--heartbeat-interval"] = "How often every connection gets a heartbeat frame (default: 00:00:30)",
         ["--max-message-bytes"] = "Largest client frame in bytes; a larger one closes the connection with 1009 (default: 65536)",
-        ["--queue-frames"] = "Frames waiting for one connection before it counts as a slow consumer and is closed with 4008 (default: 10000)",
+        ["--queue-frames"] = "Frames waiting for one connection before it is closed with 4008; live changes fill at most three quarters, past that the connection falls behind and catches up from the resume window once drained (default: 10000)",
         ["--queue-bytes"] = "Bytes waiting for one connection before it counts as a slow consumer and is closed with 4008 (default: 33554432, 32 MiB)",
         ["--send-timeout"] = "Longest one send may stay pending before the connection is closed with 4008 (default: 00:00:30)",
         ["--retention-changes"] = "Most changes kept in memory for resuming with since (default: 100000)",

@@ -39,6 +39,13 @@ public static class Frames
     public static bool TxEnd(JsonElement change) =>
         change.TryGetProperty("tx_end", out var value) && value.ValueKind == JsonValueKind.True;
 
+    /// <summary>Each offset sorts after the one before it (offsets compare as ordinal strings).</summary>
+    public static void AssertStrictlyIncreasing(IReadOnlyList<string> offsets)
+    {
+        for (var i = 1; i < offsets.Count; i++)
+            Assert.True(string.CompareOrdinal(offsets[i - 1], offsets[i]) < 0, $"offset {offsets[i]} does not follow {offsets[i - 1]}");
+    }
+
     /// <summary>Sends a subscribe with <c>since</c> and returns the server's first answer (ack, resync_required or error).</summary>
     public static async Task<JsonElement> ResumeAsync(TestClient client, string channel, string since)
     {
