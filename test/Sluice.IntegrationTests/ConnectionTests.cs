@@ -6,7 +6,7 @@ namespace Sluice.IntegrationTests;
 public sealed class ConnectionTests(PostgresFixture postgres) : ServerTest(postgres)
 {
     protected override string[] ServerArgs =>
-        ["--heartbeat-interval", "00:00:00.200", "--queue-frames", "64", "--queue-bytes", "4194304"];
+        ["--heartbeat-interval", "00:00:00.200", "--queue-frames", "64", "--queue-bytes", "4194304", "--send-timeout", "00:00:05"];
 
     [Fact]
     public async Task The_server_sends_heartbeats_and_answers_client_heartbeats_that_carry_a_ref()
@@ -79,8 +79,10 @@ public sealed class ConnectionTests(PostgresFixture postgres) : ServerTest(postg
         const int rows = 600;
         var body = new string('z', 64 * 1024);
         var received = 0;
-        // The writer stays at most 64 rows (4 MiB) ahead of the reader: however slowly a busy machine runs the reader,
-        // its queue stays far below the 32 MiB limit, while the stalled client's grows past it (600 rows: ~39 MiB).
+        // The writer stays at most 64 rows (4 MiB) ahead of the reader: however slowly a busy machine runs the reader, it
+        // keeps up. The stalled client's queue fills up to the share live changes may take (it falls behind, which alone
+        // closes no one); then the heartbeats fill the rest of it, or its pending send outlasts the send timeout (5 s
+        // here), whichever comes first, and it is closed with 4008.
         using var credit = new SemaphoreSlim(64);
         var receiving = Task.Run(async () =>
         {

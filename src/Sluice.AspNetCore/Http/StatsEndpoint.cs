@@ -51,6 +51,7 @@ internal static class StatsEndpoint
                 rooms.ConnectionCount,
                 metrics.Deliveries,
                 dispatcher.LastCommitDelay.TotalSeconds,
+                metrics.FellBehindEvents,
                 cluster),
                 ServerJsonContext.Default.StatsResponse);
         }).RequireAdminTokenWhenConfigured();

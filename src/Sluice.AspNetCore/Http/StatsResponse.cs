@@ -15,4 +15,5 @@ internal sealed record StatsResponse(
     int RoomConnections,
     long Deliveries,
     double CaptureLagSeconds,
+    long FellBehind,
     Cluster.ClusterStatsResponse? Cluster = null);

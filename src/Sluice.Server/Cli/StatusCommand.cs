@@ -36,6 +36,7 @@ internal static class StatusCommand
             table.AddRow("changes dispatched", Number(stats, "changes_dispatched"));
             table.AddRow("deliveries", Number(stats, "deliveries"));
             table.AddRow("slow consumers closed", Number(stats, "slow_consumer_disconnects"));
+            table.AddRow("fell behind (caught up from the log)", Number(stats, "fell_behind"));
             table.AddRow("acknowledged LSN", Markup.Escape(Text(stats, "acknowledged_lsn")));
             table.AddRow("slot lag", Bytes(stats, "slot_lag_bytes"));
             table.AddRow("WAL retained", Bytes(stats, "retained_wal_bytes"));

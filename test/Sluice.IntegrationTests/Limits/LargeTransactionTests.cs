@@ -53,6 +53,9 @@ public sealed class LargeTransactionTests(PostgresFixture postgres) : ServerTest
             var metrics = new PrometheusText(await server.Http.GetStringAsync("/metrics"));
             Assert.True(metrics.Required("sluice_fell_behind_total") >= 1, metrics.Text);
             Assert.Equal(0, metrics.Required("sluice_slow_consumer_disconnects_total"));
+            var stats = await server.StatsAsync();
+            Assert.True(stats.GetProperty("fell_behind").GetInt64() >= 1, stats.ToString());
+            Assert.Equal(0, stats.GetProperty("slow_consumer_disconnects").GetInt64());
         }
         finally
         {
