@@ -102,9 +102,6 @@ internal sealed partial class ClientConnection : Routing.ISubscriberSink, Routin
     /// <summary>Queues a frame; a full queue marks the client a slow consumer and closes it.</summary>
     public bool TryEnqueue(byte[] frame) => TryEnqueue(new OutboundFrame(frame));
 
-    /// <summary>Queues a frame sent as a binary WebSocket message.</summary>
-    public bool TryEnqueueBinary(byte[] frame) => TryEnqueue(new OutboundFrame(frame, binary: true));
-
     /// <summary>Queues a change that the writer serializes when it sends it (see <see cref="OutboundFrame"/>).</summary>
     public bool TryEnqueue(Routing.FrameSource source, bool transactionEnd) => TryEnqueue(new OutboundFrame(source, transactionEnd));
 

@@ -18,9 +18,6 @@ internal interface ISubscriberSink
     /// <summary>Queues a frame; false when it was not queued (the subscriber is closing, or could not keep up and is being closed).</summary>
     bool TryEnqueue(byte[] frame);
 
-    /// <summary>Queues a frame sent as a binary WebSocket message (a protocol's binary form of a change); false as above.</summary>
-    bool TryEnqueueBinary(byte[] frame);
-
     /// <summary>Queues a change to be serialized when it is sent (a replayed change, private to this subscriber); false as above.</summary>
     bool TryEnqueue(FrameSource source, bool transactionEnd);
 

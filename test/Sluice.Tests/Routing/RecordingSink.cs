@@ -48,13 +48,6 @@ internal sealed class RecordingSink(ConnectionIdentity? identity = null) : ISubs
         return true;
     }
 
-    public bool TryEnqueueBinary(byte[] frame)
-    {
-        _frames.Add(frame);
-        _binary.Add(frame);
-        return true;
-    }
-
     public LiveDelivery TryEnqueueLive(byte[] frame, bool binary)
     {
         if (_liveSinceDrain >= LiveCapacity)
@@ -63,10 +56,9 @@ internal sealed class RecordingSink(ConnectionIdentity? identity = null) : ISubs
             return LiveDelivery.Behind;
         }
         _liveSinceDrain++;
+        _frames.Add(frame);
         if (binary)
-            TryEnqueueBinary(frame);
-        else
-            TryEnqueue(frame);
+            _binary.Add(frame);
         return LiveDelivery.Queued;
     }
 
